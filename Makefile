@@ -1,0 +1,52 @@
+# monitor — executable documentation.
+#   make run     create .venv, install, start the daemon on config/monitor.yaml
+#   make test    install test extras (and Debian packages the tests need), lint, type-check, test
+#   make bench   benchmarks (figures printed; targets in benchmarks/README.md)
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+CONFIG ?= config/monitor.yaml
+
+.PHONY: run test lint typecheck unit bench deps clean
+
+$(VENV)/bin/activate:
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "monitor needs Python 3.11 or newer"'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(VENV)/bin/activate pyproject.toml
+	$(PY) -m pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(PY) -m pip install --quiet -e '.[test]'
+	@touch $@
+
+run: $(VENV)/.installed
+	$(VENV)/bin/monitor --config $(CONFIG) run
+
+# Debian packages the tests need (none yet beyond Python itself); installed only when missing.
+DEBS :=
+deps:
+	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $$missing; fi
+
+lint: $(VENV)/.installed-test
+	$(VENV)/bin/ruff check monitor tests benchmarks
+
+typecheck: $(VENV)/.installed-test
+	$(VENV)/bin/mypy
+
+unit: $(VENV)/.installed-test deps
+	$(VENV)/bin/pytest -q
+
+test: lint typecheck unit
+
+bench: $(VENV)/.installed-test
+	$(PY) benchmarks/rules_bench.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

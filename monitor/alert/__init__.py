@@ -1,0 +1,81 @@
+"""Alert channels: a small Protocol, a registry by type name, and shared rendering.
+
+A channel turns one ``Alert`` into one message and reports a ``Delivery`` (ok, retry later, or
+a permanent failure, with a reason). Channel modules hold the only code that talks to the
+outside world for alerts; objects that hold a secret have a redacted ``repr``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+import httpx
+
+from monitor.models import Alert, Delivery, match_to_dict
+
+
+class Channel(Protocol):
+    #: the configured name
+    name: str
+
+    async def send(self, alert: Alert) -> Delivery: ...
+
+
+ChannelFactory = Callable[[str, Any, httpx.AsyncClient], Channel]
+
+
+def build_channels(settings: Mapping[str, Any], client: httpx.AsyncClient) -> dict[str, Channel]:
+    """One channel object per configured channel, by name."""
+    from monitor.alert.console import ConsoleChannel
+    from monitor.alert.webhook import WebhookChannel
+
+    registry: dict[str, ChannelFactory] = {
+        "console": lambda name, cfg, _client: ConsoleChannel(name),
+        "webhook": lambda name, cfg, c: WebhookChannel(name, cfg, c),
+    }
+    return {name: registry[cfg.type](name, cfg, client) for name, cfg in settings.items()}
+
+
+def alert_payload(alert: Alert) -> dict[str, Any]:
+    """The documented JSON form of an alert (webhook body, ``monitor alerts --json``)."""
+    m = alert.match
+    return {
+        "id": alert.id,
+        "channel": alert.channel,
+        "status": alert.status.value,
+        "rule": m.rule,
+        "severity": m.severity,
+        "score": m.score,
+        "title": alert.article_title,
+        "url": alert.article_url,
+        "source": alert.source,
+        "published": alert.published.isoformat() if alert.published else None,
+        "created": alert.created.isoformat(),
+        "actors": list(m.actor_names),
+        "keywords": list(m.keywords),
+        "snippet": m.snippet(),
+        "explanation": match_to_dict(m),
+    }
+
+
+def render_text(alert: Alert) -> str:
+    """A readable plain-text alert (console, email's text part)."""
+    m = alert.match
+    when = alert.published.strftime("%Y-%m-%d %H:%M UTC") if alert.published else "date unknown"
+    lines = [
+        f"[{m.severity.upper()}] {m.rule}: {alert.article_title or '(untitled)'}",
+        f"  source: {alert.source} · {when}",
+    ]
+    if alert.article_url:
+        lines.append(f"  link:   {alert.article_url}")
+    for a in m.actors:
+        lines.append(f"  actor:  {a.actor} (as {', '.join(repr(f) for f in a.forms)})")
+    lines.append(f"  words:  {', '.join(m.keywords)}")
+    for span in m.spans:
+        from monitor.models import mark_span
+
+        lines.append(f"  {span.field} [{span.start}:{span.end}]: {mark_span(span, ('**', '**'))}")
+    lines.extend(f"  note:   {n}" for n in m.notes)
+    lines.append(f"  score:  {m.score}")
+    return "\n".join(lines)

@@ -1,0 +1,21 @@
+"""The console channel: prints a readable alert to standard output.
+
+Configuration: ``{type: console}``. Never fails.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from monitor.alert import render_text
+from monitor.models import Alert, Delivery
+
+
+class ConsoleChannel:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    async def send(self, alert: Alert) -> Delivery:
+        print(render_text(alert), file=sys.stdout, flush=True)
+        print(file=sys.stdout, flush=True)
+        return Delivery(ok=True, reason="printed")

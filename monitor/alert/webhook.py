@@ -1,0 +1,64 @@
+"""The webhook channel: POSTs the alert as JSON (``alert.alert_payload``) to a URL.
+
+Configuration::
+
+    team-hook:
+      type: webhook
+      url: ${MONITOR_WEBHOOK_URL}     # a secret: from the environment, never logged
+      timeout: 10s
+      headers: {Authorization: "Bearer ${HOOK_TOKEN}"}
+
+2xx is delivered. 429 and 5xx (and network errors) are retried later, honouring Retry-After;
+other 4xx are permanent failures. Each request carries an ``Idempotency-Key`` that stays the
+same across retries of one alert.
+"""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+
+from monitor.alert import alert_payload
+from monitor.config import WebhookChannelSettings
+from monitor.models import Alert, Delivery
+from monitor.parse.headers import parse_retry_after
+
+
+class WebhookChannel:
+    def __init__(self, name: str, settings: WebhookChannelSettings, client: httpx.AsyncClient):
+        self.name = name
+        self._settings = settings
+        self._client = client
+
+    def __repr__(self) -> str:  # the URL is a secret
+        return f"WebhookChannel(name={self.name!r}, url='***')"
+
+    async def send(self, alert: Alert) -> Delivery:
+        body = json.dumps(alert_payload(alert), ensure_ascii=False).encode()
+        headers = {
+            "Content-Type": "application/json",
+            "Idempotency-Key": f"monitor-alert-{alert.id}-{alert.created.timestamp():.0f}",
+        }
+        headers.update({k: v.get_secret_value() for k, v in self._settings.headers.items()})
+        try:
+            resp = await self._client.post(
+                self._settings.url.get_secret_value(),
+                content=body,
+                headers=headers,
+                timeout=self._settings.timeout,
+                follow_redirects=False,
+            )
+        except httpx.TimeoutException:
+            return Delivery(ok=False, retry=True, reason="timeout")
+        except httpx.HTTPError as e:
+            return Delivery(ok=False, retry=True, reason=f"network error: {type(e).__name__}")
+        if 200 <= resp.status_code < 300:
+            return Delivery(ok=True, reason=f"http {resp.status_code}")
+        retry = resp.status_code in (408, 425, 429) or resp.status_code >= 500
+        return Delivery(
+            ok=False,
+            retry=retry,
+            reason=f"http {resp.status_code}",
+            retry_after=parse_retry_after(resp.headers.get("retry-after")),
+        )

@@ -1,0 +1,273 @@
+"""The command line. Command names, options and ``--json`` outputs are a public interface.
+
+    monitor run                      the daemon
+    monitor once [--json]            poll every source once, deliver, exit
+    monitor check                    validate the configuration; exit 1 on any problem
+    monitor test-rules [--json] FILE...   rules over text files (line 1 title, rest body)
+    monitor articles [--json] [--limit N]
+    monitor alerts [--json] [--limit N] [--rule NAME] [--status S | --failed]
+    monitor status [--json]
+
+Exit codes: 0 success (``once`` too, when some sources failed: they are reported);
+1 ``check`` found problems; 2 the configuration is unusable (or bad usage); 3 storage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from monitor import __version__
+from monitor import config as configmod
+from monitor import logs
+from monitor.alert import alert_payload, render_text
+from monitor.errors import ConfigError, StorageError
+from monitor.match.engine import Engine
+from monitor.models import Match, mark_span
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_CONFIG, EXIT_STORAGE = 0, 1, 2, 3
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="monitor",
+        description="Watch news sources; alert when tracked actors turn on each other.",
+    )
+    p.add_argument("--version", action="version", version=f"monitor {__version__}")
+    p.add_argument("--config", "-c", help=f"configuration file (default: ${configmod.ENV_VAR} "
+                   f"or {configmod.DEFAULT_PATH})")
+    p.add_argument("--log-level", default="info",
+                   choices=["debug", "info", "warning", "error"])
+    p.add_argument("--log-format", default="text", choices=["text", "json"])
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sub.add_parser("run", help="run the daemon until SIGINT/SIGTERM")
+    once = sub.add_parser("once", help="poll every source once, deliver alerts, exit")
+    once.add_argument("--json", action="store_true", help="one JSON object with every outcome")
+    sub.add_parser("check", help="validate the configuration; exit 1 on any problem")
+    tr = sub.add_parser("test-rules", help="run the rules over text files and explain matches")
+    tr.add_argument("--json", action="store_true", help="one JSON object per file")
+    tr.add_argument("files", nargs="+", metavar="FILE")
+    arts = sub.add_parser("articles", help="list stored articles, newest first")
+    arts.add_argument("--json", action="store_true")
+    arts.add_argument("--limit", type=int, default=20)
+    al = sub.add_parser("alerts", help="list alerts, newest first")
+    al.add_argument("--json", action="store_true")
+    al.add_argument("--limit", type=int, default=20)
+    al.add_argument("--rule", help="only alerts of this rule (shadow rules included)")
+    group = al.add_mutually_exclusive_group()
+    group.add_argument("--status", choices=["pending", "sent", "failed", "shadow"])
+    group.add_argument("--failed", action="store_true", help="same as --status failed")
+    st = sub.add_parser("status", help="each source: url, last success, failures, next due")
+    st.add_argument("--json", action="store_true")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logs.setup(args.log_level, args.log_format)
+    path = configmod.resolve_path(args.config)
+    try:
+        if args.command == "check":
+            return _check(path)
+        from monitor.daemon import load_checked
+
+        loaded, engine = load_checked(path)
+        if args.command == "test-rules":
+            return _test_rules(engine, args.files, args.json)
+        return asyncio.run(_async_main(args, loaded, engine))
+    except ConfigError as e:
+        for problem in e.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return EXIT_CONFIG
+    except StorageError as e:
+        print(f"error: storage: {e}", file=sys.stderr)
+        return EXIT_STORAGE
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # `monitor articles | head`: the reader left, nothing is wrong
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+
+
+async def _async_main(args: argparse.Namespace, loaded: configmod.LoadedConfig,
+                      engine: Engine) -> int:
+    from monitor import daemon
+
+    if args.command == "run":
+        await daemon.run_forever(loaded, engine)
+        return EXIT_OK
+    if args.command == "once":
+        report = await daemon.run_once(loaded, engine)
+        _print_once(report, args.json)
+        return EXIT_OK
+    from monitor.store.sqlite import open_store
+
+    store = await open_store(loaded.settings.storage.url)
+    try:
+        await store.sync_sources(loaded.settings.source_records())
+        if args.command == "articles":
+            _print_articles(await store.articles(args.limit), args.json)
+        elif args.command == "alerts":
+            status = "failed" if args.failed else args.status
+            _print_alerts(await store.alerts(args.limit, status, args.rule), args.json)
+        elif args.command == "status":
+            _print_status(await store.source_states(), args.json)
+    finally:
+        await store.close()
+    return EXIT_OK
+
+
+# -- check --------------------------------------------------------------------------------
+
+
+def _check(path: Path) -> int:
+    from monitor.daemon import load_checked
+
+    try:
+        loaded, engine = load_checked(path)
+    except ConfigError as e:
+        for problem in e.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        n = len(e.problems)
+        print(f"{path}: {n} problem{'s' if n != 1 else ''}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    s = loaded.settings
+    print(f"{path}: ok — {len(s.sources)} sources, {len(s.actors)} actors, "
+          f"{len(s.keywords)} keyword sets, {len(engine.rules)} rules, {len(s.channels)} channels")
+    return EXIT_OK
+
+
+# -- test-rules ---------------------------------------------------------------------------
+
+
+def read_article_file(path: str) -> tuple[str, str]:
+    """A text file as (title, body): the first line is the title."""
+    raw = Path(path).read_text(encoding="utf-8", errors="replace")
+    title, _, body = raw.replace("\r\n", "\n").partition("\n")
+    return title.strip(), body
+
+
+def match_summary(m: Match) -> dict[str, Any]:
+    return {
+        "rule": m.rule,
+        "severity": m.severity,
+        "score": m.score,
+        "mode": m.mode,
+        "actors": list(m.actor_names),
+        "forms": {a.actor: list(a.forms) for a in m.actors},
+        "keywords": list(m.keywords),
+        "snippet": m.snippet(),
+        "spans": [{"field": s.field, "start": s.start, "end": s.end} for s in m.spans],
+        "notes": list(m.notes),
+    }
+
+
+def _test_rules(engine: Engine, files: list[str], as_json: bool) -> int:
+    status = EXIT_OK
+    for f in files:
+        try:
+            title, body = read_article_file(f)
+        except OSError as e:
+            print(f"error: {f}: {e.strerror or e}", file=sys.stderr)
+            status = EXIT_PROBLEMS
+            continue
+        matches = engine.match(title, body)
+        if as_json:
+            print(json.dumps({"file": f, "alerts": [match_summary(m) for m in matches]},
+                             ensure_ascii=False))
+            continue
+        print(f"{f}: {len(matches)} alert{'s' if len(matches) != 1 else ''}")
+        for m in matches:
+            print(f"  [{m.severity}] {m.rule} (score {m.score}{', shadow' if m.mode == 'shadow' else ''})")
+            for a in m.actors:
+                print(f"    actor  {a.actor}: {', '.join(repr(x) for x in a.forms)}")
+            print(f"    words  {', '.join(m.keywords)}")
+            for span in m.spans:
+                print(f"    {span.field}[{span.start}:{span.end}]  {mark_span(span, ('**', '**'))}")
+            for note in m.notes:
+                print(f"    note   {note}")
+    return status
+
+
+# -- listings -----------------------------------------------------------------------------
+
+
+def _iso(dt: Any) -> str | None:
+    return dt.isoformat() if dt is not None else None
+
+
+def _print_once(report: Any, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps({
+            "sources": [
+                {"source": o.source, "status": o.status, "entries": o.entries,
+                 "new": o.new_articles, "matches": o.matches, "alerts": o.alerts,
+                 "error": o.error}
+                for o in report.outcomes
+            ],
+            "delivery": {"sent": report.delivery.sent, "retrying": report.delivery.retrying,
+                         "failed": report.delivery.failed},
+        }, ensure_ascii=False))
+        return
+    for o in report.outcomes:
+        detail = o.error if o.status == "error" else (
+            f"{o.entries} entries, {o.new_articles} new, {o.matches} matches, {o.alerts} alerts"
+        )
+        print(f"{o.source:<28} {o.status:<12} {detail}")
+    d = report.delivery
+    failed = sum(o.status == "error" for o in report.outcomes)
+    print(f"{len(report.outcomes)} sources polled, {failed} failed; alerts: {d.sent} sent, "
+          f"{d.retrying} to retry, {d.failed} failed")
+
+
+def _print_articles(items: list[Any], as_json: bool) -> None:
+    for item in items:
+        a = item.article
+        if as_json:
+            print(json.dumps({
+                "id": item.id, "source": a.source, "url": a.url, "guid": a.guid,
+                "title": a.title, "published": _iso(a.published), "fetched": _iso(a.fetched),
+                "content_hash": a.content_hash, "rules": list(item.rules),
+            }, ensure_ascii=False))
+        else:
+            when = a.published.strftime("%Y-%m-%d %H:%M") if a.published else "????-??-?? ??:??"
+            flag = f"  [{', '.join(item.rules)}]" if item.rules else ""
+            print(f"{item.id:>6}  {when}  {a.source:<20} {a.title[:90]}{flag}")
+
+
+def _print_alerts(items: list[Any], as_json: bool) -> None:
+    for alert in items:
+        if as_json:
+            print(json.dumps(alert_payload(alert), ensure_ascii=False))
+        else:
+            extra = f" · {alert.last_error}" if alert.last_error else ""
+            print(f"#{alert.id} {alert.status.value} → {alert.channel} "
+                  f"(attempts {alert.attempts}){extra}")
+            print(render_text(alert))
+            print()
+
+
+def _print_status(states: list[Any], as_json: bool) -> None:
+    for s in states:
+        if as_json:
+            print(json.dumps({
+                "source": s.name, "url": s.url, "last_success": _iso(s.last_success),
+                "last_attempt": _iso(s.last_attempt), "failures": s.failures,
+                "last_error": s.last_error, "next_due": _iso(s.next_due),
+            }, ensure_ascii=False))
+        else:
+            state = "ok" if s.failures == 0 and s.last_success else (
+                f"failing ({s.failures}x): {s.last_error}" if s.failures else "never polled"
+            )
+            last = s.last_success.strftime("%Y-%m-%d %H:%M:%S") if s.last_success else "-"
+            nxt = s.next_due.strftime("%Y-%m-%d %H:%M:%S") if s.next_due else "-"
+            print(f"{s.name:<24} last ok {last:<19}  next {nxt:<19}  {state}")
+            print(f"{'':<24} {s.url}")

@@ -1,0 +1,514 @@
+"""YAML configuration → validated, typed settings.
+
+The file is read once, ``${VAR}`` (or ``${VAR:-default}``) in string values is taken from the
+environment, and the result is validated with pydantic. Every problem found is reported at once,
+each naming the file, the key path (``rules[0].channels[1]``), the line and what was expected.
+Nothing here touches the network or the database.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from monitor.errors import ConfigError, ConfigProblem
+from monitor.models import Severity, Source, SourceKind
+
+DEFAULT_PATH = "config/monitor.yaml"
+ENV_VAR = "MONITOR_CONFIG"
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
+_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, None: 1}
+
+
+def parse_duration(value: Any) -> float:
+    """``90``, ``"90s"``, ``"15m"``, ``"1h"``, ``"2d"`` → seconds."""
+    if isinstance(value, bool):
+        raise ValueError("expected a duration such as 90, '90s', '15m' or '1h'")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str) and (m := _DURATION.match(value)):
+        seconds = float(m.group(1)) * _UNITS[m.group(2)]
+    else:
+        raise ValueError(f"expected a duration such as 90, '90s', '15m' or '1h', got {value!r}")
+    if seconds <= 0:
+        raise ValueError("a duration must be positive")
+    return seconds
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class StorageSettings(_Strict):
+    #: ``sqlite:///relative/path.db``, ``sqlite:////absolute/path.db`` or ``sqlite:///:memory:``
+    url: str = "sqlite:///data/monitor.db"
+
+    @field_validator("url")
+    @classmethod
+    def _known_scheme(cls, v: str) -> str:
+        if not v.startswith("sqlite:///"):
+            raise ValueError("expected a URL such as 'sqlite:///data/monitor.db'")
+        return v
+
+
+class FetchSettings(_Strict):
+    #: default seconds between polls of a source
+    interval: Duration = 900.0
+    connect_timeout: Duration = 10.0
+    read_timeout: Duration = 20.0
+    #: whole-request deadline, so a slow-drip server cannot hold a source forever
+    deadline: Duration = 60.0
+    max_bytes: int = Field(default=15 * 1024 * 1024, gt=0)
+    max_redirects: int = Field(default=5, ge=0, le=20)
+    #: at most this many requests at once, overall and per host
+    concurrency: int = Field(default=64, gt=0)
+    per_host: int = Field(default=2, gt=0)
+    user_agent: str = "monitor/0.1 (+https://github.com/monitor-osint/monitor)"
+    #: allow URLs that resolve to private or loopback addresses (tests; internal feeds)
+    allow_private: bool = False
+
+
+class SourceSettings(_Strict):
+    name: str = Field(min_length=1)
+    url: str
+    interval: Duration | None = None
+    kind: SourceKind = "auto"
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, v: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", v):
+            raise ValueError(f"expected an http:// or https:// URL, got {v!r}")
+        return v
+
+
+class ActorSettings(_Strict):
+    """A tracked actor: its names, and forms of words that point to it."""
+
+    #: names and spellings; all-caps acronyms (HTS, IS) match case-sensitively
+    aliases: list[str] = []
+    #: adjectival and demonym forms: "Iranian", "Iran-backed", "pro-Iran"
+    forms: list[str] = []
+    #: words that stand for the actor but weigh less: capitals (Tehran), leaders
+    metonyms: list[str] = []
+    #: a side: rules can ask for infighting within one camp
+    camp: str | None = None
+    #: phrases that contain an alias but mean something else ("Turkish Hezbollah")
+    exclude: list[str] = []
+
+    @model_validator(mode="before")
+    @classmethod
+    def _list_shorthand(cls, data: Any) -> Any:
+        return {"aliases": data} if isinstance(data, list) else data
+
+
+class KeywordSetSettings(_Strict):
+    #: words and phrases; ``clash*`` is a stem, ``fighting ... between`` a gapped phrase
+    terms: list[str] = Field(min_length=1)
+    #: also match simple English inflections (clash → clashes, clashed, clashing)
+    inflect: bool = True
+
+    @model_validator(mode="before")
+    @classmethod
+    def _list_shorthand(cls, data: Any) -> Any:
+        return {"terms": data} if isinstance(data, list) else data
+
+
+_WITHIN = re.compile(r"^(sentence|paragraph|article|\d+\s*words?)$")
+
+
+class RuleSettings(_Strict):
+    name: str = Field(min_length=1)
+    #: at least one term from any of these keyword sets
+    any: list[str] = []
+    #: a term from each of these keyword sets
+    all: list[str] = []
+    #: no term from any of these keyword sets
+    not_: list[str] = Field(default=[], alias="not")
+    #: distinct canonical actors needed
+    min_actors: int = Field(default=2, ge=0)
+    #: only these actors count (default: all)
+    actors: list[str] | None = None
+    #: only these pairs count
+    pairs: list[tuple[str, str]] | None = None
+    #: the actors must share a camp (infighting), as distinct from enemies fighting
+    same_camp: bool = False
+    #: where keywords and actors must meet: sentence, paragraph, article or "N words"
+    within: str = "sentence"
+    #: which part of the article to read
+    scope: Literal["title", "body", "any"] = "any"
+    #: cue sets (denials, negations) that in the same sentence suppress or downgrade a match
+    unless: list[str] = []
+    unless_action: Literal["suppress", "downgrade"] = "suppress"
+    #: cue sets that must appear in the matched sentence or the next (armed, not verbal)
+    confirm: list[str] = []
+    severity: Severity = "medium"
+    min_score: float = 0.0
+    #: ``shadow`` records matches but sends nothing
+    mode: Literal["live", "shadow"] = "live"
+    #: channel names; empty means every channel
+    channels: list[str] = []
+
+    @field_validator("within")
+    @classmethod
+    def _within(cls, v: str) -> str:
+        if not _WITHIN.match(v.strip()):
+            raise ValueError("expected 'sentence', 'paragraph', 'article' or 'N words'")
+        return v.strip()
+
+    @property
+    def window_words(self) -> int | None:
+        m = re.match(r"^(\d+)", self.within)
+        return int(m.group(1)) if m else None
+
+
+class ConsoleChannelSettings(_Strict):
+    type: Literal["console"]
+
+
+class WebhookChannelSettings(_Strict):
+    type: Literal["webhook"]
+    #: where to POST; usually ``${VAR}`` because it is a secret
+    url: SecretStr
+    timeout: Duration = 10.0
+    #: extra headers (for example an Authorization token from ``${VAR}``)
+    headers: dict[str, SecretStr] = {}
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, v: SecretStr) -> SecretStr:
+        if not re.match(r"^https?://[^/\s]+", v.get_secret_value()):
+            raise ValueError("expected an http:// or https:// URL")
+        return v
+
+
+ChannelSettings = Annotated[
+    ConsoleChannelSettings | WebhookChannelSettings, Field(discriminator="type")
+]
+
+
+class DeliverySettings(_Strict):
+    #: first retry after this, doubling each time
+    retry_base: Duration = 30.0
+    retry_max: Duration = 3600.0
+    #: an alert still not delivered after this long is marked failed
+    max_age: Duration = 86400.0
+
+
+class Settings(_Strict):
+    storage: StorageSettings = StorageSettings()
+    fetch: FetchSettings = FetchSettings()
+    delivery: DeliverySettings = DeliverySettings()
+    sources: list[SourceSettings] = []
+    actors: dict[str, ActorSettings] = {}
+    keywords: dict[str, KeywordSetSettings] = {}
+    rules: list[RuleSettings] = []
+    channels: dict[str, ChannelSettings] = {}
+
+    def source_records(self) -> list[Source]:
+        return [
+            Source(s.name, s.url, s.interval or self.fetch.interval, s.kind) for s in self.sources
+        ]
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedConfig:
+    """Validated settings, and where each key was written (for later stages' error messages)."""
+
+    settings: Settings
+    path: Path
+    lines: dict[tuple[Any, ...], int]
+
+    def problem(self, loc: tuple[Any, ...], message: str) -> ConfigProblem:
+        return ConfigProblem(str(self.path), format_path(loc), message, _line_for(self.lines, loc))
+
+
+# ---------------------------------------------------------------------------------------------
+# loading
+
+
+def resolve_path(cli_path: str | None) -> Path:
+    """``--config``, else ``$MONITOR_CONFIG``, else ``config/monitor.yaml``."""
+    return Path(cli_path or os.environ.get(ENV_VAR) or DEFAULT_PATH)
+
+
+def load(path: str | Path, environ: Mapping[str, str] | None = None) -> LoadedConfig:
+    """Read, substitute and validate; raise ConfigError listing every problem."""
+    path = Path(path)
+    env = os.environ if environ is None else environ
+    fname = str(path)
+    try:
+        raw_text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError([ConfigProblem(fname, "", f"cannot read the file: {e}")]) from e
+    try:
+        node = yaml.compose(raw_text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(raw_text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        raise ConfigError([ConfigProblem(fname, "", f"not valid YAML: {e}", line)]) from e
+    lines = _line_map(node) if node is not None else {}
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError([ConfigProblem(fname, "", "expected a mapping of top-level keys", 1)])
+
+    problems: list[ConfigProblem] = []
+
+    def problem(loc: tuple[Any, ...], message: str) -> None:
+        problems.append(ConfigProblem(fname, format_path(loc), message, _line_for(lines, loc)))
+
+    data = _substitute(data, env, (), problem)
+    settings: Settings | None = None
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as e:
+        for err in e.errors():
+            loc, message = _explain(err, data)
+            problem(loc, message)
+    for loc, message in _cross_check(data):
+        problem(loc, message)
+    if problems:
+        raise ConfigError(sort_problems(problems))
+    assert settings is not None
+    return LoadedConfig(settings, path, lines)
+
+
+def sort_problems(problems: list[ConfigProblem]) -> list[ConfigProblem]:
+    """Unique problems in file order."""
+    return sorted(set(problems), key=lambda p: (p.line or 0, p.path, p.message))
+
+
+def format_path(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif re.fullmatch(r"[A-Za-z_][A-Za-z0-9_\-]*", str(part)):
+            out += ("." if out else "") + str(part)
+        else:
+            out += f"[{str(part)!r}]"
+    return out
+
+
+def _line_map(node: yaml.Node, path: tuple[Any, ...] = ()) -> dict[tuple[Any, ...], int]:
+    lines: dict[tuple[Any, ...], int] = {}
+
+    def walk(n: yaml.Node, p: tuple[Any, ...]) -> None:
+        lines.setdefault(p, n.start_mark.line + 1)
+        if isinstance(n, yaml.MappingNode):
+            for k, v in n.value:
+                kp = (*p, k.value)
+                lines.setdefault(kp, k.start_mark.line + 1)
+                walk(v, kp)
+        elif isinstance(n, yaml.SequenceNode):
+            for i, item in enumerate(n.value):
+                walk(item, (*p, i))
+
+    walk(node, path)
+    return lines
+
+
+def _line_for(lines: dict[tuple[Any, ...], int], loc: tuple[Any, ...]) -> int | None:
+    for end in range(len(loc), -1, -1):
+        if loc[:end] in lines:
+            return lines[loc[:end]]
+    return None
+
+
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def _substitute(value: Any, env: Mapping[str, str], loc: tuple[Any, ...], problem: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _substitute(v, env, (*loc, k), problem) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute(v, env, (*loc, i), problem) for i, v in enumerate(value)]
+    if not isinstance(value, str) or "${" not in value:
+        return value
+
+    def repl(m: re.Match[str]) -> str:
+        name, default = m.group(1), m.group(2)
+        if name in env:
+            return env[name]
+        if default is not None:
+            return default
+        problem(loc, f"environment variable {name} is not set (export {name}=...)")
+        return ""
+
+    return _VAR.sub(repl, value)
+
+
+_FRIENDLY = {
+    "missing": "required key is missing",
+    "string_type": "expected text",
+    "int_type": "expected a whole number",
+    "int_parsing": "expected a whole number",
+    "float_type": "expected a number",
+    "float_parsing": "expected a number",
+    "bool_type": "expected true or false",
+    "bool_parsing": "expected true or false",
+    "list_type": "expected a list",
+    "dict_type": "expected a mapping",
+    "model_type": "expected a mapping",
+}
+
+
+def _explain(err: Mapping[str, Any], data: Any) -> tuple[tuple[Any, ...], str]:
+    loc = tuple(p for p in err["loc"] if not _is_union_tag(p))
+    kind = err["type"]
+    got = _lookup(data, loc)
+    if kind == "extra_forbidden":
+        parent = _lookup(data, loc[:-1])
+        model = _model_at(loc[:-1], data)
+        known = sorted(f.alias or n for n, f in model.model_fields.items()) if model else []
+        hint = difflib.get_close_matches(str(loc[-1]), known, n=1)
+        msg = f"unknown key {loc[-1]!r}"
+        if hint:
+            msg += f" (did you mean {hint[0]!r}?)"
+        elif known:
+            msg += f"; expected one of: {', '.join(known)}"
+        del parent
+        return loc, msg
+    if kind == "union_tag_invalid" or kind == "union_tag_not_found":
+        return loc, "expected 'type' to be one of: console, webhook"
+    if kind == "literal_error":
+        return loc, f"expected one of {err['ctx']['expected']}, got {got!r}"
+    if kind == "value_error":
+        return loc, str(err["ctx"]["error"])
+    message = _FRIENDLY.get(kind, err["msg"])
+    if got is not _MISSING and kind != "missing":
+        message += f", got {got!r}"
+    return loc, message
+
+
+def _is_union_tag(part: Any) -> bool:
+    return part in ("console", "webhook", "list[str]", "tuple[str, str]") or (
+        isinstance(part, str) and part.startswith("function-")
+    )
+
+
+_MISSING = object()
+
+
+def _lookup(data: Any, loc: tuple[Any, ...]) -> Any:
+    for part in loc:
+        if part == "not_":
+            part = "not"
+        if isinstance(data, dict) and part in data:
+            data = data[part]
+        elif isinstance(data, list) and isinstance(part, int) and part < len(data):
+            data = data[part]
+        else:
+            return _MISSING
+    return data
+
+
+def _model_at(loc: tuple[Any, ...], data: Any) -> type[BaseModel] | None:
+    """The settings model that validates the mapping at ``loc``."""
+    top: dict[str, type[BaseModel]] = {
+        "storage": StorageSettings,
+        "fetch": FetchSettings,
+        "delivery": DeliverySettings,
+    }
+    if not loc:
+        return Settings
+    head = loc[0]
+    if head in top and len(loc) == 1:
+        return top[head]
+    if head == "sources" and len(loc) == 2:
+        return SourceSettings
+    if head == "rules" and len(loc) == 2:
+        return RuleSettings
+    if head == "actors" and len(loc) == 2:
+        return ActorSettings
+    if head == "keywords" and len(loc) == 2:
+        return KeywordSetSettings
+    if head == "channels" and len(loc) == 2:
+        kind = _lookup(data, (*loc, "type"))
+        return WebhookChannelSettings if kind == "webhook" else ConsoleChannelSettings
+    return None
+
+
+def _cross_check(data: dict[str, Any]) -> Iterator[tuple[tuple[Any, ...], str]]:
+    """Checks across sections, on the raw data so they run even when validation failed."""
+    channels = data.get("channels") if isinstance(data.get("channels"), dict) else {}
+    keywords = data.get("keywords") if isinstance(data.get("keywords"), dict) else {}
+    actors = data.get("actors") if isinstance(data.get("actors"), dict) else {}
+    assert isinstance(channels, dict) and isinstance(keywords, dict) and isinstance(actors, dict)
+
+    sources = data.get("sources")
+    if isinstance(sources, list):
+        seen: dict[str, int] = {}
+        for i, src in enumerate(sources):
+            name = src.get("name") if isinstance(src, dict) else None
+            if isinstance(name, str):
+                if name in seen:
+                    yield (("sources", i, "name"), f"duplicate source name {name!r}")
+                seen.setdefault(name, i)
+
+    rules = data.get("rules")
+    if not isinstance(rules, list):
+        return
+    names: set[str] = set()
+    for i, rule in enumerate(rules):
+        if not isinstance(rule, dict):
+            continue
+        if isinstance(rule.get("name"), str):
+            if rule["name"] in names:
+                yield (("rules", i, "name"), f"duplicate rule name {rule['name']!r}")
+            names.add(rule["name"])
+        yield from _refs(rule, i, "channels", channels, "channel")
+        for key in ("any", "all", "not", "unless", "confirm"):
+            yield from _refs(rule, i, key, keywords, "keyword set")
+        yield from _refs(rule, i, "actors", actors, "actor")
+        pairs = rule.get("pairs")
+        if isinstance(pairs, list):
+            for j, pair in enumerate(pairs):
+                if isinstance(pair, list):
+                    for k, name in enumerate(pair):
+                        if isinstance(name, str) and name not in actors:
+                            yield (("rules", i, "pairs", j, k), _unknown("actor", name, actors))
+
+
+def _refs(
+    rule: dict[str, Any], i: int, key: str, known: dict[str, Any], what: str
+) -> Iterator[tuple[tuple[Any, ...], str]]:
+    refs = rule.get(key)
+    if not isinstance(refs, list):
+        return
+    for j, name in enumerate(refs):
+        if isinstance(name, str) and name not in known:
+            yield (("rules", i, key, j), _unknown(what, name, known))
+
+
+def _unknown(what: str, name: str, known: Mapping[str, Any]) -> str:
+    msg = f"unknown {what} {name!r}"
+    hint = difflib.get_close_matches(name, list(known), n=1)
+    if hint:
+        return msg + f" (did you mean {hint[0]!r}?)"
+    if known:
+        return msg + f"; defined: {', '.join(sorted(known))}"
+    return msg + f"; none is defined"

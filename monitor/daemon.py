@@ -1,0 +1,217 @@
+"""Lifecycle: open the store, the HTTP client, the engine and the channels; poll; deliver; close.
+
+``monitor once`` and ``monitor run`` share ``Runtime``: ``once`` polls every source a single
+time and drains the outbox; ``run`` schedules the same work until SIGINT/SIGTERM, then stops
+taking new work, lets in-flight polls and deliveries finish for a grace period, and closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+
+from monitor import config as configmod
+from monitor.alert import Channel, build_channels
+from monitor.alert.deliver import DispatchResult, dispatch
+from monitor.errors import ConfigError
+from monitor.fetch import Fetcher
+from monitor.logs import event
+from monitor.match.engine import Engine, RuleError, compile_rules
+from monitor.models import Match, PollOutcome, Source
+from monitor.pipeline import PipelineContext, poll_source
+from monitor.schedule import Scheduler, first_run
+from monitor.store import Store
+from monitor.store.sqlite import open_store
+
+log = logging.getLogger("monitor.daemon")
+
+GRACE_SECONDS = 20.0
+DELIVERY_EVERY = 5.0
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def load_checked(path: str | Path) -> tuple[configmod.LoadedConfig, Engine]:
+    """Load the configuration and compile its rules; ConfigError lists every problem."""
+    loaded = configmod.load(path)
+    try:
+        engine = compile_rules(loaded.settings)
+    except RuleError as e:
+        raise ConfigError(
+            configmod.sort_problems([loaded.problem(loc, msg) for loc, msg in e.problems])
+        ) from e
+    return loaded, engine
+
+
+@dataclass(frozen=True, slots=True)
+class OnceReport:
+    outcomes: list[PollOutcome]
+    delivery: DispatchResult
+
+
+class Runtime:
+    """Everything a pass needs, opened once."""
+
+    def __init__(
+        self,
+        loaded: configmod.LoadedConfig,
+        engine: Engine,
+        store: Store,
+        fetcher: Fetcher,
+        channels: dict[str, Channel],
+        delivery_client: httpx.AsyncClient,
+        now: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.settings = loaded.settings
+        self.sources = loaded.settings.source_records()
+        self.engine = engine
+        self.store = store
+        self.fetcher = fetcher
+        self.channels = channels
+        self._delivery_client = delivery_client
+        self.now = now
+        self.in_flight: set[asyncio.Task[object]] = set()
+        self.ctx = PipelineContext(store, fetcher, engine, self.channels_for, now)
+        self._deliver_lock = asyncio.Lock()
+
+    @classmethod
+    async def open(
+        cls, loaded: configmod.LoadedConfig, engine: Engine, now: Callable[[], datetime] = utcnow
+    ) -> Runtime:
+        store = await open_store(loaded.settings.storage.url)
+        try:
+            await store.sync_sources(loaded.settings.source_records())
+        except BaseException:
+            await store.close()
+            raise
+        fetcher = Fetcher(loaded.settings.fetch)
+        delivery_client = httpx.AsyncClient(
+            headers={"User-Agent": loaded.settings.fetch.user_agent}
+        )
+        channels = build_channels(loaded.settings.channels, delivery_client)
+        return cls(loaded, engine, store, fetcher, channels, delivery_client, now)
+
+    def channels_for(self, match: Match) -> list[str]:
+        chosen = self.engine.channels_for(match.rule)
+        return list(chosen) if chosen else list(self.channels)
+
+    async def poll(self, source: Source) -> PollOutcome:
+        """Poll one source; an unexpected error is logged with its traceback and contained."""
+        task = asyncio.current_task()
+        if task is not None:
+            self.in_flight.add(task)
+        try:
+            return await poll_source(source, self.ctx)
+        except Exception as e:
+            log.exception("poll crashed (a bug: please report it)",
+                          extra={"fields": {"source": source.name}})
+            return PollOutcome(source.name, "error", error=f"internal error: {type(e).__name__}")
+        finally:
+            if task is not None:
+                self.in_flight.discard(task)
+
+    async def poll_all(self) -> list[PollOutcome]:
+        return list(await asyncio.gather(*(self.poll(s) for s in self.sources)))
+
+    async def deliver(self) -> DispatchResult:
+        async with self._deliver_lock:
+            task = asyncio.current_task()
+            if task is not None:
+                self.in_flight.add(task)
+            try:
+                return await dispatch(self.store, self.channels, self.settings.delivery, self.now)
+            finally:
+                if task is not None:
+                    self.in_flight.discard(task)
+
+    async def close(self) -> None:
+        try:
+            await self.fetcher.aclose()
+            await self._delivery_client.aclose()
+        finally:
+            await self.store.close()
+
+
+async def run_once(loaded: configmod.LoadedConfig, engine: Engine) -> OnceReport:
+    runtime = await Runtime.open(loaded, engine)
+    try:
+        outcomes = await runtime.poll_all()
+        delivery = await runtime.deliver()
+        return OnceReport(outcomes, delivery)
+    finally:
+        await runtime.close()
+
+
+async def run_forever(
+    loaded: configmod.LoadedConfig,
+    engine: Engine,
+    stop: asyncio.Event | None = None,
+    grace: float = GRACE_SECONDS,
+) -> None:
+    """Run until ``stop`` is set or SIGINT/SIGTERM arrives; then stop cleanly."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    signals = 0
+
+    def on_signal(signum: int) -> None:
+        nonlocal signals
+        signals += 1
+        if signals == 1:
+            event(log, logging.INFO, "stopping", signal=signal.Signals(signum).name,
+                  grace_s=grace)
+            stop.set()
+        else:
+            event(log, logging.WARNING, "second signal: stopping now")
+            for task in list(runtime.in_flight):
+                task.cancel()
+
+    runtime = await Runtime.open(loaded, engine)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, on_signal, sig)
+    scheduler = Scheduler()
+    try:
+        now = runtime.now()
+        states = {s.name: s for s in await runtime.store.source_states()}
+
+        def make_job(src: Source) -> Callable[[], object]:
+            async def job() -> None:
+                outcome = await runtime.poll(src)
+                state = await runtime.store.source_state(src.name)
+                if state.next_due is not None:
+                    scheduler.reschedule(src.name, max(state.next_due, runtime.now()))
+                if outcome.alerts:
+                    scheduler.wake("deliver", runtime.now() + timedelta(milliseconds=50))
+            return job
+
+        for src in runtime.sources:
+            stored = states[src.name].next_due if src.name in states else None
+            scheduler.add_source(src.name, src.interval, first_run(src.interval, now, stored),
+                                 make_job(src))
+        scheduler.add_periodic("deliver", DELIVERY_EVERY, runtime.deliver)
+        scheduler.start()
+        event(log, logging.INFO, "monitor running", sources=len(runtime.sources),
+              rules=len(runtime.engine.rules), channels=",".join(runtime.channels) or "-")
+        await stop.wait()
+    finally:
+        scheduler.shutdown()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+        pending = [t for t in runtime.in_flight if not t.done()]
+        if pending:
+            event(log, logging.INFO, "waiting for in-flight work", tasks=len(pending))
+            _done, still = await asyncio.wait(pending, timeout=grace)
+            for t in still:
+                t.cancel()
+            if still:
+                await asyncio.wait(still, timeout=5)
+        await runtime.close()
+        event(log, logging.INFO, "stopped")

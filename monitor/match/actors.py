@@ -1,0 +1,133 @@
+"""The actor index: every way a text can name a tracked actor, compiled from the configuration.
+
+Pure. An actor has aliases (its names), forms (adjectives and demonyms such as "Iran-backed"),
+metonyms (capitals, leaders: they count, but weigh less) and exclusions (longer phrases that
+contain an alias but mean something else: "Turkish Hezbollah"). All-capital aliases of up to six
+letters are acronyms and match only as written: "IS" never matches "is".
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from monitor.match.text import ARABIC_PROCLITICS, is_arabic, normalise
+
+AliasKind = Literal["alias", "form", "metonym"]
+WEIGHTS: dict[AliasKind, float] = {"alias": 1.0, "form": 0.9, "metonym": 0.5}
+
+#: acronyms that are also English words: in ALL-CAPS text they cannot be told apart
+AMBIGUOUS_ACRONYMS = frozenset(
+    "is us as it am an or on in at no so we he me my do go if of to up be by".split()
+)
+_ARTICLES = ("al", "el", "an", "ad", "ar", "as", "ash", "at", "az")
+
+
+@dataclass(frozen=True, slots=True)
+class AliasKey:
+    """One Aho-Corasick key and what it stands for."""
+
+    #: the key searched for in folded, space-padded text: ``" hezbollah "`` (or ``" clash"``)
+    key: str
+    actor: str
+    kind: AliasKind
+    #: the alias as configured (for explanations and clash reports)
+    written: str
+    #: for acronyms: the exact letters the text must show (``"HTS"``); None = any case
+    case: str | None = None
+
+
+def is_acronym(alias: str) -> bool:
+    letters = re.sub(r"[^A-Za-z]", "", alias)
+    return 2 <= len(letters) <= 6 and letters.isupper() and " " not in alias.strip()
+
+
+def letters_of(text: str) -> str:
+    return "".join(c for c in text if c.isalnum())
+
+
+def variants(alias: str) -> list[tuple[str, bool]]:
+    """Folded variants of an alias, each with a stem flag (``clash*``-style, open at the end).
+
+    "Hay'at Tahrir al-Sham" → hay at tahrir al sham, hayat tahrir al sham, … tahrir sham, …
+    """
+    stem = alias.rstrip().endswith("*")
+    base = normalise(alias.rstrip().rstrip("*"))
+    if not base:
+        return []
+    forms = {base}
+    # apostrophes inside words are often dropped: Hay'at = Hayat, Mo'arez = Moarez
+    squeezed = normalise(re.sub(r"(?<=\w)['’ʼ`ʿʾ‘](?=\w)", "", alias.rstrip("*")))
+    if squeezed:
+        forms.add(squeezed)
+    # the Arabic article: al-Assad = al Assad = Assad = alAssad (sun letters: ash-Sham)
+    articles = {"al", "el"} | {
+        a for a in _ARTICLES if re.search(rf"(?<!\w){a}[-‐‑–]", alias, re.IGNORECASE)
+    }
+    out: set[str] = set()
+    for f in forms:
+        words = f.split()
+        slots = [i for i, w in enumerate(words) if w in articles and i + 1 < len(words)]
+        for choice in itertools.product(("keep", "drop", "glue"), repeat=min(len(slots), 3)):
+            ws = list(words)
+            for i, how in sorted(zip(slots, choice, strict=False), reverse=True):
+                if how == "drop" and len(ws) > 1:
+                    del ws[i]
+                elif how == "glue":
+                    ws[i : i + 2] = [ws[i] + ws[i + 1]]
+            out.add(" ".join(ws))
+    if is_arabic(base):
+        out |= {p + v for v in list(out) for p in ARABIC_PROCLITICS}
+        out |= {"\u0648" + p + v for v in list(out) if not v.startswith("\u0648")
+                for p in ARABIC_PROCLITICS[1:]}
+    return sorted((v, stem) for v in out if v)
+
+
+def alias_keys(actors: Mapping[str, Any]) -> Iterator[tuple[tuple[Any, ...], AliasKey]]:
+    """Every key of every actor, with the configuration path it came from."""
+    for name, actor in actors.items():
+        names: list[tuple[AliasKind, str, list[str]]] = [
+            ("alias", "aliases", [name, *actor.aliases]),
+            ("form", "forms", list(actor.forms)),
+            ("metonym", "metonyms", list(actor.metonyms)),
+        ]
+        for kind, field, written_list in names:
+            for i, written in enumerate(written_list):
+                loc: tuple[Any, ...] = ("actors", name) if field == "aliases" and i == 0 else (
+                    "actors", name, field, i - 1 if field == "aliases" else i
+                )
+                case = letters_of(written) if is_acronym(written) else None
+                for v, stem in variants(written):
+                    key = " " + v + ("" if stem else " ")
+                    yield loc, AliasKey(key, name, kind, written, case)
+
+
+def exclusion_keys(actors: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """(key, actor) for every exclusion phrase."""
+    for name, actor in actors.items():
+        for phrase in actor.exclude:
+            for v, _stem in variants(phrase):
+                yield " " + v + " ", name
+
+
+def find_clashes(actors: Mapping[str, Any]) -> list[tuple[tuple[Any, ...], str]]:
+    """Aliases (after folding) that point to more than one actor."""
+    owner: dict[tuple[str, str | None], AliasKey] = {}
+    problems: list[tuple[tuple[Any, ...], str]] = []
+    reported: set[tuple[str, str, str]] = set()
+    for loc, k in alias_keys(actors):
+        ident = (k.key, k.case)
+        first = owner.setdefault(ident, k)
+        if first.actor != k.actor:
+            tag = (first.actor, k.actor, k.written)
+            if tag not in reported:
+                reported.add(tag)
+                problems.append(
+                    (loc, f"{k.written!r} of actor {k.actor!r} also names actor "
+                          f"{first.actor!r} (as {first.written!r}); an alias may belong to "
+                          f"one actor only")
+                )
+    return problems

@@ -1,0 +1,623 @@
+"""Rules over articles: compile the configuration once, then explain every match.
+
+Pure: no I/O. ``compile_rules(settings)`` builds one Aho-Corasick automaton over every actor
+alias, keyword term, cue and exclusion, so the cost of matching grows with the length of the
+text, not with the number of actors and keywords. ``Engine.match(title, text)`` folds the text
+once (``text.fold``), scans it once, and only when some rule could still be satisfied does it
+split sentences and evaluate conditions.
+
+A rule is satisfied in a *unit* (a sentence, a paragraph, the article, or a window of N words
+around a keyword) that holds its keyword condition (``any``/``all``/``not`` over keyword sets)
+and at least ``min_actors`` distinct canonical actors, optionally restricted to ``actors``,
+``pairs`` or one ``camp``. ``unless`` cue sets in the same sentence suppress (or downgrade) it;
+``confirm`` cue sets must appear in the sentence or the next one.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import ahocorasick
+
+from monitor.match import text as textmod
+from monitor.match.actors import (
+    AMBIGUOUS_ACRONYMS,
+    WEIGHTS,
+    AliasKey,
+    alias_keys,
+    exclusion_keys,
+    find_clashes,
+    letters_of,
+    variants,
+)
+from monitor.models import SEVERITIES, ActorMention, Match, Severity, Span
+
+_WORD = re.compile(r"\w+")
+_GAP_ANY = (0, 8)  # "fighting ... between": up to eight words in between
+
+
+class RuleError(ValueError):
+    """The rules cannot be compiled; ``problems`` are (key path, message) pairs."""
+
+    def __init__(self, problems: list[tuple[tuple[Any, ...], str]]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(m for _, m in problems))
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """A keyword term: one phrase, or phrases with gaps between them."""
+
+    set_name: str
+    written: str
+    #: (min, max) words allowed between consecutive parts
+    gaps: tuple[tuple[int, int], ...]
+
+    @property
+    def parts(self) -> int:
+        return len(self.gaps) + 1
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    name: str
+    any: frozenset[str]
+    all: frozenset[str]
+    not_: frozenset[str]
+    min_actors: int
+    actors: frozenset[str] | None
+    pairs: tuple[frozenset[str], ...] | None
+    same_camp: bool
+    within: Literal["sentence", "paragraph", "article", "words"]
+    window: int
+    scope: Literal["title", "body", "any"]
+    unless: frozenset[str]
+    unless_action: Literal["suppress", "downgrade"]
+    confirm: frozenset[str]
+    severity: Severity
+    min_score: float
+    mode: Literal["live", "shadow"]
+    channels: tuple[str, ...]
+
+    @property
+    def sets(self) -> frozenset[str]:
+        return self.any | self.all | self.not_ | self.unless | self.confirm
+
+
+@dataclass(slots=True)
+class _ActorHit:
+    actor: str
+    kind: str
+    start: int
+    end: int
+    surface: str
+
+
+@dataclass(slots=True)
+class _TermHit:
+    term: int
+    part: int
+    start: int
+    end: int
+    surface: str
+
+
+@dataclass(slots=True)
+class _Unit:
+    start: int
+    end: int
+    actors: dict[str, list[_ActorHit]]
+    terms: list[_TermHit]
+    score: float
+    downgraded: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+class _Doc:
+    """One article being matched: folded text, hits, and lazily computed segments."""
+
+    def __init__(self, title: str, body: str) -> None:
+        self.title_len = len(title)
+        self.body_start = len(title) + 2 if title else 0
+        self.text = f"{title}\n\n{body}" if title else body
+        self.folded = textmod.fold(self.text)
+        self.actor_hits: list[_ActorHit] = []
+        self.term_hits: list[_TermHit] = []
+        self._sentences: list[tuple[int, int]] | None = None
+        self._paragraphs: list[tuple[int, int]] | None = None
+        self._words: list[int] | None = None
+
+    @property
+    def sentences(self) -> list[tuple[int, int]]:
+        if self._sentences is None:
+            self._sentences = [
+                s for p in self.paragraphs for s in textmod.sentences(self.text, within=p)
+            ]
+        return self._sentences
+
+    @property
+    def paragraphs(self) -> list[tuple[int, int]]:
+        if self._paragraphs is None:
+            self._paragraphs = textmod.paragraphs(self.text)
+        return self._paragraphs
+
+    @property
+    def word_starts(self) -> list[int]:
+        if self._words is None:
+            self._words = [m.start() for m in _WORD.finditer(self.text)]
+        return self._words
+
+    def field_of(self, pos: int) -> Literal["title", "body"]:
+        return "title" if pos < self.title_len else "body"
+
+    def lead_end(self) -> int:
+        """End of the lead: the first body paragraph."""
+        for s, e in self.paragraphs:
+            if s >= self.body_start:
+                return e
+        return len(self.text)
+
+
+class Engine:
+    """Compiled rules. Thread-safe for reading; build a new one to change the configuration."""
+
+    def __init__(
+        self,
+        rules: Sequence[_Rule],
+        terms: Sequence[Term],
+        automaton: Any,
+        camps: dict[str, str],
+    ) -> None:
+        self.rules = tuple(rules)
+        self._terms = tuple(terms)
+        self._automaton = automaton
+        self._camps = camps
+        self._by_name = {r.name: r for r in self.rules}
+
+    def channels_for(self, rule: str) -> tuple[str, ...]:
+        return self._by_name[rule].channels
+
+    def match(self, title: str, text: str, rules: Iterable[str] | None = None) -> list[Match]:
+        """Every rule that matches the article, each with its explanation."""
+        doc = _Doc(title, text)
+        if not self._scan(doc):
+            return []
+        wanted = None if rules is None else set(rules)
+        out = []
+        for rule in self.rules:
+            if wanted is not None and rule.name not in wanted:
+                continue
+            m = self._evaluate(rule, doc)
+            if m is not None:
+                out.append(m)
+        return out
+
+    # -- scanning ---------------------------------------------------------------------------
+
+    def _scan(self, doc: _Doc) -> bool:
+        padded = doc.folded.padded
+        original = doc.text
+        excluded: list[tuple[int, int, str]] = []
+        for end, payloads in self._automaton.iter(padded):
+            for payload in payloads:
+                kind = payload[0]
+                key: str = payload[-1]
+                stem = not key.endswith(" ")
+                p_start = end - len(key) + 2  # skip the leading space
+                p_end = end + 1 if stem else end
+                if stem:
+                    nxt = padded.find(" ", p_end)
+                    p_end = nxt if nxt != -1 else len(padded) - 1
+                start, stop = doc.folded.span(p_start, p_end)
+                surface = original[start:stop]
+                if kind == "actor":
+                    alias: AliasKey = payload[1]
+                    if alias.case is not None and not _acronym_ok(alias, surface, original, start):
+                        continue
+                    doc.actor_hits.append(_ActorHit(alias.actor, alias.kind, start, stop, surface))
+                elif kind == "term":
+                    doc.term_hits.append(_TermHit(payload[1], payload[2], start, stop, surface))
+                else:
+                    excluded.append((start, stop, payload[1]))
+        if not doc.actor_hits and not doc.term_hits:
+            return False
+        if excluded:
+            doc.actor_hits = [
+                h for h in doc.actor_hits
+                if not any(s <= h.start and h.end <= e and a == h.actor for s, e, a in excluded)
+            ]
+        doc.actor_hits = _outermost(doc.actor_hits)
+        if doc.actor_hits and doc.term_hits:
+            spans = [(h.start, h.end) for h in doc.actor_hits]
+            doc.term_hits = [
+                t for t in doc.term_hits
+                if not any(s <= t.start and t.end <= e and (s, e) != (t.start, t.end)
+                           for s, e in spans)
+            ]
+        doc.term_hits.sort(key=lambda h: h.start)
+        return True
+
+    # -- evaluating --------------------------------------------------------------------------
+
+    def _evaluate(self, rule: _Rule, doc: _Doc) -> Match | None:
+        actors = [h for h in doc.actor_hits if _in_scope(rule.scope, doc, h.start)]
+        if rule.actors is not None:
+            actors = [h for h in actors if h.actor in rule.actors]
+        if len({h.actor for h in actors}) < rule.min_actors:
+            return None
+        terms = [
+            h for h in doc.term_hits
+            if self._terms[h.term].set_name in rule.sets and _in_scope(rule.scope, doc, h.start)
+        ]
+        present = {self._terms[h.term].set_name for h in terms}
+        if not rule.all <= present or (rule.any and not rule.any & present):
+            return None
+        units = self._satisfied_units(rule, doc, actors, terms)
+        if not units:
+            return None
+        best = sorted(units, key=lambda u: (-u.score, u.start))[:3]
+        best.sort(key=lambda u: u.start)
+        score = round(max(u.score for u in units) + 0.25 * (len(units) - 1), 2)
+        if score < rule.min_score:
+            return None
+        severity = rule.severity
+        notes: list[str] = []
+        if all(u.downgraded for u in units):
+            severity = SEVERITIES[max(0, SEVERITIES.index(rule.severity) - 1)]
+        for u in best:
+            notes.extend(n for n in u.notes if n not in notes)
+        mentions: dict[str, list[str]] = {}
+        keywords: list[str] = []
+        for u in units:
+            for actor, hits in u.actors.items():
+                forms = mentions.setdefault(actor, [])
+                forms.extend(h.surface for h in hits if h.surface not in forms)
+            keywords.extend(t.surface for t in u.terms if t.surface not in keywords)
+        return Match(
+            rule=rule.name,
+            severity=severity,
+            score=score,
+            actors=tuple(ActorMention(a, tuple(f)) for a, f in mentions.items()),
+            keywords=tuple(keywords),
+            spans=tuple(self._span(doc, u) for u in best),
+            mode=rule.mode,
+            notes=tuple(notes),
+        )
+
+    def _satisfied_units(
+        self, rule: _Rule, doc: _Doc, actors: list[_ActorHit], terms: list[_TermHit]
+    ) -> list[_Unit]:
+        keyword_rule = bool(rule.any or rule.all)
+        anchors = [t for t in terms if self._terms[t.term].set_name in rule.any | rule.all]
+        spans = self._unit_spans(rule, doc, anchors if keyword_rule else None, actors)
+        out = []
+        a_starts = [h.start for h in actors]
+        t_starts = [h.start for h in terms]
+        for s, e in spans:
+            u_actors = actors[bisect_left(a_starts, s) : bisect_left(a_starts, e)]
+            u_terms = terms[bisect_left(t_starts, s) : bisect_left(t_starts, e)]
+            unit = self._check_unit(rule, doc, s, e, u_actors, u_terms)
+            if unit is not None:
+                out.append(unit)
+        return out
+
+    def _unit_spans(
+        self,
+        rule: _Rule,
+        doc: _Doc,
+        anchors: list[_TermHit] | None,
+        actors: list[_ActorHit],
+    ) -> list[tuple[int, int]]:
+        if rule.within == "article":
+            return [(0, len(doc.text))]
+        if rule.within == "words":
+            starts = doc.word_starts
+            out = []
+            for t in anchors if anchors is not None else []:
+                i = bisect_right(starts, t.start) - 1
+                lo = starts[max(0, i - rule.window)]
+                hi_i = min(len(starts) - 1, i + rule.window)
+                m = _WORD.match(doc.text, starts[hi_i])
+                out.append((lo, m.end() if m else len(doc.text)))
+            return sorted(set(out))
+        segments = doc.sentences if rule.within == "sentence" else doc.paragraphs
+        seg_starts = [s for s, _ in segments]
+        points = [t.start for t in anchors] if anchors is not None else [h.start for h in actors]
+        chosen = {bisect_right(seg_starts, p) - 1 for p in points}
+        return [segments[i] for i in sorted(chosen) if i >= 0]
+
+    def _check_unit(
+        self,
+        rule: _Rule,
+        doc: _Doc,
+        start: int,
+        end: int,
+        actors: list[_ActorHit],
+        terms: list[_TermHit],
+    ) -> _Unit | None:
+        found = self._complete_terms(terms, doc)
+        present = {self._terms[t.term].set_name for t in found}
+        if not rule.all <= present or (rule.any and not rule.any & present):
+            return None
+        if rule.not_ & present:
+            return None
+        by_actor: dict[str, list[_ActorHit]] = {}
+        for h in actors:
+            by_actor.setdefault(h.actor, []).append(h)
+        chosen = self._choose_actors(rule, by_actor)
+        if chosen is None:
+            return None
+        by_actor = {a: by_actor[a] for a in chosen}
+        keywords = [t for t in found if self._terms[t.term].set_name in rule.any | rule.all]
+        unit = _Unit(start, end, by_actor, keywords, 0.0)
+        if rule.unless or rule.confirm:
+            context = self._sentence_terms(doc, terms, keywords, start, end)
+            cues = [t for t in context if self._terms[t.term].set_name in rule.unless]
+            if cues:
+                if rule.unless_action == "suppress":
+                    return None
+                unit.downgraded = True
+                unit.notes.append(f"downgraded: {cues[0].surface!r} in the same sentence")
+            if rule.confirm and not self._confirmed(rule, doc, keywords):
+                return None
+        unit.score = self._score(doc, unit)
+        return unit
+
+    def _choose_actors(
+        self, rule: _Rule, by_actor: dict[str, list[_ActorHit]]
+    ) -> list[str] | None:
+        names = list(by_actor)
+        if rule.pairs is not None:
+            hit = [p for p in rule.pairs if p <= set(names)]
+            if not hit:
+                return None
+            names = [n for n in names if any(n in p for p in hit)]
+        if rule.same_camp:
+            camps: dict[str, list[str]] = {}
+            for n in names:
+                if n in self._camps:
+                    camps.setdefault(self._camps[n], []).append(n)
+            best = max(camps.values(), key=len, default=[])
+            if len(best) < max(2, rule.min_actors):
+                return None
+            names = best
+        if len(names) < rule.min_actors:
+            return None
+        return names
+
+    def _complete_terms(self, hits: list[_TermHit], doc: _Doc) -> list[_TermHit]:
+        """Single-part hits as they are; gapped terms only where all parts line up."""
+        out = [h for h in hits if self._terms[h.term].parts == 1]
+        multi = [h for h in hits if self._terms[h.term].parts > 1]
+        if not multi:
+            return out
+        for h in multi:
+            if h.part != 0:
+                continue
+            term = self._terms[h.term]
+            cur = h
+            for part in range(1, term.parts):
+                lo, hi = term.gaps[part - 1]
+                nxt = next(
+                    (
+                        n for n in multi
+                        if n.term == h.term and n.part == part and n.start >= cur.end
+                        and lo <= len(_WORD.findall(doc.text, cur.end, n.start)) <= hi
+                    ),
+                    None,
+                )
+                if nxt is None:
+                    break
+                cur = nxt
+            else:
+                out.append(
+                    _TermHit(h.term, 0, h.start, cur.end, doc.text[h.start : cur.end])
+                )
+        return out
+
+    def _sentence_terms(
+        self, doc: _Doc, terms: list[_TermHit], keywords: list[_TermHit], start: int, end: int
+    ) -> list[_TermHit]:
+        """Term hits in the sentences that hold the unit's keywords."""
+        sents = doc.sentences
+        starts = [s for s, _ in sents]
+        spans = {sents[i] for k in keywords if (i := bisect_right(starts, k.start) - 1) >= 0}
+        if not spans:
+            spans = {(start, end)}
+        pool = [h for h in doc.term_hits if any(s <= h.start < e for s, e in spans)]
+        return self._complete_terms(pool, doc)
+
+    def _confirmed(self, rule: _Rule, doc: _Doc, keywords: list[_TermHit]) -> bool:
+        sents = doc.sentences
+        starts = [s for s, _ in sents]
+        for k in keywords:
+            i = bisect_right(starts, k.start) - 1
+            lo = sents[max(i, 0)][0]
+            hi = sents[min(i + 1, len(sents) - 1)][1]
+            pool = [h for h in doc.term_hits if lo <= h.start < hi]
+            if any(self._terms[t.term].set_name in rule.confirm
+                   for t in self._complete_terms(pool, doc)):
+                return True
+        return False
+
+    @staticmethod
+    def _score(doc: _Doc, unit: _Unit) -> float:
+        if unit.start < doc.title_len:
+            where = 2.0
+        elif unit.start < doc.lead_end():
+            where = 1.5
+        else:
+            where = 1.0
+        weights = [max(WEIGHTS[h.kind] for h in hits) for hits in unit.actors.values()]  # type: ignore[index]
+        return round(where * (min(weights) if weights else 1.0), 2)
+
+    @staticmethod
+    def _span(doc: _Doc, unit: _Unit) -> Span:
+        fld = doc.field_of(unit.start)
+        base = 0 if fld == "title" else doc.body_start
+        marks = sorted(
+            {(h.start - unit.start, h.end - unit.start)
+             for hits in unit.actors.values() for h in hits}
+            | {(t.start - unit.start, t.end - unit.start) for t in unit.terms}
+        )
+        return Span(
+            field=fld,
+            start=unit.start - base,
+            end=unit.end - base,
+            text=doc.text[unit.start : unit.end],
+            marks=tuple(marks),
+        )
+
+
+def _in_scope(scope: str, doc: _Doc, pos: int) -> bool:
+    if scope == "any":
+        return True
+    return (pos < doc.title_len) == (scope == "title")
+
+
+def _outermost(hits: list[_ActorHit]) -> list[_ActorHit]:
+    """Drop hits inside a longer hit: "Free Syrian Army" is not also "Syrian Army"."""
+    hits.sort(key=lambda h: (h.start, -(h.end - h.start)))
+    out: list[_ActorHit] = []
+    reach = -1
+    for h in hits:
+        if h.end <= reach and out and out[-1].start <= h.start:
+            continue
+        out.append(h)
+        reach = max(reach, h.end)
+    return out
+
+
+def _acronym_ok(alias: AliasKey, surface: str, original: str, start: int) -> bool:
+    if letters_of(surface) != alias.case:
+        return False
+    if alias.case is not None and alias.case.lower() in AMBIGUOUS_ACRONYMS:
+        # in ALL-CAPS text "IS" may be the verb: accept only with lower case nearby
+        window = original[max(0, start - 40) : start + 40]
+        if not any(c.islower() for c in window):
+            return False
+    return True
+
+
+# ------------------------------------------------------------------------------------------
+# compiling
+
+
+def parse_term(written: str) -> tuple[list[str], list[tuple[int, int]]]:
+    """``"turned * guns on"`` → (["turned", "guns on"], [(1, 1)]); ``"a ... b"`` → gap 0-8."""
+    parts: list[str] = []
+    gaps: list[tuple[int, int]] = []
+    cur: list[str] = []
+    stars = 0
+    for word in written.split():
+        if word in ("...", "…"):
+            if cur:
+                parts.append(" ".join(cur))
+                cur = []
+                gaps.append(_GAP_ANY)
+            continue
+        if word == "*":
+            stars += 1
+            continue
+        if stars:
+            if cur:
+                parts.append(" ".join(cur))
+                cur = []
+                gaps.append((stars, stars))
+            stars = 0
+        cur.append(word)
+    if cur:
+        parts.append(" ".join(cur))
+    return parts, gaps
+
+
+def _term_keys(part: str, inflect: bool) -> set[str]:
+    out: set[str] = set()
+    for v, stem in variants(part):
+        if stem or not inflect:
+            out.add(" " + v + ("" if stem else " "))
+            continue
+        words = v.split()
+        options = [sorted(textmod.inflections(w)) for w in words]
+        combos: list[list[str]] = [[]]
+        for opts in options:
+            combos = [c + [o] for c in combos for o in opts][:256]
+        out |= {" " + " ".join(c) + " " for c in combos}
+    return out
+
+
+def compile_rules(settings: Any) -> Engine:
+    """Build the engine from validated settings; raise RuleError naming every problem."""
+    problems = list(find_clashes(settings.actors))
+    table: dict[str, list[tuple[Any, ...]]] = {}
+
+    def add(key: str, payload: tuple[Any, ...]) -> None:
+        table.setdefault(key, []).append((*payload, key))
+
+    for _loc, alias in alias_keys(settings.actors):
+        add(alias.key, ("actor", alias))
+    for key, actor in exclusion_keys(settings.actors):
+        add(key, ("exclude", actor))
+    terms: list[Term] = []
+    for set_name, kw in settings.keywords.items():
+        for i, written in enumerate(kw.terms):
+            parts, gaps = parse_term(written)
+            if not parts or not all(textmod.normalise(p.rstrip("*")) for p in parts):
+                problems.append((("keywords", set_name, "terms", i),
+                                 f"term {written!r} has no words to match"))
+                continue
+            term_id = len(terms)
+            terms.append(Term(set_name, written, tuple(gaps)))
+            for part_index, part in enumerate(parts):
+                for key in _term_keys(part, kw.inflect):
+                    add(key, ("term", term_id, part_index))
+    if problems:
+        raise RuleError(problems)
+
+    automaton = ahocorasick.Automaton()
+    for key, payloads in table.items():
+        automaton.add_word(key, tuple(payloads))
+    if table:
+        automaton.make_automaton()
+    else:
+        automaton = _EmptyAutomaton()
+    camps = {name: a.camp for name, a in settings.actors.items() if a.camp}
+    rules = [_compile_rule(r) for r in settings.rules]
+    return Engine(rules, terms, automaton, camps)
+
+
+class _EmptyAutomaton:
+    def iter(self, _text: str) -> list[Any]:
+        return []
+
+
+def _compile_rule(r: Any) -> _Rule:
+    window = r.window_words
+    within = "words" if window is not None else r.within
+    return _Rule(
+        name=r.name,
+        any=frozenset(r.any),
+        all=frozenset(r.all),
+        not_=frozenset(r.not_),
+        min_actors=r.min_actors,
+        actors=frozenset(r.actors) if r.actors is not None else None,
+        pairs=tuple(frozenset(p) for p in r.pairs) if r.pairs is not None else None,
+        same_camp=r.same_camp,
+        within=within,
+        window=window or 0,
+        scope=r.scope,
+        unless=frozenset(r.unless),
+        unless_action=r.unless_action,
+        confirm=frozenset(r.confirm),
+        severity=r.severity,
+        min_score=r.min_score,
+        mode=r.mode,
+        channels=tuple(r.channels),
+    )
+
+
+MatchFn = Callable[[str, str], list[Match]]

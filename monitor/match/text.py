@@ -1,0 +1,309 @@
+"""Text normalisation and segmentation, shared by the text being matched and by the aliases.
+
+Pure: no I/O. The folding applied to both sides is the same function, so a spelling that reaches
+an alias reaches the text too:
+
+* Unicode NFKC, lower case, diacritics dropped (Nübbul = Nubbul, İdlib = Idlib);
+* every character that is not a letter or digit becomes a space, so curly and straight quotes,
+  apostrophes, hyphens and dashes are all equal (Hay'at = Hay’at, Iran-backed = Iran–backed),
+  and a possessive ``'s`` leaves the name whole (al-Assad's → "al assad s");
+* soft hyphens, zero-width characters, Arabic tatweel and combining marks (tashkeel) vanish;
+  Arabic alef, ya and ta marbuta variants are folded;
+* whitespace runs collapse to one space; a word hyphenated across a line break is joined.
+
+``fold`` keeps a map back to the original offsets, so explanations can point into the text.
+The fast path (ASCII text with no whitespace runs) is a single ``bytes.translate``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from bisect import bisect_right
+from dataclasses import dataclass
+
+# ----------------------------------------------------------------------------- character folding
+
+_DELETE = frozenset("\u00ad\u200b\u200c\u200d\u2060\ufeff\u0640\u061c\u200e\u200f")
+_ARABIC = {
+    "\u0649": "\u064a",  # alef maksura → ya
+    "\u06cc": "\u064a",  # Farsi ya → ya
+    "\u0629": "\u0647",  # ta marbuta → ha
+    "\u06a9": "\u0643",  # keheh → kaf
+    "\u0671": "\u0627",  # alef wasla → alef
+}
+_NONUNIT = "\x00"  # placeholder in the fast table for characters that fold to 0 or 2+ chars
+
+
+def fold_char(c: str) -> str:
+    """The folded form of one character: usually one character, sometimes none or several."""
+    if c in _DELETE:
+        return ""
+    s = unicodedata.normalize("NFKC", c)
+    s = unicodedata.normalize("NFD", s)
+    out = []
+    for ch in s:
+        if unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me", "Cf"):
+            continue
+        ch = _ARABIC.get(ch, ch)
+        for low in ch.lower():
+            out.append(low if low.isalnum() else " ")
+    return "".join(out)
+
+
+class _FoldTable(dict[int, str]):
+    """``str.translate`` table, filled lazily: 1-char folds map directly, others to a marker."""
+
+    def __missing__(self, code: int) -> str:
+        folded = fold_char(chr(code))
+        value = folded if len(folded) == 1 else _NONUNIT
+        self[code] = value
+        return value
+
+
+_TABLE = _FoldTable()
+_ASCII = bytes(
+    (c + 32 if 65 <= c <= 90 else c) if chr(c).isalnum() else 32 for c in range(128)
+) + bytes([32] * 128)
+
+# whitespace runs, and words hyphenated across a line break
+_SPECIAL = re.compile(r"(?<=\w)-[ \t]*\r?\n[ \t]*(?=\w)|\s{2,}")
+_NONUNIT_RUN = re.compile(_NONUNIT + "+")
+_ARTICLE_PREFIX = re.compile(r"(?:^|\W)(?:al|el|an|ad|ar|as|ash|at|az)$", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Folded:
+    """Folded text, padded with one space at each end, and the way back to the original."""
+
+    #: ``" " + folded + " "``: aliases are searched for as ``" alias "``
+    padded: str
+    #: the original text
+    original: str
+    #: sorted (folded_start, folded_end, orig_start, orig_end) of the places that changed length
+    _edits: tuple[tuple[int, int, int, int], ...] = ()
+
+    def to_original(self, pos: int) -> int:
+        """Offset in ``original`` of the character at ``pos`` in ``padded``."""
+        p = pos - 1  # the padding
+        if p <= 0:
+            return 0
+        if not self._edits:
+            return min(p, len(self.original))
+        starts = [e[0] for e in self._edits]
+        k = bisect_right(starts, p) - 1
+        if k < 0:
+            return p
+        fs, fe, os_, oe = self._edits[k]
+        if p < fe:
+            return os_  # inside a replaced stretch: point at its start
+        return min(oe + (p - fe), len(self.original))
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """Original (start, end) of ``padded[start:end]`` (end exclusive)."""
+        s = self.to_original(start)
+        e = self.to_original(end - 1) + 1 if end > start else s
+        return s, max(s, min(e, len(self.original)))
+
+
+def fold(text: str) -> Folded:
+    """Fold ``text`` for matching, keeping the offsets back to it."""
+    if text.isascii():
+        base = text.encode("ascii").translate(_ASCII).decode("ascii")
+        unit_marks = False
+    else:
+        base = text.translate(_TABLE)
+        unit_marks = _NONUNIT in base
+    specials: list[tuple[int, int, str]] = []
+    for m in _SPECIAL.finditer(text):
+        if m.group(0).startswith("-"):
+            joined = not _ARTICLE_PREFIX.search(text, 0, m.start())
+            specials.append((m.start(), m.end(), "" if joined else " "))
+        else:
+            specials.append((m.start(), m.end(), " "))
+    if unit_marks:
+        for m in _NONUNIT_RUN.finditer(base):
+            repl = "".join(fold_char(c) for c in text[m.start() : m.end()])
+            specials.append((m.start(), m.end(), repl))
+        specials.sort()
+    if not specials:
+        return Folded(" " + base + " ", text)
+    pieces: list[str] = []
+    edits: list[tuple[int, int, int, int]] = []
+    pos = out = 0
+    for start, end, repl in specials:
+        if start < pos:  # overlapping (cannot happen, but never corrupt the map)
+            continue
+        pieces.append(base[pos:start])
+        out += start - pos
+        pieces.append(repl)
+        edits.append((out, out + len(repl), start, end))
+        out += len(repl)
+        pos = end
+    pieces.append(base[pos:])
+    return Folded(" " + "".join(pieces) + " ", text, tuple(edits))
+
+
+def normalise(text: str) -> str:
+    """The canonical folded form of a name or phrase: folded, single-spaced, stripped."""
+    return " ".join(fold(text).padded.split())
+
+
+# ----------------------------------------------------------------------------- Arabic script
+
+
+def is_arabic(text: str) -> bool:
+    return any("\u0600" <= c <= "\u06ff" or "\u0750" <= c <= "\u077f" for c in text)
+
+
+#: one-letter proclitics written joined to the next word: and, so, with/in, for/to, like
+ARABIC_PROCLITICS = ("\u0648", "\u0641", "\u0628", "\u0644", "\u0643")
+
+
+# ----------------------------------------------------------------------------- inflection
+
+_NO_INFLECT = frozenset(
+    "a an the of on in at to by for from with between among against and or but not no over "
+    "into onto upon within without about after before".split()
+)
+
+
+def inflections(word: str) -> set[str]:
+    """Simple English inflections of a folded word: clash → clashes, clashed, clashing.
+
+    Over-generation is harmless here (nobody writes "rifted"); missing a form is not.
+    """
+    w = word
+    if len(w) < 3 or w in _NO_INFLECT or not w.isalpha() or not w.isascii():
+        return {w}
+    out = {w, w + "s", w + "ed", w + "ing"}
+    if w.endswith(("s", "x", "z", "ch", "sh")):
+        out |= {w + "es"}
+    if w.endswith("e"):
+        out |= {w + "d", w[:-1] + "ing"}
+    if w.endswith("y") and len(w) > 3 and w[-2] not in "aeiou":
+        out |= {w[:-1] + "ies", w[:-1] + "ied"}
+    if (
+        len(w) >= 3
+        and w[-1] not in "aeiouwxy"
+        and w[-2] in "aeiou"
+        and w[-3] not in "aeiou"
+    ):
+        out |= {w + w[-1] + "ed", w + w[-1] + "ing"}  # spar → sparred, sparring
+    if w.endswith("ies"):
+        out |= {w[:-3] + "y"}
+    return out
+
+
+# ----------------------------------------------------------------------------- segmentation
+
+_ABBREVIATIONS = frozenset(
+    """mr mrs ms dr gen lt col maj capt cpt sgt brig adm gov sen rep st jr sr prof no vol fig
+    jan feb mar apr jun jul aug sep sept oct nov dec inc corp ltd co vs approx est dept univ
+    pres rev hon cmdr cdr lieut mt ft pp sec""".split()
+)
+_SENTENCE_END = re.compile(r"[.!?\u061f\u06d4…]+[\"'”’»)\]]*(?=\s)")
+_LIST_ITEM = re.compile(r"^\s*(?:[-*•·▪–]|\d{1,3}[.)])\s+")
+_LINE = re.compile(r"[^\n]+")
+_BLANK = re.compile(r"\n[ \t\r\f\v]*\n")
+
+
+def paragraphs(text: str) -> list[tuple[int, int]]:
+    """Spans of paragraphs: blocks split at blank lines, and at line breaks that start a new
+    thought (a line ending in punctuation, a short heading, a list item). A hard-wrapped line
+    followed by a lower-case continuation stays in its paragraph."""
+    spans: list[tuple[int, int]] = []
+    for block_start, block_end in _blocks(text):
+        cur_start: int | None = None
+        cur_end = 0
+        prev_line = ""
+        for m in _LINE.finditer(text, block_start, block_end):
+            line = m.group(0)
+            if not line.strip():
+                continue
+            if cur_start is not None and not _continues(prev_line, line):
+                spans.append(_trim(text, cur_start, cur_end))
+                cur_start = None
+            if cur_start is None:
+                cur_start = m.start()
+            cur_end = m.end()
+            prev_line = line
+        if cur_start is not None:
+            spans.append(_trim(text, cur_start, cur_end))
+    return [s for s in spans if s[1] > s[0]]
+
+
+def _blocks(text: str) -> list[tuple[int, int]]:
+    out = []
+    pos = 0
+    for m in _BLANK.finditer(text):
+        out.append((pos, m.start()))
+        pos = m.end()
+    out.append((pos, len(text)))
+    return out
+
+
+def _continues(prev: str, line: str) -> bool:
+    """Is ``line`` the wrapped continuation of ``prev``?"""
+    stripped = line.lstrip()
+    if not stripped or _LIST_ITEM.match(line):
+        return False
+    p = prev.rstrip()
+    if not p or p[-1] in ".!?:;\"”’»)" or len(p) < 40:
+        return False
+    return stripped[0].islower() or (p.endswith(("-", ",")) and not stripped[0].isupper())
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def sentences(text: str, within: tuple[int, int] | None = None) -> list[tuple[int, int]]:
+    """Spans of sentences, never crossing a paragraph. Copes with "U.S.", "Gen.", initials,
+    decimals, quotes after the full stop, and list items."""
+    out: list[tuple[int, int]] = []
+    for p_start, p_end in [within] if within else paragraphs(text):
+        start = p_start
+        for m in _SENTENCE_END.finditer(text, p_start, p_end):
+            end = m.end()
+            if not _is_boundary(text, m.start(), end, p_end):
+                continue
+            out.append(_trim(text, start, end))
+            start = end
+        if start < p_end:
+            out.append(_trim(text, start, p_end))
+    return [s for s in out if s[1] > s[0]]
+
+
+def _is_boundary(text: str, dot: int, end: int, limit: int) -> bool:
+    if text[dot] == ".":
+        k = dot
+        while k > 0 and (text[k - 1].isalnum() or text[k - 1] == "."):
+            k -= 1
+        word = text[k:dot]
+        if word.lower() in _ABBREVIATIONS:
+            return False
+        if len(word) == 1 and word.isupper():
+            return False  # an initial: "George W. Bush"
+        if "." in word and all(len(x) <= 2 for x in word.split(".")):
+            # U.S., U.N.: a sentence may end here only if a capitalised non-name follows
+            return _next_starts_sentence(text, end, limit, strict=True)
+    return _next_starts_sentence(text, end, limit, strict=False)
+
+
+def _next_starts_sentence(text: str, pos: int, limit: int, strict: bool) -> bool:
+    while pos < limit and text[pos].isspace():
+        pos += 1
+    if pos >= limit:
+        return True
+    c = text[pos]
+    if c.islower():
+        return False
+    if strict:
+        word = re.match(r"\w+", text[pos:limit])
+        return bool(word) and word.group(0) in ("The", "It", "He", "She", "They", "A", "In")
+    return True

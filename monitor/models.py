@@ -1,0 +1,264 @@
+"""The records that flow between the pipeline stages.
+
+Small, immutable and typed; no I/O and no behaviour beyond helpers. Every datetime is
+timezone-aware UTC. Pydantic stays at the configuration boundary (``config.py``); inside the
+pipeline these dataclasses are passed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+from typing import Literal
+
+SourceKind = Literal["auto", "feed", "page", "sitemap"]
+Severity = Literal["low", "medium", "high", "critical"]
+SEVERITIES: tuple[Severity, ...] = ("low", "medium", "high", "critical")
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A feed or page to poll, as configured."""
+
+    #: unique name, used in logs, the database and ``monitor status``
+    name: str
+    #: where to fetch it
+    url: str
+    #: seconds between polls
+    interval: float
+    #: what the document is (``auto`` detects)
+    kind: SourceKind = "auto"
+
+
+@dataclass(frozen=True, slots=True)
+class SourceState:
+    """What the store remembers about a source between polls."""
+
+    name: str
+    #: the URL actually polled (a permanent redirect updates it)
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    #: hash of the last body, to skip re-parsing unchanged documents served without 304
+    body_hash: str | None = None
+    last_success: datetime | None = None
+    last_attempt: datetime | None = None
+    #: consecutive failures; 0 after a success
+    failures: int = 0
+    last_error: str | None = None
+    next_due: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    """The outcome of one HTTP fetch that got an answer we can use."""
+
+    #: URL after redirects
+    url: str
+    status: int
+    #: response headers, names lower-cased
+    headers: dict[str, str]
+    #: decoded (decompressed) body; empty when not modified
+    body: bytes = b""
+    #: True on 304 Not Modified
+    not_modified: bool = False
+    #: True when a redirect was permanent (301/308), so the source URL should follow it
+    permanent_redirect: bool = False
+    #: seconds the request took
+    elapsed: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One article (feed entry or page), cleaned, as the parse stage produces it."""
+
+    #: name of the source it came from
+    source: str
+    #: stable identity within the source: guid, else canonical link, else a content hash
+    identity: str
+    #: canonical URL (tracking parameters and fragment removed); may be empty
+    url: str
+    #: the entry's own id/guid, if it had one
+    guid: str | None
+    title: str
+    #: clean plain text; paragraphs separated by blank lines
+    text: str
+    #: publication time in UTC, or None when unknown (never invented)
+    published: datetime | None
+    #: when we fetched it
+    fetched: datetime
+    #: sha256 of title and text, hex
+    content_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class ActorMention:
+    """One canonical actor found in a match, with the words the text used for it."""
+
+    #: canonical actor name from the configuration
+    actor: str
+    #: surface forms as written in the text, in order of appearance, unique
+    forms: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A stretch of article text that explains a match."""
+
+    #: ``title`` or ``body``
+    field: Literal["title", "body"]
+    #: character offsets into that field of the article (end exclusive)
+    start: int
+    end: int
+    #: the text of the span itself
+    text: str
+    #: offsets, relative to ``start``, of the words that matched (actors, keywords)
+    marks: tuple[tuple[int, int], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """A rule that matched an article, with everything needed to explain why."""
+
+    rule: str
+    severity: Severity
+    #: higher is stronger; title and lead matches weigh more, metonyms less
+    score: float
+    actors: tuple[ActorMention, ...]
+    #: keyword terms found, as written
+    keywords: tuple[str, ...]
+    #: the sentence(s) (or window) where the rule was satisfied
+    spans: tuple[Span, ...]
+    #: ``live`` rules alert; ``shadow`` rules only record
+    mode: Literal["live", "shadow"] = "live"
+    #: notes such as "downgraded: denial cue 'denied'"
+    notes: tuple[str, ...] = ()
+
+    @property
+    def actor_names(self) -> tuple[str, ...]:
+        return tuple(a.actor for a in self.actors)
+
+    def snippet(self, mark: tuple[str, str] = ("**", "**"), limit: int = 400) -> str:
+        """The first span with matched words wrapped in ``mark``; trimmed to ``limit``."""
+        if not self.spans:
+            return ""
+        return mark_span(self.spans[0], mark, limit)
+
+
+def mark_span(span: Span, mark: tuple[str, str], limit: int = 400) -> str:
+    """Wrap the marked words of a span, collapse whitespace, trim around the first mark."""
+    out: list[str] = []
+    pos = 0
+    for start, end in sorted(span.marks):
+        if start < pos:
+            continue
+        out.append(span.text[pos:start])
+        out.append(mark[0] + span.text[start:end] + mark[1])
+        pos = end
+    out.append(span.text[pos:])
+    text = " ".join("".join(out).split())
+    if len(text) <= limit:
+        return text
+    first = text.find(mark[0]) if span.marks else 0
+    begin = max(0, min(first - limit // 3, len(text) - limit))
+    cut = text[begin : begin + limit]
+    return ("…" if begin else "") + cut + ("…" if begin + limit < len(text) else "")
+
+
+class AlertStatus(str, Enum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+    SHADOW = "shadow"
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """An alert in the outbox: one match to be delivered to one channel."""
+
+    id: int
+    channel: str
+    status: AlertStatus
+    attempts: int
+    created: datetime
+    match: Match
+    #: article fields the channels show
+    article_title: str
+    article_url: str
+    source: str
+    published: datetime | None
+    last_error: str | None = None
+    sent: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """What a channel says about one delivery attempt."""
+
+    ok: bool
+    #: when not ok: True if trying again later may work (network, 5xx, 429)
+    retry: bool = False
+    #: short reason, shown in ``monitor alerts``; never a secret
+    reason: str = ""
+    #: seconds the service asked us to wait before the next attempt
+    retry_after: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PollOutcome:
+    """The result of polling one source once."""
+
+    source: str
+    #: ``ok``, ``not-modified``, ``unchanged`` (same body, no 304) or ``error``
+    status: Literal["ok", "not-modified", "unchanged", "error"]
+    entries: int = 0
+    new_articles: int = 0
+    matches: int = 0
+    alerts: int = 0
+    error: str | None = None
+    elapsed: float = 0.0
+    #: seconds the server asked us to wait, if any
+    retry_after: float | None = None
+    notes: tuple[str, ...] = field(default=())
+
+
+# --------------------------------------------------------------------------- JSON round-trips
+
+
+def match_to_dict(m: Match) -> dict[str, object]:
+    """A Match as plain JSON-able data (the documented ``explanation`` of alerts)."""
+    return {
+        "rule": m.rule,
+        "severity": m.severity,
+        "score": m.score,
+        "mode": m.mode,
+        "actors": [{"actor": a.actor, "forms": list(a.forms)} for a in m.actors],
+        "keywords": list(m.keywords),
+        "spans": [
+            {"field": s.field, "start": s.start, "end": s.end, "text": s.text,
+             "marks": [list(x) for x in s.marks]}
+            for s in m.spans
+        ],
+        "notes": list(m.notes),
+    }
+
+
+def match_from_dict(d: dict[str, object]) -> Match:
+    actors = d.get("actors") or []
+    spans = d.get("spans") or []
+    assert isinstance(actors, list) and isinstance(spans, list)
+    return Match(
+        rule=str(d["rule"]),
+        severity=d["severity"],  # type: ignore[arg-type]
+        score=float(d["score"]),  # type: ignore[arg-type]
+        mode=d.get("mode", "live"),  # type: ignore[arg-type]
+        actors=tuple(ActorMention(a["actor"], tuple(a["forms"])) for a in actors),
+        keywords=tuple(d.get("keywords") or ()),  # type: ignore[arg-type]
+        spans=tuple(
+            Span(s["field"], s["start"], s["end"], s["text"],
+                 tuple(tuple(x) for x in s["marks"]))
+            for s in spans
+        ),
+        notes=tuple(d.get("notes") or ()),  # type: ignore[arg-type]
+    )

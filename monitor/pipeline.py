@@ -1,0 +1,128 @@
+"""``poll_source``: the whole story of one source, top to bottom.
+
+load state → fetch → (not modified? record and stop) → (same body? record and stop) → parse →
+keep the new entries → match them → store articles, matches and alert rows in one transaction →
+record the outcome and the next due time. Delivery happens afterwards, from the outbox.
+Expected failures (fetch, parse) are recorded for the source and returned as the outcome;
+anything else is a bug and propagates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from monitor.errors import FetchError, ParseError
+from monitor.fetch import Fetcher
+from monitor.logs import event
+from monitor.match.engine import Engine
+from monitor.models import Article, Match, PollOutcome, Source
+from monitor.parse.feeds import parse_feed
+from monitor.schedule import next_due
+from monitor.store import PollRecord, Store
+
+log = logging.getLogger("monitor.pipeline")
+
+
+@dataclass
+class PipelineContext:
+    store: Store
+    fetcher: Fetcher
+    engine: Engine
+    #: channel names an alert for this match goes to
+    channels_for: Callable[[Match], Sequence[str]]
+    now: Callable[[], datetime]
+    rand: Callable[[], float] = field(default=random.random)
+
+
+async def poll_source(source: Source, ctx: PipelineContext) -> PollOutcome:
+    started = time.monotonic()
+    state = await ctx.store.source_state(source.name)
+    try:
+        result = await ctx.fetcher.fetch(
+            state.url, etag=state.etag, last_modified=state.last_modified
+        )
+    except FetchError as e:
+        return await _failed(source, ctx, str(e), state.failures + 1, started, e.retry_after)
+
+    moved = result.url if result.permanent_redirect and result.url != state.url else None
+    now = ctx.now()
+    if result.not_modified:
+        await ctx.store.record_poll(
+            source.name, PollRecord(ok=True, next_due=next_due(source.interval, now), url=moved),
+            now,
+        )
+        return _outcome(source, "not-modified", started)
+
+    body_hash = hashlib.sha256(result.body).hexdigest()
+    validators = {
+        "etag": result.headers.get("etag"),
+        "last_modified": result.headers.get("last-modified"),
+    }
+    if body_hash == state.body_hash:
+        await ctx.store.record_poll(
+            source.name,
+            PollRecord(ok=True, next_due=next_due(source.interval, now), url=moved, **validators),
+            now,
+        )
+        return _outcome(source, "unchanged", started)
+
+    try:
+        articles = await asyncio.to_thread(
+            parse_feed, result.body, url=result.url, source=source.name, fetched=now,
+            headers=result.headers,
+        )
+    except ParseError as e:
+        return await _failed(source, ctx, f"parse error: {e}", state.failures + 1, started, None)
+
+    fresh = _unique(articles)
+    new_ids = await ctx.store.unseen(source.name, [a.identity for a in fresh])
+    batch = [(a, ctx.engine.match(a.title, a.text)) for a in fresh if a.identity in new_ids]
+    added = await ctx.store.add_articles(source.name, batch, ctx.channels_for, now)
+    await ctx.store.record_poll(
+        source.name,
+        PollRecord(ok=True, next_due=next_due(source.interval, now), body_hash=body_hash,
+                   url=moved, **validators),
+        now,
+    )
+    outcome = _outcome(
+        source, "ok", started, entries=len(articles), new_articles=added.new_articles,
+        matches=added.matches, alerts=added.alerts,
+    )
+    event(log, logging.INFO, "poll ok", source=source.name, entries=outcome.entries,
+          new=outcome.new_articles, matches=outcome.matches, alerts=outcome.alerts,
+          ms=round(outcome.elapsed * 1000))
+    return outcome
+
+
+def _unique(articles: list[Article]) -> list[Article]:
+    """First entry of each identity (feeds repeat guids)."""
+    seen: set[str] = set()
+    out = []
+    for a in articles:
+        if a.identity not in seen:
+            seen.add(a.identity)
+            out.append(a)
+    return out
+
+
+async def _failed(
+    source: Source, ctx: PipelineContext, error: str, failures: int, started: float,
+    retry_after: float | None,
+) -> PollOutcome:
+    now = ctx.now()
+    due = next_due(source.interval, now, failures, retry_after, ctx.rand)
+    await ctx.store.record_poll(source.name, PollRecord(ok=False, next_due=due, error=error), now)
+    event(log, logging.WARNING, "poll failed", source=source.name, error=error,
+          failures=failures, next=due.isoformat(timespec="seconds"))
+    return _outcome(source, "error", started, error=error, retry_after=retry_after)
+
+
+def _outcome(source: Source, status: str, started: float, **kw: object) -> PollOutcome:
+    return PollOutcome(source.name, status, elapsed=time.monotonic() - started, **kw)  # type: ignore[arg-type]

@@ -1,0 +1,86 @@
+"""Storage: what the pipeline needs from a database, and nothing SQLite-specific.
+
+Contracts for every implementation:
+
+* datetimes go in and come out timezone-aware UTC;
+* the store decides what is new: ``add_articles`` inserts only identities it has not stored for
+  that source (a unique constraint, not an in-memory set), and writes each new article's
+  matches and their alert rows in the same transaction, before anything is sent;
+* one ``Store`` is used from one event loop; methods may be awaited concurrently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from monitor.models import Alert, Article, Delivery, Match, Source, SourceState
+
+
+@dataclass(frozen=True, slots=True)
+class AddResult:
+    new_articles: int
+    matches: int
+    alerts: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoredArticle:
+    id: int
+    article: Article
+    #: rule names that matched it
+    rules: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PollRecord:
+    """What a poll changes in a source's state."""
+
+    ok: bool
+    next_due: datetime
+    error: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+    #: new URL after a permanent redirect
+    url: str | None = None
+
+
+class Store(Protocol):
+    async def sync_sources(self, sources: Sequence[Source]) -> None:
+        """Make the configured sources known; sources no longer configured become inactive."""
+
+    async def source_state(self, name: str) -> SourceState: ...
+
+    async def source_states(self) -> list[SourceState]: ...
+
+    async def record_poll(self, name: str, record: PollRecord, now: datetime) -> None: ...
+
+    async def unseen(self, source: str, identities: Sequence[str]) -> set[str]:
+        """The identities not yet stored for this source."""
+
+    async def add_articles(
+        self,
+        source: str,
+        batch: Sequence[tuple[Article, Sequence[Match]]],
+        channels_for: Callable[[Match], Sequence[str]],
+        now: datetime,
+    ) -> AddResult: ...
+
+    async def due_alerts(self, now: datetime, limit: int = 100) -> list[Alert]:
+        """Pending alerts whose next attempt is due, oldest first."""
+
+    async def record_delivery(
+        self, alert_id: int, delivery: Delivery, now: datetime, next_attempt: datetime | None
+    ) -> None:
+        """Record an attempt: sent, pending again at ``next_attempt``, or failed (None)."""
+
+    async def articles(self, limit: int = 20) -> list[StoredArticle]: ...
+
+    async def alerts(
+        self, limit: int = 20, status: str | None = None, rule: str | None = None
+    ) -> list[Alert]: ...
+
+    async def close(self) -> None: ...

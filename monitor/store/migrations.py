@@ -1,0 +1,72 @@
+"""The schema, as an ordered list of migrations. The schema version is how many have run."""
+
+from __future__ import annotations
+
+MIGRATIONS: list[str] = [
+    # 1: sources with fetch state; articles; matches; the alert outbox and its attempt log
+    """
+    CREATE TABLE sources (
+        id            INTEGER PRIMARY KEY,
+        name          TEXT NOT NULL UNIQUE,
+        url           TEXT NOT NULL,          -- as configured
+        fetch_url     TEXT NOT NULL,          -- after permanent redirects
+        kind          TEXT NOT NULL DEFAULT 'auto',
+        active        INTEGER NOT NULL DEFAULT 1,
+        etag          TEXT,
+        last_modified TEXT,
+        body_hash     TEXT,
+        last_success  TEXT,
+        last_attempt  TEXT,
+        failures      INTEGER NOT NULL DEFAULT 0,
+        last_error    TEXT,
+        next_due      TEXT,
+        created       TEXT NOT NULL
+    );
+    CREATE TABLE articles (
+        id           INTEGER PRIMARY KEY,
+        source_id    INTEGER NOT NULL REFERENCES sources(id),
+        identity     TEXT NOT NULL,
+        url          TEXT NOT NULL,
+        guid         TEXT,
+        title        TEXT NOT NULL,
+        text         TEXT NOT NULL,
+        published    TEXT,
+        fetched      TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        UNIQUE (source_id, identity)
+    );
+    CREATE INDEX articles_fetched ON articles (fetched);
+    CREATE TABLE matches (
+        id          INTEGER PRIMARY KEY,
+        article_id  INTEGER NOT NULL REFERENCES articles(id),
+        rule        TEXT NOT NULL,
+        severity    TEXT NOT NULL,
+        score       REAL NOT NULL,
+        mode        TEXT NOT NULL,
+        explanation TEXT NOT NULL,            -- JSON, models.match_to_dict
+        created     TEXT NOT NULL,
+        UNIQUE (article_id, rule)
+    );
+    CREATE INDEX matches_rule ON matches (rule, created);
+    CREATE TABLE alerts (
+        id           INTEGER PRIMARY KEY,
+        match_id     INTEGER NOT NULL REFERENCES matches(id),
+        channel      TEXT NOT NULL,
+        status       TEXT NOT NULL,           -- pending | sent | failed | shadow
+        attempts     INTEGER NOT NULL DEFAULT 0,
+        next_attempt TEXT NOT NULL,
+        last_error   TEXT,
+        created      TEXT NOT NULL,
+        sent         TEXT,
+        UNIQUE (match_id, channel)
+    );
+    CREATE INDEX alerts_due ON alerts (status, next_attempt);
+    CREATE TABLE deliveries (
+        id       INTEGER PRIMARY KEY,
+        alert_id INTEGER NOT NULL REFERENCES alerts(id),
+        at       TEXT NOT NULL,
+        ok       INTEGER NOT NULL,
+        reason   TEXT NOT NULL
+    );
+    """,
+]
