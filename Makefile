@@ -36,6 +36,7 @@ deps:
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check monitor tests benchmarks
+	$(VENV)/bin/ruff format --check monitor tests benchmarks
 
 typecheck: $(VENV)/.installed-test
 	$(VENV)/bin/mypy

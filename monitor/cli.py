@@ -22,9 +22,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from monitor import __version__
+from monitor import __version__, logs
 from monitor import config as configmod
-from monitor import logs
 from monitor.alert import alert_payload, render_text
 from monitor.errors import ConfigError, StorageError
 from monitor.match.engine import Engine
@@ -39,10 +38,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Watch news sources; alert when tracked actors turn on each other.",
     )
     p.add_argument("--version", action="version", version=f"monitor {__version__}")
-    p.add_argument("--config", "-c", help=f"configuration file (default: ${configmod.ENV_VAR} "
-                   f"or {configmod.DEFAULT_PATH})")
-    p.add_argument("--log-level", default="info",
-                   choices=["debug", "info", "warning", "error"])
+    p.add_argument(
+        "--config",
+        "-c",
+        help=f"configuration file (default: ${configmod.ENV_VAR} or {configmod.DEFAULT_PATH})",
+    )
+    p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     p.add_argument("--log-format", default="text", choices=["text", "json"])
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -97,8 +98,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
 
 
-async def _async_main(args: argparse.Namespace, loaded: configmod.LoadedConfig,
-                      engine: Engine) -> int:
+async def _async_main(
+    args: argparse.Namespace, loaded: configmod.LoadedConfig, engine: Engine
+) -> int:
     from monitor import daemon
 
     if args.command == "run":
@@ -140,8 +142,10 @@ def _check(path: Path) -> int:
         print(f"{path}: {n} problem{'s' if n != 1 else ''}", file=sys.stderr)
         return EXIT_PROBLEMS
     s = loaded.settings
-    print(f"{path}: ok — {len(s.sources)} sources, {len(s.actors)} actors, "
-          f"{len(s.keywords)} keyword sets, {len(engine.rules)} rules, {len(s.channels)} channels")
+    print(
+        f"{path}: ok — {len(s.sources)} sources, {len(s.actors)} actors, "
+        f"{len(s.keywords)} keyword sets, {len(engine.rules)} rules, {len(s.channels)} channels"
+    )
     return EXIT_OK
 
 
@@ -181,12 +185,16 @@ def _test_rules(engine: Engine, files: list[str], as_json: bool) -> int:
             continue
         matches = engine.match(title, body)
         if as_json:
-            print(json.dumps({"file": f, "alerts": [match_summary(m) for m in matches]},
-                             ensure_ascii=False))
+            print(
+                json.dumps(
+                    {"file": f, "alerts": [match_summary(m) for m in matches]}, ensure_ascii=False
+                )
+            )
             continue
         print(f"{f}: {len(matches)} alert{'s' if len(matches) != 1 else ''}")
         for m in matches:
-            print(f"  [{m.severity}] {m.rule} (score {m.score}{', shadow' if m.mode == 'shadow' else ''})")
+            shadow = ", shadow" if m.mode == "shadow" else ""
+            print(f"  [{m.severity}] {m.rule} (score {m.score}{shadow})")
             for a in m.actors:
                 print(f"    actor  {a.actor}: {', '.join(repr(x) for x in a.forms)}")
             print(f"    words  {', '.join(m.keywords)}")
@@ -206,37 +214,68 @@ def _iso(dt: Any) -> str | None:
 
 def _print_once(report: Any, as_json: bool) -> None:
     if as_json:
-        print(json.dumps({
-            "sources": [
-                {"source": o.source, "status": o.status, "entries": o.entries,
-                 "new": o.new_articles, "matches": o.matches, "alerts": o.alerts,
-                 "error": o.error}
-                for o in report.outcomes
-            ],
-            "delivery": {"sent": report.delivery.sent, "retrying": report.delivery.retrying,
-                         "failed": report.delivery.failed},
-        }, ensure_ascii=False))
+        print(
+            json.dumps(
+                {
+                    "sources": [
+                        {
+                            "source": o.source,
+                            "status": o.status,
+                            "entries": o.entries,
+                            "new": o.new_articles,
+                            "matches": o.matches,
+                            "alerts": o.alerts,
+                            "error": o.error,
+                        }
+                        for o in report.outcomes
+                    ],
+                    "delivery": {
+                        "sent": report.delivery.sent,
+                        "retrying": report.delivery.retrying,
+                        "failed": report.delivery.failed,
+                    },
+                },
+                ensure_ascii=False,
+            )
+        )
         return
     for o in report.outcomes:
-        detail = o.error if o.status == "error" else (
-            f"{o.entries} entries, {o.new_articles} new, {o.matches} matches, {o.alerts} alerts"
+        detail = (
+            o.error
+            if o.status == "error"
+            else (
+                f"{o.entries} entries, {o.new_articles} new, {o.matches} matches, {o.alerts} alerts"
+            )
         )
         print(f"{o.source:<28} {o.status:<12} {detail}")
     d = report.delivery
     failed = sum(o.status == "error" for o in report.outcomes)
-    print(f"{len(report.outcomes)} sources polled, {failed} failed; alerts: {d.sent} sent, "
-          f"{d.retrying} to retry, {d.failed} failed")
+    print(
+        f"{len(report.outcomes)} sources polled, {failed} failed; alerts: {d.sent} sent, "
+        f"{d.retrying} to retry, {d.failed} failed"
+    )
 
 
 def _print_articles(items: list[Any], as_json: bool) -> None:
     for item in items:
         a = item.article
         if as_json:
-            print(json.dumps({
-                "id": item.id, "source": a.source, "url": a.url, "guid": a.guid,
-                "title": a.title, "published": _iso(a.published), "fetched": _iso(a.fetched),
-                "content_hash": a.content_hash, "rules": list(item.rules),
-            }, ensure_ascii=False))
+            print(
+                json.dumps(
+                    {
+                        "id": item.id,
+                        "source": a.source,
+                        "url": a.url,
+                        "guid": a.guid,
+                        "title": a.title,
+                        "published": _iso(a.published),
+                        "fetched": _iso(a.fetched),
+                        "content_hash": a.content_hash,
+                        "rules": list(item.rules),
+                    },
+                    ensure_ascii=False,
+                )
+            )
         else:
             when = a.published.strftime("%Y-%m-%d %H:%M") if a.published else "????-??-?? ??:??"
             flag = f"  [{', '.join(item.rules)}]" if item.rules else ""
@@ -249,8 +288,10 @@ def _print_alerts(items: list[Any], as_json: bool) -> None:
             print(json.dumps(alert_payload(alert), ensure_ascii=False))
         else:
             extra = f" · {alert.last_error}" if alert.last_error else ""
-            print(f"#{alert.id} {alert.status.value} → {alert.channel} "
-                  f"(attempts {alert.attempts}){extra}")
+            print(
+                f"#{alert.id} {alert.status.value} → {alert.channel} "
+                f"(attempts {alert.attempts}){extra}"
+            )
             print(render_text(alert))
             print()
 
@@ -258,14 +299,25 @@ def _print_alerts(items: list[Any], as_json: bool) -> None:
 def _print_status(states: list[Any], as_json: bool) -> None:
     for s in states:
         if as_json:
-            print(json.dumps({
-                "source": s.name, "url": s.url, "last_success": _iso(s.last_success),
-                "last_attempt": _iso(s.last_attempt), "failures": s.failures,
-                "last_error": s.last_error, "next_due": _iso(s.next_due),
-            }, ensure_ascii=False))
+            print(
+                json.dumps(
+                    {
+                        "source": s.name,
+                        "url": s.url,
+                        "last_success": _iso(s.last_success),
+                        "last_attempt": _iso(s.last_attempt),
+                        "failures": s.failures,
+                        "last_error": s.last_error,
+                        "next_due": _iso(s.next_due),
+                    },
+                    ensure_ascii=False,
+                )
+            )
         else:
-            state = "ok" if s.failures == 0 and s.last_success else (
-                f"failing ({s.failures}x): {s.last_error}" if s.failures else "never polled"
+            state = (
+                "ok"
+                if s.failures == 0 and s.last_success
+                else (f"failing ({s.failures}x): {s.last_error}" if s.failures else "never polled")
             )
             last = s.last_success.strftime("%Y-%m-%d %H:%M:%S") if s.last_success else "-"
             nxt = s.next_due.strftime("%Y-%m-%d %H:%M:%S") if s.next_due else "-"

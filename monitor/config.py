@@ -285,9 +285,11 @@ def load(path: str | Path, environ: Mapping[str, str] | None = None) -> LoadedCo
     try:
         settings = Settings.model_validate(data)
     except ValidationError as e:
+        unset = {p.path for p in problems}  # a missing ${VAR} explains its key's other errors
         for err in e.errors():
             loc, message = _explain(err, data)
-            problem(loc, message)
+            if format_path(loc) not in unset:
+                problem(loc, message)
     for loc, message in _cross_check(data):
         problem(loc, message)
     if problems:
@@ -417,9 +419,9 @@ def _lookup(data: Any, loc: tuple[Any, ...]) -> Any:
     for part in loc:
         if part == "not_":
             part = "not"
-        if isinstance(data, dict) and part in data:
-            data = data[part]
-        elif isinstance(data, list) and isinstance(part, int) and part < len(data):
+        if (isinstance(data, dict) and part in data) or (
+            isinstance(data, list) and isinstance(part, int) and part < len(data)
+        ):
             data = data[part]
         else:
             return _MISSING
@@ -459,15 +461,7 @@ def _cross_check(data: dict[str, Any]) -> Iterator[tuple[tuple[Any, ...], str]]:
     actors = data.get("actors") if isinstance(data.get("actors"), dict) else {}
     assert isinstance(channels, dict) and isinstance(keywords, dict) and isinstance(actors, dict)
 
-    sources = data.get("sources")
-    if isinstance(sources, list):
-        seen: dict[str, int] = {}
-        for i, src in enumerate(sources):
-            name = src.get("name") if isinstance(src, dict) else None
-            if isinstance(name, str):
-                if name in seen:
-                    yield (("sources", i, "name"), f"duplicate source name {name!r}")
-                seen.setdefault(name, i)
+    yield from _duplicate_sources(data.get("sources"))
 
     rules = data.get("rules")
     if not isinstance(rules, list):
@@ -493,6 +487,18 @@ def _cross_check(data: dict[str, Any]) -> Iterator[tuple[tuple[Any, ...], str]]:
                             yield (("rules", i, "pairs", j, k), _unknown("actor", name, actors))
 
 
+def _duplicate_sources(sources: Any) -> Iterator[tuple[tuple[Any, ...], str]]:
+    if not isinstance(sources, list):
+        return
+    seen: set[str] = set()
+    for i, src in enumerate(sources):
+        name = src.get("name") if isinstance(src, dict) else None
+        if isinstance(name, str):
+            if name in seen:
+                yield (("sources", i, "name"), f"duplicate source name {name!r}")
+            seen.add(name)
+
+
 def _refs(
     rule: dict[str, Any], i: int, key: str, known: dict[str, Any], what: str
 ) -> Iterator[tuple[tuple[Any, ...], str]]:
@@ -511,4 +517,4 @@ def _unknown(what: str, name: str, known: Mapping[str, Any]) -> str:
         return msg + f" (did you mean {hint[0]!r}?)"
     if known:
         return msg + f"; defined: {', '.join(sorted(known))}"
-    return msg + f"; none is defined"
+    return msg + "; none is defined"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -112,8 +112,9 @@ class Runtime:
         try:
             return await poll_source(source, self.ctx)
         except Exception as e:
-            log.exception("poll crashed (a bug: please report it)",
-                          extra={"fields": {"source": source.name}})
+            log.exception(
+                "poll crashed (a bug: please report it)", extra={"fields": {"source": source.name}}
+            )
             return PollOutcome(source.name, "error", error=f"internal error: {type(e).__name__}")
         finally:
             if task is not None:
@@ -166,8 +167,7 @@ async def run_forever(
         nonlocal signals
         signals += 1
         if signals == 1:
-            event(log, logging.INFO, "stopping", signal=signal.Signals(signum).name,
-                  grace_s=grace)
+            event(log, logging.INFO, "stopping", signal=signal.Signals(signum).name, grace_s=grace)
             stop.set()
         else:
             event(log, logging.WARNING, "second signal: stopping now")
@@ -182,7 +182,7 @@ async def run_forever(
         now = runtime.now()
         states = {s.name: s for s in await runtime.store.source_states()}
 
-        def make_job(src: Source) -> Callable[[], object]:
+        def make_job(src: Source) -> Callable[[], Awaitable[None]]:
             async def job() -> None:
                 outcome = await runtime.poll(src)
                 state = await runtime.store.source_state(src.name)
@@ -190,16 +190,24 @@ async def run_forever(
                     scheduler.reschedule(src.name, max(state.next_due, runtime.now()))
                 if outcome.alerts:
                     scheduler.wake("deliver", runtime.now() + timedelta(milliseconds=50))
+
             return job
 
         for src in runtime.sources:
             stored = states[src.name].next_due if src.name in states else None
-            scheduler.add_source(src.name, src.interval, first_run(src.interval, now, stored),
-                                 make_job(src))
+            scheduler.add_source(
+                src.name, src.interval, first_run(src.interval, now, stored), make_job(src)
+            )
         scheduler.add_periodic("deliver", DELIVERY_EVERY, runtime.deliver)
         scheduler.start()
-        event(log, logging.INFO, "monitor running", sources=len(runtime.sources),
-              rules=len(runtime.engine.rules), channels=",".join(runtime.channels) or "-")
+        event(
+            log,
+            logging.INFO,
+            "monitor running",
+            sources=len(runtime.sources),
+            rules=len(runtime.engine.rules),
+            channels=",".join(runtime.channels) or "-",
+        )
         await stop.wait()
     finally:
         scheduler.shutdown()

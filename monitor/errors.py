@@ -2,7 +2,7 @@
 
     MonitorError
      ├── ConfigError      the configuration cannot be used (file, key path, line, what is wrong)
-     ├── FetchError       a source could not be fetched (expected, per source; carries a short reason)
+     ├── FetchError       a source could not be fetched (expected, per source; a short reason)
      ├── ParseError       a fetched document could not be read as a feed or page
      ├── StorageError     the database cannot be opened, migrated or written
      └── DeliveryError    a channel could not deliver an alert

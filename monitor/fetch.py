@@ -10,6 +10,7 @@ decompression, and gives up after ``deadline`` seconds whatever the server does.
 from __future__ import annotations
 
 import asyncio
+import socket
 import ssl
 import time
 from collections import defaultdict
@@ -95,19 +96,22 @@ class Fetcher:
                 continue
             elapsed = time.monotonic() - started
             if status == 304:
-                return FetchResult(url, status, resp_headers, b"", True, permanent and len(seen) > 1,
-                                   elapsed)
+                return FetchResult(
+                    url, status, resp_headers, b"", True, permanent and len(seen) > 1, elapsed
+                )
             if status in (429, 503):
                 raise FetchError(
-                    f"http {status}", _reason(status),
+                    f"http {status}",
+                    _reason(status),
                     retry_after=parse_retry_after(resp_headers.get("retry-after")),
                 )
             if status >= 400:
                 raise FetchError(f"http {status}", _reason(status))
             if status >= 300:
                 raise FetchError(f"http {status}", "redirect without a Location header")
-            return FetchResult(url, status, resp_headers, body, False,
-                               permanent and len(seen) > 1, elapsed)
+            return FetchResult(
+                url, status, resp_headers, body, False, permanent and len(seen) > 1, elapsed
+            )
         raise FetchError("too many redirects", f"more than {self.settings.max_redirects}")
 
     async def _get_once(
@@ -165,10 +169,23 @@ def _check_scheme(url: str) -> None:
 
 
 def _connect_reason(e: httpx.ConnectError) -> str:
-    text = str(e).lower()
-    if "name or service" in text or "nodename" in text or "getaddrinfo" in text or "resolve" in text:
+    """dns, tls, connection refused or connect error, from the whole cause chain."""
+    seen: list[BaseException] = []
+    cur: BaseException | None = e
+    while cur is not None and cur not in seen:
+        seen.append(cur)
+        cur = cur.__cause__ or cur.__context__
+    for exc in seen:
+        if isinstance(exc, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(exc, ssl.SSLError):
+            return "tls"
+        if isinstance(exc, socket.gaierror):
+            return "dns"
+    text = " ".join(str(x).lower() for x in seen)
+    if "name or service" in text or "nodename" in text or "getaddrinfo" in text:
         return "dns"
-    if "ssl" in text or "certificate" in text or "tls" in text:
+    if "ssl" in text or "certificate" in text:
         return "tls"
     if "refused" in text:
         return "connection refused"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Literal
 
 SourceKind = Literal["auto", "feed", "page", "sitemap"]
@@ -166,7 +166,7 @@ def mark_span(span: Span, mark: tuple[str, str], limit: int = 400) -> str:
     return ("…" if begin else "") + cut + ("…" if begin + limit < len(text) else "")
 
 
-class AlertStatus(str, Enum):
+class AlertStatus(StrEnum):
     PENDING = "pending"
     SENT = "sent"
     FAILED = "failed"
@@ -236,8 +236,13 @@ def match_to_dict(m: Match) -> dict[str, object]:
         "actors": [{"actor": a.actor, "forms": list(a.forms)} for a in m.actors],
         "keywords": list(m.keywords),
         "spans": [
-            {"field": s.field, "start": s.start, "end": s.end, "text": s.text,
-             "marks": [list(x) for x in s.marks]}
+            {
+                "field": s.field,
+                "start": s.start,
+                "end": s.end,
+                "text": s.text,
+                "marks": [list(x) for x in s.marks],
+            }
             for s in m.spans
         ],
         "notes": list(m.notes),
@@ -256,8 +261,7 @@ def match_from_dict(d: dict[str, object]) -> Match:
         actors=tuple(ActorMention(a["actor"], tuple(a["forms"])) for a in actors),
         keywords=tuple(d.get("keywords") or ()),  # type: ignore[arg-type]
         spans=tuple(
-            Span(s["field"], s["start"], s["end"], s["text"],
-                 tuple(tuple(x) for x in s["marks"]))
+            Span(s["field"], s["start"], s["end"], s["text"], tuple(tuple(x) for x in s["marks"]))
             for s in spans
         ),
         notes=tuple(d.get("notes") or ()),  # type: ignore[arg-type]

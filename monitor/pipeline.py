@@ -55,7 +55,8 @@ async def poll_source(source: Source, ctx: PipelineContext) -> PollOutcome:
     now = ctx.now()
     if result.not_modified:
         await ctx.store.record_poll(
-            source.name, PollRecord(ok=True, next_due=next_due(source.interval, now), url=moved),
+            source.name,
+            PollRecord(ok=True, next_due=next_due(source.interval, now), url=moved),
             now,
         )
         return _outcome(source, "not-modified", started)
@@ -75,7 +76,11 @@ async def poll_source(source: Source, ctx: PipelineContext) -> PollOutcome:
 
     try:
         articles = await asyncio.to_thread(
-            parse_feed, result.body, url=result.url, source=source.name, fetched=now,
+            parse_feed,
+            result.body,
+            url=result.url,
+            source=source.name,
+            fetched=now,
             headers=result.headers,
         )
     except ParseError as e:
@@ -87,17 +92,35 @@ async def poll_source(source: Source, ctx: PipelineContext) -> PollOutcome:
     added = await ctx.store.add_articles(source.name, batch, ctx.channels_for, now)
     await ctx.store.record_poll(
         source.name,
-        PollRecord(ok=True, next_due=next_due(source.interval, now), body_hash=body_hash,
-                   url=moved, **validators),
+        PollRecord(
+            ok=True,
+            next_due=next_due(source.interval, now),
+            body_hash=body_hash,
+            url=moved,
+            **validators,
+        ),
         now,
     )
     outcome = _outcome(
-        source, "ok", started, entries=len(articles), new_articles=added.new_articles,
-        matches=added.matches, alerts=added.alerts,
+        source,
+        "ok",
+        started,
+        entries=len(articles),
+        new_articles=added.new_articles,
+        matches=added.matches,
+        alerts=added.alerts,
     )
-    event(log, logging.INFO, "poll ok", source=source.name, entries=outcome.entries,
-          new=outcome.new_articles, matches=outcome.matches, alerts=outcome.alerts,
-          ms=round(outcome.elapsed * 1000))
+    event(
+        log,
+        logging.INFO,
+        "poll ok",
+        source=source.name,
+        entries=outcome.entries,
+        new=outcome.new_articles,
+        matches=outcome.matches,
+        alerts=outcome.alerts,
+        ms=round(outcome.elapsed * 1000),
+    )
     return outcome
 
 
@@ -113,14 +136,25 @@ def _unique(articles: list[Article]) -> list[Article]:
 
 
 async def _failed(
-    source: Source, ctx: PipelineContext, error: str, failures: int, started: float,
+    source: Source,
+    ctx: PipelineContext,
+    error: str,
+    failures: int,
+    started: float,
     retry_after: float | None,
 ) -> PollOutcome:
     now = ctx.now()
     due = next_due(source.interval, now, failures, retry_after, ctx.rand)
     await ctx.store.record_poll(source.name, PollRecord(ok=False, next_due=due, error=error), now)
-    event(log, logging.WARNING, "poll failed", source=source.name, error=error,
-          failures=failures, next=due.isoformat(timespec="seconds"))
+    event(
+        log,
+        logging.WARNING,
+        "poll failed",
+        source=source.name,
+        error=error,
+        failures=failures,
+        next=due.isoformat(timespec="seconds"),
+    )
     return _outcome(source, "error", started, error=error, retry_after=retry_after)
 
 

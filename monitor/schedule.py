@@ -36,8 +36,13 @@ def next_due(
     return now + timedelta(seconds=delay)
 
 
-def first_run(interval: float, now: datetime, stored: datetime | None,
-              rand: Callable[[], float] = random.random, spread: float = 30.0) -> datetime:
+def first_run(
+    interval: float,
+    now: datetime,
+    stored: datetime | None,
+    rand: Callable[[], float] = random.random,
+    spread: float = 30.0,
+) -> datetime:
     """When a source is first polled after start: its stored due time if that is still ahead
     (a restart continues the schedule), else soon, spread so that sources do not all fire at
     once."""
@@ -53,7 +58,10 @@ class Scheduler:
         self._scheduler = AsyncIOScheduler(timezone="UTC")
 
     def add_source(
-        self, name: str, interval: float, first: datetime,
+        self,
+        name: str,
+        interval: float,
+        first: datetime,
         job: Callable[[], Awaitable[Any]],
     ) -> None:
         self._scheduler.add_job(
@@ -70,8 +78,13 @@ class Scheduler:
 
     def add_periodic(self, name: str, seconds: float, job: Callable[[], Awaitable[Any]]) -> None:
         self._scheduler.add_job(
-            job, IntervalTrigger(seconds=seconds, timezone="UTC"), id=name, name=name,
-            max_instances=1, coalesce=True, misfire_grace_time=max(int(seconds), 1),
+            job,
+            IntervalTrigger(seconds=seconds, timezone="UTC"),
+            id=name,
+            name=name,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=max(int(seconds), 1),
             replace_existing=True,
         )
 

@@ -31,7 +31,10 @@ class DispatchResult:
 
 
 def next_attempt(
-    alert: Alert, delivery: Delivery, now: datetime, settings: DeliverySettings,
+    alert: Alert,
+    delivery: Delivery,
+    now: datetime,
+    settings: DeliverySettings,
     rand: Callable[[], float] = random.random,
 ) -> datetime | None:
     """When to try again, or None when the alert has failed for good."""
@@ -79,12 +82,23 @@ async def dispatch(
                 event(log, logging.INFO, "alert sent", **_fields(alert)["fields"])
             elif when is not None:
                 retrying += 1
-                event(log, logging.WARNING, "alert delivery failed; will retry",
-                      reason=delivery.reason, retry_at=when.isoformat(), **_fields(alert)["fields"])
+                event(
+                    log,
+                    logging.WARNING,
+                    "alert delivery failed; will retry",
+                    reason=delivery.reason,
+                    retry_at=when.isoformat(),
+                    **_fields(alert)["fields"],
+                )
             else:
                 failed += 1
-                event(log, logging.ERROR, "alert delivery failed for good",
-                      reason=delivery.reason, **_fields(alert)["fields"])
+                event(
+                    log,
+                    logging.ERROR,
+                    "alert delivery failed for good",
+                    reason=delivery.reason,
+                    **_fields(alert)["fields"],
+                )
     return DispatchResult(sent, retrying, failed)
 
 

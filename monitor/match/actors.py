@@ -21,7 +21,32 @@ WEIGHTS: dict[AliasKind, float] = {"alias": 1.0, "form": 0.9, "metonym": 0.5}
 
 #: acronyms that are also English words: in ALL-CAPS text they cannot be told apart
 AMBIGUOUS_ACRONYMS = frozenset(
-    "is us as it am an or on in at no so we he me my do go if of to up be by".split()
+    [
+        "is",
+        "us",
+        "as",
+        "it",
+        "am",
+        "an",
+        "or",
+        "on",
+        "in",
+        "at",
+        "no",
+        "so",
+        "we",
+        "he",
+        "me",
+        "my",
+        "do",
+        "go",
+        "if",
+        "of",
+        "to",
+        "up",
+        "be",
+        "by",
+    ]
 )
 _ARTICLES = ("al", "el", "an", "ad", "ar", "as", "ash", "at", "az")
 
@@ -60,7 +85,7 @@ def variants(alias: str) -> list[tuple[str, bool]]:
         return []
     forms = {base}
     # apostrophes inside words are often dropped: Hay'at = Hayat, Mo'arez = Moarez
-    squeezed = normalise(re.sub(r"(?<=\w)['’ʼ`ʿʾ‘](?=\w)", "", alias.rstrip("*")))
+    squeezed = normalise(re.sub(r"(?<=\w)['’ʼ`ʿʾ‘ʻ](?=\w)", "", alias.rstrip("*")))
     if squeezed:
         forms.add(squeezed)
     # the Arabic article: al-Assad = al Assad = Assad = alAssad (sun letters: ash-Sham)
@@ -81,8 +106,12 @@ def variants(alias: str) -> list[tuple[str, bool]]:
             out.add(" ".join(ws))
     if is_arabic(base):
         out |= {p + v for v in list(out) for p in ARABIC_PROCLITICS}
-        out |= {"\u0648" + p + v for v in list(out) if not v.startswith("\u0648")
-                for p in ARABIC_PROCLITICS[1:]}
+        out |= {
+            "\u0648" + p + v
+            for v in list(out)
+            if not v.startswith("\u0648")
+            for p in ARABIC_PROCLITICS[1:]
+        }
     return sorted((v, stem) for v in out if v)
 
 
@@ -96,8 +125,10 @@ def alias_keys(actors: Mapping[str, Any]) -> Iterator[tuple[tuple[Any, ...], Ali
         ]
         for kind, field, written_list in names:
             for i, written in enumerate(written_list):
-                loc: tuple[Any, ...] = ("actors", name) if field == "aliases" and i == 0 else (
-                    "actors", name, field, i - 1 if field == "aliases" else i
+                loc: tuple[Any, ...] = (
+                    ("actors", name)
+                    if field == "aliases" and i == 0
+                    else ("actors", name, field, i - 1 if field == "aliases" else i)
                 )
                 case = letters_of(written) if is_acronym(written) else None
                 for v, stem in variants(written):
@@ -126,8 +157,11 @@ def find_clashes(actors: Mapping[str, Any]) -> list[tuple[tuple[Any, ...], str]]
             if tag not in reported:
                 reported.add(tag)
                 problems.append(
-                    (loc, f"{k.written!r} of actor {k.actor!r} also names actor "
-                          f"{first.actor!r} (as {first.written!r}); an alias may belong to "
-                          f"one actor only")
+                    (
+                        loc,
+                        f"{k.written!r} of actor {k.actor!r} also names actor "
+                        f"{first.actor!r} (as {first.written!r}); an alias may belong to "
+                        f"one actor only",
+                    )
                 )
     return problems

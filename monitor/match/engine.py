@@ -227,16 +227,19 @@ class Engine:
             return False
         if excluded:
             doc.actor_hits = [
-                h for h in doc.actor_hits
+                h
+                for h in doc.actor_hits
                 if not any(s <= h.start and h.end <= e and a == h.actor for s, e, a in excluded)
             ]
         doc.actor_hits = _outermost(doc.actor_hits)
         if doc.actor_hits and doc.term_hits:
             spans = [(h.start, h.end) for h in doc.actor_hits]
             doc.term_hits = [
-                t for t in doc.term_hits
-                if not any(s <= t.start and t.end <= e and (s, e) != (t.start, t.end)
-                           for s, e in spans)
+                t
+                for t in doc.term_hits
+                if not any(
+                    s <= t.start and t.end <= e and (s, e) != (t.start, t.end) for s, e in spans
+                )
             ]
         doc.term_hits.sort(key=lambda h: h.start)
         return True
@@ -250,7 +253,8 @@ class Engine:
         if len({h.actor for h in actors}) < rule.min_actors:
             return None
         terms = [
-            h for h in doc.term_hits
+            h
+            for h in doc.term_hits
             if self._terms[h.term].set_name in rule.sets and _in_scope(rule.scope, doc, h.start)
         ]
         present = {self._terms[h.term].set_name for h in terms}
@@ -367,9 +371,7 @@ class Engine:
         unit.score = self._score(doc, unit)
         return unit
 
-    def _choose_actors(
-        self, rule: _Rule, by_actor: dict[str, list[_ActorHit]]
-    ) -> list[str] | None:
+    def _choose_actors(self, rule: _Rule, by_actor: dict[str, list[_ActorHit]]) -> list[str] | None:
         names = list(by_actor)
         if rule.pairs is not None:
             hit = [p for p in rule.pairs if p <= set(names)]
@@ -404,8 +406,11 @@ class Engine:
                 lo, hi = term.gaps[part - 1]
                 nxt = next(
                     (
-                        n for n in multi
-                        if n.term == h.term and n.part == part and n.start >= cur.end
+                        n
+                        for n in multi
+                        if n.term == h.term
+                        and n.part == part
+                        and n.start >= cur.end
                         and lo <= len(_WORD.findall(doc.text, cur.end, n.start)) <= hi
                     ),
                     None,
@@ -414,9 +419,7 @@ class Engine:
                     break
                 cur = nxt
             else:
-                out.append(
-                    _TermHit(h.term, 0, h.start, cur.end, doc.text[h.start : cur.end])
-                )
+                out.append(_TermHit(h.term, 0, h.start, cur.end, doc.text[h.start : cur.end]))
         return out
 
     def _sentence_terms(
@@ -439,8 +442,10 @@ class Engine:
             lo = sents[max(i, 0)][0]
             hi = sents[min(i + 1, len(sents) - 1)][1]
             pool = [h for h in doc.term_hits if lo <= h.start < hi]
-            if any(self._terms[t.term].set_name in rule.confirm
-                   for t in self._complete_terms(pool, doc)):
+            if any(
+                self._terms[t.term].set_name in rule.confirm
+                for t in self._complete_terms(pool, doc)
+            ):
                 return True
         return False
 
@@ -460,8 +465,11 @@ class Engine:
         fld = doc.field_of(unit.start)
         base = 0 if fld == "title" else doc.body_start
         marks = sorted(
-            {(h.start - unit.start, h.end - unit.start)
-             for hits in unit.actors.values() for h in hits}
+            {
+                (h.start - unit.start, h.end - unit.start)
+                for hits in unit.actors.values()
+                for h in hits
+            }
             | {(t.start - unit.start, t.end - unit.start) for t in unit.terms}
         )
         return Span(
@@ -545,7 +553,7 @@ def _term_keys(part: str, inflect: bool) -> set[str]:
         options = [sorted(textmod.inflections(w)) for w in words]
         combos: list[list[str]] = [[]]
         for opts in options:
-            combos = [c + [o] for c in combos for o in opts][:256]
+            combos = [[*c, o] for c in combos for o in opts][:256]
         out |= {" " + " ".join(c) + " " for c in combos}
     return out
 
@@ -567,8 +575,9 @@ def compile_rules(settings: Any) -> Engine:
         for i, written in enumerate(kw.terms):
             parts, gaps = parse_term(written)
             if not parts or not all(textmod.normalise(p.rstrip("*")) for p in parts):
-                problems.append((("keywords", set_name, "terms", i),
-                                 f"term {written!r} has no words to match"))
+                problems.append(
+                    (("keywords", set_name, "terms", i), f"term {written!r} has no words to match")
+                )
                 continue
             term_id = len(terms)
             terms.append(Term(set_name, written, tuple(gaps)))
@@ -597,7 +606,9 @@ class _EmptyAutomaton:
 
 def _compile_rule(r: Any) -> _Rule:
     window = r.window_words
-    within = "words" if window is not None else r.within
+    within: Literal["sentence", "paragraph", "article", "words"] = (
+        "words" if window is not None else r.within
+    )
     return _Rule(
         name=r.name,
         any=frozenset(r.any),

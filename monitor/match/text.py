@@ -25,6 +25,10 @@ from dataclasses import dataclass
 # ----------------------------------------------------------------------------- character folding
 
 _DELETE = frozenset("\u00ad\u200b\u200c\u200d\u2060\ufeff\u0640\u061c\u200e\u200f")
+# apostrophe-like modifier letters (transliteration of hamza and ayn): treated as apostrophes
+_APOSTROPHES = frozenset(
+    "\u02bb\u02bc\u02bd\u02be\u02bf\u02b9\u02ca\u02cb\u2018\u2019\u201b\u2032\u0060\u00b4"
+)
 _ARABIC = {
     "\u0649": "\u064a",  # alef maksura → ya
     "\u06cc": "\u064a",  # Farsi ya → ya
@@ -39,6 +43,8 @@ def fold_char(c: str) -> str:
     """The folded form of one character: usually one character, sometimes none or several."""
     if c in _DELETE:
         return ""
+    if c in _APOSTROPHES:
+        return " "
     s = unicodedata.normalize("NFKC", c)
     s = unicodedata.normalize("NFD", s)
     out = []
@@ -82,6 +88,7 @@ class Folded:
     original: str
     #: sorted (folded_start, folded_end, orig_start, orig_end) of the places that changed length
     _edits: tuple[tuple[int, int, int, int], ...] = ()
+    _starts: tuple[int, ...] = ()
 
     def to_original(self, pos: int) -> int:
         """Offset in ``original`` of the character at ``pos`` in ``padded``."""
@@ -90,11 +97,10 @@ class Folded:
             return 0
         if not self._edits:
             return min(p, len(self.original))
-        starts = [e[0] for e in self._edits]
-        k = bisect_right(starts, p) - 1
+        k = bisect_right(self._starts, p) - 1
         if k < 0:
             return p
-        fs, fe, os_, oe = self._edits[k]
+        _fs, fe, os_, oe = self._edits[k]
         if p < fe:
             return os_  # inside a replaced stretch: point at its start
         return min(oe + (p - fe), len(self.original))
@@ -114,13 +120,7 @@ def fold(text: str) -> Folded:
     else:
         base = text.translate(_TABLE)
         unit_marks = _NONUNIT in base
-    specials: list[tuple[int, int, str]] = []
-    for m in _SPECIAL.finditer(text):
-        if m.group(0).startswith("-"):
-            joined = not _ARTICLE_PREFIX.search(text, 0, m.start())
-            specials.append((m.start(), m.end(), "" if joined else " "))
-        else:
-            specials.append((m.start(), m.end(), " "))
+    specials = _whitespace_spots(text)
     if unit_marks:
         for m in _NONUNIT_RUN.finditer(base):
             repl = "".join(fold_char(c) for c in text[m.start() : m.end()])
@@ -141,7 +141,42 @@ def fold(text: str) -> Folded:
         out += len(repl)
         pos = end
     pieces.append(base[pos:])
-    return Folded(" " + "".join(pieces) + " ", text, tuple(edits))
+    return Folded(" " + "".join(pieces) + " ", text, tuple(edits), tuple(e[0] for e in edits))
+
+
+def _whitespace_spots(text: str) -> list[tuple[int, int, str]]:
+    """Whitespace runs (→ one space) and words hyphenated across a line break (→ joined)."""
+    if "\t" in text or "\r" in text or "\x0b" in text or "\x0c" in text:
+        spans = [(m.start(), m.end()) for m in _SPECIAL.finditer(text)]
+    else:  # the common case: str.find is far cheaper than a regex scan of every position
+        spans = []
+        for needle in ("\n", "  "):
+            pos = text.find(needle)
+            while pos != -1:
+                start, end = pos, pos + 1
+                while start > 0 and text[start - 1] == " ":
+                    start -= 1
+                while end < len(text) and text[end] in " \n":
+                    end += 1
+                if start > 0 and text[start - 1] == "-" and end < len(text) and \
+                        text[end].isalnum() and start > 1 and text[start - 2].isalnum():
+                    spans.append((start - 1, end))
+                elif end - start >= 2:
+                    spans.append((start, end))
+                pos = text.find(needle, end)
+        spans = sorted(set(spans))
+    out: list[tuple[int, int, str]] = []
+    last = -1
+    for start, end in spans:
+        if start < last:
+            continue
+        last = end
+        if text[start] == "-":
+            joined = not _ARTICLE_PREFIX.search(text, 0, start)
+            out.append((start, end, "" if joined else " "))
+        else:
+            out.append((start, end, " "))
+    return out
 
 
 def normalise(text: str) -> str:
@@ -163,8 +198,37 @@ ARABIC_PROCLITICS = ("\u0648", "\u0641", "\u0628", "\u0644", "\u0643")
 # ----------------------------------------------------------------------------- inflection
 
 _NO_INFLECT = frozenset(
-    "a an the of on in at to by for from with between among against and or but not no over "
-    "into onto upon within without about after before".split()
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "on",
+        "in",
+        "at",
+        "to",
+        "by",
+        "for",
+        "from",
+        "with",
+        "between",
+        "among",
+        "against",
+        "and",
+        "or",
+        "but",
+        "not",
+        "no",
+        "over",
+        "into",
+        "onto",
+        "upon",
+        "within",
+        "without",
+        "about",
+        "after",
+        "before",
+    ]
 )
 
 
@@ -183,12 +247,7 @@ def inflections(word: str) -> set[str]:
         out |= {w + "d", w[:-1] + "ing"}
     if w.endswith("y") and len(w) > 3 and w[-2] not in "aeiou":
         out |= {w[:-1] + "ies", w[:-1] + "ied"}
-    if (
-        len(w) >= 3
-        and w[-1] not in "aeiouwxy"
-        and w[-2] in "aeiou"
-        and w[-3] not in "aeiou"
-    ):
+    if len(w) >= 3 and w[-1] not in "aeiouwxy" and w[-2] in "aeiou" and w[-3] not in "aeiou":
         out |= {w + w[-1] + "ed", w + w[-1] + "ing"}  # spar → sparred, sparring
     if w.endswith("ies"):
         out |= {w[:-3] + "y"}
@@ -198,9 +257,62 @@ def inflections(word: str) -> set[str]:
 # ----------------------------------------------------------------------------- segmentation
 
 _ABBREVIATIONS = frozenset(
-    """mr mrs ms dr gen lt col maj capt cpt sgt brig adm gov sen rep st jr sr prof no vol fig
-    jan feb mar apr jun jul aug sep sept oct nov dec inc corp ltd co vs approx est dept univ
-    pres rev hon cmdr cdr lieut mt ft pp sec""".split()
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "gen",
+        "lt",
+        "col",
+        "maj",
+        "capt",
+        "cpt",
+        "sgt",
+        "brig",
+        "adm",
+        "gov",
+        "sen",
+        "rep",
+        "st",
+        "jr",
+        "sr",
+        "prof",
+        "no",
+        "vol",
+        "fig",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "inc",
+        "corp",
+        "ltd",
+        "co",
+        "vs",
+        "approx",
+        "est",
+        "dept",
+        "univ",
+        "pres",
+        "rev",
+        "hon",
+        "cmdr",
+        "cdr",
+        "lieut",
+        "mt",
+        "ft",
+        "pp",
+        "sec",
+    ]
 )
 _SENTENCE_END = re.compile(r"[.!?\u061f\u06d4…]+[\"'”’»)\]]*(?=\s)")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*•·▪–]|\d{1,3}[.)])\s+")
@@ -249,7 +361,9 @@ def _continues(prev: str, line: str) -> bool:
     if not stripped or _LIST_ITEM.match(line):
         return False
     p = prev.rstrip()
-    if not p or p[-1] in ".!?:;\"”’»)" or len(p) < 40:
+    if p.endswith("-") and p[-2:-1].isalpha() and stripped[0].isalpha():
+        return True  # a word hyphenated across the line break
+    if not p or p[-1] in '.!?:;"”’»)' or len(p) < 40:
         return False
     return stripped[0].islower() or (p.endswith(("-", ",")) and not stripped[0].isupper())
 
@@ -305,5 +419,5 @@ def _next_starts_sentence(text: str, pos: int, limit: int, strict: bool) -> bool
         return False
     if strict:
         word = re.match(r"\w+", text[pos:limit])
-        return bool(word) and word.group(0) in ("The", "It", "He", "She", "They", "A", "In")
+        return word is not None and word.group(0) in ("The", "It", "He", "She", "They", "A", "In")
     return True

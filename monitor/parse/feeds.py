@@ -43,9 +43,14 @@ def parse_feed(
         raise ParseError(f"feed parser failed: {type(e).__name__}: {e}") from e
     entries = parsed.get("entries") or []
     if not entries:
-        if parsed.get("bozo") and not parsed.get("version"):
+        if not parsed.get("version"):  # a valid feed with no entries still has a version
             exc = parsed.get("bozo_exception")
-            raise ParseError(f"not a feed: {type(exc).__name__}: {exc}" if exc else "not a feed")
+            if not body.strip():
+                raise ParseError("empty document")
+            if exc is not None:
+                raise ParseError(f"not a feed: {exc}")
+            head = body[:512].lower()
+            raise ParseError("not a feed (an HTML page)" if b"<html" in head else "not a feed")
         return []
     base = parsed.get("href") or url
     out = []

@@ -11,10 +11,55 @@ import re
 from html.parser import HTMLParser
 
 _BLOCK = frozenset(
-    """address article aside blockquote dd div dl dt figcaption figure footer form h1 h2 h3 h4
-    h5 h6 header hr li main nav ol p pre section table td th tr ul""".split()
+    [
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "dd",
+        "div",
+        "dl",
+        "dt",
+        "figcaption",
+        "figure",
+        "footer",
+        "form",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hr",
+        "li",
+        "main",
+        "nav",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "table",
+        "td",
+        "th",
+        "tr",
+        "ul",
+    ]
 )
-_SKIP = frozenset("script style noscript template svg iframe object head select button".split())
+_SKIP = frozenset(
+    [
+        "script",
+        "style",
+        "noscript",
+        "template",
+        "svg",
+        "iframe",
+        "object",
+        "head",
+        "select",
+        "button",
+    ]
+)
 _SPACE = re.compile(r"[ \t\r\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 
 

@@ -6,7 +6,20 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 _TRACKING_PREFIXES = ("utm_", "mc_", "pk_", "_hs")
 _TRACKING = frozenset(
-    "fbclid gclid dclid gclsrc msclkid yclid igshid mkt_tok ocid cmpid ito _ga".split()
+    [
+        "fbclid",
+        "gclid",
+        "dclid",
+        "gclsrc",
+        "msclkid",
+        "yclid",
+        "igshid",
+        "mkt_tok",
+        "ocid",
+        "cmpid",
+        "ito",
+        "_ga",
+    ]
 )
 
 

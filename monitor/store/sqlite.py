@@ -59,16 +59,22 @@ class SQLiteStore:
             if path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
             db = await aiosqlite.connect(path, isolation_level=None)
+        except (sqlite3.Error, OSError) as e:
+            raise StorageError(f"cannot open database {path!r}: {e}") from e
+        store = cls(db, path)
+        try:
             db.row_factory = aiosqlite.Row
             await db.execute("PRAGMA busy_timeout = 10000")
             if path != ":memory:":
                 await db.execute("PRAGMA journal_mode = WAL")
             await db.execute("PRAGMA synchronous = NORMAL")
             await db.execute("PRAGMA foreign_keys = ON")
-            store = cls(db, path)
             await store._migrate()
-        except (sqlite3.Error, OSError) as e:
-            raise StorageError(f"cannot open database {path!r}: {e}") from e
+        except BaseException as e:
+            await db.close()  # never leave the connection's thread behind
+            if isinstance(e, sqlite3.Error):
+                raise StorageError(f"cannot open database {path!r}: {e}") from e
+            raise
         return store
 
     async def _migrate(self) -> None:
@@ -124,9 +130,7 @@ class SQLiteStore:
         return _state(row)
 
     async def source_states(self) -> list[SourceState]:
-        async with self._db.execute(
-            "SELECT * FROM sources WHERE active = 1 ORDER BY name"
-        ) as cur:
+        async with self._db.execute("SELECT * FROM sources WHERE active = 1 ORDER BY name") as cur:
             return [_state(r) for r in await cur.fetchall()]
 
     async def record_poll(self, name: str, record: PollRecord, now: datetime) -> None:
@@ -137,8 +141,16 @@ class SQLiteStore:
                      etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified),
                      body_hash = COALESCE(?, body_hash), fetch_url = COALESCE(?, fetch_url)
                    WHERE name = ?""",
-                (_ts(now), _ts(now), _ts(record.next_due), record.etag, record.last_modified,
-                 record.body_hash, record.url, name),
+                (
+                    _ts(now),
+                    _ts(now),
+                    _ts(record.next_due),
+                    record.etag,
+                    record.last_modified,
+                    record.body_hash,
+                    record.url,
+                    name,
+                ),
             )
         else:
             await self._db.execute(
@@ -193,9 +205,17 @@ class SQLiteStore:
                          published, fetched, content_hash)
                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                        ON CONFLICT (source_id, identity) DO NOTHING""",
-                    (sid, article.identity, article.url, article.guid, article.title,
-                     article.text, _ts(article.published), _ts(article.fetched),
-                     article.content_hash),
+                    (
+                        sid,
+                        article.identity,
+                        article.url,
+                        article.guid,
+                        article.title,
+                        article.text,
+                        _ts(article.published),
+                        _ts(article.fetched),
+                        article.content_hash,
+                    ),
                 )
                 if cur.rowcount != 1:
                     continue  # already stored: never match or alert twice
@@ -205,8 +225,15 @@ class SQLiteStore:
                     mcur = await db.execute(
                         """INSERT INTO matches (article_id, rule, severity, score, mode,
                              explanation, created) VALUES (?, ?, ?, ?, ?, ?, ?)""",
-                        (article_id, m.rule, m.severity, m.score, m.mode,
-                         json.dumps(match_to_dict(m), ensure_ascii=False), _ts(now)),
+                        (
+                            article_id,
+                            m.rule,
+                            m.severity,
+                            m.score,
+                            m.mode,
+                            json.dumps(match_to_dict(m), ensure_ascii=False),
+                            _ts(now),
+                        ),
                     )
                     matches += 1
                     status = AlertStatus.SHADOW if m.mode == "shadow" else AlertStatus.PENDING
@@ -237,8 +264,13 @@ class SQLiteStore:
             StoredArticle(
                 r["id"],
                 Article(
-                    source=r["source"], identity=r["identity"], url=r["url"], guid=r["guid"],
-                    title=r["title"], text=r["text"], published=_dt(r["published"]),
+                    source=r["source"],
+                    identity=r["identity"],
+                    url=r["url"],
+                    guid=r["guid"],
+                    title=r["title"],
+                    text=r["text"],
+                    published=_dt(r["published"]),
                     fetched=_dt(r["fetched"]) or datetime.now(UTC),
                     content_hash=r["content_hash"],
                 ),
@@ -281,8 +313,14 @@ class SQLiteStore:
                      next_attempt = COALESCE(?, next_attempt),
                      last_error = ?, sent = CASE WHEN ? THEN ? ELSE sent END
                    WHERE id = ?""",
-                (status, when, None if delivery.ok else delivery.reason, delivery.ok,
-                 _ts(now), alert_id),
+                (
+                    status,
+                    when,
+                    None if delivery.ok else delivery.reason,
+                    delivery.ok,
+                    _ts(now),
+                    alert_id,
+                ),
             )
             await self._db.execute(
                 "INSERT INTO deliveries (alert_id, at, ok, reason) VALUES (?, ?, ?, ?)",

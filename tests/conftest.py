@@ -1,0 +1,250 @@
+"""Shared fixtures: a real HTTP server on 127.0.0.1, feed builders, configuration writers."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+import pytest
+import yaml
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    """../shared beside the repository (seeds and corpus are read from there, never copied)."""
+    if not (SHARED / "seeds" / "labels.json").exists():
+        pytest.fail(f"the shared seeds are missing: expected {SHARED}/seeds/labels.json")
+    return SHARED
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class Response:
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+Handler = Callable[[Request], Response]
+
+
+class LocalServer:
+    """Serves registered routes on 127.0.0.1 and records every request it sees."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, Handler] = {}
+        self.requests: list[Request] = []
+        self._lock = threading.Lock()
+        server = self
+
+        class _Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:  # quiet
+                pass
+
+            def _handle(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                path = self.path.split("?", 1)[0]
+                req = Request(
+                    self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body
+                )
+                with server._lock:
+                    server.requests.append(req)
+                    handler = server.routes.get(path)
+                resp = handler(req) if handler else Response(404, b"not found")
+                self.send_response(resp.status)
+                for k, v in resp.headers.items():
+                    self.send_header(k, v)
+                if "content-length" not in {k.lower() for k in resp.headers}:
+                    self.send_header("Content-Length", str(len(resp.body)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(resp.body)
+
+            do_GET = do_POST = do_HEAD = _handle
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._httpd.daemon_threads = True
+        self.port = self._httpd.server_address[1]
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread.start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def route(self, path: str, handler: Handler | Response) -> None:
+        with self._lock:
+            self.routes[path] = handler if callable(handler) else (lambda _r, h=handler: h)
+
+    def seen(self, path: str, method: str | None = None) -> list[Request]:
+        with self._lock:
+            return [
+                r
+                for r in self.requests
+                if r.path.split("?", 1)[0] == path and (method is None or r.method == method)
+            ]
+
+    def wait_for(
+        self, path: str, count: int = 1, timeout: float = 10.0, method: str | None = None
+    ) -> list[Request]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            got = self.seen(path, method)
+            if len(got) >= count:
+                return got
+            time.sleep(0.02)
+        raise AssertionError(f"{path}: expected {count} requests, saw {len(self.seen(path))}")
+
+    def close(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+
+@pytest.fixture
+def server() -> Iterator[LocalServer]:
+    s = LocalServer()
+    yield s
+    s.close()
+
+
+class Feed:
+    """An RSS 2.0 feed served with an ETag that honours If-None-Match, items changeable."""
+
+    def __init__(self, title: str = "Test desk") -> None:
+        self.title = title
+        self.items: list[dict[str, str]] = []
+        self.version = 0
+        self.bodies_served = 0
+
+    def add(
+        self,
+        title: str,
+        description: str,
+        guid: str | None = None,
+        link: str | None = None,
+        published: datetime | None = None,
+    ) -> None:
+        self.items.insert(
+            0,
+            {
+                "title": title,
+                "description": description,
+                "guid": guid or f"urn:test:{len(self.items) + 1}",
+                "link": link or f"https://news.example/{len(self.items) + 1}",
+                "pubDate": format_datetime(published or datetime(2026, 11, 20, 8, 0, tzinfo=UTC)),
+            },
+        )
+        self.version += 1
+
+    def xml(self) -> bytes:
+        items = "".join(
+            f"<item><title>{escape(i['title'])}</title><link>{escape(i['link'])}</link>"
+            f"<guid>{escape(i['guid'])}</guid><pubDate>{i['pubDate']}</pubDate>"
+            f"<description>{escape(i['description'])}</description></item>"
+            for i in self.items
+        )
+        return (
+            '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+            f"<title>{escape(self.title)}</title><link>https://news.example/</link>"
+            f"<description>test</description>{items}</channel></rss>"
+        ).encode()
+
+    def __call__(self, req: Request) -> Response:
+        etag = f'"v{self.version}"'
+        if req.headers.get("if-none-match") == etag:
+            return Response(304, b"", {"ETag": etag})
+        self.bodies_served += 1
+        return Response(200, self.xml(), {"Content-Type": "application/rss+xml", "ETag": etag})
+
+
+ACTORS = {
+    "Hezbollah": {
+        "aliases": ["Hizbollah", "Hizballah"],
+        "camp": "pro-Assad",
+        "exclude": ["Turkish Hezbollah"],
+    },
+    "Assad regime": {
+        "aliases": ["Syrian regime", "regime forces", "forces loyal to Assad"],
+        "camp": "pro-Assad",
+    },
+    "Iran": {
+        "aliases": ["IRGC"],
+        "forms": ["Iranian", "Iran-backed"],
+        "metonyms": ["Tehran"],
+        "camp": "pro-Assad",
+    },
+    "Russia": {
+        "aliases": ["Russian forces"],
+        "forms": ["Russian", "Russian-backed"],
+        "camp": "pro-Assad",
+    },
+    "HTS": {
+        "aliases": ["Hayat Tahrir al-Sham", "Hay'at Tahrir al-Sham"],
+        "camp": "armed-opposition",
+    },
+    "Islamic State": {"aliases": ["IS", "ISIS", "Daesh"]},
+}
+KEYWORDS = {
+    "conflict": ["clash", "infighting", "rift", "fighting ... between", "turned * guns on"],
+    "denial": ["denied", "no sign of"],
+}
+
+
+def make_config(
+    tmp_path: Path,
+    sources: list[dict[str, Any]] | None = None,
+    channels: dict[str, Any] | None = None,
+    rules: list[dict[str, Any]] | None = None,
+    **extra: Any,
+) -> Path:
+    """Write a configuration file in tmp_path and return its path."""
+    data: dict[str, Any] = {
+        "storage": {"url": f"sqlite:///{tmp_path}/monitor.db"},
+        "fetch": {
+            "allow_private": True,
+            "connect_timeout": "2s",
+            "read_timeout": "2s",
+            "deadline": "5s",
+        },
+        "sources": sources or [],
+        "actors": ACTORS,
+        "keywords": KEYWORDS,
+        "rules": rules
+        or [
+            {
+                "name": "infighting",
+                "any": ["conflict"],
+                "min_actors": 2,
+                "unless": ["denial"],
+                "severity": "high",
+            }
+        ],
+        "channels": channels or {"console": {"type": "console"}},
+    }
+    data.update(extra)
+    path = tmp_path / "monitor.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path

@@ -1,0 +1,80 @@
+"""The command line's public outputs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from monitor.cli import main
+from tests.conftest import make_config
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_test_rules_json_on_the_seeds(shared: Path, capsys: pytest.CaptureFixture[str]):
+    files = sorted(str(p) for p in (shared / "seeds").glob("*.txt"))
+    assert (
+        main(["--config", str(ROOT / "config" / "monitor.yaml"), "test-rules", "--json", *files])
+        == 0
+    )
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["file"] for r in rows] == files
+    labels = {x["file"]: x for x in json.loads((shared / "seeds" / "labels.json").read_text())}
+    for row in rows:
+        assert row["alerts"], row["file"]
+        alert = row["alerts"][0]
+        assert set(alert) >= {"rule", "actors", "keywords", "snippet"}
+        assert set(labels[Path(row["file"]).name]["actors"]) <= {
+            a for al in row["alerts"] for a in al["actors"]
+        }
+        assert "**" in alert["snippet"]
+
+
+def test_test_rules_explains_in_plain_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    article = tmp_path / "a.txt"
+    article.write_text("Border report\nHizbollah fighters clashed with regime forces at dawn.\n")
+    quiet = tmp_path / "b.txt"
+    quiet.write_text("Weather\nSunny in Beirut.\n")
+    assert (
+        main(["--config", str(make_config(tmp_path)), "test-rules", str(article), str(quiet)]) == 0
+    )
+    out = capsys.readouterr().out
+    assert f"{article}: 1 alert" in out and f"{quiet}: 0 alerts" in out
+    assert "actor  Hezbollah: 'Hizbollah'" in out
+    assert "**Hizbollah** fighters **clashed** with **regime forces**" in out
+
+
+def test_test_rules_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    assert (
+        main(["--config", str(make_config(tmp_path)), "test-rules", str(tmp_path / "none.txt")])
+        == 1
+    )
+    assert "none.txt" in capsys.readouterr().err
+
+
+def test_listings_on_an_empty_database(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    config = str(make_config(tmp_path, sources=[{"name": "a", "url": "http://127.0.0.1:9/"}]))
+    assert main(["--config", config, "articles", "--json"]) == 0
+    assert main(["--config", config, "alerts", "--json", "--failed"]) == 0
+    assert capsys.readouterr().out == ""
+    assert main(["--config", config, "status", "--json"]) == 0
+    [row] = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert row == {
+        "source": "a",
+        "url": "http://127.0.0.1:9/",
+        "last_success": None,
+        "last_attempt": None,
+        "failures": 0,
+        "last_error": None,
+        "next_due": None,
+    }
+
+
+def test_unusable_storage_is_exit_3(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    config = make_config(tmp_path, storage={"url": f"sqlite:///{blocker}/sub/m.db"})
+    assert main(["--config", str(config), "status"]) == 3
+    assert "error: storage: cannot open database" in capsys.readouterr().err

@@ -1,0 +1,80 @@
+"""The fetcher against a real local server: validators, limits, redirects, errors."""
+
+from __future__ import annotations
+
+import gzip
+
+import pytest
+
+from monitor.config import FetchSettings
+from monitor.errors import FetchError
+from monitor.fetch import Fetcher
+from tests.conftest import LocalServer, Response
+
+
+@pytest.fixture
+async def fetcher():
+    f = Fetcher(
+        FetchSettings(
+            allow_private=True, max_bytes=10_000, deadline=3, read_timeout=2, max_redirects=3
+        )
+    )
+    yield f
+    await f.aclose()
+
+
+async def test_sends_validators_and_understands_304(fetcher: Fetcher, server: LocalServer):
+    server.route("/f", Response(304, b"", {"ETag": '"x"'}))
+    result = await fetcher.fetch(server.url("/f"), etag='"x"', last_modified="Sun, 22 Nov 2026")
+    assert result.not_modified and result.body == b""
+    [req] = server.seen("/f")
+    assert req.headers["if-none-match"] == '"x"'
+    assert req.headers["if-modified-since"] == "Sun, 22 Nov 2026"
+    assert req.headers["user-agent"].startswith("monitor/")
+
+
+async def test_body_over_the_limit_is_refused(fetcher: Fetcher, server: LocalServer):
+    server.route("/big", Response(200, b"x" * 20_000))
+    with pytest.raises(FetchError) as e:
+        await fetcher.fetch(server.url("/big"))
+    assert e.value.reason == "too large"
+
+
+async def test_gzip_bomb_stops_at_the_limit(fetcher: Fetcher, server: LocalServer):
+    bomb = gzip.compress(b"\0" * 5_000_000)
+    server.route("/bomb", Response(200, bomb, {"Content-Encoding": "gzip"}))
+    with pytest.raises(FetchError) as e:
+        await fetcher.fetch(server.url("/bomb"))
+    assert e.value.reason == "too large"
+
+
+async def test_permanent_redirect_is_reported(fetcher: Fetcher, server: LocalServer):
+    server.route("/old", Response(301, b"", {"Location": "/new"}))
+    server.route("/new", Response(200, b"<rss/>"))
+    result = await fetcher.fetch(server.url("/old"))
+    assert result.url == server.url("/new") and result.permanent_redirect
+
+
+async def test_redirect_loop_and_bad_scheme(fetcher: Fetcher, server: LocalServer):
+    server.route("/a", Response(302, b"", {"Location": "/b"}))
+    server.route("/b", Response(302, b"", {"Location": "/a"}))
+    with pytest.raises(FetchError) as e:
+        await fetcher.fetch(server.url("/a"))
+    assert e.value.reason == "redirect loop"
+    server.route("/file", Response(302, b"", {"Location": "file:///etc/passwd"}))
+    with pytest.raises(FetchError) as e:
+        await fetcher.fetch(server.url("/file"))
+    assert e.value.reason == "bad url"
+
+
+async def test_retry_after_is_passed_on(fetcher: Fetcher, server: LocalServer):
+    server.route("/busy", Response(429, b"", {"Retry-After": "120"}))
+    with pytest.raises(FetchError) as e:
+        await fetcher.fetch(server.url("/busy"))
+    assert e.value.reason == "http 429" and e.value.retry_after == 120
+
+
+async def test_connection_refused(fetcher: Fetcher):
+    with pytest.raises(FetchError) as e:
+        await fetcher.fetch("http://127.0.0.1:9/")
+    assert e.value.reason == "connection refused"

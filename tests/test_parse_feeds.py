@@ -1,0 +1,81 @@
+"""Feeds → articles: identities, links, dates, text."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from monitor.errors import ParseError
+from monitor.parse.feeds import parse_feed
+from monitor.parse.html import html_to_text
+from monitor.parse.urls import canonical_url
+
+NOW = datetime(2026, 11, 22, tzinfo=UTC)
+
+RSS = b"""<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>t</title><link>https://desk.example/</link>
+<item><title>First &amp; <b>bold</b></title><link>/news/1?utm_source=rss&amp;id=7#top</link>
+ <guid isPermaLink="false">abc-1</guid><pubDate>Sun, 22 Nov 2026 10:00:00 +0200</pubDate>
+ <description>&lt;p&gt;One.&lt;/p&gt;&lt;p&gt;Two &amp;amp; three.&lt;/p&gt;</description></item>
+<item><title>No guid</title><link>https://desk.example/news/2</link></item>
+<item><description>Only a description, no title, no link.</description></item>
+</channel></rss>"""
+
+ATOM = b"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xml:base="https://atom.example/base/">
+<title>a</title><id>urn:a</id><updated>2026-11-22T00:00:00Z</updated>
+<entry><id>urn:e1</id><title type="html">Entry &lt;i&gt;one&lt;/i&gt;</title>
+<link href="e1.html"/><updated>2026-11-21T23:00:00-05:00</updated>
+<content type="html">&lt;p&gt;Full text here.&lt;/p&gt;</content>
+<summary>Short.</summary></entry></feed>"""
+
+
+def test_rss_entries_become_clean_articles():
+    a, b, c = parse_feed(RSS, url="https://desk.example/feed.xml", source="desk", fetched=NOW)
+    assert a.title == "First & bold"
+    assert a.url == "https://desk.example/news/1?id=7"
+    assert a.identity == "abc-1" and a.guid == "abc-1"
+    assert a.published == datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
+    assert a.text == "One.\n\nTwo & three."
+    assert b.identity == "https://desk.example/news/2" and b.guid is None and b.published is None
+    assert c.identity.startswith("sha256:") and c.title == ""
+    again = parse_feed(RSS, url="https://desk.example/feed.xml", source="desk", fetched=NOW)
+    assert [x.identity for x in again] == [a.identity, b.identity, c.identity]
+
+
+def test_atom_relative_links_and_full_content():
+    [e] = parse_feed(ATOM, url="https://atom.example/feed", source="a", fetched=NOW)
+    assert e.url == "https://atom.example/base/e1.html"
+    assert e.title == "Entry one"
+    assert e.text == "Full text here."
+    assert e.published == datetime(2026, 11, 22, 4, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("body", [b"", b"\x00\xff\xfe garbage", b"<html><body>hi</body></html>"])
+def test_non_feeds_raise_parse_error(body: bytes):
+    with pytest.raises(ParseError):
+        parse_feed(body, url="https://x.example/", source="x", fetched=NOW)
+
+
+def test_html_to_text_keeps_paragraphs_and_drops_scripts_and_repeats():
+    html = (
+        "<div><p>Heavy clashes were reported near the airport on Sunday.</p>"
+        "<script>alert(1)</script><p>Second&nbsp;paragraph<br>with a break.</p>"
+        "<p>Heavy clashes were reported near the airport on Sunday.</p></div>"
+    )
+    assert html_to_text(html) == (
+        "Heavy clashes were reported near the airport on Sunday.\n\nSecond paragraph\nwith a break."
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("HTTPS://Desk.Example:443/a?utm_medium=x&b=1&fbclid=z#frag", "https://desk.example/a?b=1"),
+        ("http://desk.example", "http://desk.example/"),
+        ("/rel/path?gclid=1", "https://base.example/rel/path"),
+    ],
+)
+def test_canonical_url(url: str, expected: str):
+    assert canonical_url(url, "https://base.example/feed") == expected

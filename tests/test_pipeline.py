@@ -1,0 +1,164 @@
+"""End to end: a real feed on 127.0.0.1 → `monitor once` → a real webhook receiver."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from monitor.cli import main
+from tests.conftest import Feed, LocalServer, Request, Response, make_config
+
+
+@pytest.fixture
+def desk(tmp_path: Any, server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    feed = Feed()
+    feed.add("Markets reopen in Idlib", "Traders in Idlib reopened the covered market on Monday.")
+    feed.add(
+        "Hizbollah and regime forces clash south of Aleppo",
+        "<p>Fighters from Hizbollah clashed with regime forces near Hadir on Sunday, "
+        "local sources said.</p><p>At least six were killed.</p>",
+    )
+    feed.add("Iran hosts a trade fair", "Tehran opened its annual trade fair with Russian firms.")
+    received: list[dict[str, Any]] = []
+
+    def hook(req: Request) -> Response:
+        received.append(req.json())
+        return Response(200, b"ok")
+
+    server.route("/feed.xml", feed)
+    server.route("/hook", hook)
+    monkeypatch.setenv("TEST_HOOK_URL", server.url("/hook"))
+    config = make_config(
+        tmp_path,
+        sources=[{"name": "desk", "url": server.url("/feed.xml")}],
+        channels={"team": {"type": "webhook", "url": "${TEST_HOOK_URL}"}},
+    )
+    return {"feed": feed, "received": received, "config": str(config)}
+
+
+def once(config: str, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    assert main(["--config", config, "once", "--json"]) == 0
+    out: dict[str, Any] = json.loads(capsys.readouterr().out)
+    return out
+
+
+def test_once_stores_items_and_alerts_once_for_the_clash(
+    desk: dict[str, Any], capsys: pytest.CaptureFixture[str]
+):
+    report = once(desk["config"], capsys)
+    assert report["sources"] == [
+        {
+            "source": "desk",
+            "status": "ok",
+            "entries": 3,
+            "new": 3,
+            "matches": 1,
+            "alerts": 1,
+            "error": None,
+        }
+    ]
+    [alert] = desk["received"]
+    assert alert["title"] == "Hizbollah and regime forces clash south of Aleppo"
+    assert alert["actors"] == ["Hezbollah", "Assad regime"]
+    assert alert["rule"] == "infighting" and alert["severity"] == "high"
+    assert alert["url"] == "https://news.example/2"
+    assert "**clash**" in alert["snippet"] and "**Hizbollah**" in alert["snippet"]
+    forms = {a["actor"]: a["forms"] for a in alert["explanation"]["actors"]}
+    assert forms["Hezbollah"] == ["Hizbollah"]
+
+    assert main(["--config", desk["config"], "articles", "--json"]) == 0
+    titles = [json.loads(line)["title"] for line in capsys.readouterr().out.splitlines()]
+    assert sorted(titles) == sorted(i["title"] for i in desk["feed"].items)
+
+
+def test_second_pass_sends_no_alert_and_uses_conditional_get(
+    desk: dict[str, Any], server: LocalServer, capsys: pytest.CaptureFixture[str]
+):
+    once(desk["config"], capsys)
+    report = once(desk["config"], capsys)
+    assert report["sources"][0]["status"] == "not-modified"
+    assert len(desk["received"]) == 1
+    second = server.seen("/feed.xml")[-1]
+    assert second.headers["if-none-match"] == '"v3"'
+
+
+def test_new_item_alerts_once(desk: dict[str, Any], capsys: pytest.CaptureFixture[str]):
+    once(desk["config"], capsys)
+    desk["feed"].add(
+        "Rift deepens",
+        "The rift between Iranian commanders and Russian forces "
+        "in Deir ez-Zor turned into open fighting, officers said.",
+    )
+    report = once(desk["config"], capsys)
+    assert report["sources"][0]["new"] == 1
+    assert [a["title"] for a in desk["received"]] == [
+        "Hizbollah and regime forces clash south of Aleppo",
+        "Rift deepens",
+    ]
+    assert desk["received"][1]["actors"] == ["Iran", "Russia"]
+    once(desk["config"], capsys)
+    assert len(desk["received"]) == 2
+
+
+def test_unchanged_body_without_304_is_not_parsed_again(
+    tmp_path: Any, server: LocalServer, capsys: pytest.CaptureFixture[str]
+):
+    feed = Feed()
+    feed.add("Quiet day", "Nothing to report.")
+    server.route(
+        "/plain.xml", lambda _r: Response(200, feed.xml(), {"Content-Type": "application/rss+xml"})
+    )
+    config = str(
+        make_config(tmp_path, sources=[{"name": "plain", "url": server.url("/plain.xml")}])
+    )
+    assert once(config, capsys)["sources"][0]["status"] == "ok"
+    assert once(config, capsys)["sources"][0]["status"] == "unchanged"
+
+
+def test_a_broken_source_does_not_stop_the_others(
+    desk: dict[str, Any], tmp_path: Any, server: LocalServer, capsys: pytest.CaptureFixture[str]
+):
+    server.route(
+        "/garbage", Response(200, b"\x00\x01 this is not a feed <<<", {"Content-Type": "text/html"})
+    )
+    server.route("/gone", Response(500, b"oops"))
+    config = make_config(
+        tmp_path,
+        sources=[
+            {"name": "desk", "url": server.url("/feed.xml")},
+            {"name": "garbage", "url": server.url("/garbage")},
+            {"name": "broken", "url": server.url("/gone")},
+            {"name": "nobody", "url": "http://127.0.0.1:9/feed"},
+        ],
+        channels={"team": {"type": "webhook", "url": "${TEST_HOOK_URL}"}},
+    )
+    report = once(str(config), capsys)
+    by_name = {s["source"]: s for s in report["sources"]}
+    assert by_name["desk"]["status"] == "ok" and by_name["desk"]["new"] == 3
+    assert by_name["garbage"]["status"] == "error"
+    assert by_name["garbage"]["error"].startswith("parse error")
+    assert by_name["broken"]["error"].startswith("http 500")
+    assert by_name["nobody"]["error"].startswith("connection refused")
+    assert len(desk["received"]) == 1
+
+    assert main(["--config", str(config), "status", "--json"]) == 0
+    status = {
+        json.loads(x)["source"]: json.loads(x) for x in capsys.readouterr().out.split("\n") if x
+    }
+    assert status["broken"]["failures"] == 1 and status["broken"]["last_error"].startswith(
+        "http 500"
+    )
+    assert status["desk"]["failures"] == 0 and status["desk"]["last_success"]
+
+
+def test_webhook_outage_keeps_alert_pending_then_delivers_once(
+    desk: dict[str, Any], server: LocalServer, capsys: pytest.CaptureFixture[str]
+):
+    server.route("/hook", Response(503, b"down", {"Retry-After": "0"}))
+    report = once(desk["config"], capsys)
+    assert report["delivery"] == {"sent": 0, "retrying": 1, "failed": 0}
+    assert main(["--config", desk["config"], "alerts", "--json", "--status", "pending"]) == 0
+    [pending] = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert pending["title"].startswith("Hizbollah")

@@ -1,0 +1,123 @@
+"""SQLite storage: migrations, uniqueness, the outbox written with its article."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import aiosqlite
+import pytest
+
+from monitor.errors import StorageError
+from monitor.models import ActorMention, AlertStatus, Article, Delivery, Match, Source, Span
+from monitor.store import PollRecord
+from monitor.store.migrations import MIGRATIONS
+from monitor.store.sqlite import SQLiteStore
+
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+
+
+def article(identity: str, title: str = "t") -> Article:
+    return Article(
+        "desk",
+        identity,
+        f"https://x.example/{identity}",
+        identity,
+        title,
+        "body",
+        NOW,
+        NOW,
+        "h" + identity,
+    )
+
+
+MATCH = Match(
+    "r",
+    "high",
+    1.5,
+    (ActorMention("Hezbollah", ("Hizbollah",)),),
+    ("clash",),
+    (Span("body", 0, 4, "body", ((0, 4),)),),
+)
+
+
+@pytest.fixture
+async def store(tmp_path: Path):
+    s = await SQLiteStore.open(f"sqlite:///{tmp_path}/m.db")
+    await s.sync_sources([Source("desk", "https://x.example/feed", 60)])
+    yield s
+    await s.close()
+
+
+async def test_schema_is_migrated_and_in_wal_mode(store: SQLiteStore, tmp_path: Path):
+    assert await store.schema_version() == len(MIGRATIONS)
+    async with aiosqlite.connect(tmp_path / "m.db") as db, db.execute("PRAGMA journal_mode") as cur:
+        assert (await cur.fetchone())[0] == "wal"
+
+
+async def test_same_item_is_never_stored_twice(store: SQLiteStore):
+    first = await store.add_articles("desk", [(article("1"), [MATCH])], lambda m: ["c"], NOW)
+    again = await store.add_articles("desk", [(article("1"), [MATCH])], lambda m: ["c"], NOW)
+    assert (first.new_articles, first.matches, first.alerts) == (1, 1, 1)
+    assert (again.new_articles, again.matches, again.alerts) == (0, 0, 0)
+    assert len(await store.articles()) == 1
+    assert await store.unseen("desk", ["1", "2"]) == {"2"}
+
+
+async def test_alert_rows_round_trip_and_delivery_is_recorded(store: SQLiteStore):
+    await store.add_articles("desk", [(article("1", "Title"), [MATCH])], lambda m: ["a", "b"], NOW)
+    due = await store.due_alerts(NOW)
+    assert [a.channel for a in due] == ["a", "b"]
+    assert due[0].match == MATCH and due[0].article_title == "Title"
+    await store.record_delivery(due[0].id, Delivery(ok=True), NOW, None)
+    await store.record_delivery(
+        due[1].id,
+        Delivery(ok=False, retry=True, reason="http 503"),
+        NOW,
+        NOW + timedelta(minutes=5),
+    )
+    assert [a.channel for a in await store.due_alerts(NOW)] == []
+    assert [a.channel for a in await store.due_alerts(NOW + timedelta(minutes=6))] == ["b"]
+    sent = await store.alerts(status="sent")
+    assert [(a.channel, a.status, a.attempts) for a in sent] == [("a", AlertStatus.SENT, 1)]
+    pending = await store.alerts(status="pending")
+    assert pending[0].last_error == "http 503"
+
+
+async def test_shadow_matches_record_but_never_send(store: SQLiteStore):
+    shadow = Match(**{**{f: getattr(MATCH, f) for f in MATCH.__slots__}, "mode": "shadow"})
+    result = await store.add_articles("desk", [(article("1"), [shadow])], lambda m: ["c"], NOW)
+    assert result.alerts == 0
+    assert await store.due_alerts(NOW) == []
+    assert [a.status for a in await store.alerts(rule="r")] == [AlertStatus.SHADOW]
+
+
+async def test_poll_state_is_kept(store: SQLiteStore):
+    await store.record_poll("desk", PollRecord(ok=False, next_due=NOW, error="timeout"), NOW)
+    await store.record_poll("desk", PollRecord(ok=False, next_due=NOW, error="http 500"), NOW)
+    state = await store.source_state("desk")
+    assert (state.failures, state.last_error) == (2, "http 500")
+    await store.record_poll(
+        "desk", PollRecord(ok=True, next_due=NOW, etag='"e"', url="https://moved.example/feed"), NOW
+    )
+    state = await store.source_state("desk")
+    assert (state.failures, state.last_error, state.etag, state.url) == (
+        0,
+        None,
+        '"e"',
+        "https://moved.example/feed",
+    )
+    assert state.last_success == NOW
+
+
+async def test_removed_sources_leave_status(store: SQLiteStore):
+    await store.sync_sources([Source("other", "https://o.example/", 60)])
+    assert [s.name for s in await store.source_states()] == ["other"]
+
+
+async def test_newer_schema_is_refused(tmp_path: Path):
+    path = tmp_path / "future.db"
+    async with aiosqlite.connect(path) as db:
+        await db.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 5}")
+    with pytest.raises(StorageError, match="newer than this monitor"):
+        await SQLiteStore.open(f"sqlite:///{path}")
