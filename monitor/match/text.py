@@ -158,8 +158,14 @@ def _whitespace_spots(text: str) -> list[tuple[int, int, str]]:
                     start -= 1
                 while end < len(text) and text[end] in " \n":
                     end += 1
-                if start > 0 and text[start - 1] == "-" and end < len(text) and \
-                        text[end].isalnum() and start > 1 and text[start - 2].isalnum():
+                if (
+                    start > 0
+                    and text[start - 1] == "-"
+                    and end < len(text)
+                    and text[end].isalnum()
+                    and start > 1
+                    and text[start - 2].isalnum()
+                ):
                     spans.append((start - 1, end))
                 elif end - start >= 2:
                     spans.append((start, end))
