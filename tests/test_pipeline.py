@@ -162,3 +162,20 @@ def test_webhook_outage_keeps_alert_pending_then_delivers_once(
     assert main(["--config", desk["config"], "alerts", "--json", "--status", "pending"]) == 0
     [pending] = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
     assert pending["title"].startswith("Hizbollah")
+
+
+def test_console_channel_prints_a_readable_alert(
+    tmp_path: Any, server: LocalServer, capsys: pytest.CaptureFixture[str]
+):
+    feed = Feed()
+    feed.add("Rift in Aleppo", "Hezbollah fighters clashed with forces loyal to Assad overnight.")
+    server.route("/feed.xml", feed)
+    config = make_config(tmp_path, sources=[{"name": "desk", "url": server.url("/feed.xml")}])
+    assert main(["--config", str(config), "once"]) == 0
+    out = capsys.readouterr().out
+    assert "[HIGH] infighting: Rift in Aleppo" in out
+    assert "source: desk · 2026-11-20 08:00 UTC" in out
+    assert "actor:  Hezbollah (as 'Hezbollah')" in out
+    assert "actor:  Assad regime (as 'forces loyal to Assad')" in out
+    assert "**Hezbollah** fighters **clashed** with **forces loyal to Assad** overnight." in out
+    assert "1 sources polled, 0 failed; alerts: 1 sent" in out
