@@ -19,6 +19,7 @@ import asyncio
 import json
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,15 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--failed", action="store_true", help="same as --status failed")
     st = sub.add_parser("status", help="each source: url, last success, failures, next due")
     st.add_argument("--json", action="store_true")
+    ev = sub.add_parser("eval", help="precision and recall of the rules on labelled articles")
+    ev.add_argument("--labels", required=True, help="JSON list of {file, alert, actors}")
+    ev.add_argument("dir", help="folder holding the labelled files")
+    ev.add_argument("--rule", action="append", help="only this rule (shadow rules too); repeatable")
+    ev.add_argument("--json", action="store_true")
+    bt = sub.add_parser("backtest", help="re-run the rules over stored articles; sends nothing")
+    bt.add_argument("--since", help="only articles fetched since this date (YYYY-MM-DD or ISO)")
+    bt.add_argument("--rule", action="append", help="only this rule (shadow rules too); repeatable")
+    bt.add_argument("--json", action="store_true")
     return p
 
 
@@ -81,6 +91,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         loaded, engine = load_checked(path)
         if args.command == "test-rules":
             return _test_rules(engine, args.files, args.json)
+        if args.command == "eval":
+            return _eval(engine, args.labels, args.dir, args.rule, args.json)
         return asyncio.run(_async_main(args, loaded, engine))
     except ConfigError as e:
         for problem in e.problems:
@@ -112,6 +124,16 @@ async def _async_main(
         return EXIT_OK
     from monitor.store.sqlite import open_store
 
+    since = None
+    if args.command == "backtest":
+        unknown = sorted(set(args.rule or ()) - {r.name for r in engine.rules})
+        try:
+            since = parse_since(args.since)
+            if unknown:
+                raise ValueError(f"--rule: unknown rule {', '.join(unknown)}")
+        except ValueError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return EXIT_CONFIG
     store = await open_store(loaded.settings.storage.url)
     try:
         await store.sync_sources(loaded.settings.source_records())
@@ -122,6 +144,8 @@ async def _async_main(
             _print_alerts(await store.alerts(args.limit, status, args.rule), args.json)
         elif args.command == "status":
             _print_status(await store.source_states(), args.json)
+        elif args.command == "backtest":
+            await _backtest(store, engine, since, args.rule, args.json)
     finally:
         await store.close()
     return EXIT_OK
@@ -203,6 +227,144 @@ def _test_rules(engine: Engine, files: list[str], as_json: bool) -> int:
             for note in m.notes:
                 print(f"    note   {note}")
     return status
+
+
+# -- eval and backtest --------------------------------------------------------------------
+
+
+def _eval(
+    engine: Engine, labels_path: str, folder: str, rules: list[str] | None, as_json: bool
+) -> int:
+    from monitor.match.evaluate import Labelled, evaluate
+
+    try:
+        labels = json.loads(Path(labels_path).read_text(encoding="utf-8"))
+        if not isinstance(labels, list):
+            raise ValueError("expected a JSON list of {file, alert, actors}")
+        items = []
+        for i, entry in enumerate(labels):
+            if not isinstance(entry, dict) or "file" not in entry or "alert" not in entry:
+                raise ValueError(f"entry {i}: expected an object with 'file' and 'alert'")
+            title, body = read_article_file(str(Path(folder) / entry["file"]))
+            items.append(
+                Labelled(
+                    entry["file"],
+                    title,
+                    body,
+                    bool(entry["alert"]),
+                    tuple(entry.get("actors") or ()),
+                )
+            )
+    except (OSError, ValueError) as e:
+        print(f"error: {labels_path}: {e}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    unknown = sorted(set(rules or ()) - {r.name for r in engine.rules})
+    if unknown:
+        print(f"error: unknown rule {', '.join(unknown)}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    report = evaluate(engine, items, rules)
+
+    def miss(j: Any) -> dict[str, Any]:
+        return {
+            "file": j.item.file,
+            "verdict": j.verdict,
+            "expected_actors": list(j.item.actors),
+            "alerts": [match_summary(m) for m in j.matches],
+        }
+
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "files": len(report.judged),
+                    "precision": round(report.precision, 4),
+                    "recall": round(report.recall, 4),
+                    "f1": round(report.f1, 4),
+                    "tp": report.count("tp"),
+                    "fp": report.count("fp"),
+                    "fn": report.count("fn"),
+                    "wrong_actors": report.count("wrong-actors"),
+                    "tn": report.count("tn"),
+                    "misses": [miss(j) for j in report.misses],
+                },
+                ensure_ascii=False,
+            )
+        )
+        return EXIT_OK
+    expected = report.count("tp", "fn", "wrong-actors")
+    print(
+        f"{len(report.judged)} files: {report.count('tp')} of {expected} alerts with the "
+        f"labelled actors; {report.count('fp')} false alarms, {report.count('tn')} correctly "
+        "silent"
+    )
+    print(f"precision {report.precision:.3f}  recall {report.recall:.3f}  f1 {report.f1:.3f}")
+    for j in report.misses:
+        what = {"fp": "false positive", "fn": "false negative", "wrong-actors": "wrong actors"}[
+            j.verdict
+        ]
+        print(f"\n{what}: {j.item.file}")
+        if j.item.actors:
+            print(f"  expected actors: {', '.join(j.item.actors)}")
+        for m in j.matches:
+            print(f"  [{m.severity}] {m.rule}: {', '.join(m.actor_names)} — {m.snippet()}")
+        if not j.matches:
+            print(f"  no rule matched: {j.item.title}")
+    return EXIT_OK
+
+
+def parse_since(text: str | None) -> datetime | None:
+    """``2026-11-01`` or an ISO timestamp → UTC datetime; ValueError with a clear message."""
+    if not text:
+        return None
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"--since: expected a date such as 2026-11-01, got {text!r}") from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+async def _backtest(
+    store: Any, engine: Engine, start: datetime | None, rules: list[str] | None, as_json: bool
+) -> None:
+    scanned = hits = 0
+    async for batch in store.iter_articles(since=start):
+        for item in batch:
+            scanned += 1
+            a = item.article
+            matches = engine.match(a.title, a.text, rules)
+            if rules is None:
+                matches = [m for m in matches if m.mode == "live"]
+            if not matches:
+                continue
+            hits += 1
+            if as_json:
+                print(
+                    json.dumps(
+                        {
+                            "id": item.id,
+                            "source": a.source,
+                            "title": a.title,
+                            "url": a.url,
+                            "published": _iso(a.published),
+                            "fetched": _iso(a.fetched),
+                            "alerted_before": sorted(set(item.rules) & {m.rule for m in matches}),
+                            "alerts": [match_summary(m) for m in matches],
+                        },
+                        ensure_ascii=False,
+                    )
+                )
+                continue
+            when = a.published.strftime("%Y-%m-%d") if a.published else "????-??-??"
+            for m in matches:
+                seen = "" if m.rule in item.rules else "  (new)"
+                print(
+                    f"{item.id:>6}  {when}  {a.source:<18} [{m.severity}] {m.rule}: "
+                    f"{', '.join(m.actor_names)}{seen}"
+                )
+                print(f"        {a.title[:100]}")
+                print(f"        {m.snippet(limit=240)}")
+    if not as_json:
+        print(f"{scanned} articles scanned, {hits} would alert (nothing was sent)")
 
 
 # -- listings -----------------------------------------------------------------------------

@@ -128,6 +128,9 @@ class KeywordSetSettings(_Strict):
     terms: list[str] = Field(min_length=1)
     #: also match simple English inflections (clash → clashes, clashed, clashing)
     inflect: bool = True
+    #: ambiguous words: a term counts only when a term of one of these sets is in the same
+    #: sentence or the next ("clash" needs "killed", "shelling", "fighters"... to be armed)
+    confirm: list[str] = []
 
     @model_validator(mode="before")
     @classmethod
@@ -154,6 +157,9 @@ class RuleSettings(_Strict):
     pairs: list[tuple[str, str]] | None = None
     #: the actors must share a camp (infighting), as distinct from enemies fighting
     same_camp: bool = False
+    #: the text must set the actors against each other ("clashes between A and B", "A attacked
+    #: B"), not side by side ("A and B clashed with rebels", "a joint offensive")
+    opposed: bool = True
     #: where keywords and actors must meet: sentence, paragraph, article or "N words"
     within: str = "sentence"
     #: which part of the article to read
@@ -462,6 +468,12 @@ def _cross_check(data: dict[str, Any]) -> Iterator[tuple[tuple[Any, ...], str]]:
     assert isinstance(channels, dict) and isinstance(keywords, dict) and isinstance(actors, dict)
 
     yield from _duplicate_sources(data.get("sources"))
+    for name, kw in keywords.items():
+        confirm = kw.get("confirm") if isinstance(kw, dict) else None
+        if isinstance(confirm, list):
+            for j, ref in enumerate(confirm):
+                if isinstance(ref, str) and ref not in keywords:
+                    yield (("keywords", name, "confirm", j), _unknown("keyword set", ref, keywords))
 
     rules = data.get("rules")
     if not isinstance(rules, list):
@@ -478,13 +490,20 @@ def _cross_check(data: dict[str, Any]) -> Iterator[tuple[tuple[Any, ...], str]]:
         for key in ("any", "all", "not", "unless", "confirm"):
             yield from _refs(rule, i, key, keywords, "keyword set")
         yield from _refs(rule, i, "actors", actors, "actor")
-        pairs = rule.get("pairs")
-        if isinstance(pairs, list):
-            for j, pair in enumerate(pairs):
-                if isinstance(pair, list):
-                    for k, name in enumerate(pair):
-                        if isinstance(name, str) and name not in actors:
-                            yield (("rules", i, "pairs", j, k), _unknown("actor", name, actors))
+        yield from _pair_refs(rule, i, actors)
+
+
+def _pair_refs(
+    rule: dict[str, Any], i: int, actors: dict[str, Any]
+) -> Iterator[tuple[tuple[Any, ...], str]]:
+    pairs = rule.get("pairs")
+    if not isinstance(pairs, list):
+        return
+    for j, pair in enumerate(pairs):
+        if isinstance(pair, list):
+            for k, name in enumerate(pair):
+                if isinstance(name, str) and name not in actors:
+                    yield (("rules", i, "pairs", j, k), _unknown("actor", name, actors))
 
 
 def _duplicate_sources(sources: Any) -> Iterator[tuple[tuple[Any, ...], str]]:

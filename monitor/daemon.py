@@ -8,9 +8,10 @@ taking new work, lets in-flight polls and deliveries finish for a grace period, 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -80,6 +81,8 @@ class Runtime:
         self._delivery_client = delivery_client
         self.now = now
         self.in_flight: set[asyncio.Task[object]] = set()
+        #: set when a stop begins: scheduled jobs that start now do nothing
+        self.closing = False
         self.ctx = PipelineContext(store, fetcher, engine, self.channels_for, now)
         self._deliver_lock = asyncio.Lock()
 
@@ -104,11 +107,20 @@ class Runtime:
         chosen = self.engine.channels_for(match.rule)
         return list(chosen) if chosen else list(self.channels)
 
-    async def poll(self, source: Source) -> PollOutcome:
-        """Poll one source; an unexpected error is logged with its traceback and contained."""
+    @contextlib.contextmanager
+    def tracked(self) -> Iterator[None]:
+        """Mark the current task as in-flight work that a graceful stop waits for."""
         task = asyncio.current_task()
         if task is not None:
             self.in_flight.add(task)
+        try:
+            yield
+        finally:
+            if task is not None:
+                self.in_flight.discard(task)
+
+    async def poll(self, source: Source) -> PollOutcome:
+        """Poll one source; an unexpected error is logged with its traceback and contained."""
         try:
             return await poll_source(source, self.ctx)
         except Exception as e:
@@ -116,23 +128,16 @@ class Runtime:
                 "poll crashed (a bug: please report it)", extra={"fields": {"source": source.name}}
             )
             return PollOutcome(source.name, "error", error=f"internal error: {type(e).__name__}")
-        finally:
-            if task is not None:
-                self.in_flight.discard(task)
 
     async def poll_all(self) -> list[PollOutcome]:
         return list(await asyncio.gather(*(self.poll(s) for s in self.sources)))
 
     async def deliver(self) -> DispatchResult:
+        if self.closing:
+            return DispatchResult()
         async with self._deliver_lock:
-            task = asyncio.current_task()
-            if task is not None:
-                self.in_flight.add(task)
-            try:
+            with self.tracked():
                 return await dispatch(self.store, self.channels, self.settings.delivery, self.now)
-            finally:
-                if task is not None:
-                    self.in_flight.discard(task)
 
     async def close(self) -> None:
         try:
@@ -179,47 +184,64 @@ async def run_forever(
         loop.add_signal_handler(sig, on_signal, sig)
     scheduler = Scheduler()
     try:
-        now = runtime.now()
-        states = {s.name: s for s in await runtime.store.source_states()}
-
-        def make_job(src: Source) -> Callable[[], Awaitable[None]]:
-            async def job() -> None:
-                outcome = await runtime.poll(src)
-                state = await runtime.store.source_state(src.name)
-                if state.next_due is not None:
-                    scheduler.reschedule(src.name, max(state.next_due, runtime.now()))
-                if outcome.alerts:
-                    scheduler.wake("deliver", runtime.now() + timedelta(milliseconds=50))
-
-            return job
-
-        for src in runtime.sources:
-            stored = states[src.name].next_due if src.name in states else None
-            scheduler.add_source(
-                src.name, src.interval, first_run(src.interval, now, stored), make_job(src)
-            )
-        scheduler.add_periodic("deliver", DELIVERY_EVERY, runtime.deliver)
-        scheduler.start()
-        event(
-            log,
-            logging.INFO,
-            "monitor running",
-            sources=len(runtime.sources),
-            rules=len(runtime.engine.rules),
-            channels=",".join(runtime.channels) or "-",
-        )
+        await _schedule(runtime, scheduler)
         await stop.wait()
     finally:
-        scheduler.shutdown()
+        runtime.closing = True
+        scheduler.pause()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
-        pending = [t for t in runtime.in_flight if not t.done()]
-        if pending:
-            event(log, logging.INFO, "waiting for in-flight work", tasks=len(pending))
-            _done, still = await asyncio.wait(pending, timeout=grace)
-            for t in still:
-                t.cancel()
-            if still:
-                await asyncio.wait(still, timeout=5)
+        await _drain(runtime, grace)
+        scheduler.shutdown()
         await runtime.close()
         event(log, logging.INFO, "stopped")
+
+
+async def _schedule(runtime: Runtime, scheduler: Scheduler) -> None:
+    """One job per source (continuing stored schedules), one for the outbox; start."""
+    now = runtime.now()
+    states = {s.name: s for s in await runtime.store.source_states()}
+
+    def make_job(src: Source) -> Callable[[], Awaitable[None]]:
+        async def job() -> None:
+            if runtime.closing:
+                return
+            with runtime.tracked():
+                outcome = await runtime.poll(src)
+                state = await runtime.store.source_state(src.name)
+            if runtime.closing:
+                return
+            if state.next_due is not None:
+                scheduler.reschedule(src.name, max(state.next_due, runtime.now()))
+            if outcome.alerts:
+                scheduler.wake("deliver", runtime.now() + timedelta(milliseconds=50))
+
+        return job
+
+    for src in runtime.sources:
+        stored = states[src.name].next_due if src.name in states else None
+        first = first_run(src.interval, now, stored)
+        scheduler.add_source(src.name, src.interval, first, make_job(src))
+    scheduler.add_periodic("deliver", DELIVERY_EVERY, runtime.deliver)
+    scheduler.start()
+    event(
+        log,
+        logging.INFO,
+        "monitor running",
+        sources=len(runtime.sources),
+        rules=len(runtime.engine.rules),
+        channels=",".join(runtime.channels) or "-",
+    )
+
+
+async def _drain(runtime: Runtime, grace: float) -> None:
+    """Let in-flight polls and deliveries finish within ``grace`` seconds, then cancel them."""
+    pending = [t for t in runtime.in_flight if not t.done()]
+    if not pending:
+        return
+    event(log, logging.INFO, "waiting for in-flight work", tasks=len(pending))
+    _done, still = await asyncio.wait(pending, timeout=grace)
+    for t in still:
+        t.cancel()
+    if still:
+        await asyncio.wait(still, timeout=5)

@@ -105,6 +105,11 @@ class Scheduler:
     def running(self) -> bool:
         return bool(self._scheduler.running)
 
+    def pause(self) -> None:
+        """Start no new jobs; running ones go on (``shutdown`` would cancel them)."""
+        if self._scheduler.running:
+            self._scheduler.pause()
+
     def shutdown(self) -> None:
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)

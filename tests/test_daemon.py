@@ -50,7 +50,7 @@ def test_run_polls_alerts_and_stops_cleanly(
             proc.kill()
             proc.communicate()
     assert proc.returncode == 0, err
-    assert "Traceback" not in err
+    assert "Traceback" not in err, err
     assert "stopped" in err.splitlines()[-1]
     assert len(got) == 1  # polled repeatedly, alerted once
     assert "if-none-match" in server.seen("/feed.xml")[-1].headers
@@ -78,4 +78,4 @@ def test_run_with_no_network_keeps_running(tmp_path: Path):
             proc.communicate()
     assert proc.returncode == 0
     assert "poll failed" in err and "connection refused" in err
-    assert "Traceback" not in err
+    assert "Traceback" not in err, err

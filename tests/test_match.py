@@ -232,12 +232,50 @@ def test_scope_title_only():
 
 
 def test_pairs_and_same_camp():
-    text = "IS fighters clashed with Hezbollah and regime forces."
+    text = "Hezbollah clashed with regime forces while IS fighters looked on."
     assert actors_in(engine(pairs=[["Hezbollah", "Assad regime"]]), "", text) == [
         ("Hezbollah", "Assad regime")
     ]
     assert actors_in(engine(same_camp=True), "", text) == [("Hezbollah", "Assad regime")]
     assert actors_in(engine(same_camp=True), "", "IS clashed with Hezbollah.") == []
+
+
+OPPOSITION = [
+    ("between", "Clashes erupted between Hezbollah and regime forces near Qusayr.", True),
+    ("subject-object", "Hezbollah turned its guns on regime forces near Qusayr.", True),
+    ("mutual", "Hezbollah and regime forces clashed near Qusayr.", True),
+    ("each-other", "Hezbollah and regime forces clashed with each other in Qusayr.", True),
+    ("common-enemy", "Hezbollah and regime forces clashed with rebels near Qusayr.", False),
+    ("joint", "Hezbollah and regime forces clashed jointly with rebels in a joint push.", False),
+    ("alongside", "Hezbollah fighters clashed with rebels alongside regime forces.", False),
+    ("both-targets", "Rebels clashed with Hezbollah and regime forces near Qusayr.", False),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "alerts"), [c[1:] for c in OPPOSITION], ids=[c[0] for c in OPPOSITION]
+)
+def test_actors_must_be_set_against_each_other(text: str, alerts: bool):
+    assert bool(engine().match("", text)) is alerts
+    assert engine(opposed=False).match("", text)  # plain co-occurrence when asked for
+
+
+def test_ambiguous_terms_need_a_confirming_cue():
+    settings = Settings.model_validate(
+        {
+            "actors": ACTORS,
+            "keywords": {
+                "contested": {"terms": ["clash", "rift"], "confirm": ["armed"]},
+                "armed": ["killed", "shelling", "forces"],
+            },
+            "rules": [{"name": "r", "any": ["contested"]}],
+        }
+    )
+    eng = compile_rules(settings)
+    assert not eng.match("", "Russian and Iranian diplomats clashed over the draft at the summit.")
+    assert eng.match("", "Russian and Iranian units clashed near Palmyra. Two were killed.")
+    # an armed word inside an actor's name confirms too: "regime forces"
+    assert eng.match("", "Hezbollah clashed with regime forces near Qusayr.")
 
 
 def test_shadow_rule_matches_in_shadow_mode():

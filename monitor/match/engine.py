@@ -39,6 +39,47 @@ from monitor.models import SEVERITIES, ActorMention, Match, Severity, Span
 _WORD = re.compile(r"\w+")
 _GAP_ANY = (0, 8)  # "fighting ... between": up to eight words in between
 
+#: built-in cue sets for the ``opposed`` check (English and Arabic); names cannot clash with
+#: configured sets, which may not start with "@"
+BETWEEN = "@between"
+MUTUAL = "@mutual"
+JOINT = "@joint"
+BUILTIN_SETS: dict[str, list[str]] = {
+    BETWEEN: ["between", "among", "amongst", "بين"],
+    MUTUAL: [
+        "each other",
+        "one another",
+        "pitting",
+        "pitted",
+        "versus",
+        "vs",
+        "rival",
+        "rivals",
+        "against each other",
+    ],
+    JOINT: [
+        "joint",
+        "jointly",
+        "alongside",
+        "together",
+        "together with",
+        "allied with",
+        "in coordination with",
+        "coordinated with",
+        "side by side",
+        "backed by",
+        "supported by",
+        "with the support of",
+        "air cover",
+        "in support of",
+        "on behalf of",
+        "cooperation",
+        "cooperating",
+    ],
+}
+#: a keyword followed by one of these has an object: "A and B clashed with rebels"
+_TARGET_WORDS = frozenset("with against on targeting upon into".split())
+
 
 class RuleError(ValueError):
     """The rules cannot be compiled; ``problems`` are (key path, message) pairs."""
@@ -72,6 +113,7 @@ class _Rule:
     actors: frozenset[str] | None
     pairs: tuple[frozenset[str], ...] | None
     same_camp: bool
+    opposed: bool
     within: Literal["sentence", "paragraph", "article", "words"]
     window: int
     scope: Literal["title", "body", "any"]
@@ -127,7 +169,10 @@ class _Doc:
         self.folded = textmod.fold(self.text)
         self.actor_hits: list[_ActorHit] = []
         self.term_hits: list[_TermHit] = []
+        #: every term hit, also those inside an actor's name ("regime forces" holds "forces")
+        self.all_term_hits: list[_TermHit] = []
         self._sentences: list[tuple[int, int]] | None = None
+        self._sentence_starts: list[int] | None = None
         self._paragraphs: list[tuple[int, int]] | None = None
         self._words: list[int] | None = None
 
@@ -138,6 +183,12 @@ class _Doc:
                 s for p in self.paragraphs for s in textmod.sentences(self.text, within=p)
             ]
         return self._sentences
+
+    @property
+    def sentence_starts(self) -> list[int]:
+        if self._sentence_starts is None:
+            self._sentence_starts = [s for s, _ in self.sentences]
+        return self._sentence_starts
 
     @property
     def paragraphs(self) -> list[tuple[int, int]]:
@@ -171,11 +222,13 @@ class Engine:
         terms: Sequence[Term],
         automaton: Any,
         camps: dict[str, str],
+        set_confirm: dict[str, frozenset[str]] | None = None,
     ) -> None:
         self.rules = tuple(rules)
         self._terms = tuple(terms)
         self._automaton = automaton
         self._camps = camps
+        self._set_confirm = set_confirm or {}
         self._by_name = {r.name: r for r in self.rules}
 
     def channels_for(self, rule: str) -> tuple[str, ...]:
@@ -232,6 +285,8 @@ class Engine:
                 if not any(s <= h.start and h.end <= e and a == h.actor for s, e, a in excluded)
             ]
         doc.actor_hits = _outermost(doc.actor_hits)
+        doc.term_hits.sort(key=lambda h: h.start)
+        doc.all_term_hits = list(doc.term_hits)
         if doc.actor_hits and doc.term_hits:
             spans = [(h.start, h.end) for h in doc.actor_hits]
             doc.term_hits = [
@@ -343,7 +398,7 @@ class Engine:
         actors: list[_ActorHit],
         terms: list[_TermHit],
     ) -> _Unit | None:
-        found = self._complete_terms(terms, doc)
+        found = [t for t in self._complete_terms(terms, doc) if self._term_confirmed(doc, t)]
         present = {self._terms[t.term].set_name for t in found}
         if not rule.all <= present or (rule.any and not rule.any & present):
             return None
@@ -357,6 +412,10 @@ class Engine:
             return None
         by_actor = {a: by_actor[a] for a in chosen}
         keywords = [t for t in found if self._terms[t.term].set_name in rule.any | rule.all]
+        if rule.opposed and len(by_actor) >= 2 and keywords:
+            keywords = [k for k in keywords if self._opposed(doc, k, by_actor)]
+            if not keywords:
+                return None
         unit = _Unit(start, end, by_actor, keywords, 0.0)
         if rule.unless or rule.confirm:
             context = self._sentence_terms(doc, terms, keywords, start, end)
@@ -370,6 +429,67 @@ class Engine:
                 return None
         unit.score = self._score(doc, unit)
         return unit
+
+    def _sentence_of(self, doc: _Doc, pos: int) -> int:
+        starts = doc.sentence_starts
+        return max(0, bisect_right(starts, pos) - 1)
+
+    def _cues(self, doc: _Doc, lo: int, hi: int, sets: frozenset[str]) -> list[_TermHit]:
+        """Complete term hits of ``sets`` in [lo, hi), actor names included."""
+        pool = [
+            h
+            for h in doc.all_term_hits
+            if lo <= h.start < hi and self._terms[h.term].set_name in sets
+        ]
+        return self._complete_terms(pool, doc) if pool else []
+
+    def _term_confirmed(self, doc: _Doc, hit: _TermHit) -> bool:
+        """An ambiguous term counts only with a confirming cue in its sentence or the next."""
+        needed = self._set_confirm.get(self._terms[hit.term].set_name)
+        return not needed or self._cue_near(doc, hit.start, needed)
+
+    def _cue_near(self, doc: _Doc, pos: int, sets: frozenset[str]) -> bool:
+        """A term of ``sets`` in the sentence holding ``pos`` or the next one."""
+        sents = doc.sentences
+        i = self._sentence_of(doc, pos)
+        lo, hi = sents[i][0], sents[min(i + 1, len(sents) - 1)][1]
+        return bool(self._cues(doc, lo, hi, sets))
+
+    def _opposed(self, doc: _Doc, kw: _TermHit, by_actor: dict[str, list[_ActorHit]]) -> bool:
+        """Does the sentence of ``kw`` set two of the actors against each other?"""
+        sents = doc.sentences
+        lo, hi = sents[self._sentence_of(doc, kw.start)]
+        mentions = [
+            (h.start, h.end, a) for a, hits in by_actor.items() for h in hits if lo <= h.start < hi
+        ]
+        if len({a for _, _, a in mentions}) < 2:
+            return True  # the actors meet in a wider unit: position says nothing
+        for cue in self._cues(doc, lo, hi, frozenset((BETWEEN, MUTUAL))):
+            if self._terms[cue.term].set_name == MUTUAL:
+                return True
+            limit = len(_WORD.findall(doc.text, cue.end, hi))
+            after = {
+                a
+                for s, _e, a in mentions
+                if s >= cue.end and len(_WORD.findall(doc.text, cue.end, s)) <= min(limit, 15)
+            }
+            if len(after) >= 2:
+                return True  # "clashes between A and B"
+        if self._cues(doc, lo, hi, frozenset((JOINT,))):
+            return False  # "a joint offensive", "fought alongside"
+        before = {a for _s, e, a in mentions if e <= kw.start}
+        after = {a for s, _e, a in mentions if s >= kw.end}
+        if before and after and any(x != y for x in before for y in after):
+            return True  # "A attacked B", "A clashed with B"
+        last_word = kw.surface.split()[-1].lower() if kw.surface.split() else ""
+        if len(before) >= 2 and not after:
+            nxt = _WORD.search(doc.text, kw.end, hi)
+            return not (nxt and nxt.group(0).lower() in _TARGET_WORDS)  # "A and B clashed"
+        if len(after) >= 2 and not before:
+            first = min(s for s, _e, _a in mentions if s >= kw.end)
+            gap = {w.lower() for w in _WORD.findall(doc.text, kw.end, first)}
+            return not (gap | {last_word}) & _TARGET_WORDS  # not "strikes against A and B"
+        return False
 
     def _choose_actors(self, rule: _Rule, by_actor: dict[str, list[_ActorHit]]) -> list[str] | None:
         names = list(by_actor)
@@ -435,19 +555,7 @@ class Engine:
         return self._complete_terms(pool, doc)
 
     def _confirmed(self, rule: _Rule, doc: _Doc, keywords: list[_TermHit]) -> bool:
-        sents = doc.sentences
-        starts = [s for s, _ in sents]
-        for k in keywords:
-            i = bisect_right(starts, k.start) - 1
-            lo = sents[max(i, 0)][0]
-            hi = sents[min(i + 1, len(sents) - 1)][1]
-            pool = [h for h in doc.term_hits if lo <= h.start < hi]
-            if any(
-                self._terms[t.term].set_name in rule.confirm
-                for t in self._complete_terms(pool, doc)
-            ):
-                return True
-        return False
+        return any(self._cue_near(doc, k.start, rule.confirm) for k in keywords)
 
     @staticmethod
     def _score(doc: _Doc, unit: _Unit) -> float:
@@ -504,8 +612,10 @@ def _acronym_ok(alias: AliasKey, surface: str, original: str, start: int) -> boo
     if letters_of(surface) != alias.case:
         return False
     if alias.case is not None and alias.case.lower() in AMBIGUOUS_ACRONYMS:
-        # in ALL-CAPS text "IS" may be the verb: accept only with lower case nearby
-        window = original[max(0, start - 40) : start + 40]
+        # in an ALL-CAPS line "IS" may be the verb: accept only with lower case on its line
+        line_start = original.rfind("\n", max(0, start - 80), start) + 1 or max(0, start - 80)
+        line_end = original.find("\n", start, start + 80)
+        window = original[line_start : line_end if line_end != -1 else start + 80]
         if not any(c.islower() for c in window):
             return False
     return True
@@ -571,8 +681,13 @@ def compile_rules(settings: Any) -> Engine:
     for key, actor in exclusion_keys(settings.actors):
         add(key, ("exclude", actor))
     terms: list[Term] = []
-    for set_name, kw in settings.keywords.items():
-        for i, written in enumerate(kw.terms):
+    keyword_sets = [(name, kw.terms, kw.inflect) for name, kw in settings.keywords.items()]
+    for set_name, _terms, _inflect in keyword_sets:
+        if set_name.startswith("@"):
+            problems.append((("keywords", set_name), "keyword set names may not start with '@'"))
+    keyword_sets += [(name, words, False) for name, words in BUILTIN_SETS.items()]
+    for set_name, set_terms, inflect in keyword_sets:
+        for i, written in enumerate(set_terms):
             parts, gaps = parse_term(written)
             if not parts or not all(textmod.normalise(p.rstrip("*")) for p in parts):
                 problems.append(
@@ -582,7 +697,7 @@ def compile_rules(settings: Any) -> Engine:
             term_id = len(terms)
             terms.append(Term(set_name, written, tuple(gaps)))
             for part_index, part in enumerate(parts):
-                for key in _term_keys(part, kw.inflect):
+                for key in _term_keys(part, inflect):
                     add(key, ("term", term_id, part_index))
     if problems:
         raise RuleError(problems)
@@ -596,7 +711,10 @@ def compile_rules(settings: Any) -> Engine:
         automaton = _EmptyAutomaton()
     camps = {name: a.camp for name, a in settings.actors.items() if a.camp}
     rules = [_compile_rule(r) for r in settings.rules]
-    return Engine(rules, terms, automaton, camps)
+    set_confirm = {
+        name: frozenset(kw.confirm) for name, kw in settings.keywords.items() if kw.confirm
+    }
+    return Engine(rules, terms, automaton, camps, set_confirm)
 
 
 class _EmptyAutomaton:
@@ -618,6 +736,7 @@ def _compile_rule(r: Any) -> _Rule:
         actors=frozenset(r.actors) if r.actors is not None else None,
         pairs=tuple(frozenset(p) for p in r.pairs) if r.pairs is not None else None,
         same_camp=r.same_camp,
+        opposed=r.opposed,
         within=within,
         window=window or 0,
         scope=r.scope,

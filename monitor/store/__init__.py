@@ -11,7 +11,7 @@ Contracts for every implementation:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -78,6 +78,11 @@ class Store(Protocol):
         """Record an attempt: sent, pending again at ``next_attempt``, or failed (None)."""
 
     async def articles(self, limit: int = 20) -> list[StoredArticle]: ...
+
+    def iter_articles(
+        self, since: datetime | None = None, batch: int = 500
+    ) -> AsyncIterator[list[StoredArticle]]:
+        """Every stored article (fetched at or after ``since``), oldest first, in batches."""
 
     async def alerts(
         self, limit: int = 20, status: str | None = None, rule: str | None = None

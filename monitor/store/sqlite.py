@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -250,34 +250,33 @@ class SQLiteStore:
             raise
         return AddResult(new, matches, alerts)
 
+    _ARTICLE_SELECT = """
+        SELECT a.*, s.name AS source,
+          (SELECT group_concat(rule, ',') FROM matches m WHERE m.article_id = a.id) AS rules
+        FROM articles a JOIN sources s ON s.id = a.source_id
+    """
+
     async def articles(self, limit: int = 20) -> list[StoredArticle]:
         async with self._db.execute(
-            """SELECT a.*, s.name AS source,
-                 (SELECT group_concat(rule, ',') FROM matches m WHERE m.article_id = a.id)
-                   AS rules
-               FROM articles a JOIN sources s ON s.id = a.source_id
-               ORDER BY a.id DESC LIMIT ?""",
-            (limit,),
+            self._ARTICLE_SELECT + " ORDER BY a.id DESC LIMIT ?", (limit,)
         ) as cur:
-            rows = await cur.fetchall()
-        return [
-            StoredArticle(
-                r["id"],
-                Article(
-                    source=r["source"],
-                    identity=r["identity"],
-                    url=r["url"],
-                    guid=r["guid"],
-                    title=r["title"],
-                    text=r["text"],
-                    published=_dt(r["published"]),
-                    fetched=_dt(r["fetched"]) or datetime.now(UTC),
-                    content_hash=r["content_hash"],
-                ),
-                tuple(r["rules"].split(",")) if r["rules"] else (),
-            )
-            for r in rows
-        ]
+            return [_stored(r) for r in await cur.fetchall()]
+
+    async def iter_articles(
+        self, since: datetime | None = None, batch: int = 500
+    ) -> AsyncIterator[list[StoredArticle]]:
+        last = 0
+        while True:
+            async with self._db.execute(
+                self._ARTICLE_SELECT + " WHERE a.id > ? AND a.fetched >= ? ORDER BY a.id LIMIT ?",
+                (last, _ts(since) or "", batch),
+            ) as cur:
+                rows = await cur.fetchall()
+            if not rows:
+                return
+            items = [_stored(r) for r in rows]
+            last = items[-1].id
+            yield items
 
     # -- alerts ---------------------------------------------------------------------------
 
@@ -358,6 +357,24 @@ def _state(r: Any) -> SourceState:
         failures=r["failures"],
         last_error=r["last_error"],
         next_due=_dt(r["next_due"]),
+    )
+
+
+def _stored(r: Any) -> StoredArticle:
+    return StoredArticle(
+        r["id"],
+        Article(
+            source=r["source"],
+            identity=r["identity"],
+            url=r["url"],
+            guid=r["guid"],
+            title=r["title"],
+            text=r["text"],
+            published=_dt(r["published"]),
+            fetched=_dt(r["fetched"]) or datetime.now(UTC),
+            content_hash=r["content_hash"],
+        ),
+        tuple(r["rules"].split(",")) if r["rules"] else (),
     )
 
 

@@ -1,0 +1,110 @@
+"""Measured accuracy: the shipped configuration on the seeds and on our own labelled set."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from monitor.cli import main
+from tests.conftest import Feed, LocalServer, make_config
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG = str(ROOT / "config" / "monitor.yaml")
+LABELLED = ROOT / "tests" / "data" / "labelled"
+
+
+def run_eval(labels: Path, folder: Path, capsys: pytest.CaptureFixture[str]) -> dict:
+    assert main(["--config", CONFIG, "eval", "--labels", str(labels), str(folder), "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_seeds_all_alert_with_their_actors(shared: Path, capsys: pytest.CaptureFixture[str]):
+    report = run_eval(shared / "seeds" / "labels.json", shared / "seeds", capsys)
+    assert (report["files"], report["tp"], report["misses"]) == (5, 5, [])
+
+
+def test_own_labelled_set_keeps_precision_and_recall_above_0_9(
+    capsys: pytest.CaptureFixture[str],
+):
+    labels = json.loads((LABELLED / "labels.json").read_text())
+    assert len(labels) >= 40
+    assert sum(x["alert"] for x in labels) == sum(not x["alert"] for x in labels)
+    report = run_eval(LABELLED / "labels.json", LABELLED, capsys)
+    print(f"labelled set: precision {report['precision']} recall {report['recall']}")
+    misses = [(m["file"], m["verdict"]) for m in report["misses"]]
+    assert report["precision"] >= 0.9, misses
+    assert report["recall"] >= 0.9, misses
+
+
+def test_eval_explains_its_misses(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    (tmp_path / "a.txt").write_text("Calm\nHezbollah fighters clashed with regime forces.\n")
+    (tmp_path / "b.txt").write_text("Oops\nHizbollah attacked the Syrian regime’s troops.\n")
+    (tmp_path / "c.txt").write_text("Quiet\nNothing happened in Aleppo.\n")
+    (tmp_path / "labels.json").write_text(
+        json.dumps(
+            [
+                {"file": "a.txt", "alert": True, "actors": ["Hezbollah", "Assad regime"]},
+                {"file": "b.txt", "alert": False, "actors": []},
+                {"file": "c.txt", "alert": True, "actors": ["Iran"], "note": "ignored key"},
+            ]
+        )
+    )
+    assert (
+        main(["--config", CONFIG, "eval", "--labels", str(tmp_path / "labels.json"), str(tmp_path)])
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "precision 0.500  recall 0.500  f1 0.500" in out
+    assert "false positive: b.txt" in out
+    assert "**Hizbollah** **attacked** the **Syrian regime**’s troops." in out
+    assert "false negative: c.txt" in out and "expected actors: Iran" in out
+
+
+def test_eval_reports_a_broken_labels_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    (tmp_path / "labels.json").write_text('{"file": "x"}')
+    assert (
+        main(["--config", CONFIG, "eval", "--labels", str(tmp_path / "labels.json"), str(tmp_path)])
+        == 1
+    )
+    assert "expected a JSON list" in capsys.readouterr().err
+
+
+def test_backtest_replays_stored_articles_with_new_rules(
+    tmp_path: Path, server: LocalServer, capsys: pytest.CaptureFixture[str]
+):
+    feed = Feed()
+    feed.add("Border incident", "Hezbollah gunmen attacked regime forces near Qusayr.")
+    feed.add("Trade fair", "Iran opened a trade fair in Tehran.")
+    server.route("/feed.xml", feed)
+    sources = [{"name": "desk", "url": server.url("/feed.xml")}]
+    # first live with a rule that needs "clash": nothing alerts
+    narrow = make_config(
+        tmp_path,
+        sources=sources,
+        keywords={"conflict": ["clash"]},
+        rules=[{"name": "narrow", "any": ["conflict"]}],
+    )
+    assert main(["--config", str(narrow), "once"]) == 0
+    capsys.readouterr()
+    # then tune the rule on the archive: the stored article would now alert
+    wide = make_config(
+        tmp_path,
+        sources=sources,
+        keywords={"conflict": ["clash", "attacked"]},
+        rules=[{"name": "wide", "any": ["conflict"]}],
+    )
+    assert main(["--config", str(wide), "backtest", "--json"]) == 0
+    [row] = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert row["title"] == "Border incident" and row["alerted_before"] == []
+    assert row["alerts"][0]["actors"] == ["Hezbollah", "Assad regime"]
+    assert main(["--config", str(wide), "backtest", "--since", "2999-01-01"]) == 0
+    assert "0 articles scanned, 0 would alert" in capsys.readouterr().out
+    assert main(["--config", str(wide), "alerts", "--json"]) == 0
+    assert capsys.readouterr().out == ""  # nothing was sent or recorded
+
+
+def test_backtest_rejects_a_bad_date(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    assert main(["--config", str(make_config(tmp_path)), "backtest", "--since", "last week"]) == 2
+    assert "--since: expected a date such as 2026-11-01" in capsys.readouterr().err
