@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from monitor.cli import main
-from tests.conftest import Feed, LocalServer, make_config
+from tests.conftest import Feed, LocalServer, Response, make_config
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = str(ROOT / "config" / "monitor.yaml")
@@ -108,3 +108,26 @@ def test_backtest_replays_stored_articles_with_new_rules(
 def test_backtest_rejects_a_bad_date(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     assert main(["--config", str(make_config(tmp_path)), "backtest", "--since", "last week"]) == 2
     assert "--since: expected a date such as 2026-11-01" in capsys.readouterr().err
+
+
+def test_shadow_rule_records_but_sends_nothing(
+    tmp_path: Path, server: LocalServer, capsys: pytest.CaptureFixture[str]
+):
+    feed = Feed()
+    feed.add("Standoff", "Hezbollah fighters clashed with regime forces near Qusayr.")
+    server.route("/feed.xml", feed)
+    hook: list[object] = []
+    server.route("/hook", lambda r: (hook.append(r), Response(200))[1])
+    config = make_config(
+        tmp_path,
+        sources=[{"name": "desk", "url": server.url("/feed.xml")}],
+        channels={"hook": {"type": "webhook", "url": server.url("/hook")}},
+        rules=[{"name": "trial", "any": ["conflict"], "mode": "shadow"}],
+    )
+    assert main(["--config", str(config), "once", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["sources"][0]["matches"] == 1 and report["sources"][0]["alerts"] == 0
+    assert hook == []
+    assert main(["--config", str(config), "alerts", "--rule", "trial", "--json"]) == 0
+    [row] = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert row["status"] == "shadow" and row["actors"] == ["Hezbollah", "Assad regime"]

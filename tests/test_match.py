@@ -208,6 +208,15 @@ def test_title_match_scores_higher_than_deep_body():
     assert title.score > deep.score
 
 
+def test_min_score_drops_weak_matches():
+    body = "\n\n".join(f"Paragraph {i} about the weather." for i in range(3))
+    body += "\n\nTehran and Hizbollah clashed on Friday."  # a metonym, deep in the body
+    [weak] = engine().match("Weather", body)
+    assert weak.score == 0.5
+    assert engine(min_score=1.0).match("Weather", body) == []
+    assert engine(min_score=1.0).match("Iran and Hizbollah clash", "")
+
+
 def test_unless_downgrade_keeps_match_with_a_note():
     [m] = engine(unless_action="downgrade", severity="high").match(
         "", "Hezbollah denied any rift with the Syrian regime."

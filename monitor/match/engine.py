@@ -79,6 +79,21 @@ BUILTIN_SETS: dict[str, list[str]] = {
 }
 #: a keyword followed by one of these has an object: "A and B clashed with rebels"
 _TARGET_WORDS = frozenset("with against on targeting upon into".split())
+#: ...unless it is about time: "clashed on Friday", "on 3 May", "on the night of"
+_TIME_WORDS = frozenset(
+    """monday tuesday wednesday thursday friday saturday sunday january february march april
+    may june july august september october november december jan feb mar apr jun jul aug sep
+    sept oct nov dec night morning evening day weekend""".split()
+)
+
+
+def _has_object(text: str, pos: int, end: int) -> bool:
+    """Does an object follow ``pos``: "clashed with rebels", not "clashed on Friday"?"""
+    words = [w.lower() for w in _WORD.findall(text, pos, min(end, pos + 60))[:3]]
+    if not words or words[0] not in _TARGET_WORDS:
+        return False
+    rest = [w for w in words[1:] if w != "the"]
+    return not (words[0] == "on" and rest and (rest[0] in _TIME_WORDS or rest[0].isdigit()))
 
 
 class RuleError(ValueError):
@@ -171,24 +186,43 @@ class _Doc:
         self.term_hits: list[_TermHit] = []
         #: every term hit, also those inside an actor's name ("regime forces" holds "forces")
         self.all_term_hits: list[_TermHit] = []
-        self._sentences: list[tuple[int, int]] | None = None
-        self._sentence_starts: list[int] | None = None
+        self._sentences: dict[int, list[tuple[int, int]]] = {}
+        self._para_starts: list[int] | None = None
         self._paragraphs: list[tuple[int, int]] | None = None
         self._words: list[int] | None = None
 
-    @property
-    def sentences(self) -> list[tuple[int, int]]:
-        if self._sentences is None:
-            self._sentences = [
-                s for p in self.paragraphs for s in textmod.sentences(self.text, within=p)
-            ]
-        return self._sentences
+    def sentence_at(self, pos: int) -> tuple[int, int]:
+        """The sentence holding ``pos`` (sentences are split per paragraph, on demand)."""
+        return self._sentences_of(self._paragraph_index(pos))[self._sentence_index(pos)]
 
-    @property
-    def sentence_starts(self) -> list[int]:
-        if self._sentence_starts is None:
-            self._sentence_starts = [s for s, _ in self.sentences]
-        return self._sentence_starts
+    def sentence_after(self, pos: int) -> tuple[int, int]:
+        """The sentence after the one holding ``pos`` (itself when it is the last)."""
+        p = self._paragraph_index(pos)
+        sents = self._sentences_of(p)
+        i = self._sentence_index(pos)
+        if i + 1 < len(sents):
+            return sents[i + 1]
+        if p + 1 < len(self.paragraphs):
+            nxt = self._sentences_of(p + 1)
+            if nxt:
+                return nxt[0]
+        return sents[i]
+
+    def _paragraph_index(self, pos: int) -> int:
+        if self._para_starts is None:
+            self._para_starts = [s for s, _ in self.paragraphs]
+        return max(0, bisect_right(self._para_starts, pos) - 1)
+
+    def _sentence_index(self, pos: int) -> int:
+        sents = self._sentences_of(self._paragraph_index(pos))
+        return max(0, bisect_right([s for s, _ in sents], pos) - 1)
+
+    def _sentences_of(self, p: int) -> list[tuple[int, int]]:
+        if p not in self._sentences:
+            paras = self.paragraphs
+            span = paras[p] if paras else (0, len(self.text))
+            self._sentences[p] = textmod.sentences(self.text, within=span) or [span]
+        return self._sentences[p]
 
     @property
     def paragraphs(self) -> list[tuple[int, int]]:
@@ -254,6 +288,7 @@ class Engine:
     def _scan(self, doc: _Doc) -> bool:
         padded = doc.folded.padded
         original = doc.text
+        unit_map = doc.folded.unit_map
         excluded: list[tuple[int, int, str]] = []
         for end, payloads in self._automaton.iter(padded):
             for payload in payloads:
@@ -265,7 +300,10 @@ class Engine:
                 if stem:
                     nxt = padded.find(" ", p_end)
                     p_end = nxt if nxt != -1 else len(padded) - 1
-                start, stop = doc.folded.span(p_start, p_end)
+                if unit_map:  # folding kept every length: offsets are the same, less padding
+                    start, stop = p_start - 1, min(p_end - 1, len(original))
+                else:
+                    start, stop = doc.folded.span(p_start, p_end)
                 surface = original[start:stop]
                 if kind == "actor":
                     alias: AliasKey = payload[1]
@@ -383,11 +421,11 @@ class Engine:
                 m = _WORD.match(doc.text, starts[hi_i])
                 out.append((lo, m.end() if m else len(doc.text)))
             return sorted(set(out))
-        segments = doc.sentences if rule.within == "sentence" else doc.paragraphs
-        seg_starts = [s for s, _ in segments]
         points = [t.start for t in anchors] if anchors is not None else [h.start for h in actors]
-        chosen = {bisect_right(seg_starts, p) - 1 for p in points}
-        return [segments[i] for i in sorted(chosen) if i >= 0]
+        if rule.within == "sentence":
+            return sorted({doc.sentence_at(p) for p in points})
+        paras = doc.paragraphs or [(0, len(doc.text))]
+        return sorted({paras[doc._paragraph_index(p)] for p in points})
 
     def _check_unit(
         self,
@@ -430,10 +468,6 @@ class Engine:
         unit.score = self._score(doc, unit)
         return unit
 
-    def _sentence_of(self, doc: _Doc, pos: int) -> int:
-        starts = doc.sentence_starts
-        return max(0, bisect_right(starts, pos) - 1)
-
     def _cues(self, doc: _Doc, lo: int, hi: int, sets: frozenset[str]) -> list[_TermHit]:
         """Complete term hits of ``sets`` in [lo, hi), actor names included."""
         pool = [
@@ -450,15 +484,13 @@ class Engine:
 
     def _cue_near(self, doc: _Doc, pos: int, sets: frozenset[str]) -> bool:
         """A term of ``sets`` in the sentence holding ``pos`` or the next one."""
-        sents = doc.sentences
-        i = self._sentence_of(doc, pos)
-        lo, hi = sents[i][0], sents[min(i + 1, len(sents) - 1)][1]
+        lo = doc.sentence_at(pos)[0]
+        hi = max(doc.sentence_after(pos)[1], doc.sentence_at(pos)[1])
         return bool(self._cues(doc, lo, hi, sets))
 
     def _opposed(self, doc: _Doc, kw: _TermHit, by_actor: dict[str, list[_ActorHit]]) -> bool:
         """Does the sentence of ``kw`` set two of the actors against each other?"""
-        sents = doc.sentences
-        lo, hi = sents[self._sentence_of(doc, kw.start)]
+        lo, hi = doc.sentence_at(kw.start)
         mentions = [
             (h.start, h.end, a) for a, hits in by_actor.items() for h in hits if lo <= h.start < hi
         ]
@@ -483,8 +515,7 @@ class Engine:
             return True  # "A attacked B", "A clashed with B"
         last_word = kw.surface.split()[-1].lower() if kw.surface.split() else ""
         if len(before) >= 2 and not after:
-            nxt = _WORD.search(doc.text, kw.end, hi)
-            return not (nxt and nxt.group(0).lower() in _TARGET_WORDS)  # "A and B clashed"
+            return not _has_object(doc.text, kw.end, hi)  # "A and B clashed", no object
         if len(after) >= 2 and not before:
             first = min(s for s, _e, _a in mentions if s >= kw.end)
             gap = {w.lower() for w in _WORD.findall(doc.text, kw.end, first)}
@@ -546,9 +577,7 @@ class Engine:
         self, doc: _Doc, terms: list[_TermHit], keywords: list[_TermHit], start: int, end: int
     ) -> list[_TermHit]:
         """Term hits in the sentences that hold the unit's keywords."""
-        sents = doc.sentences
-        starts = [s for s, _ in sents]
-        spans = {sents[i] for k in keywords if (i := bisect_right(starts, k.start) - 1) >= 0}
+        spans = {doc.sentence_at(k.start) for k in keywords}
         if not spans:
             spans = {(start, end)}
         pool = [h for h in doc.term_hits if any(s <= h.start < e for s, e in spans)]

@@ -90,6 +90,11 @@ class Folded:
     _edits: tuple[tuple[int, int, int, int], ...] = ()
     _starts: tuple[int, ...] = ()
 
+    @property
+    def unit_map(self) -> bool:
+        """True when every character folded to exactly one (offsets only shift by the pad)."""
+        return not self._edits and len(self.padded) == len(self.original) + 2
+
     def to_original(self, pos: int) -> int:
         """Offset in ``original`` of the character at ``pos`` in ``padded``."""
         p = pos - 1  # the padding
@@ -321,6 +326,7 @@ _ABBREVIATIONS = frozenset(
     ]
 )
 _SENTENCE_END = re.compile(r"[.!?\u061f\u06d4…]+[\"'”’»)\]]*(?=\s)")
+_WORD_BEFORE_DOT = re.compile(r"[\w.]*$")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*•·▪–]|\d{1,3}[.)])\s+")
 _LINE = re.compile(r"[^\n]+")
 _BLANK = re.compile(r"\n[ \t\r\f\v]*\n")
@@ -375,10 +381,11 @@ def _continues(prev: str, line: str) -> bool:
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
+    if start < end and (text[start].isspace() or text[end - 1].isspace()):
+        seg = text[start:end]
+        stripped = seg.lstrip()
+        start += len(seg) - len(stripped)
+        end = start + len(stripped.rstrip())
     return start, end
 
 
@@ -401,10 +408,13 @@ def sentences(text: str, within: tuple[int, int] | None = None) -> list[tuple[in
 
 def _is_boundary(text: str, dot: int, end: int, limit: int) -> bool:
     if text[dot] == ".":
-        k = dot
-        while k > 0 and (text[k - 1].isalnum() or text[k - 1] == "."):
-            k -= 1
+        k = max(text.rfind(" ", 0, dot), text.rfind("\n", 0, dot)) + 1
         word = text[k:dot]
+        if not word.isalnum():  # keep the trailing letters and dots: '(Gen' → 'Gen'
+            m = _WORD_BEFORE_DOT.search(word)
+            word = m.group(0) if m else ""
+        if len(word) > 5 and "." not in word:
+            return _next_starts_sentence(text, end, limit, strict=False)
         if word.lower() in _ABBREVIATIONS:
             return False
         if len(word) == 1 and word.isupper():
