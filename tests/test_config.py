@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -154,3 +155,17 @@ def test_unknown_keyword_set_and_actor_in_rule(tmp_path: Path):
         for m in messages
     )
     assert any("rules[0].pairs[0][1]: unknown actor 'Hamas'" in m for m in messages)
+
+
+def test_every_yaml_example_in_the_readme_is_valid(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from monitor.daemon import load_checked
+
+    monkeypatch.setenv("MONITOR_WEBHOOK_URL", "https://hooks.example/x")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```yaml\n(.*?)```", readme, re.S)
+    assert blocks
+    for i, block in enumerate(blocks):
+        path = tmp_path / f"readme-{i}.yaml"
+        path.write_text(block, encoding="utf-8")
+        loaded, engine = load_checked(path)
+        assert loaded.settings.rules and engine.rules
