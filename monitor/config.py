@@ -220,6 +220,14 @@ class DeliverySettings(_Strict):
     retry_max: Duration = 3600.0
     #: an alert still not delivered after this long is marked failed
     max_age: Duration = 86400.0
+    #: copies of a story (other outlets, other boilerplate) within this window join its alert
+    story_window: Duration = 48 * 3600.0
+    #: resemblance (0..1) at which two articles count as the same story
+    duplicate_threshold: float = Field(default=0.5, gt=0, le=1)
+    #: "also reported by" follow-ups per story, at most
+    max_followups: int = Field(default=5, ge=0)
+    #: re-raise a story once at a higher severity when this many outlets report it (0: never)
+    escalate_at: int = Field(default=3, ge=0)
 
 
 class Settings(_Strict):

@@ -21,6 +21,7 @@ import httpx
 from monitor import config as configmod
 from monitor.alert import Channel, build_channels
 from monitor.alert.deliver import DispatchResult, dispatch
+from monitor.alert.stories import StoryPolicy
 from monitor.errors import ConfigError
 from monitor.fetch import Fetcher
 from monitor.logs import event
@@ -83,7 +84,9 @@ class Runtime:
         self.in_flight: set[asyncio.Task[object]] = set()
         #: set when a stop begins: scheduled jobs that start now do nothing
         self.closing = False
-        self.ctx = PipelineContext(store, fetcher, engine, self.channels_for, now)
+        d = loaded.settings.delivery
+        policy = StoryPolicy(d.story_window, d.duplicate_threshold, d.max_followups, d.escalate_at)
+        self.ctx = PipelineContext(store, fetcher, engine, self.channels_for, now, stories=policy)
         self._deliver_lock = asyncio.Lock()
 
     @classmethod

@@ -166,6 +166,40 @@ def mark_span(span: Span, mark: tuple[str, str], limit: int = 400) -> str:
     return ("…" if begin else "") + cut + ("…" if begin + limit < len(text) else "")
 
 
+AlertKind = Literal["alert", "followup", "escalation"]
+
+
+@dataclass(frozen=True, slots=True)
+class StoryRef:
+    """A story an incoming article may belong to (as the store remembers it)."""
+
+    id: int
+    #: opaque near-duplicate fingerprint of its first article
+    signature: bytes
+    #: source names that reported it, in order of arrival
+    outlets: tuple[str, ...]
+    followups: int
+    escalated: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StoryDecision:
+    """Where an article's alerts go: a new story, or an existing one."""
+
+    #: None: start a new story
+    story_id: int | None
+    #: the article's source had not reported this story yet
+    new_outlet: bool = True
+    #: send a short "also reported by" follow-up
+    followup: bool = False
+    #: re-raise the story once at a higher severity ("now reported by N outlets")
+    escalate: bool = False
+    #: outlets after this article
+    outlets: int = 1
+    #: set by the store when it started a new story for this decision
+    created: bool = False
+
+
 class AlertStatus(StrEnum):
     PENDING = "pending"
     SENT = "sent"
@@ -190,6 +224,18 @@ class Alert:
     published: datetime | None
     last_error: str | None = None
     sent: datetime | None = None
+    #: alert, or a follow-up or escalation of an earlier alert's story
+    kind: AlertKind = "alert"
+    story_id: int | None = None
+    #: for follow-ups and escalations: "also reported by …", "now reported by 5 outlets"
+    note: str | None = None
+    #: the channel's id of the story's first message (Slack ts, email Message-ID), to thread
+    thread_ref: str | None = None
+
+    @property
+    def idempotency_key(self) -> str:
+        """Stable across retries of this alert, unique across databases in practice."""
+        return f"monitor-{self.id}-{int(self.created.timestamp() * 1000)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +249,8 @@ class Delivery:
     reason: str = ""
     #: seconds the service asked us to wait before the next attempt
     retry_after: float | None = None
+    #: the channel's id for the message sent (Slack ts, email Message-ID), for threading
+    external_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,7 @@ from monitor.match.engine import Engine
 from monitor.models import Article, Match, PollOutcome, Source
 from monitor.parse.feeds import parse_feed
 from monitor.schedule import next_due
-from monitor.store import PollRecord, Store
+from monitor.store import PollRecord, Store, StoryDecider
 
 log = logging.getLogger("monitor.pipeline")
 
@@ -39,6 +39,8 @@ class PipelineContext:
     channels_for: Callable[[Match], Sequence[str]]
     now: Callable[[], datetime]
     rand: Callable[[], float] = field(default=random.random)
+    #: one alert per story; None alerts every matching article
+    stories: StoryDecider | None = None
 
 
 async def poll_source(source: Source, ctx: PipelineContext) -> PollOutcome:
@@ -89,7 +91,7 @@ async def poll_source(source: Source, ctx: PipelineContext) -> PollOutcome:
     fresh = _unique(articles)
     new_ids = await ctx.store.unseen(source.name, [a.identity for a in fresh])
     batch = [(a, ctx.engine.match(a.title, a.text)) for a in fresh if a.identity in new_ids]
-    added = await ctx.store.add_articles(source.name, batch, ctx.channels_for, now)
+    added = await ctx.store.add_articles(source.name, batch, ctx.channels_for, now, ctx.stories)
     await ctx.store.record_poll(
         source.name,
         PollRecord(

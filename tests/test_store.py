@@ -121,3 +121,54 @@ async def test_newer_schema_is_refused(tmp_path: Path):
         await db.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 5}")
     with pytest.raises(StorageError, match="newer than this monitor"):
         await SQLiteStore.open(f"sqlite:///{path}")
+
+
+async def test_concurrent_writers_on_one_store_do_not_collide(store: SQLiteStore):
+    import asyncio
+
+    sources = [Source(f"s{i}", f"https://x.example/{i}", 60) for i in range(20)]
+    await store.sync_sources(sources)
+
+    async def write(i: int) -> None:
+        name = f"s{i}"
+        batch = [
+            (Article(name, f"{name}-{k}", "", None, "t", "b", NOW, NOW, "h"), [MATCH])
+            for k in range(5)
+        ]
+        await store.add_articles(name, batch, lambda m: ["c"], NOW)
+        await store.record_poll(name, PollRecord(ok=True, next_due=NOW), NOW)
+
+    await asyncio.gather(*(write(i) for i in range(20)))
+    assert len(await store.articles(limit=1000)) == 100
+    assert len(await store.due_alerts(NOW, limit=1000)) == 100
+    assert all(s.last_success == NOW for s in await store.source_states())
+
+
+async def test_upgrade_from_schema_1_keeps_alerts_and_deliveries(tmp_path: Path):
+    path = tmp_path / "old.db"
+    async with aiosqlite.connect(path) as db:
+        await db.executescript(MIGRATIONS[0] + "\nPRAGMA user_version = 1;")
+        await db.executescript("""
+            PRAGMA foreign_keys = ON;
+            INSERT INTO sources (id, name, url, fetch_url, created) VALUES (1, 'desk', 'u', 'u', 't');
+            INSERT INTO articles (id, source_id, identity, url, title, text, fetched, content_hash)
+                VALUES (1, 1, 'i', 'u', 'T', 'x', '2026-11-22T00:00:00+00:00', 'h');
+            INSERT INTO matches (id, article_id, rule, severity, score, mode, explanation, created)
+                VALUES (1, 1, 'r', 'high', 1.0, 'live', '{}', 't');
+            INSERT INTO alerts (id, match_id, channel, status, attempts, next_attempt, created)
+                VALUES (1, 1, 'hook', 'sent', 1, 't', 't');
+            INSERT INTO deliveries (alert_id, at, ok, reason) VALUES (1, 't', 1, 'ok');
+        """)
+        await db.commit()
+    store = await SQLiteStore.open(f"sqlite:///{path}")
+    try:
+        assert await store.schema_version() == len(MIGRATIONS)
+    finally:
+        await store.close()
+    async with aiosqlite.connect(path) as db:
+        async with db.execute("SELECT id, channel, status, kind FROM alerts") as cur:
+            assert await cur.fetchall() == [(1, "hook", "sent", "alert")]
+        async with db.execute("SELECT alert_id, reason FROM deliveries") as cur:
+            assert await cur.fetchall() == [(1, "ok")]
+        async with db.execute("PRAGMA foreign_key_check") as cur:
+            assert await cur.fetchall() == []

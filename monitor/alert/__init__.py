@@ -42,6 +42,9 @@ def alert_payload(alert: Alert) -> dict[str, Any]:
     m = alert.match
     return {
         "id": alert.id,
+        "kind": alert.kind,
+        "story": alert.story_id,
+        "note": alert.note,
         "channel": alert.channel,
         "status": alert.status.value,
         "rule": m.rule,

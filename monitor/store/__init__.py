@@ -16,7 +16,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from monitor.models import Alert, Article, Delivery, Match, Source, SourceState
+from monitor.models import (
+    Alert,
+    Article,
+    Delivery,
+    Match,
+    Source,
+    SourceState,
+    StoryDecision,
+    StoryRef,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +57,21 @@ class PollRecord:
     url: str | None = None
 
 
+class StoryDecider(Protocol):
+    """Decides whether an alerting article starts a story or joins one (pure; see
+    ``alert.stories.StoryPolicy``)."""
+
+    @property
+    def window(self) -> float:
+        """Seconds a story stays open for copies."""
+
+    def fingerprint(self, article: Article) -> bytes: ...
+
+    def decide(
+        self, signature: bytes, source: str, candidates: Sequence[StoryRef]
+    ) -> StoryDecision: ...
+
+
 class Store(Protocol):
     async def sync_sources(self, sources: Sequence[Source]) -> None:
         """Make the configured sources known; sources no longer configured become inactive."""
@@ -67,7 +91,11 @@ class Store(Protocol):
         batch: Sequence[tuple[Article, Sequence[Match]]],
         channels_for: Callable[[Match], Sequence[str]],
         now: datetime,
-    ) -> AddResult: ...
+        stories: StoryDecider | None = None,
+    ) -> AddResult:
+        """Store new articles; for each, its matches and their alert rows, in one transaction.
+        With ``stories``, an article that copies a recent alert's story joins it: follow-up
+        and escalation rows instead of a new alert."""
 
     async def due_alerts(self, now: datetime, limit: int = 100) -> list[Alert]:
         """Pending alerts whose next attempt is due, oldest first."""
@@ -76,6 +104,9 @@ class Store(Protocol):
         self, alert_id: int, delivery: Delivery, now: datetime, next_attempt: datetime | None
     ) -> None:
         """Record an attempt: sent, pending again at ``next_attempt``, or failed (None)."""
+
+    async def retry_alert(self, alert_id: int, now: datetime) -> bool:
+        """Make an alert pending again, due now; False if there is no such alert."""
 
     async def articles(self, limit: int = 20) -> list[StoredArticle]: ...
 

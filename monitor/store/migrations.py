@@ -70,3 +70,46 @@ MIGRATIONS: list[str] = [
     );
     """,
 ]
+
+MIGRATIONS.append(
+    # 2: stories (one alert per story, follow-ups, escalation); alert kinds and threading
+    """
+    CREATE TABLE stories (
+        id         INTEGER PRIMARY KEY,
+        signature  BLOB NOT NULL,              -- near-duplicate fingerprint of the first article
+        title      TEXT NOT NULL,
+        url        TEXT NOT NULL,
+        severity   TEXT NOT NULL,
+        outlets    TEXT NOT NULL,              -- JSON list of source names, in order of arrival
+        followups  INTEGER NOT NULL DEFAULT 0,
+        escalated  INTEGER NOT NULL DEFAULT 0,
+        created    TEXT NOT NULL,
+        last_seen  TEXT NOT NULL
+    );
+    CREATE INDEX stories_last_seen ON stories (last_seen);
+    ALTER TABLE matches ADD COLUMN story_id INTEGER REFERENCES stories(id);
+    CREATE TABLE alerts_v2 (
+        id           INTEGER PRIMARY KEY,
+        match_id     INTEGER NOT NULL REFERENCES matches(id),
+        channel      TEXT NOT NULL,
+        kind         TEXT NOT NULL DEFAULT 'alert',   -- alert | followup | escalation
+        status       TEXT NOT NULL,
+        attempts     INTEGER NOT NULL DEFAULT 0,
+        next_attempt TEXT NOT NULL,
+        last_error   TEXT,
+        created      TEXT NOT NULL,
+        sent         TEXT,
+        note         TEXT,
+        external_id  TEXT,                            -- what the channel calls the message
+        UNIQUE (match_id, channel, kind)
+    );
+    INSERT INTO alerts_v2 (id, match_id, channel, status, attempts, next_attempt, last_error,
+                           created, sent)
+        SELECT id, match_id, channel, status, attempts, next_attempt, last_error, created, sent
+        FROM alerts;
+    DROP INDEX alerts_due;
+    DROP TABLE alerts;
+    ALTER TABLE alerts_v2 RENAME TO alerts;
+    CREATE INDEX alerts_due ON alerts (status, next_attempt);
+    """
+)

@@ -5,10 +5,12 @@ The only module that speaks SQL to SQLite. Times are stored as ISO 8601 UTC text
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,7 @@ import aiosqlite
 
 from monitor.errors import StorageError
 from monitor.models import (
+    SEVERITIES,
     Alert,
     AlertStatus,
     Article,
@@ -23,10 +26,12 @@ from monitor.models import (
     Match,
     Source,
     SourceState,
+    StoryDecision,
+    StoryRef,
     match_from_dict,
     match_to_dict,
 )
-from monitor.store import AddResult, PollRecord, StoredArticle
+from monitor.store import AddResult, PollRecord, StoredArticle, StoryDecider
 from monitor.store.migrations import MIGRATIONS
 
 
@@ -51,6 +56,19 @@ class SQLiteStore:
     def __init__(self, db: aiosqlite.Connection, path: str) -> None:
         self._db = db
         self.path = path
+        # one connection serves every coroutine: writes take turns, each in its own transaction
+        self._write_lock = asyncio.Lock()
+
+    @contextlib.asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        async with self._write_lock:
+            await self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                await self._db.execute("ROLLBACK")
+                raise
+            await self._db.execute("COMMIT")
 
     @classmethod
     async def open(cls, url: str) -> SQLiteStore:
@@ -86,10 +104,29 @@ class SQLiteStore:
                 f"database {self.path!r} has schema version {version}, newer than this "
                 f"monitor ({len(MIGRATIONS)}); upgrade monitor"
             )
-        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            await self._db.executescript(
-                f"BEGIN;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;"
-            )
+        if version == len(MIGRATIONS):
+            return
+        # SQLite's way to change a table: foreign keys off (outside the transaction), rebuild,
+        # check every reference before committing, foreign keys on again
+        await self._db.execute("PRAGMA foreign_keys = OFF")
+        try:
+            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+                await self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    for statement in _statements(script):  # not executescript: it commits
+                        await self._db.execute(statement)
+                    async with self._db.execute("PRAGMA foreign_key_check") as cur:
+                        broken = await cur.fetchall()
+                    if broken:
+                        raise StorageError(f"migration {number} broke references: {broken[:3]}")
+                    await self._db.execute(f"PRAGMA user_version = {number}")
+                    await self._db.execute("COMMIT")
+                except BaseException:
+                    if self._db.in_transaction:
+                        await self._db.execute("ROLLBACK")
+                    raise
+        finally:
+            await self._db.execute("PRAGMA foreign_keys = ON")
 
     async def schema_version(self) -> int:
         async with self._db.execute("PRAGMA user_version") as cur:
@@ -103,11 +140,10 @@ class SQLiteStore:
 
     async def sync_sources(self, sources: Sequence[Source]) -> None:
         now = _ts(datetime.now(UTC))
-        await self._db.execute("BEGIN")
-        try:
-            await self._db.execute("UPDATE sources SET active = 0")
+        async with self._transaction() as db:
+            await db.execute("UPDATE sources SET active = 0")
             for s in sources:
-                await self._db.execute(
+                await db.execute(
                     """INSERT INTO sources (name, url, fetch_url, kind, active, created)
                        VALUES (?, ?, ?, ?, 1, ?)
                        ON CONFLICT (name) DO UPDATE SET
@@ -117,10 +153,6 @@ class SQLiteStore:
                          url = excluded.url""",
                     (s.name, s.url, s.url, s.kind, now),
                 )
-            await self._db.execute("COMMIT")
-        except BaseException:
-            await self._db.execute("ROLLBACK")
-            raise
 
     async def source_state(self, name: str) -> SourceState:
         async with self._db.execute("SELECT * FROM sources WHERE name = ?", (name,)) as cur:
@@ -134,8 +166,14 @@ class SQLiteStore:
             return [_state(r) for r in await cur.fetchall()]
 
     async def record_poll(self, name: str, record: PollRecord, now: datetime) -> None:
+        async with self._transaction() as db:
+            await self._record_poll(db, name, record, now)
+
+    async def _record_poll(
+        self, db: aiosqlite.Connection, name: str, record: PollRecord, now: datetime
+    ) -> None:
         if record.ok:
-            await self._db.execute(
+            await db.execute(
                 """UPDATE sources SET last_attempt = ?, last_success = ?, failures = 0,
                      last_error = NULL, next_due = ?,
                      etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified),
@@ -153,7 +191,7 @@ class SQLiteStore:
                 ),
             )
         else:
-            await self._db.execute(
+            await db.execute(
                 """UPDATE sources SET last_attempt = ?, failures = failures + 1,
                      last_error = ?, next_due = ?, fetch_url = COALESCE(?, fetch_url)
                    WHERE name = ?""",
@@ -191,14 +229,14 @@ class SQLiteStore:
         batch: Sequence[tuple[Article, Sequence[Match]]],
         channels_for: Callable[[Match], Sequence[str]],
         now: datetime,
+        stories: StoryDecider | None = None,
     ) -> AddResult:
         if not batch:
             return AddResult(0, 0, 0)
         sid = await self._source_id(source)
         new = matches = alerts = 0
-        db = self._db
-        await db.execute("BEGIN IMMEDIATE")
-        try:
+        candidates: list[StoryRef] | None = None
+        async with self._transaction() as db:
             for article, found in batch:
                 cur = await db.execute(
                     """INSERT INTO articles (source_id, identity, url, guid, title, text,
@@ -221,10 +259,19 @@ class SQLiteStore:
                     continue  # already stored: never match or alert twice
                 new += 1
                 article_id = cur.lastrowid
+                live = [m for m in found if m.mode == "live"]
+                decision: StoryDecision | None = None
+                if live and stories is not None:
+                    if candidates is None:
+                        candidates = await self._recent_stories(now, stories.window)
+                    decision = await self._place_in_story(
+                        article, live, source, stories, candidates, now
+                    )
+                story_id = decision.story_id if decision else None
                 for m in found:
                     mcur = await db.execute(
                         """INSERT INTO matches (article_id, rule, severity, score, mode,
-                             explanation, created) VALUES (?, ?, ?, ?, ?, ?, ?)""",
+                             explanation, created, story_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
                         (
                             article_id,
                             m.rule,
@@ -233,22 +280,107 @@ class SQLiteStore:
                             m.mode,
                             json.dumps(match_to_dict(m), ensure_ascii=False),
                             _ts(now),
+                            story_id if m.mode == "live" else None,
                         ),
                     )
                     matches += 1
-                    status = AlertStatus.SHADOW if m.mode == "shadow" else AlertStatus.PENDING
+                    rows = _alert_rows(m, decision, source, first=m is (live[0] if live else None))
                     for channel in channels_for(m):
-                        await db.execute(
-                            """INSERT INTO alerts (match_id, channel, status, next_attempt,
-                                 created) VALUES (?, ?, ?, ?, ?)""",
-                            (mcur.lastrowid, channel, status.value, _ts(now), _ts(now)),
-                        )
-                        alerts += status is AlertStatus.PENDING
-            await db.execute("COMMIT")
-        except BaseException:
-            await db.execute("ROLLBACK")
-            raise
+                        for kind, status, note in rows:
+                            await db.execute(
+                                """INSERT INTO alerts (match_id, channel, status, next_attempt,
+                                     created, kind, note) VALUES (?, ?, ?, ?, ?, ?, ?)""",
+                                (
+                                    mcur.lastrowid,
+                                    channel,
+                                    status.value,
+                                    _ts(now),
+                                    _ts(now),
+                                    kind,
+                                    note,
+                                ),
+                            )
+                            alerts += status is AlertStatus.PENDING
         return AddResult(new, matches, alerts)
+
+    async def _recent_stories(self, now: datetime, window: float) -> list[StoryRef]:
+        since = _ts(now - timedelta(seconds=window))
+        async with self._db.execute(
+            "SELECT * FROM stories WHERE last_seen >= ? ORDER BY id", (since,)
+        ) as cur:
+            return [
+                StoryRef(
+                    r["id"],
+                    bytes(r["signature"]),
+                    tuple(json.loads(r["outlets"])),
+                    r["followups"],
+                    bool(r["escalated"]),
+                )
+                for r in await cur.fetchall()
+            ]
+
+    async def _place_in_story(
+        self,
+        article: Article,
+        live: Sequence[Match],
+        source: str,
+        stories: StoryDecider,
+        candidates: list[StoryRef],
+        now: datetime,
+    ) -> StoryDecision:
+        """Start a story or join one; keep ``candidates`` in step with the database."""
+        signature = stories.fingerprint(article)
+        decision = stories.decide(signature, source, candidates)
+        if decision.story_id is None:
+            severity = max((m.severity for m in live), key=SEVERITIES.index)
+            cur = await self._db.execute(
+                """INSERT INTO stories (signature, title, url, severity, outlets, created,
+                     last_seen) VALUES (?, ?, ?, ?, ?, ?, ?)""",
+                (
+                    signature,
+                    article.title,
+                    article.url,
+                    severity,
+                    json.dumps([source]),
+                    _ts(now),
+                    _ts(now),
+                ),
+            )
+            story_id = cur.lastrowid
+            assert story_id is not None
+            candidates.append(StoryRef(story_id, signature, (source,), 0, False))
+            return StoryDecision(story_id, new_outlet=True, outlets=1, created=True)
+        k = next(i for i, c in enumerate(candidates) if c.id == decision.story_id)
+        old = candidates[k]
+        outlets = old.outlets + ((source,) if decision.new_outlet else ())
+        candidates[k] = StoryRef(
+            old.id,
+            old.signature,
+            outlets,
+            old.followups + decision.followup,
+            old.escalated or decision.escalate,
+        )
+        await self._db.execute(
+            """UPDATE stories SET last_seen = ?, outlets = ?, followups = ?, escalated = ?
+               WHERE id = ?""",
+            (
+                _ts(now),
+                json.dumps(list(outlets)),
+                candidates[k].followups,
+                candidates[k].escalated,
+                old.id,
+            ),
+        )
+        return decision
+
+    async def retry_alert(self, alert_id: int, now: datetime) -> bool:
+        async with self._transaction() as db:
+            cur = await db.execute(
+                "UPDATE alerts SET status = 'pending', next_attempt = ? WHERE id = ? "
+                "AND status != 'shadow'",
+                (_ts(now), alert_id),
+            )
+            return cur.rowcount == 1
 
     _ARTICLE_SELECT = """
         SELECT a.*, s.name AS source,
@@ -281,7 +413,10 @@ class SQLiteStore:
     # -- alerts ---------------------------------------------------------------------------
 
     _ALERT_SELECT = """
-        SELECT al.*, m.explanation, a.title, a.url, a.published, s.name AS source
+        SELECT al.*, m.explanation, m.story_id, a.title, a.url, a.published, s.name AS source,
+          (SELECT p.external_id FROM alerts p JOIN matches pm ON pm.id = p.match_id
+            WHERE pm.story_id = m.story_id AND p.channel = al.channel AND p.kind = 'alert'
+              AND p.id != al.id ORDER BY p.id LIMIT 1) AS thread_ref
         FROM alerts al
         JOIN matches m ON m.id = al.match_id
         JOIN articles a ON a.id = m.article_id
@@ -291,7 +426,12 @@ class SQLiteStore:
     async def due_alerts(self, now: datetime, limit: int = 100) -> list[Alert]:
         async with self._db.execute(
             self._ALERT_SELECT
-            + " WHERE al.status = 'pending' AND al.next_attempt <= ? ORDER BY al.id LIMIT ?",
+            + """ WHERE al.status = 'pending' AND al.next_attempt <= ?
+                AND NOT (al.kind != 'alert' AND EXISTS (
+                  SELECT 1 FROM alerts p JOIN matches pm ON pm.id = p.match_id
+                  WHERE pm.story_id = m.story_id AND p.channel = al.channel
+                    AND p.kind = 'alert' AND p.status = 'pending'))
+                ORDER BY al.id LIMIT ?""",
             (_ts(now), limit),
         ) as cur:
             return [_alert(r) for r in await cur.fetchall()]
@@ -305,9 +445,8 @@ class SQLiteStore:
             status, when = AlertStatus.PENDING.value, _ts(next_attempt)
         else:
             status, when = AlertStatus.FAILED.value, None
-        await self._db.execute("BEGIN IMMEDIATE")
-        try:
-            await self._db.execute(
+        async with self._transaction() as db:
+            await db.execute(
                 """UPDATE alerts SET status = ?, attempts = attempts + 1,
                      next_attempt = COALESCE(?, next_attempt),
                      last_error = ?, sent = CASE WHEN ? THEN ? ELSE sent END
@@ -321,14 +460,10 @@ class SQLiteStore:
                     alert_id,
                 ),
             )
-            await self._db.execute(
+            await db.execute(
                 "INSERT INTO deliveries (alert_id, at, ok, reason) VALUES (?, ?, ?, ?)",
                 (alert_id, _ts(now), delivery.ok, delivery.reason or "ok"),
             )
-            await self._db.execute("COMMIT")
-        except BaseException:
-            await self._db.execute("ROLLBACK")
-            raise
 
     async def alerts(
         self, limit: int = 20, status: str | None = None, rule: str | None = None
@@ -343,6 +478,19 @@ class SQLiteStore:
         sql = self._ALERT_SELECT + (" WHERE " + " AND ".join(where) if where else "")
         async with self._db.execute(sql + " ORDER BY al.id DESC LIMIT ?", (*args, limit)) as cur:
             return [_alert(r) for r in await cur.fetchall()]
+
+
+def _statements(script: str) -> list[str]:
+    """The SQL statements of a migration script, one by one."""
+    out, current = [], ""
+    for line in script.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            out.append(current.strip())
+            current = ""
+    if current.strip():
+        out.append(current.strip())
+    return [stmt for stmt in out if stmt.rstrip(";").strip()]
 
 
 def _state(r: Any) -> SourceState:
@@ -392,7 +540,35 @@ def _alert(r: Any) -> Alert:
         published=_dt(r["published"]),
         last_error=r["last_error"],
         sent=_dt(r["sent"]),
+        kind=r["kind"],
+        story_id=r["story_id"],
+        note=r["note"],
+        thread_ref=r["thread_ref"],
     )
+
+
+def _alert_rows(
+    m: Match, decision: StoryDecision | None, source: str, first: bool
+) -> list[tuple[str, AlertStatus, str | None]]:
+    """(kind, status, note) of the alert rows a match gets on each channel."""
+    if m.mode == "shadow":
+        return [("alert", AlertStatus.SHADOW, None)]
+    if decision is None or decision.created:
+        return [("alert", AlertStatus.PENDING, None)]
+    rows: list[tuple[str, AlertStatus, str | None]] = []
+    if first and decision.followup:
+        rows.append(
+            (
+                "followup",
+                AlertStatus.PENDING,
+                f"also reported by {source} ({decision.outlets} outlets)",
+            )
+        )
+    if first and decision.escalate:
+        rows.append(
+            ("escalation", AlertStatus.PENDING, f"now reported by {decision.outlets} outlets")
+        )
+    return rows
 
 
 async def open_store(url: str) -> SQLiteStore:

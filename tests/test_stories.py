@@ -1,0 +1,98 @@
+"""One alert per story: near-duplicates measured on our stories, and copies end to end."""
+
+from __future__ import annotations
+
+import json
+from itertools import combinations
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from monitor.alert.stories import StoryPolicy, fingerprint, resemblance
+from monitor.cli import main, read_article_file
+from monitor.models import StoryRef
+from tests.conftest import Feed, LocalServer, Request, Response, make_config
+
+STORIES = Path(__file__).parent / "data" / "stories"
+
+
+def signatures() -> dict[str, bytes]:
+    out = {}
+    for path in sorted(STORIES.glob("*.txt")):
+        title, body = read_article_file(str(path))
+        out[path.name] = fingerprint(title, body)
+    return out
+
+
+def test_copies_resemble_each_other_and_other_stories_do_not():
+    sigs = signatures()
+    same, different = [], []
+    for a, b in combinations(sigs, 2):
+        score = resemblance(sigs[a], sigs[b])
+        (same if a[0] == b[0] == "a" else different).append((score, a, b))
+    print("\n".join(f"{s:.2f} {a} ~ {b}" for s, a, b in sorted(same + different)))
+    threshold = StoryPolicy().threshold
+    assert min(same)[0] >= threshold + 0.2, min(same)
+    assert max(different)[0] <= threshold - 0.2, max(different)
+
+
+def test_policy_follow_ups_and_escalation():
+    sig = signatures()["a0_original.txt"]
+    policy = StoryPolicy(threshold=0.5, max_followups=1, escalate_at=3)
+    story = StoryRef(7, sig, ("desk",), followups=0, escalated=False)
+    same_outlet = policy.decide(sig, "desk", [story])
+    assert (same_outlet.story_id, same_outlet.new_outlet, same_outlet.followup) == (7, False, False)
+    second = policy.decide(sig, "wire", [story])
+    assert (second.followup, second.escalate, second.outlets) == (True, False, 2)
+    story = StoryRef(7, sig, ("desk", "wire"), followups=1, escalated=False)
+    third = policy.decide(sig, "agency", [story])
+    assert (third.followup, third.escalate, third.outlets) == (False, True, 3)
+    other = signatures()["b0_other_incident.txt"]
+    assert policy.decide(other, "wire", [story]).story_id is None
+
+
+@pytest.fixture
+def five_outlets(tmp_path: Path, server: LocalServer) -> dict[str, Any]:
+    received: list[dict[str, Any]] = []
+
+    def hook(req: Request) -> Response:
+        received.append(req.json())
+        return Response(200)
+
+    server.route("/hook", hook)
+    sources = []
+    for i, name in enumerate(sorted(STORIES.glob("a*.txt"))):
+        title, body = read_article_file(str(name))
+        feed = Feed(f"outlet {i}")
+        feed.add(title, body, guid=f"urn:outlet{i}:1", link=f"https://outlet{i}.example/1")
+        server.route(f"/o{i}.xml", feed)
+        sources.append({"name": f"outlet-{i}", "url": server.url(f"/o{i}.xml")})
+    config = make_config(
+        tmp_path,
+        sources=sources,
+        channels={"hook": {"type": "webhook", "url": server.url("/hook")}},
+        delivery={"max_followups": 3, "escalate_at": 3},
+    )
+    return {"config": str(config), "received": received}
+
+
+def test_five_copies_from_five_outlets_make_one_alert_and_follow_ups(
+    five_outlets: dict[str, Any], capsys: pytest.CaptureFixture[str]
+):
+    assert main(["--config", five_outlets["config"], "once", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert sum(s["new"] for s in report["sources"]) == 5
+    kinds = [m["kind"] for m in five_outlets["received"]]
+    assert kinds.count("alert") == 1
+    assert kinds.count("followup") == 3  # capped by max_followups
+    assert kinds.count("escalation") == 1
+    assert kinds[0] == "alert"  # follow-ups wait for their story's first alert
+    assert len({m["story"] for m in five_outlets["received"]}) == 1
+    escalation = next(m for m in five_outlets["received"] if m["kind"] == "escalation")
+    assert escalation["note"] == "now reported by 3 outlets"
+    followup = next(m for m in five_outlets["received"] if m["kind"] == "followup")
+    assert followup["note"].startswith("also reported by outlet-")
+    # a second pass changes nothing
+    assert main(["--config", five_outlets["config"], "once"]) == 0
+    assert len(five_outlets["received"]) == 5
