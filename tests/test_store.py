@@ -150,7 +150,8 @@ async def test_upgrade_from_schema_1_keeps_alerts_and_deliveries(tmp_path: Path)
         await db.executescript(MIGRATIONS[0] + "\nPRAGMA user_version = 1;")
         await db.executescript("""
             PRAGMA foreign_keys = ON;
-            INSERT INTO sources (id, name, url, fetch_url, created) VALUES (1, 'desk', 'u', 'u', 't');
+            INSERT INTO sources (id, name, url, fetch_url, created)
+                VALUES (1, 'desk', 'u', 'u', 't');
             INSERT INTO articles (id, source_id, identity, url, title, text, fetched, content_hash)
                 VALUES (1, 1, 'i', 'u', 'T', 'x', '2026-11-22T00:00:00+00:00', 'h');
             INSERT INTO matches (id, article_id, rule, severity, score, mode, explanation, created)

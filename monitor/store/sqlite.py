@@ -118,7 +118,9 @@ class SQLiteStore:
                     async with self._db.execute("PRAGMA foreign_key_check") as cur:
                         broken = await cur.fetchall()
                     if broken:
-                        raise StorageError(f"migration {number} broke references: {broken[:3]}")
+                        raise StorageError(
+                            f"migration {number} broke references: {list(broken)[:3]}"
+                        )
                     await self._db.execute(f"PRAGMA user_version = {number}")
                     await self._db.execute("COMMIT")
                 except BaseException:
