@@ -65,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     group = al.add_mutually_exclusive_group()
     group.add_argument("--status", choices=["pending", "sent", "failed", "shadow"])
     group.add_argument("--failed", action="store_true", help="same as --status failed")
+    group.add_argument(
+        "--retry", type=int, metavar="ID", help="make alert ID pending again and deliver it now"
+    )
     st = sub.add_parser("status", help="each source: url, last success, failures, next due")
     st.add_argument("--json", action="store_true")
     ev = sub.add_parser("eval", help="precision and recall of the rules on labelled articles")
@@ -124,6 +127,8 @@ async def _async_main(
         return EXIT_OK
     from monitor.store.sqlite import open_store
 
+    if args.command == "alerts" and args.retry is not None:
+        return await _retry(loaded, engine, args.retry)
     since = None
     if args.command == "backtest":
         unknown = sorted(set(args.rule or ()) - {r.name for r in engine.rules})
@@ -227,6 +232,25 @@ def _test_rules(engine: Engine, files: list[str], as_json: bool) -> int:
             for note in m.notes:
                 print(f"    note   {note}")
     return status
+
+
+async def _retry(loaded: configmod.LoadedConfig, engine: Engine, alert_id: int) -> int:
+    """Make one alert pending again and run the outbox once."""
+    from monitor import daemon
+
+    runtime = await daemon.Runtime.open(loaded, engine)
+    try:
+        if not await runtime.store.retry_alert(alert_id, runtime.now()):
+            print(f"error: no alert #{alert_id} to retry", file=sys.stderr)
+            return EXIT_PROBLEMS
+        await runtime.deliver()
+        alert = await runtime.store.get_alert(alert_id)
+    finally:
+        await runtime.close()
+    assert alert is not None
+    detail = f" ({alert.last_error})" if alert.status.value != "sent" and alert.last_error else ""
+    print(f"alert #{alert_id}: {alert.status.value}{detail}")
+    return EXIT_OK if alert.status.value == "sent" else EXIT_PROBLEMS
 
 
 # -- eval and backtest --------------------------------------------------------------------

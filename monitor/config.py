@@ -193,6 +193,12 @@ class ConsoleChannelSettings(_Strict):
     type: Literal["console"]
 
 
+def _http_secret(v: SecretStr | None) -> SecretStr | None:
+    if v is not None and not re.match(r"^https?://[^/\s]+", v.get_secret_value()):
+        raise ValueError("expected an http:// or https:// URL")
+    return v
+
+
 class WebhookChannelSettings(_Strict):
     type: Literal["webhook"]
     #: where to POST; usually ``${VAR}`` because it is a secret
@@ -200,17 +206,63 @@ class WebhookChannelSettings(_Strict):
     timeout: Duration = 10.0
     #: extra headers (for example an Authorization token from ``${VAR}``)
     headers: dict[str, SecretStr] = {}
+    #: signs each body: ``X-Monitor-Signature: sha256=<hex HMAC-SHA256 of the body>``
+    secret: SecretStr | None = None
+
+    _url = field_validator("url")(_http_secret)
+
+
+class SlackChannelSettings(_Strict):
+    """Slack: an incoming webhook, or a bot token and channel (threads follow-ups)."""
+
+    type: Literal["slack"]
+    #: incoming-webhook URL (a secret: ``${SLACK_WEBHOOK_URL}``)
+    url: SecretStr | None = None
+    #: bot token (``xoxb-…``); with ``channel``, follow-ups become thread replies
+    token: SecretStr | None = None
+    channel: str | None = None
+    #: Slack's Web API; changed only for tests
+    api_url: str = "https://slack.com/api"
+    timeout: Duration = 10.0
+
+    _url = field_validator("url")(_http_secret)
+
+    @model_validator(mode="after")
+    def _one_way_in(self) -> SlackChannelSettings:
+        if self.token is None and self.url is None:
+            raise ValueError("set 'url' (incoming webhook) or 'token' and 'channel' (bot)")
+        if self.token is not None and not self.channel:
+            raise ValueError("'token' needs 'channel' (the channel ID to post to)")
+        return self
+
+
+class EmailChannelSettings(_Strict):
+    """Email through SMTP: ``smtp://user@host:587`` (STARTTLS) or ``smtps://user@host:465``."""
+
+    type: Literal["email"]
+    url: SecretStr
+    #: the SMTP password: ``${SMTP_PASSWORD}``
+    password: SecretStr | None = None
+    from_: str = Field(alias="from")
+    to: list[str] = Field(min_length=1)
+    #: smtp:// only: true requires STARTTLS, false never uses it, unset uses it when offered
+    starttls: bool | None = None
+    #: verify the server's certificate; ``ca_file`` adds a trusted authority
+    tls_verify: bool = True
+    ca_file: str | None = None
+    timeout: Duration = 30.0
 
     @field_validator("url")
     @classmethod
-    def _http_url(cls, v: SecretStr) -> SecretStr:
-        if not re.match(r"^https?://[^/\s]+", v.get_secret_value()):
-            raise ValueError("expected an http:// or https:// URL")
+    def _smtp_url(cls, v: SecretStr) -> SecretStr:
+        if not re.match(r"^smtps?://([^@/\s]+@)?[^/\s:]+(:\d+)?/?$", v.get_secret_value()):
+            raise ValueError("expected smtp://[user@]host[:port] or smtps://[user@]host[:port]")
         return v
 
 
 ChannelSettings = Annotated[
-    ConsoleChannelSettings | WebhookChannelSettings, Field(discriminator="type")
+    ConsoleChannelSettings | WebhookChannelSettings | SlackChannelSettings | EmailChannelSettings,
+    Field(discriminator="type"),
 ]
 
 
@@ -393,7 +445,7 @@ _FRIENDLY = {
 
 
 def _explain(err: Mapping[str, Any], data: Any) -> tuple[tuple[Any, ...], str]:
-    loc = tuple(p for p in err["loc"] if not _is_union_tag(p))
+    loc = _data_loc(tuple(err["loc"]), data)
     kind = err["type"]
     got = _lookup(data, loc)
     if kind == "extra_forbidden":
@@ -409,7 +461,7 @@ def _explain(err: Mapping[str, Any], data: Any) -> tuple[tuple[Any, ...], str]:
         del parent
         return loc, msg
     if kind == "union_tag_invalid" or kind == "union_tag_not_found":
-        return loc, "expected 'type' to be one of: console, webhook"
+        return loc, "expected 'type' to be one of: console, webhook, slack, email"
     if kind == "literal_error":
         return loc, f"expected one of {err['ctx']['expected']}, got {got!r}"
     if kind == "value_error":
@@ -420,10 +472,28 @@ def _explain(err: Mapping[str, Any], data: Any) -> tuple[tuple[Any, ...], str]:
     return loc, message
 
 
-def _is_union_tag(part: Any) -> bool:
-    return part in ("console", "webhook", "list[str]", "tuple[str, str]") or (
-        isinstance(part, str) and part.startswith("function-")
-    )
+_UNION_TAGS = frozenset({"console", "webhook", "slack", "email", "list[str]", "tuple[str, str]"})
+
+
+def _data_loc(loc: tuple[Any, ...], data: Any) -> tuple[Any, ...]:
+    """Pydantic's error location without the union tags it inserts, walking the data so that
+    a user's key that happens to equal a tag (a channel named "slack") is kept."""
+    out: list[Any] = []
+    node = data
+    for part in loc:
+        key = "not" if part == "not_" else part
+        if isinstance(node, dict) and key in node:
+            out.append(part)
+            node = node[key]
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            out.append(part)
+            node = node[part]
+        elif part in _UNION_TAGS or (isinstance(part, str) and part.startswith("function-")):
+            continue
+        else:
+            out.append(part)
+            node = None
+    return tuple(out)
 
 
 _MISSING = object()
@@ -463,8 +533,12 @@ def _model_at(loc: tuple[Any, ...], data: Any) -> type[BaseModel] | None:
     if head == "keywords" and len(loc) == 2:
         return KeywordSetSettings
     if head == "channels" and len(loc) == 2:
-        kind = _lookup(data, (*loc, "type"))
-        return WebhookChannelSettings if kind == "webhook" else ConsoleChannelSettings
+        kinds: dict[Any, type[BaseModel]] = {
+            "webhook": WebhookChannelSettings,
+            "slack": SlackChannelSettings,
+            "email": EmailChannelSettings,
+        }
+        return kinds.get(_lookup(data, (*loc, "type")), ConsoleChannelSettings)
     return None
 
 

@@ -231,6 +231,15 @@ class Alert:
     note: str | None = None
     #: the channel's id of the story's first message (Slack ts, email Message-ID), to thread
     thread_ref: str | None = None
+    #: the title of the story's first article
+    story_title: str | None = None
+
+    @property
+    def severity(self) -> Severity:
+        """The match's severity; an escalation is one step higher."""
+        if self.kind != "escalation":
+            return self.match.severity
+        return SEVERITIES[min(len(SEVERITIES) - 1, SEVERITIES.index(self.match.severity) + 1)]
 
     @property
     def idempotency_key(self) -> str:

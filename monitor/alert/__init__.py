@@ -28,11 +28,15 @@ ChannelFactory = Callable[[str, Any, httpx.AsyncClient], Channel]
 def build_channels(settings: Mapping[str, Any], client: httpx.AsyncClient) -> dict[str, Channel]:
     """One channel object per configured channel, by name."""
     from monitor.alert.console import ConsoleChannel
+    from monitor.alert.email import EmailChannel
+    from monitor.alert.slack import SlackChannel
     from monitor.alert.webhook import WebhookChannel
 
     registry: dict[str, ChannelFactory] = {
         "console": lambda name, cfg, _client: ConsoleChannel(name),
         "webhook": lambda name, cfg, c: WebhookChannel(name, cfg, c),
+        "slack": lambda name, cfg, c: SlackChannel(name, cfg, c),
+        "email": lambda name, cfg, _client: EmailChannel(name, cfg),
     }
     return {name: registry[cfg.type](name, cfg, client) for name, cfg in settings.items()}
 
@@ -48,7 +52,7 @@ def alert_payload(alert: Alert) -> dict[str, Any]:
         "channel": alert.channel,
         "status": alert.status.value,
         "rule": m.rule,
-        "severity": m.severity,
+        "severity": alert.severity,
         "score": m.score,
         "title": alert.article_title,
         "url": alert.article_url,
@@ -62,14 +66,34 @@ def alert_payload(alert: Alert) -> dict[str, Any]:
     }
 
 
+def published(alert: Alert) -> str:
+    return alert.published.strftime("%Y-%m-%d %H:%M UTC") if alert.published else "date unknown"
+
+
+def subject(alert: Alert, limit: int = 200) -> str:
+    """One line naming severity, actors and title: an email subject, a notification text."""
+    actors = ", ".join(alert.match.actor_names)
+    title = (
+        alert.story_title
+        if alert.kind != "alert" and alert.story_title
+        else (alert.article_title or "(untitled)")
+    )
+    line = f"[{alert.severity.upper()}] {actors}: {title}"
+    if alert.kind == "escalation" and alert.note:
+        line = f"[{alert.severity.upper()}] {alert.note}: {actors}: {title}"
+    line = " ".join(line.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
 def render_text(alert: Alert) -> str:
     """A readable plain-text alert (console, email's text part)."""
     m = alert.match
-    when = alert.published.strftime("%Y-%m-%d %H:%M UTC") if alert.published else "date unknown"
     lines = [
-        f"[{m.severity.upper()}] {m.rule}: {alert.article_title or '(untitled)'}",
-        f"  source: {alert.source} · {when}",
+        f"[{alert.severity.upper()}] {m.rule}: {alert.article_title or '(untitled)'}",
+        f"  source: {alert.source} · {published(alert)}",
     ]
+    if alert.note:
+        lines.insert(1, f"  {alert.note}" + (f": {alert.story_title}" if alert.story_title else ""))
     if alert.article_url:
         lines.append(f"  link:   {alert.article_url}")
     for a in m.actors:

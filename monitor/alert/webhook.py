@@ -10,19 +10,28 @@ Configuration::
 
 2xx is delivered. 429 and 5xx (and network errors) are retried later, honouring Retry-After;
 other 4xx are permanent failures. Each request carries an ``Idempotency-Key`` that stays the
-same across retries of one alert.
+same across retries of one alert, and with ``secret: ${HOOK_SECRET}`` an
+``X-Monitor-Signature: sha256=<hex>`` header, the HMAC-SHA256 of the exact body bytes.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 
 import httpx
+from pydantic import SecretStr
 
 from monitor.alert import alert_payload
 from monitor.config import WebhookChannelSettings
 from monitor.models import Alert, Delivery
 from monitor.parse.headers import parse_retry_after
+
+
+def sign(secret: SecretStr, body: bytes) -> str:
+    """Hex HMAC-SHA256 of the body; receivers compare with ``hmac.compare_digest``."""
+    return hmac.new(secret.get_secret_value().encode(), body, hashlib.sha256).hexdigest()
 
 
 class WebhookChannel:
@@ -36,10 +45,9 @@ class WebhookChannel:
 
     async def send(self, alert: Alert) -> Delivery:
         body = json.dumps(alert_payload(alert), ensure_ascii=False).encode()
-        headers = {
-            "Content-Type": "application/json",
-            "Idempotency-Key": f"monitor-alert-{alert.id}-{alert.created.timestamp():.0f}",
-        }
+        headers = {"Content-Type": "application/json", "Idempotency-Key": alert.idempotency_key}
+        if self._settings.secret is not None:
+            headers["X-Monitor-Signature"] = "sha256=" + sign(self._settings.secret, body)
         headers.update({k: v.get_secret_value() for k, v in self._settings.headers.items()})
         try:
             resp = await self._client.post(

@@ -105,6 +105,8 @@ class Store(Protocol):
     ) -> None:
         """Record an attempt: sent, pending again at ``next_attempt``, or failed (None)."""
 
+    async def get_alert(self, alert_id: int) -> Alert | None: ...
+
     async def retry_alert(self, alert_id: int, now: datetime) -> bool:
         """Make an alert pending again, due now; False if there is no such alert."""
 

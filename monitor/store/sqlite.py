@@ -418,7 +418,8 @@ class SQLiteStore:
         SELECT al.*, m.explanation, m.story_id, a.title, a.url, a.published, s.name AS source,
           (SELECT p.external_id FROM alerts p JOIN matches pm ON pm.id = p.match_id
             WHERE pm.story_id = m.story_id AND p.channel = al.channel AND p.kind = 'alert'
-              AND p.id != al.id ORDER BY p.id LIMIT 1) AS thread_ref
+              AND p.id != al.id ORDER BY p.id LIMIT 1) AS thread_ref,
+          (SELECT st.title FROM stories st WHERE st.id = m.story_id) AS story_title
         FROM alerts al
         JOIN matches m ON m.id = al.match_id
         JOIN articles a ON a.id = m.article_id
@@ -466,6 +467,11 @@ class SQLiteStore:
                 "INSERT INTO deliveries (alert_id, at, ok, reason) VALUES (?, ?, ?, ?)",
                 (alert_id, _ts(now), delivery.ok, delivery.reason or "ok"),
             )
+
+    async def get_alert(self, alert_id: int) -> Alert | None:
+        async with self._db.execute(self._ALERT_SELECT + " WHERE al.id = ?", (alert_id,)) as cur:
+            row = await cur.fetchone()
+        return _alert(row) if row is not None else None
 
     async def alerts(
         self, limit: int = 20, status: str | None = None, rule: str | None = None
@@ -546,6 +552,7 @@ def _alert(r: Any) -> Alert:
         story_id=r["story_id"],
         note=r["note"],
         thread_ref=r["thread_ref"],
+        story_title=r["story_title"],
     )
 
 

@@ -1,0 +1,118 @@
+"""The email channel: one multipart message (plain text and HTML) per alert, via aiosmtplib.
+
+Configuration::
+
+    desk-mail:
+      type: email
+      url: smtp://monitor@mail.example.org:587   # STARTTLS when offered; smtps:// for TLS
+      password: ${SMTP_PASSWORD}
+      from: monitor@example.org
+      to: [desk@example.org]
+
+Every piece of web text is HTML-escaped in the HTML part. The subject names severity, actors
+and title; Date and Message-ID are set; follow-ups on a story carry In-Reply-To and References
+pointing at the story's first message, so mail clients thread them. A server that is down or
+answers 4xx is retried later; 5xx and refused logins are permanent failures with the reason.
+"""
+
+from __future__ import annotations
+
+import html
+import ssl
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from urllib.parse import unquote, urlsplit
+
+import aiosmtplib
+
+from monitor.alert import published, render_text, subject
+from monitor.config import EmailChannelSettings
+from monitor.models import Alert, Delivery, mark_span
+
+
+def build_message(alert: Alert, settings: EmailChannelSettings) -> EmailMessage:
+    msg = EmailMessage()
+    title = subject(alert)
+    msg["Subject"] = f"Re: {title}" if alert.kind != "alert" and alert.thread_ref else title
+    msg["From"] = settings.from_
+    msg["To"] = ", ".join(settings.to)
+    msg["Date"] = format_datetime(alert.created)
+    domain = settings.from_.rpartition("@")[2] or "monitor.invalid"
+    msg["Message-ID"] = make_msgid(idstring=f"alert{alert.id}", domain=domain)
+    if alert.kind != "alert" and alert.thread_ref:
+        msg["In-Reply-To"] = alert.thread_ref
+        msg["References"] = alert.thread_ref
+    msg["X-Monitor-Alert"] = alert.idempotency_key
+    msg.set_content(render_text(alert))
+    msg.add_alternative(render_html(alert), subtype="html")
+    return msg
+
+
+def render_html(alert: Alert) -> str:
+    e = html.escape
+    m = alert.match
+    url = alert.article_url if alert.article_url.startswith(("http://", "https://")) else ""
+    title = e(alert.article_title or "(untitled)")
+    parts = [f"<p><strong>[{e(alert.severity.upper())}] {e(m.rule)}</strong>"]
+    if alert.note:
+        parts.append(f" — {e(alert.note)}")
+    parts.append("</p>")
+    parts.append(f'<h2><a href="{e(url)}">{title}</a></h2>' if url else f"<h2>{title}</h2>")
+    parts.append(f"<p>{e(alert.source)} · {e(published(alert))}</p><ul>")
+    for a in m.actors:
+        parts.append(f"<li><strong>{e(a.actor)}</strong> as {e(', '.join(a.forms))}</li>")
+    parts.append(f"</ul><p>Keywords: {e(', '.join(m.keywords))}</p>")
+    for span in m.spans:
+        quoted = e(mark_span(span, ("\x01", "\x02"), limit=1000))
+        quoted = quoted.replace("\x01", "<strong>").replace("\x02", "</strong>")
+        parts.append(f"<blockquote>{quoted}</blockquote>")
+    parts.append(f"<p><small>score {m.score}</small></p>")
+    return "<!doctype html><html><body>" + "".join(parts) + "</body></html>"
+
+
+class EmailChannel:
+    def __init__(self, name: str, settings: EmailChannelSettings) -> None:
+        self.name = name
+        self._settings = settings
+        url = urlsplit(settings.url.get_secret_value())
+        self._implicit_tls = url.scheme == "smtps"
+        self._host = url.hostname or "localhost"
+        self._port = url.port or (465 if self._implicit_tls else 587)
+        self._user = unquote(url.username) if url.username else None
+
+    def __repr__(self) -> str:
+        return f"EmailChannel(name={self.name!r}, url='***', password='***')"
+
+    def _tls_context(self) -> ssl.SSLContext:
+        ctx = ssl.create_default_context(cafile=self._settings.ca_file)
+        if not self._settings.tls_verify:
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+        return ctx
+
+    async def send(self, alert: Alert) -> Delivery:
+        s = self._settings
+        msg = build_message(alert, s)
+        tls = self._implicit_tls or s.starttls is not False
+        try:
+            await aiosmtplib.send(
+                msg,
+                hostname=self._host,
+                port=self._port,
+                username=self._user,
+                password=s.password.get_secret_value() if s.password else None,
+                use_tls=self._implicit_tls,
+                start_tls=None if self._implicit_tls else s.starttls,
+                tls_context=self._tls_context() if tls else None,
+                validate_certs=s.tls_verify,
+                timeout=s.timeout,
+            )
+        except aiosmtplib.SMTPAuthenticationError as e:
+            return Delivery(ok=False, reason=f"smtp login refused: {e.code}")
+        except aiosmtplib.SMTPRecipientsRefused as e:
+            return Delivery(ok=False, reason=f"recipients refused: {len(e.recipients)}")
+        except aiosmtplib.SMTPResponseException as e:
+            return Delivery(ok=False, retry=400 <= e.code < 500, reason=f"smtp {e.code}")
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as e:
+            return Delivery(ok=False, retry=True, reason=f"smtp unreachable: {type(e).__name__}")
+        return Delivery(ok=True, reason="accepted", external_id=msg["Message-ID"])

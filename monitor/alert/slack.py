@@ -1,0 +1,186 @@
+"""The Slack channel: Block Kit messages through an incoming webhook or the Web API.
+
+Configuration::
+
+    desk-slack:
+      type: slack
+      url: ${SLACK_WEBHOOK_URL}        # an incoming webhook, or:
+      token: ${SLACK_BOT_TOKEN}        # a bot token and a channel ID: follow-ups become
+      channel: C0123456789             #   replies in the story's thread
+
+Text from the web is escaped (``&``, ``<``, ``>``) so a feed cannot inject mentions or links,
+and Slack's limits are met by trimming, never by failing: header 150 characters, section text
+3,000, 50 blocks. 429 is retried after its Retry-After.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from monitor.alert import published, subject
+from monitor.config import SlackChannelSettings
+from monitor.models import Alert, Delivery, mark_span
+from monitor.parse.headers import parse_retry_after
+
+HEADER_LIMIT = 150
+SECTION_LIMIT = 3000
+FIELD_LIMIT = 2000
+BLOCK_LIMIT = 50
+TEXT_LIMIT = 3000  # the notification fallback text
+_RETRY_ERRORS = {
+    "ratelimited",
+    "internal_error",
+    "fatal_error",
+    "service_unavailable",
+    "request_timeout",
+}
+
+
+def escape(text: str) -> str:
+    """Slack's three control characters; nothing else needs escaping in mrkdwn text."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def trim(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _link(url: str, text: str) -> str:
+    if not url.startswith(("http://", "https://")) or any(c in url for c in "<>| "):
+        return f"*{escape(text)}*"
+    return f"*<{url}|{escape(text).replace('|', '¦')}>*"
+
+
+def blocks(alert: Alert) -> list[dict[str, Any]]:
+    """Block Kit blocks for an alert, within Slack's limits."""
+    m = alert.match
+    head = f"{alert.severity.upper()} · {m.rule}"
+    if alert.kind == "escalation" and alert.note:
+        head = f"{alert.severity.upper()} · {alert.note}"
+    out: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": trim(head, HEADER_LIMIT)}},
+        {
+            "type": "section",
+            "text": {
+                "type": "mrkdwn",
+                "text": trim(
+                    f"{_link(alert.article_url, alert.article_title or '(untitled)')}\n"
+                    f"{escape(alert.source)} · {published(alert)}",
+                    SECTION_LIMIT,
+                ),
+            },
+        },
+        {
+            "type": "section",
+            "fields": [
+                {
+                    "type": "mrkdwn",
+                    "text": trim(
+                        "*Actors*\n"
+                        + escape(", ".join(f"{a.actor} ({', '.join(a.forms)})" for a in m.actors)),
+                        FIELD_LIMIT,
+                    ),
+                },
+                {
+                    "type": "mrkdwn",
+                    "text": trim("*Keywords*\n" + escape(", ".join(m.keywords)), FIELD_LIMIT),
+                },
+            ],
+        },
+    ]
+    for span in m.spans:
+        # escape first, then mark: the marks are ours, the text is the web's
+        quoted = mark_span(span, ("\x01", "\x02"), limit=SECTION_LIMIT - 10)
+        text = escape(quoted).replace("\x01", "*").replace("\x02", "*")
+        out.append(
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": trim("> " + text, SECTION_LIMIT)},
+            }
+        )
+    context = f"score {m.score}"
+    if m.notes:
+        context += " · " + "; ".join(m.notes)
+    out.append(
+        {
+            "type": "context",
+            "elements": [{"type": "mrkdwn", "text": trim(escape(context), SECTION_LIMIT)}],
+        }
+    )
+    if len(out) > BLOCK_LIMIT:
+        out = [*out[: BLOCK_LIMIT - 1], out[-1]]
+    return out
+
+
+def followup_text(alert: Alert) -> str:
+    return trim(
+        f"Also reported by {escape(alert.source)}: "
+        f"{_link(alert.article_url, alert.article_title or '(untitled)')}"
+        + (f" ({escape(alert.note)})" if alert.note else ""),
+        TEXT_LIMIT,
+    )
+
+
+class SlackChannel:
+    def __init__(self, name: str, settings: SlackChannelSettings, client: httpx.AsyncClient):
+        self.name = name
+        self._settings = settings
+        self._client = client
+
+    def __repr__(self) -> str:  # the URL and token are secrets
+        return f"SlackChannel(name={self.name!r}, url='***', token='***')"
+
+    def payload(self, alert: Alert) -> dict[str, Any]:
+        if alert.kind == "followup":
+            body: dict[str, Any] = {"text": followup_text(alert)}
+            if self._settings.token is not None and alert.thread_ref:
+                body["thread_ts"] = alert.thread_ref
+            return body
+        return {"text": trim(escape(subject(alert)), TEXT_LIMIT), "blocks": blocks(alert)}
+
+    async def send(self, alert: Alert) -> Delivery:
+        body = self.payload(alert)
+        s = self._settings
+        try:
+            if s.token is not None:
+                body["channel"] = s.channel
+                resp = await self._client.post(
+                    s.api_url.rstrip("/") + "/chat.postMessage",
+                    json=body,
+                    headers={"Authorization": f"Bearer {s.token.get_secret_value()}"},
+                    timeout=s.timeout,
+                )
+            else:
+                assert s.url is not None
+                resp = await self._client.post(
+                    s.url.get_secret_value(), json=body, timeout=s.timeout
+                )
+        except httpx.TimeoutException:
+            return Delivery(ok=False, retry=True, reason="timeout")
+        except httpx.HTTPError as e:
+            return Delivery(ok=False, retry=True, reason=f"network error: {type(e).__name__}")
+        return _outcome(resp, api=s.token is not None)
+
+
+def _outcome(resp: httpx.Response, api: bool) -> Delivery:
+    retry_after = parse_retry_after(resp.headers.get("retry-after"))
+    if resp.status_code == 429 or resp.status_code >= 500:
+        return Delivery(
+            ok=False, retry=True, reason=f"http {resp.status_code}", retry_after=retry_after
+        )
+    if resp.status_code >= 400:
+        return Delivery(ok=False, reason=f"http {resp.status_code}: {resp.text[:100]}")
+    if not api:
+        return Delivery(ok=True, reason=f"http {resp.status_code}")
+    try:
+        data = resp.json()
+    except ValueError:
+        return Delivery(ok=False, retry=True, reason="slack answered with no JSON")
+    if data.get("ok"):
+        return Delivery(ok=True, reason="posted", external_id=data.get("ts"))
+    error = str(data.get("error", "unknown error"))
+    return Delivery(
+        ok=False, retry=error in _RETRY_ERRORS, reason=f"slack: {error}", retry_after=retry_after
+    )
