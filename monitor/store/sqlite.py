@@ -452,7 +452,8 @@ class SQLiteStore:
             await db.execute(
                 """UPDATE alerts SET status = ?, attempts = attempts + 1,
                      next_attempt = COALESCE(?, next_attempt),
-                     last_error = ?, sent = CASE WHEN ? THEN ? ELSE sent END
+                     last_error = ?, sent = CASE WHEN ? THEN ? ELSE sent END,
+                     external_id = COALESCE(?, external_id)
                    WHERE id = ?""",
                 (
                     status,
@@ -460,6 +461,7 @@ class SQLiteStore:
                     None if delivery.ok else delivery.reason,
                     delivery.ok,
                     _ts(now),
+                    delivery.external_id,
                     alert_id,
                 ),
             )

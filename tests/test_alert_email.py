@@ -1,0 +1,242 @@
+"""Email through a real SMTP server (aiosmtpd on 127.0.0.1)."""
+
+from __future__ import annotations
+
+import email
+from email.policy import default
+import json
+import socket
+import ssl
+import time
+from collections.abc import Iterator
+from email.message import Message
+from pathlib import Path
+from typing import Any
+
+import pytest
+import trustme
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from monitor.cli import main
+from tests.conftest import Feed, LocalServer, make_config
+
+HOSTILE = "Hezbollah & regime <script>alert(1)</script> clash"
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+        self.envelopes: list[Any] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.envelopes.append(envelope)
+        self.messages.append(email.message_from_bytes(envelope.content, policy=default))
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def smtp() -> Iterator[dict[str, Any]]:
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield {"inbox": inbox, "port": port}
+    controller.stop()
+
+
+@pytest.fixture(scope="module")
+def ca() -> trustme.CA:
+    return trustme.CA()
+
+
+def desk_sources(server: LocalServer, outlets: int = 1) -> list[dict[str, str]]:
+    sources = []
+    for i in range(outlets):
+        feed = Feed()
+        # entity-escaped in the feed, as publishers do: the title's text holds "<script>"
+        feed.add(
+            HOSTILE.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"),
+            "Hezbollah fighters clashed with regime forces near Qusayr on Sunday, "
+            "killing four, residents said. The road to Homs was closed for hours.",
+        )
+        server.route(f"/o{i}.xml", feed)
+        sources.append({"name": f"outlet-{i}", "url": server.url(f"/o{i}.xml")})
+    return sources
+
+
+def mail_channel(port: int, **extra: Any) -> dict[str, Any]:
+    return {
+        "mail": {
+            "type": "email",
+            "url": f"smtp://127.0.0.1:{port}",
+            "starttls": False,
+            "from": "monitor@desk.example",
+            "to": ["analyst@desk.example"],
+            **extra,
+        }
+    }
+
+
+def parts(msg: Message) -> dict[str, str]:
+    return {
+        p.get_content_type(): p.get_payload(decode=True).decode()  # type: ignore[union-attr]
+        for p in msg.walk()
+        if not p.is_multipart()
+    }
+
+
+def test_alert_mail_has_text_and_escaped_html(
+    tmp_path: Path, server: LocalServer, smtp: dict[str, Any]
+):
+    config = make_config(
+        tmp_path, sources=desk_sources(server), channels=mail_channel(smtp["port"])
+    )
+    assert main(["--config", str(config), "once"]) == 0
+    [msg] = smtp["inbox"].messages
+    assert msg.get_content_type() == "multipart/alternative"
+    assert msg["Subject"] == f"[HIGH] Hezbollah, Assad regime: {HOSTILE}"
+    assert msg["From"] == "monitor@desk.example" and msg["To"] == "analyst@desk.example"
+    assert msg["Date"] and msg["Message-ID"].endswith("@desk.example>")
+    body = parts(msg)
+    assert set(body) == {"text/plain", "text/html"}
+    assert HOSTILE in body["text/plain"]
+    assert "<script>" not in body["text/html"]
+    assert "Hezbollah &amp; regime &lt;script&gt;alert(1)&lt;/script&gt; clash" in body["text/html"]
+    assert "<strong>Hezbollah</strong> fighters <strong>clashed</strong>" in body["text/html"]
+    assert smtp["inbox"].envelopes[0].rcpt_tos == ["analyst@desk.example"]
+
+
+def test_follow_ups_thread_under_the_first_mail(
+    tmp_path: Path, server: LocalServer, smtp: dict[str, Any]
+):
+    config = make_config(
+        tmp_path,
+        sources=desk_sources(server, outlets=3),
+        channels=mail_channel(smtp["port"]),
+        delivery={"escalate_at": 3},
+    )
+    assert main(["--config", str(config), "once"]) == 0
+    first, *rest = smtp["inbox"].messages
+    assert len(rest) == 3  # two follow-ups and one escalation
+    for msg in rest:
+        assert msg["In-Reply-To"] == first["Message-ID"]
+        assert msg["References"] == first["Message-ID"]
+        assert msg["Subject"].startswith("Re: [")
+    assert any("now reported by 3 outlets" in m["Subject"] for m in rest)
+    assert any("[CRITICAL]" in m["Subject"] for m in rest)
+
+
+def test_starttls_with_login(
+    tmp_path: Path, server: LocalServer, ca: trustme.CA, monkeypatch: pytest.MonkeyPatch
+):
+    cert = ca.issue_cert("127.0.0.1")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    cert.configure_cert(context)
+    logins: list[tuple[str, str]] = []
+
+    def authenticator(
+        server: Any, session: Any, envelope: Any, mechanism: str, data: Any
+    ) -> AuthResult:
+        assert isinstance(data, LoginPassword)
+        logins.append((data.login.decode(), data.password.decode()))
+        return AuthResult(success=data.password == b"s3cret")
+
+    inbox, port = Inbox(), free_port()
+    controller = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=port,
+        tls_context=context,
+        require_starttls=True,
+        auth_required=True,
+        authenticator=authenticator,
+    )
+    controller.start()
+    try:
+        ca_file = tmp_path / "ca.pem"
+        ca.cert_pem.write_to_path(str(ca_file))
+        monkeypatch.setenv("TEST_SMTP_PASSWORD", "s3cret")
+        config = make_config(
+            tmp_path,
+            sources=desk_sources(server),
+            channels={
+                "mail": {
+                    "type": "email",
+                    "url": f"smtp://desk%40example@127.0.0.1:{port}",
+                    "password": "${TEST_SMTP_PASSWORD}",
+                    "starttls": True,
+                    "ca_file": str(ca_file),
+                    "from": "monitor@desk.example",
+                    "to": ["analyst@desk.example"],
+                }
+            },
+        )
+        assert main(["--config", str(config), "once"]) == 0
+    finally:
+        controller.stop()
+    assert logins == [("desk@example", "s3cret")]
+    assert len(inbox.messages) == 1
+
+
+def test_implicit_tls(tmp_path: Path, server: LocalServer, ca: trustme.CA):
+    cert = ca.issue_cert("127.0.0.1")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    cert.configure_cert(context)
+    inbox, port = Inbox(), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, ssl_context=context)
+    controller.start()
+    try:
+        ca_file = tmp_path / "ca.pem"
+        ca.cert_pem.write_to_path(str(ca_file))
+        config = make_config(
+            tmp_path,
+            sources=desk_sources(server),
+            channels={
+                "mail": {
+                    "type": "email",
+                    "url": f"smtps://127.0.0.1:{port}",
+                    "ca_file": str(ca_file),
+                    "from": "monitor@desk.example",
+                    "to": ["analyst@desk.example"],
+                }
+            },
+        )
+        assert main(["--config", str(config), "once"]) == 0
+    finally:
+        controller.stop()
+    assert len(inbox.messages) == 1
+
+
+def test_mail_server_down_keeps_alert_pending_then_delivers_once(
+    tmp_path: Path, server: LocalServer, capsys: pytest.CaptureFixture[str]
+):
+    port = free_port()  # nothing listens here yet
+    config = make_config(
+        tmp_path,
+        sources=desk_sources(server),
+        channels=mail_channel(port),
+        delivery={"retry_base": "50ms"},
+    )
+    assert main(["--config", str(config), "once", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["delivery"] == {
+        "sent": 0,
+        "retrying": 1,
+        "failed": 0,
+    }
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        time.sleep(0.2)  # past the first backoff (50 ms with jitter)
+        assert main(["--config", str(config), "once"]) == 0
+        assert main(["--config", str(config), "once"]) == 0
+    finally:
+        controller.stop()
+    assert len(inbox.messages) == 1

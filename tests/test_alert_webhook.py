@@ -1,0 +1,73 @@
+"""Webhooks: signed bodies, idempotency keys stable across retries, failed and retried."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from monitor.cli import main
+from tests.conftest import Feed, LocalServer, Request, Response, make_config
+
+
+def setup(tmp_path: Path, server: LocalServer, **channel: Any) -> str:
+    feed = Feed()
+    feed.add("Border clash", "Hizbollah fighters clashed with regime forces near Qusayr.")
+    server.route("/feed.xml", feed)
+    config = make_config(
+        tmp_path,
+        sources=[{"name": "desk", "url": server.url("/feed.xml")}],
+        channels={"hook": {"type": "webhook", "url": server.url("/hook"), **channel}},
+        delivery={"retry_base": "50ms"},
+    )
+    return str(config)
+
+
+def test_body_is_signed_with_hmac_sha256(
+    tmp_path: Path, server: LocalServer, monkeypatch: pytest.MonkeyPatch
+):
+    got: list[Request] = []
+    server.route("/hook", lambda r: (got.append(r), Response(204))[1])
+    monkeypatch.setenv("TEST_HOOK_SECRET", "correct horse")
+    config = setup(tmp_path, server, secret="${TEST_HOOK_SECRET}")
+    assert main(["--config", config, "once"]) == 0
+    [req] = got
+    expected = hmac.new(b"correct horse", req.body, hashlib.sha256).hexdigest()
+    assert hmac.compare_digest(req.headers["x-monitor-signature"], "sha256=" + expected)
+    assert req.json()["explanation"]["rule"] == "infighting"
+
+
+def test_idempotency_key_is_the_same_on_every_retry(tmp_path: Path, server: LocalServer):
+    answers = iter([Response(503), Response(502), Response(200)])
+    got: list[Request] = []
+    server.route("/hook", lambda r: (got.append(r), next(answers))[1])
+    config = setup(tmp_path, server)
+    for _ in range(3):
+        assert main(["--config", config, "once"]) == 0
+        time.sleep(0.3)  # past the (50 ms, doubling) backoff
+    assert len(got) == 3
+    keys = {r.headers["idempotency-key"] for r in got}
+    assert len(keys) == 1 and next(iter(keys)).startswith("monitor-1-")
+
+
+def test_failed_alert_is_listed_and_can_be_retried(
+    tmp_path: Path, server: LocalServer, capsys: pytest.CaptureFixture[str]
+):
+    server.route("/hook", Response(400, b"bad payload"))
+    config = setup(tmp_path, server)
+    assert main(["--config", config, "once"]) == 0
+    capsys.readouterr()
+    assert main(["--config", config, "alerts", "--failed", "--json"]) == 0
+    [failed] = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert failed["status"] == "failed" and failed["title"] == "Border clash"
+    server.route("/hook", Response(200))
+    assert main(["--config", config, "alerts", "--retry", str(failed["id"])]) == 0
+    assert capsys.readouterr().out.strip() == f"alert #{failed['id']}: sent"
+    assert len(server.seen("/hook")) == 2
+    assert main(["--config", config, "alerts", "--retry", "999"]) == 1
+    assert "no alert #999" in capsys.readouterr().err
