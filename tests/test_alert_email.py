@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import email
-from email.policy import default
 import json
 import socket
 import ssl
 import time
 from collections.abc import Iterator
 from email.message import Message
+from email.policy import default
 from pathlib import Path
 from typing import Any
 
