@@ -225,7 +225,8 @@ async def _schedule(runtime: Runtime, scheduler: Scheduler) -> None:
         stored = states[src.name].next_due if src.name in states else None
         first = first_run(src.interval, now, stored)
         scheduler.add_source(src.name, src.interval, first, make_job(src))
-    scheduler.add_periodic("deliver", DELIVERY_EVERY, runtime.deliver)
+    # right away too: alerts left pending by a crash or restart go out first
+    scheduler.add_periodic("deliver", DELIVERY_EVERY, runtime.deliver, first=now)
     scheduler.start()
     event(
         log,

@@ -76,12 +76,21 @@ class Scheduler:
             replace_existing=True,
         )
 
-    def add_periodic(self, name: str, seconds: float, job: Callable[[], Awaitable[Any]]) -> None:
+    def add_periodic(
+        self,
+        name: str,
+        seconds: float,
+        job: Callable[[], Awaitable[Any]],
+        first: datetime | None = None,
+    ) -> None:
+        """A job every ``seconds``; the first run at ``first`` (default: one period from now)."""
+        extra: dict[str, Any] = {"next_run_time": first} if first is not None else {}
         self._scheduler.add_job(
             job,
             IntervalTrigger(seconds=seconds, timezone="UTC"),
             id=name,
             name=name,
+            **extra,
             max_instances=1,
             coalesce=True,
             misfire_grace_time=max(int(seconds), 1),
