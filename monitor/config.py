@@ -173,6 +173,8 @@ class RuleSettings(_Strict):
     min_score: float = 0.0
     #: ``shadow`` records matches but sends nothing
     mode: Literal["live", "shadow"] = "live"
+    #: send this rule's alerts as one digest per period ("1h") instead of one by one
+    digest: Duration | None = None
     #: channel names; empty means every channel
     channels: list[str] = []
 
@@ -280,6 +282,9 @@ class DeliverySettings(_Strict):
     max_followups: int = Field(default=5, ge=0)
     #: re-raise a story once at a higher severity when this many outlets report it (0: never)
     escalate_at: int = Field(default=3, ge=0)
+    #: per channel, at most this many messages a minute; the overflow goes out as one digest
+    #: (0: no limit)
+    max_per_minute: int = Field(default=20, ge=0)
 
 
 class Settings(_Strict):

@@ -20,7 +20,7 @@ import httpx
 
 from monitor import config as configmod
 from monitor.alert import Channel, build_channels
-from monitor.alert.deliver import DispatchResult, dispatch
+from monitor.alert.deliver import DispatchResult, FloodState, deliver_at, dispatch
 from monitor.alert.stories import StoryPolicy
 from monitor.errors import ConfigError
 from monitor.fetch import Fetcher
@@ -86,7 +86,16 @@ class Runtime:
         self.closing = False
         d = loaded.settings.delivery
         policy = StoryPolicy(d.story_window, d.duplicate_threshold, d.max_followups, d.escalate_at)
-        self.ctx = PipelineContext(store, fetcher, engine, self.channels_for, now, stories=policy)
+        self.ctx = PipelineContext(
+            store,
+            fetcher,
+            engine,
+            self.channels_for,
+            now,
+            stories=policy,
+            deliver_at=deliver_at(engine.digest_rules),
+        )
+        self.flood = FloodState()
         self._deliver_lock = asyncio.Lock()
 
     @classmethod
@@ -140,7 +149,14 @@ class Runtime:
             return DispatchResult()
         async with self._deliver_lock:
             with self.tracked():
-                return await dispatch(self.store, self.channels, self.settings.delivery, self.now)
+                return await dispatch(
+                    self.store,
+                    self.channels,
+                    self.settings.delivery,
+                    self.now,
+                    self.engine.digest_rules,
+                    self.flood,
+                )
 
     async def close(self) -> None:
         try:

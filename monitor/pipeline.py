@@ -41,6 +41,8 @@ class PipelineContext:
     rand: Callable[[], float] = field(default=random.random)
     #: one alert per story; None alerts every matching article
     stories: StoryDecider | None = None
+    #: when a new alert is first due (digest rules wait for their period); None: now
+    deliver_at: Callable[[Match, datetime], datetime] | None = None
 
 
 async def poll_source(source: Source, ctx: PipelineContext) -> PollOutcome:
@@ -91,7 +93,9 @@ async def poll_source(source: Source, ctx: PipelineContext) -> PollOutcome:
     fresh = _unique(articles)
     new_ids = await ctx.store.unseen(source.name, [a.identity for a in fresh])
     batch = [(a, ctx.engine.match(a.title, a.text)) for a in fresh if a.identity in new_ids]
-    added = await ctx.store.add_articles(source.name, batch, ctx.channels_for, now, ctx.stories)
+    added = await ctx.store.add_articles(
+        source.name, batch, ctx.channels_for, now, ctx.stories, ctx.deliver_at
+    )
     await ctx.store.record_poll(
         source.name,
         PollRecord(

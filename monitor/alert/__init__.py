@@ -7,7 +7,7 @@ outside world for alerts; objects that hold a secret have a redacted ``repr``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 import httpx
@@ -20,6 +20,9 @@ class Channel(Protocol):
     name: str
 
     async def send(self, alert: Alert) -> Delivery: ...
+
+    async def send_digest(self, alerts: Sequence[Alert]) -> Delivery:
+        """Several alerts as one message (digest rules, flood control)."""
 
 
 ChannelFactory = Callable[[str, Any, httpx.AsyncClient], Channel]
@@ -83,6 +86,18 @@ def subject(alert: Alert, limit: int = 200) -> str:
         line = f"[{alert.severity.upper()}] {alert.note}: {actors}: {title}"
     line = " ".join(line.split())
     return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def digest_title(alerts: Sequence[Alert]) -> str:
+    rules = sorted({a.match.rule for a in alerts})
+    return f"Digest: {len(alerts)} alerts ({', '.join(rules)})"
+
+
+def digest_text(alerts: Sequence[Alert]) -> str:
+    lines = [digest_title(alerts)]
+    for a in alerts:
+        lines.append(f"- {subject(a)}" + (f"\n  {a.article_url}" if a.article_url else ""))
+    return "\n".join(lines)
 
 
 def render_text(alert: Alert) -> str:

@@ -6,8 +6,9 @@ Configuration: ``{type: console}``. Never fails.
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 
-from monitor.alert import render_text
+from monitor.alert import digest_text, render_text
 from monitor.models import Alert, Delivery
 
 
@@ -17,5 +18,10 @@ class ConsoleChannel:
 
     async def send(self, alert: Alert) -> Delivery:
         print(render_text(alert), file=sys.stdout, flush=True)
+        print(file=sys.stdout, flush=True)
+        return Delivery(ok=True, reason="printed")
+
+    async def send_digest(self, alerts: Sequence[Alert]) -> Delivery:
+        print(digest_text(alerts), file=sys.stdout, flush=True)
         print(file=sys.stdout, flush=True)
         return Delivery(ok=True, reason="printed")

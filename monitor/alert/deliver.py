@@ -4,23 +4,31 @@ An alert row exists before anything is sent (it is written with its article and 
 crash loses nothing: whatever was pending is sent after the restart. A row is marked sent right
 after its channel confirms. Failures that may pass are retried with exponential backoff and
 jitter; an alert still undelivered after ``max_age`` is marked failed.
+
+Two kinds of bundling: alerts of a rule with ``digest: 1h`` become due together at the end of
+each period and go out as one digest per channel; and per channel at most ``max_per_minute``
+messages are sent, the overflow going out as one digest instead of being dropped (further
+overflow within the same minute waits for the next minute).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import random
+from collections import defaultdict, deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from monitor.alert import Channel
 from monitor.config import DeliverySettings
 from monitor.logs import event
-from monitor.models import Alert, Delivery
+from monitor.models import Alert, Delivery, Match
 from monitor.store import Store
 
 log = logging.getLogger("monitor.deliver")
+WINDOW = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +36,39 @@ class DispatchResult:
     sent: int = 0
     retrying: int = 0
     failed: int = 0
+
+
+@dataclass
+class FloodState:
+    """Per channel, when its recent messages went out (in memory: a restart forgets)."""
+
+    sent: dict[str, deque[datetime]] = field(default_factory=lambda: defaultdict(deque))
+    digests: dict[str, datetime] = field(default_factory=dict)
+
+    def budget(self, channel: str, now: datetime, limit: int) -> float:
+        if not limit:
+            return math.inf
+        times = self.sent[channel]
+        while times and (now - times[0]).total_seconds() >= WINDOW:
+            times.popleft()
+        return limit - len(times)
+
+    def note(self, channel: str, now: datetime) -> None:
+        self.sent[channel].append(now)
+
+
+def digest_due(now: datetime, period: float) -> datetime:
+    """The end of the current digest period, on a clock-aligned grid ("every hour, on the hour")."""
+    ts = now.timestamp()
+    return datetime.fromtimestamp((math.floor(ts / period) + 1) * period, tz=UTC)
+
+
+def deliver_at(digest_rules: Mapping[str, float]) -> Callable[[Match, datetime], datetime]:
+    def when(match: Match, now: datetime) -> datetime:
+        period = digest_rules.get(match.rule)
+        return digest_due(now, period) if period else now
+
+    return when
 
 
 def next_attempt(
@@ -50,57 +91,131 @@ def next_attempt(
     return when
 
 
+@dataclass
+class _Tally:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+
+
 async def dispatch(
     store: Store,
     channels: Mapping[str, Channel],
     settings: DeliverySettings,
     now: Callable[[], datetime],
+    digest_rules: Mapping[str, float] | None = None,
+    flood: FloodState | None = None,
 ) -> DispatchResult:
     """Deliver every due alert once; return what happened."""
-    sent = retrying = failed = 0
+    digest_rules = digest_rules or {}
+    flood = flood or FloodState()
+    tally = _Tally()
     done: set[int] = set()
     while True:
-        due = [a for a in await store.due_alerts(now(), limit=100) if a.id not in done]
+        due = [a for a in await store.due_alerts(now(), limit=500) if a.id not in done]
         if not due:
             break
+        by_channel: dict[str, list[Alert]] = defaultdict(list)
         for alert in due:
             done.add(alert.id)
-            channel = channels.get(alert.channel)
-            if channel is None:
-                delivery = Delivery(ok=False, reason=f"channel {alert.channel!r} is not configured")
-            else:
-                try:
-                    delivery = await channel.send(alert)
-                except Exception as e:  # a channel bug must not stop the outbox
-                    log.exception("channel raised", extra=_fields(alert))
-                    delivery = Delivery(ok=False, retry=True, reason=f"error: {type(e).__name__}")
-            at = now()
-            when = None if delivery.ok else next_attempt(alert, delivery, at, settings)
-            await store.record_delivery(alert.id, delivery, at, when)
-            if delivery.ok:
-                sent += 1
-                event(log, logging.INFO, "alert sent", **_fields(alert)["fields"])
-            elif when is not None:
-                retrying += 1
-                event(
-                    log,
-                    logging.WARNING,
-                    "alert delivery failed; will retry",
-                    reason=delivery.reason,
-                    retry_at=when.isoformat(),
-                    **_fields(alert)["fields"],
-                )
-            else:
-                failed += 1
-                event(
-                    log,
-                    logging.ERROR,
-                    "alert delivery failed for good",
-                    reason=delivery.reason,
-                    **_fields(alert)["fields"],
-                )
-    return DispatchResult(sent, retrying, failed)
+            by_channel[alert.channel].append(alert)
+        for name, alerts in by_channel.items():
+            await _dispatch_channel(
+                store, channels.get(name), name, alerts, settings, now, digest_rules, flood, tally
+            )
+    return DispatchResult(tally.sent, tally.retrying, tally.failed)
 
 
-def _fields(alert: Alert) -> dict[str, dict[str, object]]:
-    return {"fields": {"alert": alert.id, "channel": alert.channel, "rule": alert.match.rule}}
+async def _dispatch_channel(
+    store: Store,
+    channel: Channel | None,
+    name: str,
+    alerts: list[Alert],
+    settings: DeliverySettings,
+    now: Callable[[], datetime],
+    digest_rules: Mapping[str, float],
+    flood: FloodState,
+    tally: _Tally,
+) -> None:
+    groups: dict[str, list[Alert]] = defaultdict(list)
+    singles = []
+    for alert in alerts:
+        if alert.kind == "alert" and alert.match.rule in digest_rules:
+            groups[alert.match.rule].append(alert)
+        else:
+            singles.append(alert)
+    bundles = [g for g in groups.values() if g]
+    at = now()
+    budget = flood.budget(name, at, settings.max_per_minute) - len(bundles)
+    if len(singles) > budget:
+        keep = max(0, int(budget) - 1)
+        overflow = singles[keep:]
+        singles = singles[:keep]
+        last_digest = flood.digests.get(name)
+        if last_digest is not None and (at - last_digest).total_seconds() < WINDOW:
+            # one flood digest a minute: the rest waits for the next minute
+            await store.defer([a.id for a in overflow], last_digest + timedelta(seconds=WINDOW))
+        else:
+            bundles.append(overflow)
+            flood.digests[name] = at
+    for alert in singles:
+        delivery = await _send(channel, name, [alert])
+        await _record(store, [alert], delivery, settings, now, tally)
+        if delivery.ok:
+            flood.note(name, now())
+    for bundle in bundles:
+        delivery = await _send(channel, name, bundle)
+        await _record(store, bundle, delivery, settings, now, tally)
+        if delivery.ok:
+            flood.note(name, now())
+
+
+async def _send(channel: Channel | None, name: str, alerts: list[Alert]) -> Delivery:
+    if channel is None:
+        return Delivery(ok=False, reason=f"channel {name!r} is not configured")
+    try:
+        if len(alerts) == 1:
+            return await channel.send(alerts[0])
+        return await channel.send_digest(alerts)
+    except Exception as e:  # a channel bug must not stop the outbox
+        log.exception("channel raised", extra={"fields": {"channel": name}})
+        return Delivery(ok=False, retry=True, reason=f"error: {type(e).__name__}")
+
+
+async def _record(
+    store: Store,
+    alerts: list[Alert],
+    delivery: Delivery,
+    settings: DeliverySettings,
+    now: Callable[[], datetime],
+    tally: _Tally,
+) -> None:
+    at = now()
+    for alert in alerts:
+        when = None if delivery.ok else next_attempt(alert, delivery, at, settings)
+        await store.record_delivery(alert.id, delivery, at, when)
+        fields = {"alert": alert.id, "channel": alert.channel, "rule": alert.match.rule}
+        if len(alerts) > 1:
+            fields["digest"] = len(alerts)
+        if delivery.ok:
+            tally.sent += 1
+            event(log, logging.INFO, "alert sent", **fields)
+        elif when is not None:
+            tally.retrying += 1
+            event(
+                log,
+                logging.WARNING,
+                "alert delivery failed; will retry",
+                reason=delivery.reason,
+                retry_at=when.isoformat(),
+                **fields,
+            )
+        else:
+            tally.failed += 1
+            event(
+                log,
+                logging.ERROR,
+                "alert delivery failed for good",
+                reason=delivery.reason,
+                **fields,
+            )

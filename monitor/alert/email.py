@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import html
 import ssl
+from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
 
-from monitor.alert import published, render_text, subject
+from monitor.alert import digest_text, digest_title, published, render_text, subject
 from monitor.config import EmailChannelSettings
 from monitor.models import Alert, Delivery, mark_span
 
@@ -70,6 +71,34 @@ def render_html(alert: Alert) -> str:
     return "<!doctype html><html><body>" + "".join(parts) + "</body></html>"
 
 
+def build_digest(alerts: Sequence[Alert], settings: EmailChannelSettings) -> EmailMessage:
+    msg = EmailMessage()
+    msg["Subject"] = digest_title(alerts)
+    msg["From"] = settings.from_
+    msg["To"] = ", ".join(settings.to)
+    msg["Date"] = format_datetime(alerts[-1].created)
+    domain = settings.from_.rpartition("@")[2] or "monitor.invalid"
+    msg["Message-ID"] = make_msgid(idstring=f"digest{alerts[0].id}", domain=domain)
+    msg.set_content(digest_text(alerts))
+    items = "".join(
+        f"<li><strong>{html.escape(a.severity.upper())}</strong> "
+        f"{html.escape(', '.join(a.match.actor_names))}: "
+        + (
+            f'<a href="{html.escape(a.article_url)}">{html.escape(a.article_title)}</a>'
+            if a.article_url.startswith(("http://", "https://"))
+            else html.escape(a.article_title)
+        )
+        + f" ({html.escape(a.source)})</li>"
+        for a in alerts
+    )
+    msg.add_alternative(
+        f"<!doctype html><html><body><h2>{html.escape(digest_title(alerts))}</h2>"
+        f"<ul>{items}</ul></body></html>",
+        subtype="html",
+    )
+    return msg
+
+
 class EmailChannel:
     def __init__(self, name: str, settings: EmailChannelSettings) -> None:
         self.name = name
@@ -91,8 +120,13 @@ class EmailChannel:
         return ctx
 
     async def send(self, alert: Alert) -> Delivery:
+        return await self._send(build_message(alert, self._settings))
+
+    async def send_digest(self, alerts: Sequence[Alert]) -> Delivery:
+        return await self._send(build_digest(alerts, self._settings))
+
+    async def _send(self, msg: EmailMessage) -> Delivery:
         s = self._settings
-        msg = build_message(alert, s)
         tls = self._implicit_tls or s.starttls is not False
         try:
             await aiosmtplib.send(

@@ -15,11 +15,12 @@ and Slack's limits are met by trimming, never by failing: header 150 characters,
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
 
-from monitor.alert import published, subject
+from monitor.alert import digest_title, published, subject
 from monitor.config import SlackChannelSettings
 from monitor.models import Alert, Delivery, mark_span
 from monitor.parse.headers import parse_retry_after
@@ -123,6 +124,33 @@ def followup_text(alert: Alert) -> str:
     )
 
 
+def digest_blocks(alerts: Sequence[Alert]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = [
+        {
+            "type": "header",
+            "text": {"type": "plain_text", "text": trim(digest_title(alerts), HEADER_LIMIT)},
+        }
+    ]
+    shown = alerts[: BLOCK_LIMIT - 2]
+    for a in shown:
+        line = (
+            f"{_link(a.article_url, a.article_title or '(untitled)')}\n"
+            f"{escape(a.severity.upper())} · {escape(', '.join(a.match.actor_names))} · "
+            f"{escape(a.source)}"
+        )
+        out.append(
+            {"type": "section", "text": {"type": "mrkdwn", "text": trim(line, SECTION_LIMIT)}}
+        )
+    if len(alerts) > len(shown):
+        out.append(
+            {
+                "type": "context",
+                "elements": [{"type": "mrkdwn", "text": f"and {len(alerts) - len(shown)} more"}],
+            }
+        )
+    return out
+
+
 class SlackChannel:
     def __init__(self, name: str, settings: SlackChannelSettings, client: httpx.AsyncClient):
         self.name = name
@@ -141,7 +169,13 @@ class SlackChannel:
         return {"text": trim(escape(subject(alert)), TEXT_LIMIT), "blocks": blocks(alert)}
 
     async def send(self, alert: Alert) -> Delivery:
-        body = self.payload(alert)
+        return await self._post(self.payload(alert))
+
+    async def send_digest(self, alerts: Sequence[Alert]) -> Delivery:
+        text = trim(escape(digest_title(alerts)), TEXT_LIMIT)
+        return await self._post({"text": text, "blocks": digest_blocks(alerts)})
+
+    async def _post(self, body: dict[str, Any]) -> Delivery:
         s = self._settings
         try:
             if s.token is not None:

@@ -19,6 +19,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Sequence
+from typing import Any
 
 import httpx
 from pydantic import SecretStr
@@ -44,8 +46,21 @@ class WebhookChannel:
         return f"WebhookChannel(name={self.name!r}, url='***')"
 
     async def send(self, alert: Alert) -> Delivery:
-        body = json.dumps(alert_payload(alert), ensure_ascii=False).encode()
-        headers = {"Content-Type": "application/json", "Idempotency-Key": alert.idempotency_key}
+        return await self._post(alert_payload(alert), alert.idempotency_key)
+
+    async def send_digest(self, alerts: Sequence[Alert]) -> Delivery:
+        body = {
+            "kind": "digest",
+            "count": len(alerts),
+            "alerts": [alert_payload(a) for a in alerts],
+        }
+        return await self._post(
+            body, "digest-" + "-".join(a.idempotency_key for a in alerts[:1]) + f"-{len(alerts)}"
+        )
+
+    async def _post(self, payload: dict[str, Any], key: str) -> Delivery:
+        body = json.dumps(payload, ensure_ascii=False).encode()
+        headers = {"Content-Type": "application/json", "Idempotency-Key": key}
         if self._settings.secret is not None:
             headers["X-Monitor-Signature"] = "sha256=" + sign(self._settings.secret, body)
         headers.update({k: v.get_secret_value() for k, v in self._settings.headers.items()})

@@ -139,6 +139,7 @@ class _Rule:
     min_score: float
     mode: Literal["live", "shadow"]
     channels: tuple[str, ...]
+    digest: float | None = None
 
     @property
     def sets(self) -> frozenset[str]:
@@ -267,6 +268,11 @@ class Engine:
 
     def channels_for(self, rule: str) -> tuple[str, ...]:
         return self._by_name[rule].channels
+
+    @property
+    def digest_rules(self) -> dict[str, float]:
+        """Rules whose alerts go out as periodic digests, with their periods in seconds."""
+        return {r.name: r.digest for r in self.rules if r.digest}
 
     def match(self, title: str, text: str, rules: Iterable[str] | None = None) -> list[Match]:
         """Every rule that matches the article, each with its explanation."""
@@ -776,6 +782,7 @@ def _compile_rule(r: Any) -> _Rule:
         min_score=r.min_score,
         mode=r.mode,
         channels=tuple(r.channels),
+        digest=r.digest,
     )
 
 

@@ -92,10 +92,12 @@ class Store(Protocol):
         channels_for: Callable[[Match], Sequence[str]],
         now: datetime,
         stories: StoryDecider | None = None,
+        deliver_at: Callable[[Match, datetime], datetime] | None = None,
     ) -> AddResult:
         """Store new articles; for each, its matches and their alert rows, in one transaction.
         With ``stories``, an article that copies a recent alert's story joins it: follow-up
-        and escalation rows instead of a new alert."""
+        and escalation rows instead of a new alert. ``deliver_at`` sets when an alert is first
+        due (digest rules); default now."""
 
     async def due_alerts(self, now: datetime, limit: int = 100) -> list[Alert]:
         """Pending alerts whose next attempt is due, oldest first."""
@@ -106,6 +108,9 @@ class Store(Protocol):
         """Record an attempt: sent, pending again at ``next_attempt``, or failed (None)."""
 
     async def get_alert(self, alert_id: int) -> Alert | None: ...
+
+    async def defer(self, alert_ids: Sequence[int], until: datetime) -> None:
+        """Hold pending alerts until ``until`` (flood control)."""
 
     async def retry_alert(self, alert_id: int, now: datetime) -> bool:
         """Make an alert pending again, due now; False if there is no such alert."""

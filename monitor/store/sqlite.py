@@ -232,6 +232,7 @@ class SQLiteStore:
         channels_for: Callable[[Match], Sequence[str]],
         now: datetime,
         stories: StoryDecider | None = None,
+        deliver_at: Callable[[Match, datetime], datetime] | None = None,
     ) -> AddResult:
         if not batch:
             return AddResult(0, 0, 0)
@@ -287,6 +288,7 @@ class SQLiteStore:
                     )
                     matches += 1
                     rows = _alert_rows(m, decision, source, first=m is (live[0] if live else None))
+                    due = _ts(deliver_at(m, now) if deliver_at else now)
                     for channel in channels_for(m):
                         for kind, status, note in rows:
                             await db.execute(
@@ -296,7 +298,7 @@ class SQLiteStore:
                                     mcur.lastrowid,
                                     channel,
                                     status.value,
-                                    _ts(now),
+                                    due,
                                     _ts(now),
                                     kind,
                                     note,
@@ -374,6 +376,13 @@ class SQLiteStore:
             ),
         )
         return decision
+
+    async def defer(self, alert_ids: Sequence[int], until: datetime) -> None:
+        async with self._transaction() as db:
+            await db.executemany(
+                "UPDATE alerts SET next_attempt = ? WHERE id = ? AND status = 'pending'",
+                [(_ts(until), i) for i in alert_ids],
+            )
 
     async def retry_alert(self, alert_id: int, now: datetime) -> bool:
         async with self._transaction() as db:
