@@ -262,8 +262,31 @@ class EmailChannelSettings(_Strict):
         return v
 
 
+class AppriseChannelSettings(_Strict):
+    """Any of the services apprise knows (an optional extra: ``pip install monitor[apprise]``)."""
+
+    type: Literal["apprise"]
+    #: apprise URLs, e.g. ``tgram://${TG_TOKEN}/${TG_CHAT}`` (secrets: from the environment)
+    urls: list[SecretStr] = Field(min_length=1)
+    timeout: Duration = 30.0
+
+    @model_validator(mode="after")
+    def _installed(self) -> AppriseChannelSettings:
+        import importlib.util
+
+        if importlib.util.find_spec("apprise") is None:
+            raise ValueError(
+                "the apprise channel needs the optional package: pip install 'monitor[apprise]'"
+            )
+        return self
+
+
 ChannelSettings = Annotated[
-    ConsoleChannelSettings | WebhookChannelSettings | SlackChannelSettings | EmailChannelSettings,
+    ConsoleChannelSettings
+    | WebhookChannelSettings
+    | SlackChannelSettings
+    | EmailChannelSettings
+    | AppriseChannelSettings,
     Field(discriminator="type"),
 ]
 
@@ -466,7 +489,7 @@ def _explain(err: Mapping[str, Any], data: Any) -> tuple[tuple[Any, ...], str]:
         del parent
         return loc, msg
     if kind == "union_tag_invalid" or kind == "union_tag_not_found":
-        return loc, "expected 'type' to be one of: console, webhook, slack, email"
+        return loc, "expected 'type' to be one of: console, webhook, slack, email, apprise"
     if kind == "literal_error":
         return loc, f"expected one of {err['ctx']['expected']}, got {got!r}"
     if kind == "value_error":
@@ -477,7 +500,9 @@ def _explain(err: Mapping[str, Any], data: Any) -> tuple[tuple[Any, ...], str]:
     return loc, message
 
 
-_UNION_TAGS = frozenset({"console", "webhook", "slack", "email", "list[str]", "tuple[str, str]"})
+_UNION_TAGS = frozenset(
+    {"console", "webhook", "slack", "email", "apprise", "list[str]", "tuple[str, str]"}
+)
 
 
 def _data_loc(loc: tuple[Any, ...], data: Any) -> tuple[Any, ...]:
@@ -542,6 +567,7 @@ def _model_at(loc: tuple[Any, ...], data: Any) -> type[BaseModel] | None:
             "webhook": WebhookChannelSettings,
             "slack": SlackChannelSettings,
             "email": EmailChannelSettings,
+            "apprise": AppriseChannelSettings,
         }
         return kinds.get(_lookup(data, (*loc, "type")), ConsoleChannelSettings)
     return None

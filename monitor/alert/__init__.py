@@ -40,8 +40,15 @@ def build_channels(settings: Mapping[str, Any], client: httpx.AsyncClient) -> di
         "webhook": lambda name, cfg, c: WebhookChannel(name, cfg, c),
         "slack": lambda name, cfg, c: SlackChannel(name, cfg, c),
         "email": lambda name, cfg, _client: EmailChannel(name, cfg),
+        "apprise": lambda name, cfg, _client: _apprise(name, cfg),
     }
     return {name: registry[cfg.type](name, cfg, client) for name, cfg in settings.items()}
+
+
+def _apprise(name: str, cfg: Any) -> Channel:
+    from monitor.alert.apprise_notify import AppriseChannel  # an optional extra
+
+    return AppriseChannel(name, cfg)
 
 
 def alert_payload(alert: Alert) -> dict[str, Any]:

@@ -1,0 +1,51 @@
+"""The apprise channel: alerts to any service apprise supports (Telegram, Teams, Matrix, ...).
+
+An optional extra (``pip install 'monitor[apprise]'``), imported only when configured::
+
+    team-chat:
+      type: apprise
+      urls: ["tgram://${TG_BOT_TOKEN}/${TG_CHAT_ID}"]
+
+apprise reports only success or failure, so a failure is retried with backoff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+import apprise
+
+from monitor.alert import digest_text, digest_title, render_text, subject
+from monitor.config import AppriseChannelSettings
+from monitor.models import Alert, Delivery
+
+
+class AppriseChannel:
+    def __init__(self, name: str, settings: AppriseChannelSettings) -> None:
+        self.name = name
+        self._settings = settings
+
+    def __repr__(self) -> str:  # the URLs hold secrets
+        return f"AppriseChannel(name={self.name!r}, urls='***')"
+
+    async def send(self, alert: Alert) -> Delivery:
+        return await self._notify(subject(alert), render_text(alert))
+
+    async def send_digest(self, alerts: Sequence[Alert]) -> Delivery:
+        return await self._notify(digest_title(alerts), digest_text(alerts))
+
+    async def _notify(self, title: str, body: str) -> Delivery:
+        notifier = apprise.Apprise()
+        for url in self._settings.urls:
+            notifier.add(url.get_secret_value())
+        try:
+            ok = await asyncio.wait_for(
+                asyncio.to_thread(notifier.notify, body=body, title=title),
+                timeout=self._settings.timeout,
+            )
+        except TimeoutError:
+            return Delivery(ok=False, retry=True, reason="timeout")
+        if ok:
+            return Delivery(ok=True, reason="notified")
+        return Delivery(ok=False, retry=True, reason="apprise: a service did not accept it")
