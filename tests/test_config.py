@@ -160,8 +160,9 @@ def test_unknown_keyword_set_and_actor_in_rule(tmp_path: Path):
 def test_every_yaml_example_in_the_readme_is_valid(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     from monitor.daemon import load_checked
 
-    monkeypatch.setenv("MONITOR_WEBHOOK_URL", "https://hooks.example/x")
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for name in set(re.findall(r"\$\{([A-Z_]+)\}", readme)):
+        monkeypatch.setenv(name, "https://hooks.example/x" if name.endswith("URL") else "value")
     blocks = re.findall(r"```yaml\n(.*?)```", readme, re.S)
     assert blocks
     for i, block in enumerate(blocks):
