@@ -21,7 +21,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from monitor.cli import main
 from tests.conftest import Feed, LocalServer, make_config
 
-HOSTILE = "Hezbollah & regime <script>alert(1)</script> clash"
+HOSTILE = "<!channel> Hezbollah & regime <script>alert(1)</script> clash"
 
 
 class Inbox:
@@ -108,7 +108,10 @@ def test_alert_mail_has_text_and_escaped_html(
     assert set(body) == {"text/plain", "text/html"}
     assert HOSTILE in body["text/plain"]
     assert "<script>" not in body["text/html"]
-    assert "Hezbollah &amp; regime &lt;script&gt;alert(1)&lt;/script&gt; clash" in body["text/html"]
+    assert (
+        "&lt;!channel&gt; Hezbollah &amp; regime &lt;script&gt;alert(1)&lt;/script&gt; clash"
+        in (body["text/html"])
+    )
     assert "<strong>Hezbollah</strong> fighters <strong>clashed</strong>" in body["text/html"]
     assert smtp["inbox"].envelopes[0].rcpt_tos == ["analyst@desk.example"]
 
