@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import email
 import json
 import socket
@@ -136,12 +137,29 @@ def test_follow_ups_thread_under_the_first_mail(
     assert any("[CRITICAL]" in m["Subject"] for m in rest)
 
 
+@contextlib.contextmanager
+def tls_server(ca: trustme.CA, tmp_path: Path, **options: Any) -> Iterator[dict[str, Any]]:
+    """An SMTP server with a certificate from ``ca``; ``options`` go to aiosmtpd (pass
+    ``tls_context`` for STARTTLS or ``ssl_context`` for implicit TLS: the value is ignored)."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    options = {
+        k: (context if k in ("tls_context", "ssl_context") else v) for k, v in options.items()
+    }
+    inbox, port = Inbox(), free_port()
+    ca_file = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, **options)
+    controller.start()
+    try:
+        yield {"inbox": inbox, "port": port, "ca_file": str(ca_file)}
+    finally:
+        controller.stop()
+
+
 def test_starttls_with_login(
     tmp_path: Path, server: LocalServer, ca: trustme.CA, monkeypatch: pytest.MonkeyPatch
 ):
-    cert = ca.issue_cert("127.0.0.1")
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    cert.configure_cert(context)
     logins: list[tuple[str, str]] = []
 
     def authenticator(
@@ -151,70 +169,52 @@ def test_starttls_with_login(
         logins.append((data.login.decode(), data.password.decode()))
         return AuthResult(success=data.password == b"s3cret")
 
-    inbox, port = Inbox(), free_port()
-    controller = Controller(
-        inbox,
-        hostname="127.0.0.1",
-        port=port,
-        tls_context=context,
+    monkeypatch.setenv("TEST_SMTP_PASSWORD", "s3cret")
+    with tls_server(
+        ca,
+        tmp_path,
+        tls_context=True,
         require_starttls=True,
         auth_required=True,
         authenticator=authenticator,
-    )
-    controller.start()
-    try:
-        ca_file = tmp_path / "ca.pem"
-        ca.cert_pem.write_to_path(str(ca_file))
-        monkeypatch.setenv("TEST_SMTP_PASSWORD", "s3cret")
+    ) as smtp:
         config = make_config(
             tmp_path,
             sources=desk_sources(server),
             channels={
                 "mail": {
                     "type": "email",
-                    "url": f"smtp://desk%40example@127.0.0.1:{port}",
+                    "url": f"smtp://desk%40example@127.0.0.1:{smtp['port']}",
                     "password": "${TEST_SMTP_PASSWORD}",
                     "starttls": True,
-                    "ca_file": str(ca_file),
+                    "ca_file": smtp["ca_file"],
                     "from": "monitor@desk.example",
                     "to": ["analyst@desk.example"],
                 }
             },
         )
         assert main(["--config", str(config), "once"]) == 0
-    finally:
-        controller.stop()
     assert logins == [("desk@example", "s3cret")]
-    assert len(inbox.messages) == 1
+    assert len(smtp["inbox"].messages) == 1
 
 
 def test_implicit_tls(tmp_path: Path, server: LocalServer, ca: trustme.CA):
-    cert = ca.issue_cert("127.0.0.1")
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    cert.configure_cert(context)
-    inbox, port = Inbox(), free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port, ssl_context=context)
-    controller.start()
-    try:
-        ca_file = tmp_path / "ca.pem"
-        ca.cert_pem.write_to_path(str(ca_file))
+    with tls_server(ca, tmp_path, ssl_context=True) as smtp:
         config = make_config(
             tmp_path,
             sources=desk_sources(server),
             channels={
                 "mail": {
                     "type": "email",
-                    "url": f"smtps://127.0.0.1:{port}",
-                    "ca_file": str(ca_file),
+                    "url": f"smtps://127.0.0.1:{smtp['port']}",
+                    "ca_file": smtp["ca_file"],
                     "from": "monitor@desk.example",
                     "to": ["analyst@desk.example"],
                 }
             },
         )
         assert main(["--config", str(config), "once"]) == 0
-    finally:
-        controller.stop()
-    assert len(inbox.messages) == 1
+    assert len(smtp["inbox"].messages) == 1
 
 
 def test_mail_server_down_keeps_alert_pending_then_delivers_once(

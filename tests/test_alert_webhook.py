@@ -15,14 +15,18 @@ from monitor.cli import main
 from tests.conftest import Feed, LocalServer, Request, Response, make_config
 
 
-def setup(tmp_path: Path, server: LocalServer, **channel: Any) -> str:
+def setup(
+    tmp_path: Path, server: LocalServer, channel: dict[str, Any] | None = None, **options: Any
+) -> str:
+    """A feed with one clash, and a configuration sending it to ``channel`` (by default a
+    webhook to /hook with ``options``)."""
     feed = Feed()
     feed.add("Border clash", "Hizbollah fighters clashed with regime forces near Qusayr.")
     server.route("/feed.xml", feed)
     config = make_config(
         tmp_path,
         sources=[{"name": "desk", "url": server.url("/feed.xml")}],
-        channels={"hook": {"type": "webhook", "url": server.url("/hook"), **channel}},
+        channels={"hook": channel or {"type": "webhook", "url": server.url("/hook"), **options}},
         delivery={"retry_base": "50ms"},
     )
     return str(config)
