@@ -72,12 +72,11 @@ def desk_sources(server: LocalServer, outlets: int = 1) -> list[dict[str, str]]:
     return sources
 
 
-def mail_channel(port: int, **extra: Any) -> dict[str, Any]:
+def mail_channel(url: str, **extra: Any) -> dict[str, Any]:
     return {
         "mail": {
             "type": "email",
-            "url": f"smtp://127.0.0.1:{port}",
-            "starttls": False,
+            "url": url,
             "from": "monitor@desk.example",
             "to": ["analyst@desk.example"],
             **extra,
@@ -97,7 +96,9 @@ def test_alert_mail_has_text_and_escaped_html(
     tmp_path: Path, server: LocalServer, smtp: dict[str, Any]
 ):
     config = make_config(
-        tmp_path, sources=desk_sources(server), channels=mail_channel(smtp["port"])
+        tmp_path,
+        sources=desk_sources(server),
+        channels=mail_channel(f"smtp://127.0.0.1:{smtp['port']}", starttls=False),
     )
     assert main(["--config", str(config), "once"]) == 0
     [msg] = smtp["inbox"].messages
@@ -123,7 +124,7 @@ def test_follow_ups_thread_under_the_first_mail(
     config = make_config(
         tmp_path,
         sources=desk_sources(server, outlets=3),
-        channels=mail_channel(smtp["port"]),
+        channels=mail_channel(f"smtp://127.0.0.1:{smtp['port']}", starttls=False),
         delivery={"escalate_at": 3},
     )
     assert main(["--config", str(config), "once"]) == 0
@@ -178,21 +179,11 @@ def test_starttls_with_login(
         auth_required=True,
         authenticator=authenticator,
     ) as smtp:
-        config = make_config(
-            tmp_path,
-            sources=desk_sources(server),
-            channels={
-                "mail": {
-                    "type": "email",
-                    "url": f"smtp://desk%40example@127.0.0.1:{smtp['port']}",
-                    "password": "${TEST_SMTP_PASSWORD}",
-                    "starttls": True,
-                    "ca_file": smtp["ca_file"],
-                    "from": "monitor@desk.example",
-                    "to": ["analyst@desk.example"],
-                }
-            },
+        url = f"smtp://desk%40example@127.0.0.1:{smtp['port']}"
+        channel = mail_channel(
+            url, password="${TEST_SMTP_PASSWORD}", starttls=True, ca_file=smtp["ca_file"]
         )
+        config = make_config(tmp_path, sources=desk_sources(server), channels=channel)
         assert main(["--config", str(config), "once"]) == 0
     assert logins == [("desk@example", "s3cret")]
     assert len(smtp["inbox"].messages) == 1
@@ -200,19 +191,8 @@ def test_starttls_with_login(
 
 def test_implicit_tls(tmp_path: Path, server: LocalServer, ca: trustme.CA):
     with tls_server(ca, tmp_path, ssl_context=True) as smtp:
-        config = make_config(
-            tmp_path,
-            sources=desk_sources(server),
-            channels={
-                "mail": {
-                    "type": "email",
-                    "url": f"smtps://127.0.0.1:{smtp['port']}",
-                    "ca_file": smtp["ca_file"],
-                    "from": "monitor@desk.example",
-                    "to": ["analyst@desk.example"],
-                }
-            },
-        )
+        channel = mail_channel(f"smtps://127.0.0.1:{smtp['port']}", ca_file=smtp["ca_file"])
+        config = make_config(tmp_path, sources=desk_sources(server), channels=channel)
         assert main(["--config", str(config), "once"]) == 0
     assert len(smtp["inbox"].messages) == 1
 
@@ -224,7 +204,7 @@ def test_mail_server_down_keeps_alert_pending_then_delivers_once(
     config = make_config(
         tmp_path,
         sources=desk_sources(server),
-        channels=mail_channel(port),
+        channels=mail_channel(f"smtp://127.0.0.1:{port}", starttls=False),
         delivery={"retry_base": "50ms"},
     )
     assert main(["--config", str(config), "once", "--json"]) == 0

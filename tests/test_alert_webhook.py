@@ -80,15 +80,9 @@ def test_failed_alert_is_listed_and_can_be_retried(
 def test_apprise_channel_delivers_through_its_json_service(tmp_path: Path, server: LocalServer):
     got: list[Request] = []
     server.route("/apprise", lambda r: (got.append(r), Response(200))[1])
-    feed = Feed()
-    feed.add("Border clash", "Hizbollah fighters clashed with regime forces near Qusayr.")
-    server.route("/feed.xml", feed)
-    config = make_config(
-        tmp_path,
-        sources=[{"name": "desk", "url": server.url("/feed.xml")}],
-        channels={"chat": {"type": "apprise", "urls": [f"json://127.0.0.1:{server.port}/apprise"]}},
-    )
-    assert main(["--config", str(config), "once"]) == 0
+    apprise = {"type": "apprise", "urls": [f"json://127.0.0.1:{server.port}/apprise"]}
+    config = setup(tmp_path, server, apprise)
+    assert main(["--config", config, "once"]) == 0
     [req] = got
     body = req.json()
     assert body["title"] == "[HIGH] Hezbollah, Assad regime: Border clash"
