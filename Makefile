@@ -46,8 +46,12 @@ unit: $(VENV)/.installed-test deps
 
 test: lint typecheck unit
 
+BENCH_DEBS := nginx-light
 bench: $(VENV)/.installed-test
+	@command -v nginx >/dev/null 2>&1 || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $(BENCH_DEBS); }
 	$(PY) benchmarks/rules_bench.py
+	$(PY) benchmarks/feed_farm.py --feeds 1000 --feeds 5000
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from datasketch import MinHash
 
 from monitor.match.text import normalise
 from monitor.models import Article, StoryDecision, StoryRef
@@ -30,6 +29,9 @@ def fingerprint(title: str, text: str) -> bytes:
     """Shingle count and MinHash hash values, as bytes for the database."""
     words = normalise(f"{title}\n{text}").split()
     shingles = {" ".join(words[i : i + SHINGLE]) for i in range(max(1, len(words) - SHINGLE + 1))}
+    # imported here: datasketch loads scipy (0.3 s), which only alerting processes need
+    from datasketch import MinHash
+
     m = MinHash(num_perm=NUM_PERM, seed=_SEED)
     m.update_batch([s.encode() for s in shingles])
     values: bytes = m.hashvalues.astype("<u8").tobytes()

@@ -1,0 +1,223 @@
+"""Feed farm: N RSS feeds of 20 items served by nginx on 127.0.0.1, polled by `monitor once`.
+
+Prints, for a cold pass (everything new), a warm pass (nothing changed) and a pass where 10 %
+of the feeds gained two items: wall seconds, CPU seconds, requests per second, new articles
+per second and peak resident memory of the monitor process. nginx gives real ETag,
+Last-Modified, 304 and gzip. Usage: python benchmarks/feed_farm.py --feeds 1000 [--feeds 5000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+WORDS = (
+    "the of and to in a that for on with as by at from officials said reported forces town "
+    "village province border local sources residents market prices government council week "
+    "month region city north south people talks aid convoy road checkpoint hospital school "
+    "water power fuel winter harvest election parliament minister statement agency"
+).split()
+ACTORS = [
+    "Hezbollah",
+    "regime forces",
+    "Iran-backed militias",
+    "Russian forces",
+    "HTS",
+    "the SDF",
+    "Turkish-backed factions",
+    "Daesh",
+]
+CONFLICT = ["clashed with", "attacked", "exchanged fire with", "met", "visited", "praised"]
+
+
+def paragraph(rng: random.Random, words: int) -> str:
+    out = [rng.choice(WORDS) for _ in range(words)]
+    if rng.random() < 0.3:
+        i = rng.randrange(len(out))
+        out[i:i] = [rng.choice(ACTORS), rng.choice(CONFLICT), rng.choice(ACTORS)]
+    return " ".join(out).capitalize() + "."
+
+
+def item(rng: random.Random, feed: int, n: int, when: datetime) -> str:
+    title = " ".join(rng.choice(WORDS) for _ in range(8)).capitalize()
+    body = "".join(f"<p>{paragraph(rng, rng.randint(25, 45))}</p>" for _ in range(4))
+    return (
+        f"<item><title>{escape(title)}</title>"
+        f"<link>https://outlet{feed}.example/news/{n}</link>"
+        f'<guid isPermaLink="false">urn:farm:{feed}:{n}</guid>'
+        f"<pubDate>{format_datetime(when)}</pubDate>"
+        f"<description>{escape(body)}</description></item>"
+    )
+
+
+def write_feed(path: Path, feed: int, first: int, count: int, seed: int) -> None:
+    rng = random.Random(seed * 100003 + feed * 7 + first)
+    now = datetime(2026, 11, 22, tzinfo=UTC)
+    items = "".join(
+        item(rng, feed, n, now - timedelta(minutes=n))
+        for n in range(first + count - 1, first - 1, -1)
+    )
+    path.write_text(
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+        f"<title>Outlet {feed}</title><link>https://outlet{feed}.example/</link>"
+        f"<description>farm</description>{items}</channel></rss>",
+        encoding="utf-8",
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+NGINX_CONF = """
+worker_processes 1;
+daemon off;
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    default_type application/rss+xml;
+    gzip on;
+    gzip_types application/rss+xml text/xml;
+    gzip_min_length 256;
+    keepalive_requests 100000;
+    client_body_temp_path {prefix}/tmp; proxy_temp_path {prefix}/tmp;
+    fastcgi_temp_path {prefix}/tmp; uwsgi_temp_path {prefix}/tmp; scgi_temp_path {prefix}/tmp;
+    server {{
+        listen 127.0.0.1:{port};
+        root {root};
+        etag on;
+    }}
+}}
+"""
+
+
+def start_nginx(work: Path, root: Path) -> tuple[subprocess.Popen[bytes], int]:
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    port = free_port()
+    (work / "tmp").mkdir(exist_ok=True)
+    conf = work / "nginx.conf"
+    conf.write_text(NGINX_CONF.format(prefix=work, port=port, root=root))
+    proc = subprocess.Popen([nginx, "-c", str(conf), "-p", str(work)])
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return proc, port
+        except OSError:
+            time.sleep(0.05)
+    proc.kill()
+    raise SystemExit("nginx did not start: see " + str(work / "error.log"))
+
+
+def run_pass(config: Path) -> dict[str, float]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "monitor",
+            "--config",
+            str(config),
+            "--log-level",
+            "error",
+            "once",
+            "--json",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    report = json.loads(out.stdout)
+    errors = [s for s in report["sources"] if s["status"] == "error"]
+    if errors:
+        print(f"  ! {len(errors)} sources failed, e.g. {errors[0]['error']}")
+    return {
+        "wall": wall,
+        "cpu": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
+        "requests": len(report["sources"]),
+        "new": sum(s["new"] for s in report["sources"]),
+        "rss_mb": after.ru_maxrss / 1024,  # the largest child so far
+    }
+
+
+def show(name: str, r: dict[str, float]) -> None:
+    print(
+        f"  {name:<22} wall {r['wall']:6.2f} s  cpu {r['cpu']:6.2f} s  "
+        f"{r['requests'] / r['wall']:7.0f} req/s  {r['new'] / r['wall']:7.0f} new/s  "
+        f"({int(r['new'])} new)  peak RSS {r['rss_mb']:.0f} MB"
+    )
+
+
+def farm(n: int, seed: int) -> None:
+    work = ROOT / "benchmarks" / "out" / f"farm-{n}"
+    if work.exists():
+        shutil.rmtree(work)
+    root = work / "www"
+    root.mkdir(parents=True)
+    for f in range(n):
+        write_feed(root / f"f{f}.xml", f, 0, 20, seed)
+    nginx, port = start_nginx(work, root)
+    try:
+        config = work / "monitor.yaml"
+        base = yaml.safe_load((ROOT / "config" / "monitor.yaml").read_text(encoding="utf-8"))
+        base.update(
+            {
+                "storage": {"url": f"sqlite:///{work}/monitor.db"},
+                # one nginx stands in for n publishers: lift the per-host limit accordingly
+                "fetch": {"allow_private": True, "per_host": 64, "concurrency": 64},
+                "sources": [
+                    {"name": f"f{f}", "url": f"http://127.0.0.1:{port}/f{f}.xml"} for f in range(n)
+                ],
+                "channels": {"console": {"type": "console"}},
+            }
+        )
+        base["rules"] = [{**r, "mode": "shadow"} for r in base["rules"]]  # record, no output
+        config.write_text(yaml.safe_dump(base, allow_unicode=True), encoding="utf-8")
+        print(f"feed farm: {n} feeds x 20 items, nginx 127.0.0.1:{port}, one `monitor once` each")
+        show("cold (all new)", run_pass(config))
+        show("warm (unchanged)", run_pass(config))
+        changed = random.Random(seed).sample(range(n), n // 10)
+        for f in changed:
+            write_feed(root / f"f{f}.xml", f, 2, 20, seed)  # two new items on top
+        time.sleep(1.1)  # a new Last-Modified second
+        show("10% gained 2 items", run_pass(config))
+    finally:
+        nginx.send_signal(signal.SIGQUIT)
+        nginx.wait(timeout=10)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--feeds", type=int, action="append")
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args()
+    for n in args.feeds or [1000]:
+        farm(n, args.seed)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    main()
