@@ -495,6 +495,7 @@ def _print_status(states: list[Any], as_json: bool) -> None:
                         "failures": s.failures,
                         "last_error": s.last_error,
                         "next_due": _iso(s.next_due),
+                        "gone": _iso(s.gone),
                     },
                     ensure_ascii=False,
                 )
@@ -505,7 +506,9 @@ def _print_status(states: list[Any], as_json: bool) -> None:
                 if s.failures == 0 and s.last_success
                 else (f"failing ({s.failures}x): {s.last_error}" if s.failures else "never polled")
             )
+            if s.gone:
+                state = f"GONE since {s.gone:%Y-%m-%d %H:%M} (410): not polled; remove it"
             last = s.last_success.strftime("%Y-%m-%d %H:%M:%S") if s.last_success else "-"
-            nxt = s.next_due.strftime("%Y-%m-%d %H:%M:%S") if s.next_due else "-"
+            nxt = "-" if s.gone or not s.next_due else s.next_due.strftime("%Y-%m-%d %H:%M:%S")
             print(f"{s.name:<24} last ok {last:<19}  next {nxt:<19}  {state}")
             print(f"{'':<24} {s.url}")

@@ -85,8 +85,26 @@ class FetchSettings(_Strict):
     concurrency: int = Field(default=64, gt=0)
     per_host: int = Field(default=2, gt=0)
     user_agent: str = "monitor/0.1 (+https://github.com/monitor-osint/monitor)"
-    #: allow URLs that resolve to private or loopback addresses (tests; internal feeds)
-    allow_private: bool = False
+    #: URLs taken from content (redirects, article links) may resolve to private, loopback or
+    #: link-local addresses only if allowed here: true, or a list of networks ("127.0.0.0/8")
+    allow_private: bool | list[str] = False
+    #: at least this long between two requests to one host
+    host_delay: Duration | None = None
+    #: fetch robots.txt (cached a day) and obey it, Crawl-delay included
+    robots: bool = True
+
+    @field_validator("allow_private")
+    @classmethod
+    def _networks(cls, v: bool | list[str]) -> bool | list[str]:
+        if isinstance(v, list):
+            import ipaddress
+
+            for net in v:
+                try:
+                    ipaddress.ip_network(net, strict=False)
+                except ValueError as e:
+                    raise ValueError(f"{net!r} is not a network such as 127.0.0.0/8") from e
+        return v
 
 
 class SourceSettings(_Strict):
@@ -94,6 +112,8 @@ class SourceSettings(_Strict):
     url: str
     interval: Duration | None = None
     kind: SourceKind = "auto"
+    #: this source's User-Agent (some publishers want a name they know)
+    user_agent: str | None = None
 
     @field_validator("url")
     @classmethod
@@ -322,7 +342,8 @@ class Settings(_Strict):
 
     def source_records(self) -> list[Source]:
         return [
-            Source(s.name, s.url, s.interval or self.fetch.interval, s.kind) for s in self.sources
+            Source(s.name, s.url, s.interval or self.fetch.interval, s.kind, s.user_agent)
+            for s in self.sources
         ]
 
 

@@ -142,7 +142,10 @@ class Runtime:
             return PollOutcome(source.name, "error", error=f"internal error: {type(e).__name__}")
 
     async def poll_all(self) -> list[PollOutcome]:
-        return list(await asyncio.gather(*(self.poll(s) for s in self.sources)))
+        """Poll every source once, except those that answered 410 Gone."""
+        gone = {s.name for s in await self.store.source_states() if s.gone}
+        live = [s for s in self.sources if s.name not in gone]
+        return list(await asyncio.gather(*(self.poll(s) for s in live)))
 
     async def deliver(self) -> DispatchResult:
         if self.closing:
@@ -230,6 +233,9 @@ async def _schedule(runtime: Runtime, scheduler: Scheduler) -> None:
                 state = await runtime.store.source_state(src.name)
             if runtime.closing:
                 return
+            if state.gone is not None:
+                scheduler.remove(src.name)
+                return
             if state.next_due is not None:
                 scheduler.reschedule(src.name, max(state.next_due, runtime.now()))
             if outcome.alerts:
@@ -238,6 +244,8 @@ async def _schedule(runtime: Runtime, scheduler: Scheduler) -> None:
         return job
 
     for src in runtime.sources:
+        if src.name in states and states[src.name].gone is not None:
+            continue  # answered 410 Gone: not polled until its URL changes
         stored = states[src.name].next_due if src.name in states else None
         first = first_run(src.interval, now, stored)
         scheduler.add_source(src.name, src.interval, first, make_job(src))

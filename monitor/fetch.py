@@ -1,15 +1,22 @@
 """The fetcher: the only module that makes HTTP requests to sources.
 
-One ``httpx.AsyncClient`` for the process. Every fetch sends the stored validators (ETag,
-Last-Modified), follows at most ``max_redirects`` redirects itself (http and https only, noting
-whether they were all permanent), streams the body and stops at ``max_bytes`` counted after
-decompression, and gives up after ``deadline`` seconds whatever the server does. Failures are
-``FetchError`` with a short, stable reason; nothing a server does escapes as another exception.
+One ``httpx.AsyncClient`` (on aiohttp's transport) for the process. Every fetch sends the
+stored validators (ETag, Last-Modified), follows at most ``max_redirects`` redirects itself
+(http and https only, noting whether they were all permanent), streams the body and stops at
+``max_bytes`` counted after decompression (gzip, deflate, brotli), and gives up after
+``deadline`` seconds whatever the server does. It is polite: at most ``per_host`` requests to
+one host at a time and ``concurrency`` overall, ``host_delay`` (or robots.txt's Crawl-delay)
+between requests to a host, robots.txt obeyed. And careful: a URL that comes from content (a
+redirect target, an article link) is never fetched when its host resolves to a private,
+loopback, link-local, multicast or reserved address, unless ``allow_private`` says so.
+Failures are ``FetchError`` with a short, stable reason; nothing a server does escapes as
+another exception.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import socket
 import ssl
 import time
@@ -18,21 +25,26 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 from httpx_aiohttp import AiohttpTransport
+from protego import Protego
 
 from monitor.config import FetchSettings
 from monitor.errors import FetchError
 from monitor.models import FetchResult
 from monitor.parse.headers import parse_retry_after
-from monitor.parse.urls import host_of
 
 _REDIRECTS = {301, 302, 303, 307, 308}
 _PERMANENT = {301, 308}
+ROBOTS_TTL = 24 * 3600.0
+MAX_CRAWL_DELAY = 60.0
+ROBOTS_MAX_BYTES = 512 * 1024
 
 
 class Fetcher:
     """Polite, bounded HTTP GETs. Use as ``async with Fetcher(settings) as f``."""
 
-    def __init__(self, settings: FetchSettings, transport: httpx.AsyncBaseTransport | None = None):
+    def __init__(
+        self, settings: FetchSettings, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
         self.settings = settings
         limits = httpx.Limits(
             max_connections=settings.concurrency,
@@ -50,7 +62,7 @@ class Fetcher:
                 pool=settings.deadline,
             ),
             limits=limits,
-            headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
+            headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate, br"},
             follow_redirects=False,
             transport=transport,
         )
@@ -58,6 +70,10 @@ class Fetcher:
             lambda: asyncio.Semaphore(settings.per_host)
         )
         self._overall = asyncio.Semaphore(settings.concurrency)
+        self._last_request: dict[str, float] = {}
+        self._robots: dict[str, tuple[float, Protego | None]] = {}
+        self._robots_locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._allowed = _allowed_networks(settings.allow_private)
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -69,29 +85,48 @@ class Fetcher:
         await self.client.aclose()
 
     async def fetch(
-        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        user_agent: str | None = None,
+        trusted: bool = True,
     ) -> FetchResult:
-        """GET ``url``; a FetchResult, or FetchError with a short reason."""
+        """GET ``url``; a FetchResult, or FetchError with a short reason. ``trusted``: the URL
+        was configured by the user (content-derived URLs and redirects are checked)."""
         started = time.monotonic()
         try:
             async with asyncio.timeout(self.settings.deadline):
-                return await self._fetch(url, etag, last_modified, started)
+                return await self._fetch(url, etag, last_modified, user_agent, trusted, started)
         except TimeoutError as e:
             raise FetchError("timeout", f"no complete answer in {self.settings.deadline:g}s") from e
 
     async def _fetch(
-        self, url: str, etag: str | None, last_modified: str | None, started: float
+        self,
+        url: str,
+        etag: str | None,
+        last_modified: str | None,
+        user_agent: str | None,
+        trusted: bool,
+        started: float,
     ) -> FetchResult:
         headers: dict[str, str] = {}
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
+        if user_agent:
+            headers["User-Agent"] = user_agent
+        agent = user_agent or self.settings.user_agent
         permanent = True
         seen = {url}
-        for _hop in range(self.settings.max_redirects + 1):
+        for hop in range(self.settings.max_redirects + 1):
             _check_scheme(url)
-            status, resp_headers, body = await self._get_once(url, headers)
+            if hop > 0 or not trusted:
+                await self._check_address(url)
+            delay = await self._robots_delay(url, agent)
+            status, resp_headers, body = await self._get_once(url, headers, delay)
             if status in _REDIRECTS and "location" in resp_headers:
                 target = urljoin(url, resp_headers["location"])
                 permanent = permanent and status in _PERMANENT
@@ -101,10 +136,9 @@ class Fetcher:
                 url = target
                 continue
             elapsed = time.monotonic() - started
+            moved = permanent and len(seen) > 1
             if status == 304:
-                return FetchResult(
-                    url, status, resp_headers, b"", True, permanent and len(seen) > 1, elapsed
-                )
+                return FetchResult(url, status, resp_headers, b"", True, moved, elapsed)
             if status in (429, 503):
                 raise FetchError(
                     f"http {status}",
@@ -115,16 +149,83 @@ class Fetcher:
                 raise FetchError(f"http {status}", _reason(status))
             if status >= 300:
                 raise FetchError(f"http {status}", "redirect without a Location header")
-            return FetchResult(
-                url, status, resp_headers, body, False, permanent and len(seen) > 1, elapsed
-            )
+            return FetchResult(url, status, resp_headers, body, False, moved, elapsed)
         raise FetchError("too many redirects", f"more than {self.settings.max_redirects}")
 
+    # -- politeness ------------------------------------------------------------------------
+
+    async def _robots_delay(self, url: str, agent: str) -> float:
+        """Obey robots.txt (FetchError if it refuses); the delay to keep for this host."""
+        delay = self.settings.host_delay or 0.0
+        if not self.settings.robots:
+            return delay
+        parts = urlsplit(url)
+        if parts.path == "/robots.txt":
+            return delay
+        origin = f"{parts.scheme}://{parts.netloc}"
+        rules = await self._robots_for(origin)
+        if rules is None:
+            return delay
+        if not rules.can_fetch(url, agent):
+            raise FetchError("refused by robots", f"{origin}/robots.txt disallows {parts.path}")
+        crawl = rules.crawl_delay(agent)
+        return max(delay, min(float(crawl), MAX_CRAWL_DELAY)) if crawl else delay
+
+    async def _robots_for(self, origin: str) -> Protego | None:
+        cached = self._robots.get(origin)
+        if cached and time.monotonic() - cached[0] < ROBOTS_TTL:
+            return cached[1]
+        async with self._robots_locks[origin]:
+            cached = self._robots.get(origin)
+            if cached and time.monotonic() - cached[0] < ROBOTS_TTL:
+                return cached[1]
+            rules: Protego | None = None
+            try:
+                status, _h, body = await self._get_once(
+                    origin + "/robots.txt", {}, 0.0, limit=ROBOTS_MAX_BYTES
+                )
+                if status == 200 and body:
+                    rules = Protego.parse(body.decode("utf-8", errors="replace"))
+            except FetchError:
+                rules = None  # no robots.txt to be had: nothing is forbidden
+            self._robots[origin] = (time.monotonic(), rules)
+            return rules
+
+    # -- safety ----------------------------------------------------------------------------
+
+    async def _check_address(self, url: str) -> None:
+        host = urlsplit(url).hostname or ""
+        if self._allowed is True:
+            return
+        try:
+            infos = await asyncio.get_running_loop().getaddrinfo(
+                host, None, type=socket.SOCK_STREAM
+            )
+        except OSError as e:
+            raise FetchError("dns", f"{host}: {e}") from e
+        for info in infos:
+            address = ipaddress.ip_address(info[4][0])
+            if address.is_global and not address.is_multicast:
+                continue
+            if any(address in net for net in self._allowed or ()):
+                continue
+            raise FetchError(
+                "private address", f"{host} resolves to {address}; not fetched from content"
+            )
+
+    # -- one request -----------------------------------------------------------------------
+
     async def _get_once(
-        self, url: str, headers: dict[str, str]
+        self, url: str, headers: dict[str, str], delay: float, limit: int | None = None
     ) -> tuple[int, dict[str, str], bytes]:
-        limit = self.settings.max_bytes
-        async with self._overall, self._hosts[host_of(url)]:
+        limit = limit or self.settings.max_bytes
+        host = urlsplit(url).hostname or ""
+        async with self._overall, self._hosts[host]:
+            if delay:
+                wait = self._last_request.get(host, -1e9) + delay - time.monotonic()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+            self._last_request[host] = time.monotonic()
             try:
                 async with self.client.stream("GET", url, headers=headers) as resp:
                     resp_headers = {k.lower(): v for k, v in resp.headers.items()}
@@ -147,24 +248,75 @@ class Fetcher:
                     return resp.status_code, resp_headers, b"".join(chunks)
             except FetchError:
                 raise
-            except (httpx.TimeoutException, httpx.ConnectError) as e:
-                # httpx-aiohttp maps a refused connection to ConnectTimeout: trust the cause
-                reason = _connect_reason(e)
-                if reason == "connect error" and isinstance(e, httpx.TimeoutException):
-                    reason = "timeout"
-                raise FetchError(reason, str(e) or type(e).__name__) from e
             except httpx.DecodingError as e:
                 raise FetchError("bad encoding", str(e)) from e
-            except httpx.TooManyRedirects as e:
-                raise FetchError("too many redirects", str(e)) from e
-            except (httpx.RemoteProtocolError, httpx.LocalProtocolError) as e:
-                raise FetchError("protocol error", str(e) or type(e).__name__) from e
-            except httpx.HTTPError as e:
-                raise FetchError("network error", f"{type(e).__name__}: {e}") from e
-            except ssl.SSLError as e:
-                raise FetchError("tls", str(e)) from e
-            except OSError as e:
-                raise FetchError("network error", f"{type(e).__name__}: {e}") from e
+            except (httpx.HTTPError, OSError) as e:
+                raise FetchError(classify(e), f"{type(e).__name__}: {e}"[:300]) from e
+
+
+def classify(e: BaseException) -> str:
+    """A short, stable reason for a network failure, from its whole cause chain (the
+    transport's own mapping of errors is not to be trusted: httpx-aiohttp reports a refused
+    connection as a ConnectTimeout)."""
+    chain: list[BaseException] = []
+    todo: list[BaseException | None] = [e]
+    while todo:
+        cur = todo.pop()
+        if cur is None or cur in chain:
+            continue
+        chain.append(cur)
+        todo += [cur.__cause__, cur.__context__, getattr(cur, "os_error", None)]
+    names = {type(x).__name__ for x in chain}
+    for exc in chain:
+        if isinstance(exc, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(exc, ConnectionResetError | BrokenPipeError):
+            return "connection reset"
+        if isinstance(exc, ssl.SSLError | ssl.CertificateError):
+            return "tls"
+        if isinstance(exc, socket.gaierror):
+            return "dns"
+    if names & {
+        "ServerDisconnectedError",
+        "RemoteProtocolError",
+        "ClientPayloadError",
+        "TransferEncodingError",
+        "ContentLengthError",
+        "ReadError",
+    }:
+        return "protocol error"
+    if names & {
+        "ClientResponseError",
+        "BadStatusLine",
+        "BadHttpMessage",
+        "LineTooLong",
+        "LocalProtocolError",
+        "InvalidURLError",
+    }:
+        return "protocol error"
+    if any(isinstance(x, TimeoutError | socket.timeout) for x in chain) or names & {
+        "ServerTimeoutError",
+        "SocketTimeoutError",
+        "ReadTimeout",
+        "ConnectTimeout",
+        "PoolTimeout",
+        "WriteTimeout",
+    }:
+        return "timeout"
+    text = " ".join(str(x).lower() for x in chain)
+    if "name or service" in text or "nodename" in text or "getaddrinfo" in text:
+        return "dns"
+    if "ssl" in text or "certificate" in text:
+        return "tls"
+    return "network error"
+
+
+def _allowed_networks(
+    setting: bool | list[str],
+) -> bool | list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    if isinstance(setting, bool):
+        return setting
+    return [ipaddress.ip_network(n, strict=False) for n in setting]
 
 
 def _check_scheme(url: str) -> None:
@@ -176,37 +328,10 @@ def _check_scheme(url: str) -> None:
         raise FetchError("bad url", f"only http and https URLs are fetched: {url}")
 
 
-def _connect_reason(e: BaseException) -> str:
-    """dns, tls, connection refused or connect error, from the whole cause chain."""
-    seen: list[BaseException] = []
-    todo: list[BaseException | None] = [e]
-    while todo:
-        cur = todo.pop()
-        if cur is None or cur in seen:
-            continue
-        seen.append(cur)
-        todo += [cur.__cause__, cur.__context__, getattr(cur, "os_error", None)]
-    for exc in seen:
-        if isinstance(exc, ConnectionRefusedError):
-            return "connection refused"
-        if isinstance(exc, ssl.SSLError):
-            return "tls"
-        if isinstance(exc, socket.gaierror):
-            return "dns"
-    text = " ".join(str(x).lower() for x in seen)
-    if "name or service" in text or "nodename" in text or "getaddrinfo" in text:
-        return "dns"
-    if "ssl" in text or "certificate" in text:
-        return "tls"
-    if "refused" in text:
-        return "connection refused"
-    return "connect error"
-
-
 def _reason(status: int) -> str:
-    try:
-        from http import HTTPStatus
+    from http import HTTPStatus
 
+    try:
         return HTTPStatus(status).phrase
     except ValueError:
         return ""

@@ -29,6 +29,8 @@ class Source:
     interval: float
     #: what the document is (``auto`` detects)
     kind: SourceKind = "auto"
+    #: User-Agent for this source; None: the configured default
+    user_agent: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +50,8 @@ class SourceState:
     failures: int = 0
     last_error: str | None = None
     next_due: datetime | None = None
+    #: when the source answered 410 Gone; it is not polled again until its URL changes
+    gone: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

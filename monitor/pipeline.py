@@ -50,10 +50,16 @@ async def poll_source(source: Source, ctx: PipelineContext) -> PollOutcome:
     state = await ctx.store.source_state(source.name)
     try:
         result = await ctx.fetcher.fetch(
-            state.url, etag=state.etag, last_modified=state.last_modified
+            state.url,
+            etag=state.etag,
+            last_modified=state.last_modified,
+            user_agent=source.user_agent,
         )
     except FetchError as e:
-        return await _failed(source, ctx, str(e), state.failures + 1, started, e.retry_after)
+        gone = e.reason == "http 410"
+        return await _failed(
+            source, ctx, str(e), state.failures + 1, started, e.retry_after, gone=gone
+        )
 
     moved = result.url if result.permanent_redirect and result.url != state.url else None
     now = ctx.now()
@@ -66,14 +72,17 @@ async def poll_source(source: Source, ctx: PipelineContext) -> PollOutcome:
         return _outcome(source, "not-modified", started)
 
     body_hash = hashlib.sha256(result.body).hexdigest()
-    validators = {
-        "etag": result.headers.get("etag"),
-        "last_modified": result.headers.get("last-modified"),
-    }
+    etag, last_modified = result.headers.get("etag"), result.headers.get("last-modified")
     if body_hash == state.body_hash:
         await ctx.store.record_poll(
             source.name,
-            PollRecord(ok=True, next_due=next_due(source.interval, now), url=moved, **validators),
+            PollRecord(
+                ok=True,
+                next_due=next_due(source.interval, now),
+                url=moved,
+                etag=etag,
+                last_modified=last_modified,
+            ),
             now,
         )
         return _outcome(source, "unchanged", started)
@@ -103,7 +112,8 @@ async def poll_source(source: Source, ctx: PipelineContext) -> PollOutcome:
             next_due=next_due(source.interval, now),
             body_hash=body_hash,
             url=moved,
-            **validators,
+            etag=etag,
+            last_modified=last_modified,
         ),
         now,
     )
@@ -148,10 +158,15 @@ async def _failed(
     failures: int,
     started: float,
     retry_after: float | None,
+    gone: bool = False,
 ) -> PollOutcome:
     now = ctx.now()
     due = next_due(source.interval, now, failures, retry_after, ctx.rand)
-    await ctx.store.record_poll(source.name, PollRecord(ok=False, next_due=due, error=error), now)
+    if gone:
+        error = "gone (410): no longer polled; remove it or change its URL"
+    await ctx.store.record_poll(
+        source.name, PollRecord(ok=False, next_due=due, error=error, gone=gone), now
+    )
     event(
         log,
         logging.WARNING,

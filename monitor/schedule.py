@@ -102,6 +102,11 @@ class Scheduler:
         if job is not None:
             job.modify(next_run_time=when)
 
+    def remove(self, name: str) -> None:
+        job = self._scheduler.get_job(f"source:{name}")
+        if job is not None:
+            job.remove()
+
     def wake(self, name: str, when: datetime) -> None:
         job = self._scheduler.get_job(name)
         if job is not None:

@@ -69,6 +69,7 @@ def test_listings_on_an_empty_database(tmp_path: Path, capsys: pytest.CaptureFix
         "failures": 0,
         "last_error": None,
         "next_due": None,
+        "gone": None,
     }
 
 

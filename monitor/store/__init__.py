@@ -55,6 +55,8 @@ class PollRecord:
     body_hash: str | None = None
     #: new URL after a permanent redirect
     url: str | None = None
+    #: the source answered 410 Gone: stop polling it
+    gone: bool = False
 
 
 class StoryDecider(Protocol):

@@ -113,3 +113,10 @@ MIGRATIONS.append(
     CREATE INDEX alerts_due ON alerts (status, next_attempt);
     """
 )
+
+MIGRATIONS.append(
+    # 3: a source that answered 410 Gone is no longer polled (until its URL changes)
+    """
+    ALTER TABLE sources ADD COLUMN gone TEXT;
+    """
+)

@@ -152,6 +152,8 @@ class SQLiteStore:
                          active = 1, kind = excluded.kind,
                          fetch_url = CASE WHEN sources.url = excluded.url
                                           THEN sources.fetch_url ELSE excluded.url END,
+                         gone = CASE WHEN sources.url = excluded.url
+                                     THEN sources.gone ELSE NULL END,
                          url = excluded.url""",
                     (s.name, s.url, s.url, s.kind, now),
                 )
@@ -195,9 +197,18 @@ class SQLiteStore:
         else:
             await db.execute(
                 """UPDATE sources SET last_attempt = ?, failures = failures + 1,
-                     last_error = ?, next_due = ?, fetch_url = COALESCE(?, fetch_url)
+                     last_error = ?, next_due = ?, fetch_url = COALESCE(?, fetch_url),
+                     gone = CASE WHEN ? THEN ? ELSE gone END
                    WHERE name = ?""",
-                (_ts(now), record.error, _ts(record.next_due), record.url, name),
+                (
+                    _ts(now),
+                    record.error,
+                    _ts(record.next_due),
+                    record.url,
+                    record.gone,
+                    _ts(now),
+                    name,
+                ),
             )
 
     # -- articles -------------------------------------------------------------------------
@@ -524,6 +535,7 @@ def _state(r: Any) -> SourceState:
         failures=r["failures"],
         last_error=r["last_error"],
         next_due=_dt(r["next_due"]),
+        gone=_dt(r["gone"]),
     )
 
 
