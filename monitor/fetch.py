@@ -23,6 +23,7 @@ import time
 from collections import defaultdict
 from urllib.parse import urljoin, urlsplit
 
+import aiohttp
 import httpx
 from httpx_aiohttp import AiohttpTransport
 from protego import Protego
@@ -250,7 +251,8 @@ class Fetcher:
                 raise
             except httpx.DecodingError as e:
                 raise FetchError("bad encoding", str(e)) from e
-            except (httpx.HTTPError, OSError) as e:
+            except (httpx.HTTPError, aiohttp.ClientError, OSError) as e:
+                # aiohttp errors the transport does not map (a garbage status line) arrive raw
                 raise FetchError(classify(e), f"{type(e).__name__}: {e}"[:300]) from e
 
 

@@ -130,11 +130,14 @@ class HostileServer:
         return f"http://127.0.0.1:{self.port}{path}"
 
     def close(self) -> None:
-        def stop() -> None:
+        async def shutdown() -> None:
             self.server.close()
-            for task in asyncio.all_tasks(self.loop):
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
                 task.cancel()
-            self.loop.stop()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
-        self.loop.call_soon_threadsafe(stop)
+        asyncio.run_coroutine_threadsafe(shutdown(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(10)
+        self.loop.close()

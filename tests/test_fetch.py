@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import time
 
 import pytest
 
@@ -78,3 +79,30 @@ async def test_connection_refused(fetcher: Fetcher):
     with pytest.raises(FetchError) as e:
         await fetcher.fetch("http://127.0.0.1:9/")
     assert e.value.reason == "connection refused"
+
+
+async def test_brotli_bodies_are_decoded(fetcher: Fetcher, server: LocalServer):
+    import brotli
+
+    body = b"<rss>" + b"clash " * 500 + b"</rss>"
+    server.route("/br", Response(200, brotli.compress(body), {"Content-Encoding": "br"}))
+    result = await fetcher.fetch(server.url("/br"))
+    assert result.body == body
+    assert "br" in server.seen("/br")[0].headers["accept-encoding"]
+
+
+async def test_per_source_user_agent_is_sent(fetcher: Fetcher, server: LocalServer):
+    server.route("/ua", Response(200, b"<rss/>"))
+    await fetcher.fetch(server.url("/ua"), user_agent="DeskBot/2.0")
+    assert server.seen("/ua")[0].headers["user-agent"] == "DeskBot/2.0"
+
+
+async def test_robots_crawl_delay_spaces_requests(server: LocalServer):
+    server.route("/robots.txt", Response(200, b"User-agent: *\nCrawl-delay: 0.5\n"))
+    server.route("/a", Response(200, b"<rss/>"))
+    async with Fetcher(FetchSettings(allow_private=True)) as f:
+        start = time.monotonic()
+        for _ in range(3):
+            await f.fetch(server.url("/a"))
+        assert time.monotonic() - start >= 1.0  # two gaps of at least 0.5 s
+    assert len(server.seen("/robots.txt")) == 1  # fetched once, cached
