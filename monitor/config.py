@@ -378,8 +378,10 @@ def load(path: str | Path, environ: Mapping[str, str] | None = None) -> LoadedCo
     except (OSError, UnicodeDecodeError) as e:
         raise ConfigError([ConfigProblem(fname, "", f"cannot read the file: {e}")]) from e
     try:
-        node = yaml.compose(raw_text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(raw_text)
+        # libyaml's loader when present: ten times faster on a large source list
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        node = yaml.compose(raw_text, Loader=loader)
+        data = yaml.load(raw_text, Loader=loader)  # noqa: S506 - a safe loader
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
