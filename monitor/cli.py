@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -96,7 +97,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _test_rules(engine, args.files, args.json)
         if args.command == "eval":
             return _eval(engine, args.labels, args.dir, args.rule, args.json)
-        return asyncio.run(_async_main(args, loaded, engine))
+        # MONITOR_SLOW_CALLBACK_MS=50: asyncio's debug mode reports every callback that
+        # blocks the event loop longer than that (benchmarks/feed_farm.py uses it)
+        slow = os.environ.get("MONITOR_SLOW_CALLBACK_MS")
+        return asyncio.run(_async_main(args, loaded, engine, slow), debug=bool(slow))
     except ConfigError as e:
         for problem in e.problems:
             print(f"error: {problem}", file=sys.stderr)
@@ -107,16 +111,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # `monitor articles | head`: the reader left, nothing is wrong
-        import os
-
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
 
 
 async def _async_main(
-    args: argparse.Namespace, loaded: configmod.LoadedConfig, engine: Engine
+    args: argparse.Namespace,
+    loaded: configmod.LoadedConfig,
+    engine: Engine,
+    slow_callback_ms: str | None = None,
 ) -> int:
     from monitor import daemon
+
+    if slow_callback_ms:
+        asyncio.get_running_loop().slow_callback_duration = float(slow_callback_ms) / 1000
 
     if args.command == "run":
         await daemon.run_forever(loaded, engine)
