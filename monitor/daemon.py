@@ -31,6 +31,7 @@ from monitor.pipeline import PipelineContext, poll_source
 from monitor.schedule import Scheduler, first_run
 from monitor.store import Store
 from monitor.store.sqlite import open_store
+from monitor.workers import Processor
 
 log = logging.getLogger("monitor.daemon")
 
@@ -86,10 +87,11 @@ class Runtime:
         self.closing = False
         d = loaded.settings.delivery
         policy = StoryPolicy(d.story_window, d.duplicate_threshold, d.max_followups, d.escalate_at)
+        self.processor = Processor(loaded.settings, engine, len(self.sources))
         self.ctx = PipelineContext(
             store,
             fetcher,
-            engine,
+            self.processor,
             self.channels_for,
             now,
             stories=policy,
@@ -163,6 +165,7 @@ class Runtime:
 
     async def close(self) -> None:
         try:
+            await asyncio.to_thread(self.processor.close)
             await self.fetcher.aclose()
             await self._delivery_client.aclose()
         finally:

@@ -9,7 +9,6 @@ anything else is a bug and propagates.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import random
@@ -21,11 +20,10 @@ from datetime import datetime
 from monitor.errors import FetchError, ParseError
 from monitor.fetch import Fetcher
 from monitor.logs import event
-from monitor.match.engine import Engine
 from monitor.models import Article, Match, PollOutcome, Source
-from monitor.parse.feeds import parse_feed
 from monitor.schedule import next_due
 from monitor.store import PollRecord, Store, StoryDecider
+from monitor.workers import Processor
 
 log = logging.getLogger("monitor.pipeline")
 
@@ -34,7 +32,8 @@ log = logging.getLogger("monitor.pipeline")
 class PipelineContext:
     store: Store
     fetcher: Fetcher
-    engine: Engine
+    #: parses and matches (in worker processes when there are many sources)
+    processor: Processor
     #: channel names an alert for this match goes to
     channels_for: Callable[[Match], Sequence[str]]
     now: Callable[[], datetime]
@@ -88,20 +87,16 @@ async def poll_source(source: Source, ctx: PipelineContext) -> PollOutcome:
         return _outcome(source, "unchanged", started)
 
     try:
-        articles = await asyncio.to_thread(
-            parse_feed,
-            result.body,
-            url=result.url,
-            source=source.name,
-            fetched=now,
-            headers=result.headers,
+        articles = await ctx.processor.parse(
+            result.body, url=result.url, source=source.name, fetched=now, headers=result.headers
         )
     except ParseError as e:
         return await _failed(source, ctx, f"parse error: {e}", state.failures + 1, started, None)
 
     fresh = _unique(articles)
     new_ids = await ctx.store.unseen(source.name, [a.identity for a in fresh])
-    batch = [(a, ctx.engine.match(a.title, a.text)) for a in fresh if a.identity in new_ids]
+    new = [a for a in fresh if a.identity in new_ids]
+    batch = list(zip(new, await ctx.processor.match(new), strict=True))
     added = await ctx.store.add_articles(
         source.name, batch, ctx.channels_for, now, ctx.stories, ctx.deliver_at
     )

@@ -179,3 +179,16 @@ def test_console_channel_prints_a_readable_alert(
     assert "actor:  Assad regime (as 'forces loyal to Assad')" in out
     assert "**Hezbollah** fighters **clashed** with **forces loyal to Assad** overnight." in out
     assert "1 sources polled, 0 failed; alerts: 1 sent" in out
+
+
+def test_worker_processes_parse_and_match_like_the_main_process(
+    desk: dict[str, Any], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    import monitor.workers
+
+    monkeypatch.setattr(monitor.workers, "POOL_FROM_SOURCES", 1)  # spawn them for one source
+    report = once(desk["config"], capsys)
+    assert report["sources"][0]["new"] == 3 and report["sources"][0]["alerts"] == 1
+    [alert] = desk["received"]
+    assert alert["actors"] == ["Hezbollah", "Assad regime"]
+    assert "**clash**" in alert["snippet"]

@@ -1,0 +1,81 @@
+"""CPU work off the event loop: parsing feeds and matching articles.
+
+With few sources, parsing runs in a thread and matching inline. With many, a small pool of
+worker processes (spawned, each compiling the same rules once) parses and matches on every
+core while the main process keeps fetching and storing, so the event loop is not starved by
+the GIL (benchmarks/feed_farm.py measures both the pass and the event loop's longest stall).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from datetime import datetime
+from typing import Any
+
+from monitor.match.engine import Engine, compile_rules
+from monitor.models import Article, Match
+from monitor.parse.feeds import parse_feed
+
+#: use worker processes from this many sources on (below it, their start-up is not worth it)
+POOL_FROM_SOURCES = 100
+
+_engine: Engine | None = None  # in a worker process
+
+
+def _init_worker(settings: Any) -> None:
+    global _engine
+    _engine = compile_rules(settings)
+
+
+def _parse(
+    body: bytes, url: str, source: str, fetched: datetime, headers: Mapping[str, str]
+) -> list[Article]:
+    return parse_feed(body, url=url, source=source, fetched=fetched, headers=headers)
+
+
+def _match(texts: Sequence[tuple[str, str]]) -> list[list[Match]]:
+    assert _engine is not None
+    return [_engine.match(title, text) for title, text in texts]
+
+
+class Processor:
+    """Parse and match, in this process or in a pool; one per runtime."""
+
+    def __init__(self, settings: Any, engine: Engine, sources: int) -> None:
+        self._engine = engine
+        self._pool: ProcessPoolExecutor | None = None
+        workers = min(os.cpu_count() or 1, 4)
+        if sources >= POOL_FROM_SOURCES and workers > 1:
+            self._pool = ProcessPoolExecutor(
+                max_workers=workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_init_worker,
+                initargs=(settings,),
+            )
+
+    async def parse(
+        self, body: bytes, *, url: str, source: str, fetched: datetime, headers: Mapping[str, str]
+    ) -> list[Article]:
+        if self._pool is None:
+            return await asyncio.to_thread(_parse, body, url, source, fetched, headers)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            self._pool, _parse, body, url, source, fetched, dict(headers)
+        )
+
+    async def match(self, articles: Sequence[Article]) -> list[list[Match]]:
+        if not articles:
+            return []
+        texts = [(a.title, a.text) for a in articles]
+        if self._pool is None:
+            return [self._engine.match(t, b) for t, b in texts]
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, _match, texts)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
