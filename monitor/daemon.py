@@ -147,7 +147,15 @@ class Runtime:
         """Poll every source once, except those that answered 410 Gone."""
         gone = {s.name for s in await self.store.source_states() if s.gone}
         live = [s for s in self.sources if s.name not in gone]
-        return list(await asyncio.gather(*(self.poll(s) for s in live)))
+        # fetching is bounded by the fetcher; bound whole polls too, or fetched bodies pile up
+        # waiting for the parser and memory grows with the number of sources
+        in_flight = asyncio.Semaphore(self.settings.fetch.concurrency * 2)
+
+        async def bounded(source: Source) -> PollOutcome:
+            async with in_flight:
+                return await self.poll(source)
+
+        return list(await asyncio.gather(*(bounded(s) for s in live)))
 
     async def deliver(self) -> DispatchResult:
         if self.closing:
