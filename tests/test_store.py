@@ -173,3 +173,11 @@ async def test_upgrade_from_schema_1_keeps_alerts_and_deliveries(tmp_path: Path)
             assert await cur.fetchall() == [(1, "ok")]
         async with db.execute("PRAGMA foreign_key_check") as cur:
             assert await cur.fetchall() == []
+
+
+async def test_articles_without_matches_are_counted_once(store: SQLiteStore):
+    batch = [(article(str(i)), []) for i in range(5)]
+    first = await store.add_articles("desk", batch, lambda m: ["c"], NOW)
+    again = await store.add_articles("desk", [*batch, (article("new"), [])], lambda m: [], NOW)
+    assert (first.new_articles, again.new_articles) == (5, 1)
+    assert len(await store.articles(limit=100)) == 6

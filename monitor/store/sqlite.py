@@ -250,25 +250,16 @@ class SQLiteStore:
         sid = await self._source_id(source)
         new = matches = alerts = 0
         candidates: list[StoryRef] | None = None
+        plain = [a for a, found in batch if not found]
         async with self._transaction() as db:
+            if plain:  # most articles match nothing: one round trip for all of them
+                before = db.total_changes
+                await db.executemany(_INSERT_ARTICLE, [_article_row(sid, a) for a in plain])
+                new += db.total_changes - before
             for article, found in batch:
-                cur = await db.execute(
-                    """INSERT INTO articles (source_id, identity, url, guid, title, text,
-                         published, fetched, content_hash)
-                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                       ON CONFLICT (source_id, identity) DO NOTHING""",
-                    (
-                        sid,
-                        article.identity,
-                        article.url,
-                        article.guid,
-                        article.title,
-                        article.text,
-                        _ts(article.published),
-                        _ts(article.fetched),
-                        article.content_hash,
-                    ),
-                )
+                if not found:
+                    continue
+                cur = await db.execute(_INSERT_ARTICLE, _article_row(sid, article))
                 if cur.rowcount != 1:
                     continue  # already stored: never match or alert twice
                 new += 1
@@ -508,6 +499,26 @@ class SQLiteStore:
         sql = self._ALERT_SELECT + (" WHERE " + " AND ".join(where) if where else "")
         async with self._db.execute(sql + " ORDER BY al.id DESC LIMIT ?", (*args, limit)) as cur:
             return [_alert(r) for r in await cur.fetchall()]
+
+
+_INSERT_ARTICLE = """INSERT INTO articles (source_id, identity, url, guid, title, text,
+                         published, fetched, content_hash)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                       ON CONFLICT (source_id, identity) DO NOTHING"""
+
+
+def _article_row(source_id: int, a: Article) -> tuple[object, ...]:
+    return (
+        source_id,
+        a.identity,
+        a.url,
+        a.guid,
+        a.title,
+        a.text,
+        _ts(a.published),
+        _ts(a.fetched),
+        a.content_hash,
+    )
 
 
 def _statements(script: str) -> list[str]:
