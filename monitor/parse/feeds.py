@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import calendar
 import hashlib
+import json
+import zlib
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -34,6 +36,9 @@ def parse_feed(
     headers: Mapping[str, str] | None = None,
 ) -> list[Article]:
     """Entries of a feed document; ParseError when the bytes hold no feed at all."""
+    body = _ungzip(body)
+    if _looks_like_json(body):
+        return parse_json_feed(body, url=url, source=source, fetched=fetched)
     response_headers = {"content-location": url}
     if headers and headers.get("content-type"):
         response_headers["content-type"] = headers["content-type"]
@@ -66,6 +71,93 @@ def parse_feed(
         if article is not None:
             out.append(article)
     return out
+
+
+MAX_GUNZIPPED = 15 * 1024 * 1024
+
+
+def _ungzip(body: bytes) -> bytes:
+    """A gzip body sent without Content-Encoding (it happens) is unpacked, within a bound."""
+    if not body.startswith(b"\x1f\x8b"):
+        return body
+    d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        out = d.decompress(body, MAX_GUNZIPPED)
+    except zlib.error as e:
+        raise ParseError(f"broken gzip data: {e}") from e
+    if d.unconsumed_tail:
+        raise ParseError(f"gzip data unpacks to more than {MAX_GUNZIPPED} bytes")
+    return out
+
+
+def _looks_like_json(body: bytes) -> bool:
+    head = body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    return head == b"{"
+
+
+def parse_json_feed(body: bytes, *, url: str, source: str, fetched: datetime) -> list[Article]:
+    """JSON Feed 1.0 and 1.1 (https://jsonfeed.org), tolerant of wrong types in any field."""
+    try:
+        doc = json.loads(body.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError) as e:
+        raise ParseError(f"not a feed: invalid JSON: {e}") from e
+    if not isinstance(doc, dict) or "jsonfeed.org" not in str(doc.get("version", "")):
+        raise ParseError("not a feed: JSON without a jsonfeed.org version")
+    items = doc.get("items")
+    base = _url(doc.get("feed_url")) or url
+    out = []
+    for item in items if isinstance(items, list) else []:
+        if not isinstance(item, dict):
+            continue
+        title = html_to_text(_text(item.get("title")))
+        html = _text(item.get("content_html"))
+        text = html_to_text(html) if html else clean_text(_text(item.get("content_text")))
+        if not text:
+            text = clean_text(_text(item.get("summary")))
+        link = canonical_url(_url(item.get("url")) or _url(item.get("external_url")), base)
+        guid = _text(item.get("id")) or None
+        if not (title or text or link):
+            continue
+        published = _iso_date(item.get("date_published")) or _iso_date(item.get("date_modified"))
+        out.append(
+            Article(
+                source=source,
+                identity=guid or link or "sha256:" + content_hash(title, text)[:32],
+                url=link,
+                guid=guid,
+                title=" ".join(title.split()),
+                text=text,
+                published=published,
+                fetched=fetched,
+                content_hash=content_hash(title, text),
+            )
+        )
+    return out
+
+
+def _text(value: Any) -> str:
+    """A JSON value that should be a string: numbers become text, anything else nothing."""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return ""
+
+
+def _url(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _iso_date(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        dt = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if dt.tzinfo is None:
+        return None  # a date without a zone is not invented into UTC
+    return dt.astimezone(UTC)
 
 
 def _article(entry: Any, *, base: str, source: str, fetched: datetime) -> Article | None:
@@ -106,7 +198,7 @@ def _best_text(entry: Any) -> str:
 
 def _date(entry: Any) -> datetime | None:
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        value = entry.get(key)
+        value = dict.get(entry, key)  # the raw value, not feedparser's deprecated key mapping
         if value:
             try:
                 dt = datetime.fromtimestamp(calendar.timegm(value), tz=UTC)

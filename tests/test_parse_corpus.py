@@ -1,0 +1,82 @@
+"""Every real-world feed of ../shared/corpus/feeds: entries that make sense, or a clear error."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from monitor.errors import ParseError
+from monitor.parse.feeds import parse_feed
+
+NOW = datetime(2026, 11, 22, tzinfo=UTC)
+BASE = "https://feeds.example.org/feed"
+
+
+def corpus(shared: Path) -> list[Path]:
+    files = sorted((shared / "corpus" / "feeds").iterdir())
+    assert len(files) >= 70
+    return files
+
+
+def test_every_corpus_feed_parses_or_fails_clearly(shared: Path):
+    empty, failed = [], []
+    for path in corpus(shared):
+        body = path.read_bytes()
+        try:
+            articles = parse_feed(body, url=BASE, source="corpus", fetched=NOW)
+        except ParseError as e:
+            failed.append(f"{path.name}: {e}")
+            continue
+        if not articles:
+            empty.append(path.name)
+        again = parse_feed(body, url=BASE, source="corpus", fetched=NOW + timedelta(hours=1))
+        assert [a.identity for a in articles] == [a.identity for a in again], path.name
+        for a in articles:
+            assert a.title or a.url or a.text, path.name  # RSS allows description-only items
+            assert a.url == "" or a.url.startswith(("http://", "https://")), (path.name, a.url)
+            assert a.published is None or a.published.utcoffset() == timedelta(0), path.name
+            assert a.identity, path.name
+    print(f"\n{len(empty)} corpus feeds yield no entries: {', '.join(empty)}")
+    print(f"{len(failed)} fail with a reason:\n  " + "\n  ".join(failed))
+    assert not failed  # every corpus feed is a feed; none should be refused outright
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "jsonfeed10_inessential.json",
+        "jsonfeed11_lukedorny_escaped-slashes.json",
+    ],
+)
+def test_json_feeds(shared: Path, name: str):
+    articles = parse_feed(
+        (shared / "corpus" / "feeds" / name).read_bytes(), url=BASE, source="j", fetched=NOW
+    )
+    assert len(articles) >= 20
+    assert all(a.url.startswith("http") and a.title and a.published for a in articles)
+
+
+def test_json_feed_with_wrong_types_keeps_what_it_can(shared: Path):
+    articles = parse_feed(
+        (shared / "corpus" / "feeds" / "jsonfeed11_wrong-types.json").read_bytes(),
+        url=BASE,
+        source="j",
+        fetched=NOW,
+    )
+    assert [a.title for a in articles][:1] == ["1000"]
+    assert all(a.url == "" for a in articles)  # numbers are not links
+    assert all(a.published is None for a in articles)  # "not a date" is not invented
+
+
+def test_gzip_body_without_header(shared: Path):
+    articles = parse_feed(
+        (
+            shared / "corpus" / "feeds" / "rss2_nshipster_gzip-body-invalid-chars.xml.gz"
+        ).read_bytes(),
+        url=BASE,
+        source="g",
+        fetched=NOW,
+    )
+    assert len(articles) == 25 and articles[0].title == "NSOperation"
