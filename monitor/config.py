@@ -500,7 +500,6 @@ def _explain(err: Mapping[str, Any], data: Any) -> tuple[tuple[Any, ...], str]:
     kind = err["type"]
     got = _lookup(data, loc)
     if kind == "extra_forbidden":
-        parent = _lookup(data, loc[:-1])
         model = _model_at(loc[:-1], data)
         known = sorted(f.alias or n for n, f in model.model_fields.items()) if model else []
         hint = difflib.get_close_matches(str(loc[-1]), known, n=1)
@@ -509,7 +508,6 @@ def _explain(err: Mapping[str, Any], data: Any) -> tuple[tuple[Any, ...], str]:
             msg += f" (did you mean {hint[0]!r}?)"
         elif known:
             msg += f"; expected one of: {', '.join(known)}"
-        del parent
         return loc, msg
     if kind == "union_tag_invalid" or kind == "union_tag_not_found":
         return loc, "expected 'type' to be one of: console, webhook, slack, email, apprise"

@@ -462,7 +462,7 @@ class Engine:
                 return None
         unit = _Unit(start, end, by_actor, keywords, 0.0)
         if rule.unless or rule.confirm:
-            context = self._sentence_terms(doc, terms, keywords, start, end)
+            context = self._sentence_terms(doc, keywords, start, end)
             cues = [t for t in context if self._terms[t.term].set_name in rule.unless]
             if cues:
                 if rule.unless_action == "suppress":
@@ -580,7 +580,7 @@ class Engine:
         return out
 
     def _sentence_terms(
-        self, doc: _Doc, terms: list[_TermHit], keywords: list[_TermHit], start: int, end: int
+        self, doc: _Doc, keywords: list[_TermHit], start: int, end: int
     ) -> list[_TermHit]:
         """Term hits in the sentences that hold the unit's keywords."""
         spans = {doc.sentence_at(k.start) for k in keywords}

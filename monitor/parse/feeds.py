@@ -119,19 +119,7 @@ def parse_json_feed(body: bytes, *, url: str, source: str, fetched: datetime) ->
         if not (title or text or link):
             continue
         published = _iso_date(item.get("date_published")) or _iso_date(item.get("date_modified"))
-        out.append(
-            Article(
-                source=source,
-                identity=guid or link or "sha256:" + content_hash(title, text)[:32],
-                url=link,
-                guid=guid,
-                title=" ".join(title.split()),
-                text=text,
-                published=published,
-                fetched=fetched,
-                content_hash=content_hash(title, text),
-            )
-        )
+        out.append(make_article(source, guid, link, title, text, published, fetched))
     return out
 
 
@@ -167,17 +155,30 @@ def _article(entry: Any, *, base: str, source: str, fetched: datetime) -> Articl
     guid = (entry.get("id") or "").strip() or None
     if not (title or text or link):
         return None
-    identity = guid or link or "sha256:" + content_hash(title, text)[:32]
+    return make_article(source, guid, link, title, text, _date(entry), fetched)
+
+
+def make_article(
+    source: str,
+    guid: str | None,
+    link: str,
+    title: str,
+    text: str,
+    published: datetime | None,
+    fetched: datetime,
+) -> Article:
+    """An Article, identified by its guid, else its link, else its content."""
+    digest = content_hash(title, text)
     return Article(
         source=source,
-        identity=identity,
+        identity=guid or link or "sha256:" + digest[:32],
         url=link,
         guid=guid,
         title=" ".join(title.split()),
         text=text,
-        published=_date(entry),
+        published=published,
         fetched=fetched,
-        content_hash=content_hash(title, text),
+        content_hash=digest,
     )
 
 
