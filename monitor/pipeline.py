@@ -14,7 +14,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from monitor.errors import FetchError, ParseError
@@ -63,27 +63,16 @@ async def poll_source(source: Source, ctx: PipelineContext) -> PollOutcome:
     moved = result.url if result.permanent_redirect and result.url != state.url else None
     now = ctx.now()
     if result.not_modified:
-        await ctx.store.record_poll(
-            source.name,
-            PollRecord(ok=True, next_due=next_due(source.interval, now), url=moved),
-            now,
-        )
+        await _succeeded(source, ctx, now, PollRecord(ok=True, next_due=now, url=moved))
         return _outcome(source, "not-modified", started)
 
     body_hash = hashlib.sha256(result.body).hexdigest()
     etag, last_modified = result.headers.get("etag"), result.headers.get("last-modified")
+    validators = PollRecord(
+        ok=True, next_due=now, url=moved, etag=etag, last_modified=last_modified
+    )
     if body_hash == state.body_hash:
-        await ctx.store.record_poll(
-            source.name,
-            PollRecord(
-                ok=True,
-                next_due=next_due(source.interval, now),
-                url=moved,
-                etag=etag,
-                last_modified=last_modified,
-            ),
-            now,
-        )
+        await _succeeded(source, ctx, now, validators)
         return _outcome(source, "unchanged", started)
 
     try:
@@ -100,18 +89,7 @@ async def poll_source(source: Source, ctx: PipelineContext) -> PollOutcome:
     added = await ctx.store.add_articles(
         source.name, batch, ctx.channels_for, now, ctx.stories, ctx.deliver_at
     )
-    await ctx.store.record_poll(
-        source.name,
-        PollRecord(
-            ok=True,
-            next_due=next_due(source.interval, now),
-            body_hash=body_hash,
-            url=moved,
-            etag=etag,
-            last_modified=last_modified,
-        ),
-        now,
-    )
+    await _succeeded(source, ctx, now, replace(validators, body_hash=body_hash))
     outcome = _outcome(
         source,
         "ok",
@@ -133,6 +111,14 @@ async def poll_source(source: Source, ctx: PipelineContext) -> PollOutcome:
         ms=round(outcome.elapsed * 1000),
     )
     return outcome
+
+
+async def _succeeded(
+    source: Source, ctx: PipelineContext, now: datetime, record: PollRecord
+) -> None:
+    """Record a successful poll; the next one is due one interval from now."""
+    due = next_due(source.interval, now)
+    await ctx.store.record_poll(source.name, replace(record, next_due=due), now)
 
 
 def _unique(articles: list[Article]) -> list[Article]:
