@@ -115,7 +115,13 @@ class Runtime:
             headers={"User-Agent": loaded.settings.fetch.user_agent}
         )
         channels = build_channels(loaded.settings.channels, delivery_client)
-        return cls(loaded, engine, store, fetcher, channels, delivery_client, now)
+        runtime = cls(loaded, engine, store, fetcher, channels, delivery_client, now)
+        try:
+            await runtime.processor.start()
+        except BaseException:
+            await runtime.close()  # never leave worker processes or connections behind
+            raise
+        return runtime
 
     def channels_for(self, match: Match) -> list[str]:
         chosen = self.engine.channels_for(match.rule)
@@ -147,15 +153,20 @@ class Runtime:
         """Poll every source once, except those that answered 410 Gone."""
         gone = {s.name for s in await self.store.source_states() if s.gone}
         live = [s for s in self.sources if s.name not in gone]
-        # fetching is bounded by the fetcher; bound whole polls too, or fetched bodies pile up
-        # waiting for the parser and memory grows with the number of sources
-        in_flight = asyncio.Semaphore(self.settings.fetch.concurrency * 2)
+        # a fixed set of workers pulls sources from a list: fetched bodies cannot pile up
+        # waiting for the parser, and thousands of sources do not mean thousands of tasks
+        # created in one step of the event loop
+        todo = list(reversed(live))
+        results: dict[str, PollOutcome] = {}
 
-        async def bounded(source: Source) -> PollOutcome:
-            async with in_flight:
-                return await self.poll(source)
+        async def worker() -> None:
+            while todo:
+                source = todo.pop()
+                results[source.name] = await self.poll(source)
 
-        return list(await asyncio.gather(*(bounded(s) for s in live)))
+        width = min(len(live), self.settings.fetch.concurrency * 2)
+        await asyncio.gather(*(worker() for _ in range(width)))
+        return [results[s.name] for s in live]
 
     async def deliver(self) -> DispatchResult:
         if self.closing:

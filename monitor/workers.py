@@ -31,6 +31,10 @@ def _init_worker(settings: Any) -> None:
     _engine = compile_rules(settings)
 
 
+def _ready() -> bool:
+    return _engine is not None
+
+
 def _parse(
     body: bytes, url: str, source: str, fetched: datetime, headers: Mapping[str, str]
 ) -> list[Article]:
@@ -49,6 +53,7 @@ class Processor:
         self._engine = engine
         self._pool: ProcessPoolExecutor | None = None
         workers = min(os.cpu_count() or 1, 4)
+        self._workers = workers
         if sources >= POOL_FROM_SOURCES and workers > 1:
             self._pool = ProcessPoolExecutor(
                 max_workers=workers,
@@ -56,6 +61,19 @@ class Processor:
                 initializer=_init_worker,
                 initargs=(settings,),
             )
+
+    async def start(self) -> None:
+        """Start the worker processes from a thread: spawning them takes ~0.1 s each, which
+        must not happen inside a step of the event loop."""
+        pool = self._pool
+        if pool is None:
+            return
+
+        def spawn() -> None:
+            for future in [pool.submit(_ready) for _ in range(self._workers)]:
+                future.result()
+
+        await asyncio.to_thread(spawn)
 
     async def parse(
         self, body: bytes, *, url: str, source: str, fetched: datetime, headers: Mapping[str, str]
