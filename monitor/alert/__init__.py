@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 import httpx
 
-from monitor.models import Alert, Delivery, match_to_dict
+from monitor.models import Alert, Delivery, mark_span, match_to_dict
 
 
 class Channel(Protocol):
@@ -122,8 +122,6 @@ def render_text(alert: Alert) -> str:
         lines.append(f"  actor:  {a.actor} (as {', '.join(repr(f) for f in a.forms)})")
     lines.append(f"  words:  {', '.join(m.keywords)}")
     for span in m.spans:
-        from monitor.models import mark_span
-
         lines.append(f"  {span.field} [{span.start}:{span.end}]: {mark_span(span, ('**', '**'))}")
     lines.extend(f"  note:   {n}" for n in m.notes)
     lines.append(f"  score:  {m.score}")

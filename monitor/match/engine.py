@@ -490,9 +490,8 @@ class Engine:
 
     def _cue_near(self, doc: _Doc, pos: int, sets: frozenset[str]) -> bool:
         """A term of ``sets`` in the sentence holding ``pos`` or the next one."""
-        lo = doc.sentence_at(pos)[0]
-        hi = max(doc.sentence_after(pos)[1], doc.sentence_at(pos)[1])
-        return bool(self._cues(doc, lo, hi, sets))
+        # sentence_after is the sentence itself when it is the last one
+        return bool(self._cues(doc, doc.sentence_at(pos)[0], doc.sentence_after(pos)[1], sets))
 
     def _opposed(self, doc: _Doc, kw: _TermHit, by_actor: dict[str, list[_ActorHit]]) -> bool:
         """Does the sentence of ``kw`` set two of the actors against each other?"""
