@@ -26,7 +26,7 @@ from monitor.errors import ConfigError
 from monitor.fetch import Fetcher
 from monitor.logs import event
 from monitor.match.engine import Engine, RuleError, compile_rules
-from monitor.models import Match, PollOutcome, Source
+from monitor.models import Match, PollOutcome, Source, SourceState
 from monitor.pipeline import PipelineContext, poll_source
 from monitor.schedule import Scheduler, first_run
 from monitor.store import Store
@@ -115,13 +115,7 @@ class Runtime:
             headers={"User-Agent": loaded.settings.fetch.user_agent}
         )
         channels = build_channels(loaded.settings.channels, delivery_client)
-        runtime = cls(loaded, engine, store, fetcher, channels, delivery_client, now)
-        try:
-            await runtime.processor.start()
-        except BaseException:
-            await runtime.close()  # never leave worker processes or connections behind
-            raise
-        return runtime
+        return cls(loaded, engine, store, fetcher, channels, delivery_client, now)
 
     def channels_for(self, match: Match) -> list[str]:
         chosen = self.engine.channels_for(match.rule)
@@ -139,10 +133,10 @@ class Runtime:
             if task is not None:
                 self.in_flight.discard(task)
 
-    async def poll(self, source: Source) -> PollOutcome:
+    async def poll(self, source: Source, state: SourceState | None = None) -> PollOutcome:
         """Poll one source; an unexpected error is logged with its traceback and contained."""
         try:
-            return await poll_source(source, self.ctx)
+            return await poll_source(source, self.ctx, state)
         except Exception as e:
             log.exception(
                 "poll crashed (a bug: please report it)", extra={"fields": {"source": source.name}}
@@ -151,8 +145,9 @@ class Runtime:
 
     async def poll_all(self) -> list[PollOutcome]:
         """Poll every source once, except those that answered 410 Gone."""
-        gone = {s.name for s in await self.store.source_states() if s.gone}
-        live = [s for s in self.sources if s.name not in gone]
+        # every source's state in one query, not one query each
+        states = {s.name: s for s in await self.store.source_states()}
+        live = [s for s in self.sources if s.name not in states or not states[s.name].gone]
         # a fixed set of workers pulls sources from a list: fetched bodies cannot pile up
         # waiting for the parser, and thousands of sources do not mean thousands of tasks
         # created in one step of the event loop
@@ -162,7 +157,7 @@ class Runtime:
         async def worker() -> None:
             while todo:
                 source = todo.pop()
-                results[source.name] = await self.poll(source)
+                results[source.name] = await self.poll(source, states.get(source.name))
 
         width = min(len(live), self.settings.fetch.concurrency * 2)
         await asyncio.gather(*(worker() for _ in range(width)))

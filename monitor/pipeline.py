@@ -20,7 +20,7 @@ from datetime import datetime
 from monitor.errors import FetchError, ParseError
 from monitor.fetch import Fetcher
 from monitor.logs import event
-from monitor.models import Article, Match, PollOutcome, Source
+from monitor.models import Article, Match, PollOutcome, Source, SourceState
 from monitor.schedule import next_due
 from monitor.store import PollRecord, Store, StoryDecider
 from monitor.workers import Processor
@@ -44,9 +44,13 @@ class PipelineContext:
     deliver_at: Callable[[Match, datetime], datetime] | None = None
 
 
-async def poll_source(source: Source, ctx: PipelineContext) -> PollOutcome:
+async def poll_source(
+    source: Source, ctx: PipelineContext, state: SourceState | None = None
+) -> PollOutcome:
+    """Poll one source; ``state``: its stored state when the caller has read it already."""
     started = time.monotonic()
-    state = await ctx.store.source_state(source.name)
+    if state is None:
+        state = await ctx.store.source_state(source.name)
     try:
         result = await ctx.fetcher.fetch(
             state.url,
@@ -75,17 +79,41 @@ async def poll_source(source: Source, ctx: PipelineContext) -> PollOutcome:
         await _succeeded(source, ctx, now, validators)
         return _outcome(source, "unchanged", started)
 
+    # nothing read from this source yet: its entries are all new, so match them as they are
+    # parsed (one trip to a worker process instead of two)
+    first = state.body_hash is None
+    parsed: list[tuple[Article, list[Match] | None]]
     try:
-        articles = await ctx.processor.parse(
-            result.body, url=result.url, source=source.name, fetched=now, headers=result.headers
-        )
+        if first:
+            parsed = list(
+                await ctx.processor.parse_and_match(
+                    result.body,
+                    url=result.url,
+                    source=source.name,
+                    fetched=now,
+                    headers=result.headers,
+                )
+            )
+        else:
+            parsed = [
+                (a, None)
+                for a in await ctx.processor.parse(
+                    result.body,
+                    url=result.url,
+                    source=source.name,
+                    fetched=now,
+                    headers=result.headers,
+                )
+            ]
     except ParseError as e:
         return await _failed(source, ctx, f"parse error: {e}", state.failures + 1, started, None)
 
-    fresh = _unique(articles)
-    new_ids = await ctx.store.unseen(source.name, [a.identity for a in fresh])
-    new = [a for a in fresh if a.identity in new_ids]
-    batch = list(zip(new, await ctx.processor.match(new), strict=True))
+    fresh = _unique(parsed)
+    new_ids = await ctx.store.unseen(source.name, [a.identity for a, _ in fresh])
+    new = [(a, found) for a, found in fresh if a.identity in new_ids]
+    unmatched = [a for a, found in new if found is None]
+    matched = iter(await ctx.processor.match(unmatched))
+    batch = [(a, found if found is not None else next(matched)) for a, found in new]
     added = await ctx.store.add_articles(
         source.name, batch, ctx.channels_for, now, ctx.stories, ctx.deliver_at
     )
@@ -94,7 +122,7 @@ async def poll_source(source: Source, ctx: PipelineContext) -> PollOutcome:
         source,
         "ok",
         started,
-        entries=len(articles),
+        entries=len(parsed),
         new_articles=added.new_articles,
         matches=added.matches,
         alerts=added.alerts,
@@ -121,14 +149,16 @@ async def _succeeded(
     await ctx.store.record_poll(source.name, replace(record, next_due=due), now)
 
 
-def _unique(articles: list[Article]) -> list[Article]:
+def _unique(
+    parsed: list[tuple[Article, list[Match] | None]],
+) -> list[tuple[Article, list[Match] | None]]:
     """First entry of each identity (feeds repeat guids)."""
     seen: set[str] = set()
     out = []
-    for a in articles:
+    for a, found in parsed:
         if a.identity not in seen:
             seen.add(a.identity)
-            out.append(a)
+            out.append((a, found))
     return out
 
 

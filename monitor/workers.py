@@ -46,12 +46,25 @@ def _match(texts: Sequence[tuple[str, str]]) -> list[list[Match]]:
     return [_engine.match(title, text) for title, text in texts]
 
 
+def _parse_and_match(
+    body: bytes, url: str, source: str, fetched: datetime, headers: Mapping[str, str]
+) -> list[tuple[Article, list[Match]]]:
+    assert _engine is not None
+    articles = parse_feed(body, url=url, source=source, fetched=fetched, headers=headers)
+    return [(a, _engine.match(a.title, a.text)) for a in articles]
+
+
 class Processor:
-    """Parse and match, in this process or in a pool; one per runtime."""
+    """Parse and match, in this process or in a pool; one per runtime.
+
+    The pool starts with the first document to parse (a pass where nothing changed never
+    starts it), and requests queue up while the workers are still importing and compiling.
+    """
 
     def __init__(self, settings: Any, engine: Engine, sources: int) -> None:
         self._engine = engine
         self._pool: ProcessPoolExecutor | None = None
+        self._started: asyncio.Task[None] | None = None
         workers = min(os.cpu_count() or 1, 4)
         self._workers = workers
         if sources >= POOL_FROM_SOURCES and workers > 1:
@@ -62,37 +75,56 @@ class Processor:
                 initargs=(settings,),
             )
 
-    async def start(self) -> None:
-        """Start the worker processes from a thread: spawning them takes ~0.1 s each, which
-        must not happen inside a step of the event loop."""
+    async def _ready_pool(self) -> ProcessPoolExecutor | None:
+        """The pool, its processes started: from a thread, because starting one blocks for
+        ~0.1 s, which must not happen inside a step of the event loop."""
         pool = self._pool
         if pool is None:
-            return
+            return None
+        if self._started is None:
 
-        def spawn() -> None:
-            for future in [pool.submit(_ready) for _ in range(self._workers)]:
-                future.result()
+            def spawn() -> None:
+                for _ in range(self._workers):
+                    pool.submit(_ready)  # starts a process; its result is not awaited
 
-        await asyncio.to_thread(spawn)
+            self._started = asyncio.ensure_future(asyncio.to_thread(spawn))
+        await asyncio.shield(self._started)
+        return pool
 
     async def parse(
         self, body: bytes, *, url: str, source: str, fetched: datetime, headers: Mapping[str, str]
     ) -> list[Article]:
-        if self._pool is None:
+        pool = await self._ready_pool()
+        if pool is None:
             return await asyncio.to_thread(_parse, body, url, source, fetched, headers)
         loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(pool, _parse, body, url, source, fetched, dict(headers))
+
+    async def parse_and_match(
+        self, body: bytes, *, url: str, source: str, fetched: datetime, headers: Mapping[str, str]
+    ) -> list[tuple[Article, list[Match]]]:
+        """Parse and match every entry in one step: for a source whose entries are all new
+        (its first poll), this saves sending every article back and forth again."""
+        pool = await self._ready_pool()
+        if pool is None:
+            articles = await self.parse(
+                body, url=url, source=source, fetched=fetched, headers=headers
+            )
+            return list(zip(articles, await self.match(articles), strict=True))
+        loop = asyncio.get_running_loop()
         return await loop.run_in_executor(
-            self._pool, _parse, body, url, source, fetched, dict(headers)
+            pool, _parse_and_match, body, url, source, fetched, dict(headers)
         )
 
     async def match(self, articles: Sequence[Article]) -> list[list[Match]]:
         if not articles:
             return []
         texts = [(a.title, a.text) for a in articles]
-        if self._pool is None:
+        pool = await self._ready_pool()
+        if pool is None:
             return [self._engine.match(t, b) for t, b in texts]
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, _match, texts)
+        return await loop.run_in_executor(pool, _match, texts)
 
     def close(self) -> None:
         if self._pool is not None:

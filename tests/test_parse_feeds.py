@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from monitor.errors import ParseError
 from monitor.parse.feeds import parse_feed
@@ -79,3 +81,90 @@ def test_html_to_text_keeps_paragraphs_and_drops_scripts_and_repeats():
 )
 def test_canonical_url(url: str, expected: str):
     assert canonical_url(url, "https://base.example/feed") == expected
+
+
+_PIECES = [
+    "<p>",
+    "</p>",
+    "<br>",
+    "<br/>",
+    "</br>",
+    "<div class='x'>",
+    "</div>",
+    "<b>",
+    "</b>",
+    '<a href="/x?a=1&amp;b=2">',
+    "</a>",
+    "<li>",
+    "<P>",
+    "<script>",
+    "</script>",
+    "<!-- c -->",
+    "<o:p>",
+    "<title>",
+    "&amp;",
+    "&nbsp;",
+    "&#8217;",
+    "&bogus;",
+    "&",
+    "<",
+    ">",
+    " ",
+    "\n",
+    "\n\n",
+    "\r\n",
+    "\t",
+    "\u00a0",
+    "\u2028",
+    "Clashes erupted",
+    "near the airport on Sunday, officials said",
+    "x",
+]
+
+
+@given(st.lists(st.sampled_from(_PIECES), max_size=30))
+def test_html_fast_path_reads_fragments_as_the_full_parser_does(pieces: list[str]):
+    from monitor.parse import html as h
+
+    fragment = "".join(pieces)
+    parser = h._TextParser()
+    parser.feed(fragment)
+    parser.close()
+    assert html_to_text(fragment) == h.clean_text("".join(parser.parts))
+    # cleaning is idempotent: text already clean stays as it is
+    assert h.clean_text(html_to_text(fragment)) == html_to_text(fragment)
+
+
+_DAYS = ["", "Sun, ", "Mon,", "tue "]
+_ZONES = ["+0000", "-0500", "+0530", "GMT", "UT", "Z", "utc"]
+
+
+@given(
+    st.datetimes(min_value=datetime(1975, 1, 1), max_value=datetime(2099, 12, 31)),
+    st.sampled_from(_DAYS),
+    st.sampled_from(_ZONES),
+    st.booleans(),
+)
+def test_fast_reader_dates_equal_feedparsers(when: datetime, day: str, zone: str, seconds: bool):
+    """The fast reader's RFC 822 and W3C dates are feedparser's, to the second."""
+    import calendar
+
+    from feedparser.datetimes import _parse_date
+
+    from monitor.parse import fastfeed
+
+    def reference(text: str) -> datetime | None:
+        parsed = _parse_date(text)
+        value = datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
+        return value if value.year >= 1980 else None
+
+    clock = when.strftime("%H:%M:%S" if seconds else "%H:%M")
+    rfc = f"{day}{when.day} {when.strftime('%b %Y')} {clock} {zone}"
+    if day == "Mon,":  # no space after the comma: unusual, so feedparser reads the feed
+        with pytest.raises(fastfeed._Unusual):
+            fastfeed._rfc822(rfc)
+    else:
+        assert fastfeed._rfc822(rfc) == reference(rfc), rfc
+    offset = "Z" if zone in ("GMT", "UT", "Z", "utc") else f"{zone[:3]}:{zone[3:]}"
+    w3c = f"{when.strftime('%Y-%m-%dT')}{clock}{'.25' if seconds else ''}{offset}"
+    assert fastfeed._w3dtf(w3c) == reference(w3c), w3c

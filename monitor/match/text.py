@@ -150,7 +150,8 @@ def fold(text: str) -> Folded:
 
 
 def _whitespace_spots(text: str) -> list[tuple[int, int, str]]:
-    """Whitespace runs (→ one space) and words hyphenated across a line break (→ joined)."""
+    """Whitespace runs within a paragraph (→ one space) and words hyphenated across a line
+    break (→ joined)."""
     if "\t" in text or "\r" in text or "\x0b" in text or "\x0c" in text:
         spans = [(m.start(), m.end()) for m in _SPECIAL.finditer(text)]
     else:  # the common case: str.find is far cheaper than a regex scan of every position
@@ -182,6 +183,10 @@ def _whitespace_spots(text: str) -> list[tuple[int, int, str]]:
         if start < last:
             continue
         last = end
+        if text[start] != "-" and text.count("\n", start, end) >= 2:
+            # a paragraph break: no name or phrase runs across it, so it needs no collapsing
+            # (each character folds to a space, like punctuation) and offsets stay as they are
+            continue
         if text[start] == "-":
             joined = not _ARTICLE_PREFIX.search(text, 0, start)
             out.append((start, end, "" if joined else " "))

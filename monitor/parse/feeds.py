@@ -19,6 +19,7 @@ import feedparser
 
 from monitor.errors import ParseError
 from monitor.models import Article
+from monitor.parse import fastfeed
 from monitor.parse.html import clean_text, html_to_text
 from monitor.parse.urls import canonical_url
 
@@ -34,14 +35,27 @@ def parse_feed(
     source: str,
     fetched: datetime,
     headers: Mapping[str, str] | None = None,
+    fast: bool = True,
 ) -> list[Article]:
-    """Entries of a feed document; ParseError when the bytes hold no feed at all."""
+    """Entries of a feed document; ParseError when the bytes hold no feed at all.
+
+    A plain UTF-8 RSS 2.0 or Atom document is read by ``fastfeed`` (same records, a tenth of
+    the time); anything else, or ``fast=False``, by feedparser."""
     body = _ungzip(body)
     if _looks_like_json(body):
         return parse_json_feed(body, url=url, source=source, fetched=fetched)
+    content_type = headers.get("content-type") if headers else None
+    entries = fastfeed.read(body, url, content_type) if fast else None
+    if entries is None:
+        entries = [_raw(e) for e in _feedparser_entries(body, url, content_type)]
+    return _articles(entries, base=url, source=source, fetched=fetched)
+
+
+def _feedparser_entries(body: bytes, url: str, content_type: str | None) -> list[Any]:
+    """feedparser's entries for any document, the reference reader; ParseError if none."""
     response_headers = {"content-location": url}
-    if headers and headers.get("content-type"):
-        response_headers["content-type"] = headers["content-type"]
+    if content_type:
+        response_headers["content-type"] = content_type
     try:
         # no sanitising or URI rewriting inside content: we reduce it to text and escape all
         # output ourselves, and entry links are resolved below (halves feedparser's time)
@@ -64,7 +78,12 @@ def parse_feed(
             head = body[:512].lower()
             raise ParseError("not a feed (an HTML page)" if b"<html" in head else "not a feed")
         return []
-    base = parsed.get("href") or url
+    return list(entries)
+
+
+def _articles(
+    entries: list[fastfeed.RawEntry], *, base: str, source: str, fetched: datetime
+) -> list[Article]:
     out = []
     for entry in entries:
         article = _article(entry, base=base, source=source, fetched=fetched)
@@ -148,14 +167,35 @@ def _iso_date(value: Any) -> datetime | None:
     return dt.astimezone(UTC)
 
 
-def _article(entry: Any, *, base: str, source: str, fetched: datetime) -> Article | None:
-    title = html_to_text(entry.get("title") or "")
-    text = _best_text(entry)
-    link = canonical_url(entry.get("link") or "", base)
-    guid = (entry.get("id") or "").strip() or None
+def _raw(entry: Any) -> fastfeed.RawEntry:
+    """A feedparser entry, reduced to what the fast reader gives."""
+    contents: list[str] = []
+    for content in entry.get("content") or []:
+        value = content.get("value") if isinstance(content, dict) else None
+        if value:
+            contents.append(value)
+    if entry.get("summary"):
+        contents.append(entry["summary"])
+    return fastfeed.RawEntry(
+        title=entry.get("title") or "",
+        link=entry.get("link") or "",
+        guid=entry.get("id") or None,
+        contents=tuple(contents),
+        published=_date(entry),
+    )
+
+
+def _article(
+    entry: fastfeed.RawEntry, *, base: str, source: str, fetched: datetime
+) -> Article | None:
+    title = html_to_text(entry.title)
+    texts = [html_to_text(c) for c in entry.contents if c]
+    text = max(texts, key=len) if texts else ""  # the longest of contents and summary
+    link = canonical_url(entry.link, base)
+    guid = (entry.guid or "").strip() or None
     if not (title or text or link):
         return None
-    return make_article(source, guid, link, title, text, _date(entry), fetched)
+    return make_article(source, guid, link, title, text, entry.published, fetched)
 
 
 def make_article(
@@ -180,21 +220,6 @@ def make_article(
         fetched=fetched,
         content_hash=digest,
     )
-
-
-def _best_text(entry: Any) -> str:
-    """The longest of the entry's contents and summary, as plain text."""
-    candidates: list[str] = []
-    for content in entry.get("content") or []:
-        value = content.get("value") if isinstance(content, dict) else None
-        if value:
-            candidates.append(value)
-    if entry.get("summary"):
-        candidates.append(entry["summary"])
-    if not candidates:
-        return ""
-    texts = [html_to_text(c) for c in candidates]
-    return clean_text(max(texts, key=len))
 
 
 def _date(entry: Any) -> datetime | None:

@@ -58,6 +58,7 @@ class SQLiteStore:
         self.path = path
         # one connection serves every coroutine: writes take turns, each in its own transaction
         self._write_lock = asyncio.Lock()
+        self._source_ids: dict[str, int] = {}
 
     @contextlib.asynccontextmanager
     async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -144,9 +145,8 @@ class SQLiteStore:
         now = _ts(datetime.now(UTC))
         async with self._transaction() as db:
             await db.execute("UPDATE sources SET active = 0")
-            for s in sources:
-                await db.execute(
-                    """INSERT INTO sources (name, url, fetch_url, kind, active, created)
+            await db.executemany(
+                """INSERT INTO sources (name, url, fetch_url, kind, active, created)
                        VALUES (?, ?, ?, ?, 1, ?)
                        ON CONFLICT (name) DO UPDATE SET
                          active = 1, kind = excluded.kind,
@@ -155,8 +155,8 @@ class SQLiteStore:
                          gone = CASE WHEN sources.url = excluded.url
                                      THEN sources.gone ELSE NULL END,
                          url = excluded.url""",
-                    (s.name, s.url, s.url, s.kind, now),
-                )
+                [(s.name, s.url, s.url, s.kind, now) for s in sources],
+            )
 
     async def source_state(self, name: str) -> SourceState:
         async with self._db.execute("SELECT * FROM sources WHERE name = ?", (name,)) as cur:
@@ -170,8 +170,8 @@ class SQLiteStore:
             return [_state(r) for r in await cur.fetchall()]
 
     async def record_poll(self, name: str, record: PollRecord, now: datetime) -> None:
-        async with self._transaction() as db:
-            await self._record_poll(db, name, record, now)
+        async with self._write_lock:  # one statement: its own transaction, one round trip
+            await self._record_poll(self._db, name, record, now)
 
     async def _record_poll(
         self, db: aiosqlite.Connection, name: str, record: PollRecord, now: datetime
@@ -214,10 +214,15 @@ class SQLiteStore:
     # -- articles -------------------------------------------------------------------------
 
     async def _source_id(self, name: str) -> int:
+        """A source's row id (never changes: source rows are deactivated, not deleted)."""
+        known = self._source_ids.get(name)
+        if known is not None:
+            return known
         async with self._db.execute("SELECT id FROM sources WHERE name = ?", (name,)) as cur:
             row = await cur.fetchone()
         if row is None:
             raise StorageError(f"unknown source {name!r}")
+        self._source_ids[name] = int(row[0])
         return int(row[0])
 
     async def unseen(self, source: str, identities: Sequence[str]) -> set[str]:
@@ -245,69 +250,70 @@ class SQLiteStore:
         stories: StoryDecider | None = None,
         deliver_at: Callable[[Match, datetime], datetime] | None = None,
     ) -> AddResult:
+        """Store new articles, their matches and alert rows in one transaction, in a handful
+        of statements whatever the batch size (one round trip to the database thread each)."""
         if not batch:
             return AddResult(0, 0, 0)
         sid = await self._source_id(source)
-        new = matches = alerts = 0
+        stamp = _ts(now)
         candidates: list[StoryRef] | None = None
-        plain = [a for a, found in batch if not found]
         async with self._transaction() as db:
-            if plain:  # most articles match nothing: one round trip for all of them
-                before = db.total_changes
-                await db.executemany(_INSERT_ARTICLE, [_article_row(sid, a) for a in plain])
-                new += db.total_changes - before
+            ids = await _insert_returning(
+                db,
+                _INSERT_ARTICLE,
+                [_article_row(sid, a) for a, _ in batch],
+                "identity",
+            )
+            # an article already stored (ids has no entry) is never matched or alerted twice
+            rows: list[tuple[int, Match, StoryDecision | None, bool]] = []
             for article, found in batch:
-                if not found:
+                if not found or article.identity not in ids:
                     continue
-                cur = await db.execute(_INSERT_ARTICLE, _article_row(sid, article))
-                if cur.rowcount != 1:
-                    continue  # already stored: never match or alert twice
-                new += 1
-                article_id = cur.lastrowid
                 live = [m for m in found if m.mode == "live"]
                 decision: StoryDecision | None = None
                 if live and stories is not None:
+                    # one by one: each article may start a story that the next one joins
                     if candidates is None:
                         candidates = await self._recent_stories(now, stories.window)
                     decision = await self._place_in_story(
                         article, live, source, stories, candidates, now
                     )
-                story_id = decision.story_id if decision else None
                 for m in found:
-                    mcur = await db.execute(
-                        """INSERT INTO matches (article_id, rule, severity, score, mode,
-                             explanation, created, story_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
-                        (
-                            article_id,
-                            m.rule,
-                            m.severity,
-                            m.score,
-                            m.mode,
-                            json.dumps(match_to_dict(m), ensure_ascii=False),
-                            _ts(now),
-                            story_id if m.mode == "live" else None,
-                        ),
+                    first = m is (live[0] if live else None)
+                    rows.append((ids[article.identity], m, decision, first))
+            match_ids = await _insert_returning(
+                db,
+                _INSERT_MATCH,
+                [
+                    (
+                        article_id,
+                        m.rule,
+                        m.severity,
+                        m.score,
+                        m.mode,
+                        json.dumps(match_to_dict(m), ensure_ascii=False),
+                        stamp,
+                        decision.story_id if decision and m.mode == "live" else None,
                     )
-                    matches += 1
-                    rows = _alert_rows(m, decision, source, first=m is (live[0] if live else None))
-                    due = _ts(deliver_at(m, now) if deliver_at else now)
-                    for channel in channels_for(m):
-                        for kind, status, note in rows:
-                            await db.execute(
-                                """INSERT INTO alerts (match_id, channel, status, next_attempt,
-                                     created, kind, note) VALUES (?, ?, ?, ?, ?, ?, ?)""",
-                                (
-                                    mcur.lastrowid,
-                                    channel,
-                                    status.value,
-                                    due,
-                                    _ts(now),
-                                    kind,
-                                    note,
-                                ),
-                            )
-                            alerts += status is AlertStatus.PENDING
-        return AddResult(new, matches, alerts)
+                    for article_id, m, decision, _first in rows
+                ],
+                "article_id, rule",
+            )
+            alert_rows = []
+            for article_id, m, decision, first in rows:
+                due = _ts(deliver_at(m, now)) if deliver_at else stamp
+                match_id = match_ids[(article_id, m.rule)]
+                for channel in channels_for(m):
+                    for kind, status, note in _alert_rows(m, decision, source, first):
+                        alert_rows.append((match_id, channel, status.value, due, stamp, kind, note))
+            if alert_rows:
+                await db.executemany(
+                    """INSERT INTO alerts (match_id, channel, status, next_attempt, created,
+                         kind, note) VALUES (?, ?, ?, ?, ?, ?, ?)""",
+                    alert_rows,
+                )
+        pending = sum(r[2] == AlertStatus.PENDING.value for r in alert_rows)
+        return AddResult(len(ids), len(rows), pending)
 
     async def _recent_stories(self, now: datetime, window: float) -> list[StoryRef]:
         since = _ts(now - timedelta(seconds=window))
@@ -502,9 +508,30 @@ class SQLiteStore:
 
 
 _INSERT_ARTICLE = """INSERT INTO articles (source_id, identity, url, guid, title, text,
-                         published, fetched, content_hash)
-                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                       ON CONFLICT (source_id, identity) DO NOTHING"""
+                         published, fetched, content_hash) VALUES {values}
+                       ON CONFLICT (source_id, identity) DO NOTHING RETURNING id, {key}"""
+_INSERT_MATCH = """INSERT INTO matches (article_id, rule, severity, score, mode, explanation,
+                     created, story_id) VALUES {values} RETURNING id, {key}"""
+#: rows per multi-row INSERT (SQLite allows 32,766 bound values in one statement)
+_ROWS_PER_INSERT = 500
+
+
+async def _insert_returning(
+    db: aiosqlite.Connection, sql: str, rows: Sequence[tuple[object, ...]], key: str
+) -> dict[Any, int]:
+    """Insert ``rows`` with multi-row INSERT statements; the new rows' ids by ``key`` (rows
+    that were not inserted have no entry; RETURNING gives rows in no set order)."""
+    out: dict[Any, int] = {}
+    if not rows:
+        return out
+    one = "(" + ",".join("?" * len(rows[0])) + ")"
+    for i in range(0, len(rows), _ROWS_PER_INSERT):
+        chunk = rows[i : i + _ROWS_PER_INSERT]
+        statement = sql.format(values=",".join([one] * len(chunk)), key=key)
+        async with db.execute(statement, [v for row in chunk for v in row]) as cur:
+            for r in await cur.fetchall():
+                out[r[1] if len(r) == 2 else tuple(r[1:])] = int(r[0])
+    return out
 
 
 def _article_row(source_id: int, a: Article) -> tuple[object, ...]:
