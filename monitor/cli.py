@@ -7,6 +7,7 @@
     monitor articles [--json] [--limit N]
     monitor alerts [--json] [--limit N] [--rule NAME] [--status S | --failed]
     monitor status [--json]
+    monitor inspect [--json] FILE|URL
 
 Exit codes: 0 success (``once`` too, when some sources failed: they are reported);
 1 ``check`` found problems; 2 the configuration is unusable (or bad usage); 3 storage error.
@@ -80,6 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
     bt.add_argument("--since", help="only articles fetched since this date (YYYY-MM-DD or ISO)")
     bt.add_argument("--rule", action="append", help="only this rule (shadow rules too); repeatable")
     bt.add_argument("--json", action="store_true")
+    ins = sub.add_parser("inspect", help="what monitor would take from a feed or page")
+    ins.add_argument("target", metavar="FILE|URL")
+    ins.add_argument("--json", action="store_true", help="one object: kind and entries")
     return p
 
 
@@ -90,6 +94,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "check":
             return _check(path)
+        if args.command == "inspect":
+            return _inspect(path, args.target, args.json)
         from monitor.daemon import load_checked
 
         loaded, engine = load_checked(path)
@@ -402,6 +408,36 @@ async def _backtest(
 # -- listings -----------------------------------------------------------------------------
 
 
+def _inspect(path: Path, target: str, as_json: bool) -> int:
+    """Fetch settings from the configuration when there is one; defaults otherwise."""
+    from monitor.errors import FetchError, ParseError
+    from monitor.inspect import inspect
+
+    try:
+        settings = configmod.load(path).settings.fetch
+    except ConfigError:
+        settings = configmod.FetchSettings()
+    try:
+        found = asyncio.run(inspect(target, settings))
+    except (FetchError, ParseError) as err:
+        print(f"error: {target}: {err}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    if as_json:
+        print(json.dumps(found.as_json(), ensure_ascii=False))
+        return EXIT_OK
+    print(f"{found.kind}: {found.url}")
+    for feed in found.feeds:
+        print(f"  announces feed {feed}")
+    for entry in found.entries:
+        print(f"- {entry['title'] or entry['link']}")
+        if entry["title"]:
+            print(f"  {entry['link'] or '(no link)'}")
+        print(f"  id {entry['id']}  published {entry['published'] or 'unknown'}")
+        if found.kind == "article":
+            print("", *(f"  {line}" for line in entry["text"].splitlines()), sep="\n")
+    return EXIT_OK
+
+
 def _iso(dt: Any) -> str | None:
     return dt.isoformat() if dt is not None else None
 
@@ -420,6 +456,7 @@ def _print_once(report: Any, as_json: bool) -> None:
                             "matches": o.matches,
                             "alerts": o.alerts,
                             "error": o.error,
+                            "edited": o.revised,
                         }
                         for o in report.outcomes
                     ],
@@ -438,7 +475,9 @@ def _print_once(report: Any, as_json: bool) -> None:
             o.error
             if o.status == "error"
             else (
-                f"{o.entries} entries, {o.new_articles} new, {o.matches} matches, {o.alerts} alerts"
+                f"{o.entries} entries, {o.new_articles} new, "
+                + (f"{o.revised} edited, " if o.revised else "")
+                + f"{o.matches} matches, {o.alerts} alerts"
             )
         )
         print(f"{o.source:<28} {o.status:<12} {detail}")
@@ -504,6 +543,7 @@ def _print_status(states: list[Any], as_json: bool) -> None:
                         "last_error": s.last_error,
                         "next_due": _iso(s.next_due),
                         "gone": _iso(s.gone),
+                        "detected": s.detected,
                     },
                     ensure_ascii=False,
                 )
@@ -519,4 +559,4 @@ def _print_status(states: list[Any], as_json: bool) -> None:
             last = s.last_success.strftime("%Y-%m-%d %H:%M:%S") if s.last_success else "-"
             nxt = "-" if s.gone or not s.next_due else s.next_due.strftime("%Y-%m-%d %H:%M:%S")
             print(f"{s.name:<24} last ok {last:<19}  next {nxt:<19}  {state}")
-            print(f"{'':<24} {s.url}")
+            print(f"{'':<24} {s.url}" + (f"  [{s.detected}]" if s.detected else ""))

@@ -107,13 +107,56 @@ class FetchSettings(_Strict):
         return v
 
 
+class LinkSettings(_Strict):
+    """Which links on a listing page (``kind: page``) are articles."""
+
+    #: CSS selector of the part of the page that lists articles
+    selector: str | None = None
+    #: regular expression an article's absolute URL must contain
+    pattern: str | None = None
+    #: only links to the page's own site (www. or not)
+    same_site: bool = True
+    #: at most this many new articles fetched per poll (the rest wait for the next poll)
+    max_new: int = Field(default=20, ge=1, le=500)
+
+    @field_validator("selector")
+    @classmethod
+    def _css(cls, v: str | None) -> str | None:
+        if v is not None:
+            from cssselect import GenericTranslator, SelectorError
+
+            try:
+                GenericTranslator().css_to_xpath(v)
+            except SelectorError as e:
+                raise ValueError(f"not a CSS selector: {e}") from e
+        return v
+
+    @field_validator("pattern")
+    @classmethod
+    def _regex(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                re.compile(v)
+            except re.error as e:
+                raise ValueError(f"not a regular expression: {e}") from e
+        return v
+
+
 class SourceSettings(_Strict):
     name: str = Field(min_length=1)
     url: str
     interval: Duration | None = None
+    #: feed, page (a listing page or, with ``watch: text``, a page watched for new text),
+    #: or auto: a feed, else the feed the page announces, else the page
     kind: SourceKind = "auto"
     #: this source's User-Agent (some publishers want a name they know)
     user_agent: str | None = None
+    #: fetch each new entry's page and read its full text: always, never, or when the
+    #: feed's entries carry only short summaries
+    full_text: bool | Literal["auto"] = "auto"
+    links: LinkSettings = LinkSettings()
+    #: for pages: ``links`` (new article links) or ``text`` (new text blocks on the page)
+    watch: Literal["links", "text"] = "links"
 
     @field_validator("url")
     @classmethod
@@ -342,7 +385,19 @@ class Settings(_Strict):
 
     def source_records(self) -> list[Source]:
         return [
-            Source(s.name, s.url, s.interval or self.fetch.interval, s.kind, s.user_agent)
+            Source(
+                s.name,
+                s.url,
+                s.interval or self.fetch.interval,
+                s.kind,
+                s.user_agent,
+                full_text=s.full_text,
+                link_selector=s.links.selector,
+                link_pattern=s.links.pattern,
+                same_site=s.links.same_site,
+                max_new=s.links.max_new,
+                watch=s.watch,
+            )
             for s in self.sources
         ]
 

@@ -9,6 +9,7 @@ anything else is a bug and propagates.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import random
@@ -21,6 +22,14 @@ from monitor.errors import FetchError, ParseError
 from monitor.fetch import Fetcher
 from monitor.logs import event
 from monitor.models import Article, Match, PollOutcome, Source, SourceState
+from monitor.parse.feeds import looks_like_feed, make_article
+from monitor.parse.pages import (
+    discover_feeds,
+    extract_article,
+    find_links,
+    page_title,
+    text_blocks,
+)
 from monitor.schedule import next_due
 from monitor.store import PollRecord, Store, StoryDecider
 from monitor.workers import Processor
@@ -79,66 +88,223 @@ async def poll_source(
         await _succeeded(source, ctx, now, validators)
         return _outcome(source, "unchanged", started)
 
-    # nothing read from this source yet: its entries are all new, so match them as they are
-    # parsed (one trip to a worker process instead of two)
-    first = state.body_hash is None
-    parsed: list[tuple[Article, list[Match] | None]]
+    fetched = Fetched(result.url, result.body, result.headers.get("content-type"))
+    record = replace(validators, body_hash=body_hash)
     try:
-        if first:
-            parsed = list(
-                await ctx.processor.parse_and_match(
-                    result.body,
-                    url=result.url,
-                    source=source.name,
-                    fetched=now,
-                    headers=result.headers,
-                )
-            )
+        kind, detected, fetched, record = await _resolve_kind(source, ctx, fetched, record)
+        if kind == "feed":
+            parsed = await _feed_entries(source, ctx, state, fetched, now)
+        elif source.watch == "text":
+            parsed = await _page_text(source, ctx, fetched, now)
         else:
-            parsed = [
-                (a, None)
-                for a in await ctx.processor.parse(
-                    result.body,
-                    url=result.url,
-                    source=source.name,
-                    fetched=now,
-                    headers=result.headers,
-                )
-            ]
+            parsed = await _page_links(source, ctx, fetched, now)
+    except FetchError as e:  # the feed a page announced could not be fetched
+        return await _failed(source, ctx, str(e), state.failures + 1, started, e.retry_after)
     except ParseError as e:
         return await _failed(source, ctx, f"parse error: {e}", state.failures + 1, started, None)
 
     fresh = _unique(parsed)
-    new_ids = await ctx.store.unseen(source.name, [a.identity for a, _ in fresh])
-    new = [(a, found) for a, found in fresh if a.identity in new_ids]
-    unmatched = [a for a, found in new if found is None]
+    stored = await ctx.store.stored_hashes(source.name, [a.identity for a, _ in fresh])
+    new = [(a, m) for a, m in fresh if a.identity not in stored]
+    edited = [
+        (a, m) for a, m in fresh if a.identity in stored and stored[a.identity] != a.content_hash
+    ]
+    if kind == "feed" and _wants_full_text(source, [a for a, _ in fresh]):
+        new = await _with_full_text(source, ctx, new)
+        edited = await _with_full_text(source, ctx, edited)
+    unmatched = [a for a, m in new + edited if m is None]
     matched = iter(await ctx.processor.match(unmatched))
-    batch = [(a, found if found is not None else next(matched)) for a, found in new]
+    done = [(a, m if m is not None else next(matched)) for a, m in new + edited]
     added = await ctx.store.add_articles(
-        source.name, batch, ctx.channels_for, now, ctx.stories, ctx.deliver_at
+        source.name, done[: len(new)], ctx.channels_for, now, ctx.stories, ctx.deliver_at
     )
-    await _succeeded(source, ctx, now, replace(validators, body_hash=body_hash))
+    revised = await ctx.store.revise_articles(
+        source.name, done[len(new) :], ctx.channels_for, now, ctx.stories, ctx.deliver_at
+    )
+    if kind == "page" and source.watch == "text":
+        await ctx.store.remember_blocks(source.name, _blocks_of(parsed), now)
+    await _succeeded(source, ctx, now, replace(record, detected=detected))
     outcome = _outcome(
         source,
         "ok",
         started,
         entries=len(parsed),
         new_articles=added.new_articles,
-        matches=added.matches,
-        alerts=added.alerts,
+        revised=revised.new_articles,
+        matches=added.matches + revised.matches,
+        alerts=added.alerts + revised.alerts,
     )
     event(
         log,
         logging.INFO,
         "poll ok",
         source=source.name,
+        kind=kind,
         entries=outcome.entries,
         new=outcome.new_articles,
+        edited=outcome.revised,
         matches=outcome.matches,
         alerts=outcome.alerts,
         ms=round(outcome.elapsed * 1000),
     )
     return outcome
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """A document in hand: where it came from, its bytes, its declared type."""
+
+    url: str
+    body: bytes
+    content_type: str | None
+
+
+async def _resolve_kind(
+    source: Source, ctx: PipelineContext, doc: Fetched, record: PollRecord
+) -> tuple[str, str | None, Fetched, PollRecord]:
+    """What to read the document as. ``kind: auto``: a feed; else the feed the page announces
+    with <link rel="alternate"> (fetched now, and polled instead of the page from now on);
+    else the page itself."""
+    if source.kind == "feed" or (source.kind == "auto" and looks_like_feed(doc.body)):
+        return "feed", "feed" if source.kind == "auto" else None, doc, record
+    if source.kind == "auto":
+        feeds = await ctx.processor.run(discover_feeds, doc.body, doc.url, doc.content_type)
+        if feeds:
+            feed = await ctx.fetcher.fetch(feeds[0], user_agent=source.user_agent, trusted=False)
+            found = Fetched(feed.url, feed.body, feed.headers.get("content-type"))
+            moved = PollRecord(
+                ok=True,
+                next_due=record.next_due,
+                url=feed.url,
+                etag=feed.headers.get("etag"),
+                last_modified=feed.headers.get("last-modified"),
+                body_hash=hashlib.sha256(feed.body).hexdigest(),
+            )
+            return "feed", f"feed {feed.url}, announced by {source.url}", found, moved
+        return "page", f"page, watching {source.watch}", doc, record
+    return "page", None, doc, record
+
+
+async def _feed_entries(
+    source: Source, ctx: PipelineContext, state: SourceState, doc: Fetched, now: datetime
+) -> list[tuple[Article, list[Match] | None]]:
+    headers = {"content-type": doc.content_type} if doc.content_type else {}
+    if state.body_hash is None and source.full_text is not True:
+        # nothing read from this source yet: its entries are all new, so match them as they
+        # are parsed (one trip to a worker process instead of two)
+        pairs = await ctx.processor.parse_and_match(
+            doc.body, url=doc.url, source=source.name, fetched=now, headers=headers
+        )
+        return [(a, m) for a, m in pairs]
+    articles = await ctx.processor.parse(
+        doc.body, url=doc.url, source=source.name, fetched=now, headers=headers
+    )
+    return [(a, None) for a in articles]
+
+
+async def _page_links(
+    source: Source, ctx: PipelineContext, doc: Fetched, now: datetime
+) -> list[tuple[Article, list[Match] | None]]:
+    """New article links on a listing page, each fetched (politely, never to private
+    addresses unless allowed) and read; at most ``max_new`` a poll, the rest next time."""
+    links = await ctx.processor.run(
+        find_links,
+        doc.body,
+        doc.url,
+        selector=source.link_selector,
+        pattern=source.link_pattern,
+        same_site=source.same_site,
+        content_type=doc.content_type,
+    )
+    if not links:
+        return []
+    unseen = await ctx.store.unseen(source.name, links)
+    todo = [link for link in links if link in unseen][: source.max_new]
+    pages = await asyncio.gather(*(_article_page(source, ctx, link, now) for link in todo))
+    return [(a, None) for a in pages if a is not None]
+
+
+async def _article_page(
+    source: Source, ctx: PipelineContext, link: str, now: datetime
+) -> Article | None:
+    """An article page fetched and read; None (logged) when it cannot be: it is tried again
+    at the next poll."""
+    try:
+        page = await ctx.fetcher.fetch(link, user_agent=source.user_agent, trusted=False)
+        got = await ctx.processor.run(
+            extract_article, page.body, page.url, page.headers.get("content-type")
+        )
+    except (FetchError, ParseError) as e:
+        event(
+            log, logging.WARNING, "article page skipped", source=source.name, url=link, error=str(e)
+        )
+        return None
+    article = make_article(source.name, None, link, got.title, got.text, got.published, now)
+    return replace(article, raw_html=page.body)
+
+
+async def _page_text(
+    source: Source, ctx: PipelineContext, doc: Fetched, now: datetime
+) -> list[tuple[Article, list[Match] | None]]:
+    """A watched page: its text blocks not seen before, as one article (nothing when none)."""
+    blocks = await ctx.processor.run(text_blocks, doc.body, doc.content_type)
+    by_hash = {_block_hash(b): b for b in blocks}
+    unseen = await ctx.store.unseen_blocks(source.name, list(by_hash))
+    added = [b for h, b in by_hash.items() if h in unseen]
+    if not added:
+        return []
+    title = await ctx.processor.run(page_title, doc.body, doc.content_type)
+    text = "\n\n".join(added)
+    identity = "text:" + hashlib.sha256(text.encode()).hexdigest()[:32]
+    article = make_article(source.name, identity, doc.url, title, text, None, now)
+    return [(replace(article, raw_html=doc.body), None)]
+
+
+def _block_hash(block: str) -> str:
+    return hashlib.sha256(" ".join(block.split()).casefold().encode()).hexdigest()[:32]
+
+
+def _blocks_of(parsed: list[tuple[Article, list[Match] | None]]) -> list[str]:
+    return [_block_hash(b) for a, _ in parsed for b in a.text.split("\n\n")]
+
+
+#: feed entries whose text is all shorter than this are teasers: read their pages
+TEASER_CHARS = 500
+
+
+def _wants_full_text(source: Source, articles: list[Article]) -> bool:
+    if source.full_text == "auto":
+        return bool(articles) and all(len(a.text) < TEASER_CHARS and a.url for a in articles)
+    return source.full_text is True
+
+
+async def _with_full_text(
+    source: Source, ctx: PipelineContext, entries: list[tuple[Article, list[Match] | None]]
+) -> list[tuple[Article, list[Match] | None]]:
+    """Each entry with its page's full text (the feed's text kept as the summary); at most
+    ``max_new`` pages a poll, the rest keep the feed's text."""
+    out: list[tuple[Article, list[Match] | None]] = []
+    todo = [a for a, _ in entries if a.url][: source.max_new]
+    pages = await asyncio.gather(*(_article_page(source, ctx, a.url, a.fetched) for a in todo))
+    full = {a.identity: p for a, p in zip(todo, pages, strict=True) if p is not None}
+    for a, m in entries:
+        page = full.get(a.identity)
+        if page is None or len(page.text) <= len(a.text):
+            out.append((a, m))
+            continue
+        out.append(
+            (
+                replace(
+                    a,
+                    text=page.text,
+                    summary=a.text,
+                    published=a.published or page.published,
+                    raw_html=page.raw_html,
+                ),
+                None,  # matched again on the full text
+            )
+        )
+    return out
 
 
 async def _succeeded(

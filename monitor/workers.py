@@ -9,12 +9,13 @@ the GIL (benchmarks/feed_farm.py measures both the pass and the event loop's lon
 from __future__ import annotations
 
 import asyncio
+import functools
 import multiprocessing
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from monitor.match.engine import Engine, compile_rules
 from monitor.models import Article, Match
@@ -24,6 +25,7 @@ from monitor.parse.feeds import parse_feed
 POOL_FROM_SOURCES = 100
 
 _engine: Engine | None = None  # in a worker process
+T = TypeVar("T")
 
 
 def _init_worker(settings: Any) -> None:
@@ -115,6 +117,15 @@ class Processor:
         return await loop.run_in_executor(
             pool, _parse_and_match, body, url, source, fetched, dict(headers)
         )
+
+    async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """``fn(*args, **kwargs)`` off the event loop: in a worker process when there is a
+        pool (``fn`` must be a module-level function of picklable arguments), else a thread."""
+        pool = await self._ready_pool()
+        call = functools.partial(fn, *args, **kwargs)
+        if pool is None:
+            return await asyncio.to_thread(call)
+        return await asyncio.get_running_loop().run_in_executor(pool, call)
 
     async def match(self, articles: Sequence[Article]) -> list[list[Match]]:
         if not articles:

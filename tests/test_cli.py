@@ -70,6 +70,7 @@ def test_listings_on_an_empty_database(tmp_path: Path, capsys: pytest.CaptureFix
         "last_error": None,
         "next_due": None,
         "gone": None,
+        "detected": None,
     }
 
 

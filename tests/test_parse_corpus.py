@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import re
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from monitor.cli import main
 from monitor.errors import ParseError
 from monitor.parse import fastfeed
 from monitor.parse.feeds import _ungzip, parse_feed
+from tests.conftest import LocalServer, Response, make_config
 
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
 BASE = "https://feeds.example.org/feed"
@@ -101,3 +106,51 @@ def test_fast_reader_gives_feedparsers_records_on_every_corpus_feed(shared: Path
             fast_read.append(path.name)
     print(f"\n{len(fast_read)} corpus feeds read by the fast reader: {', '.join(fast_read)}")
     assert len(fast_read) >= 10  # the common case does take the fast path
+
+
+def test_one_pass_over_every_corpus_feed_served_over_http(
+    shared: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """Each corpus feed served by a local server (with the Content-Type its test header
+    names, if any), all polled in one `monitor once`: each is stored with sane records or
+    fails alone with a reason, and the pass completes."""
+    server = LocalServer()
+    try:
+        sources = []
+        for i, path in enumerate(corpus(shared)):
+            body = path.read_bytes()
+            declared = re.search(rb"Header:\s*Content-type:\s*([^\r\n]+)", body[:2048], re.I)
+            ctype = (
+                declared.group(1).decode().strip()
+                if declared
+                else ("application/feed+json" if path.suffix == ".json" else "application/xml")
+            )
+            server.route(f"/c/{i}", Response(200, body, {"Content-Type": ctype}))
+            sources.append(
+                {
+                    "name": path.name,
+                    "url": server.url(f"/c/{i}"),
+                    "kind": "feed",
+                    "full_text": False,
+                }
+            )
+        config = make_config(tmp_path, sources=sources)
+        assert main(["--config", str(config), "once", "--json"]) in (0, 1)
+        report = json.loads(capsys.readouterr().out)
+    finally:
+        server.close()
+    outcomes = {s["source"]: s for s in report["sources"]}
+    assert len(outcomes) == len(sources)
+    errors = {n: o["error"] for n, o in outcomes.items() if o["status"] == "error"}
+    assert all(errors.values()), errors  # a failure always says why
+    assert not errors, errors  # and none of these real feeds should fail
+    with sqlite3.connect(tmp_path / "monitor.db") as db:
+        rows = db.execute(
+            "SELECT s.name, a.identity, a.url, a.title, a.text, a.published FROM articles a "
+            "JOIN sources s ON s.id = a.source_id"
+        ).fetchall()
+    assert len(rows) > 500
+    for name, identity, url, title, text, published in rows:
+        assert identity and (title or url or text), name
+        assert url == "" or url.startswith(("http://", "https://")), (name, url)
+        assert published is None or published.endswith("+00:00"), (name, published)

@@ -57,6 +57,7 @@ def test_once_stores_items_and_alerts_once_for_the_clash(
             "matches": 1,
             "alerts": 1,
             "error": None,
+            "edited": 0,
         }
     ]
     [alert] = desk["received"]

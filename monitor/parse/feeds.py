@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar
 import hashlib
 import json
+import re
 import zlib
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -107,6 +108,24 @@ def _ungzip(body: bytes) -> bytes:
     if d.unconsumed_tail:
         raise ParseError(f"gzip data unpacks to more than {MAX_GUNZIPPED} bytes")
     return out
+
+
+_FEED_ROOT = re.compile(rb"<(?:rss|feed|rdf:RDF|RDF)[\s>]")
+
+
+def looks_like_feed(body: bytes) -> bool:
+    """Whether a document is a feed rather than a web page, from its first bytes: a gzip
+    body, a JSON Feed, or XML whose root is rss, feed or rdf:RDF (an XHTML page is not)."""
+    if body.startswith(b"\x1f\x8b"):
+        return True
+    if _looks_like_json(body):
+        return b"jsonfeed.org" in body[:4096]
+    head = body[:2048].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")) or b"\x00" in head[:8]:
+        return True  # UTF-16/32: no web page we read is sent like that; feedparser decides
+    if b"<html" in head.lower()[:1024] and not _FEED_ROOT.search(head):
+        return False
+    return bool(_FEED_ROOT.search(head)) or head.startswith(b"<?xml")
 
 
 def _looks_like_json(body: bytes) -> bool:

@@ -57,6 +57,8 @@ class PollRecord:
     url: str | None = None
     #: the source answered 410 Gone: stop polling it
     gone: bool = False
+    #: what ``kind: auto`` found the source to be (shown by ``monitor status``)
+    detected: str | None = None
 
 
 class StoryDecider(Protocol):
@@ -86,6 +88,28 @@ class Store(Protocol):
 
     async def unseen(self, source: str, identities: Sequence[str]) -> set[str]:
         """The identities not yet stored for this source."""
+
+    async def stored_hashes(self, source: str, identities: Sequence[str]) -> dict[str, str]:
+        """Content hash of each of these identities already stored for this source."""
+
+    async def revise_articles(
+        self,
+        source: str,
+        batch: Sequence[tuple[Article, Sequence[Match]]],
+        channels_for: Callable[[Match], Sequence[str]],
+        now: datetime,
+        stories: StoryDecider | None = None,
+        deliver_at: Callable[[Match, datetime], datetime] | None = None,
+    ) -> AddResult:
+        """Store edited versions of stored articles: the old version becomes a revision. A
+        rule the new version matches for the first time alerts, its note showing the edit; an
+        earlier alert whose rule no longer matches gets an ``edit`` notice saying so."""
+
+    async def unseen_blocks(self, source: str, hashes: Sequence[str]) -> set[str]:
+        """Of these text-block hashes of a watched page, the ones not seen before."""
+
+    async def remember_blocks(self, source: str, hashes: Sequence[str], now: datetime) -> None:
+        """Remember these text blocks of a watched page as seen."""
 
     async def add_articles(
         self,

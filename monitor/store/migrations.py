@@ -120,3 +120,38 @@ MIGRATIONS.append(
     ALTER TABLE sources ADD COLUMN gone TEXT;
     """
 )
+
+MIGRATIONS.append(
+    # 4: pages and full text. What `kind: auto` found for a source; an article's feed summary
+    # beside its (extracted) text; the text blocks already seen on watched pages; earlier
+    # versions of edited articles; what an article looked like when it alerted (evidence)
+    """
+    ALTER TABLE sources ADD COLUMN detected TEXT;
+    ALTER TABLE articles ADD COLUMN summary TEXT NOT NULL DEFAULT '';
+    CREATE TABLE page_blocks (
+        source_id  INTEGER NOT NULL REFERENCES sources(id),
+        hash       TEXT NOT NULL,
+        first_seen TEXT NOT NULL,
+        PRIMARY KEY (source_id, hash)
+    ) WITHOUT ROWID;
+    CREATE TABLE revisions (
+        id           INTEGER PRIMARY KEY,
+        article_id   INTEGER NOT NULL REFERENCES articles(id),
+        title        TEXT NOT NULL,
+        text         TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        replaced     TEXT NOT NULL      -- when this version was replaced by a newer one
+    );
+    CREATE INDEX revisions_article ON revisions (article_id);
+    CREATE TABLE evidence (
+        id           INTEGER PRIMARY KEY,
+        article_id   INTEGER NOT NULL REFERENCES articles(id),
+        content_hash TEXT NOT NULL,
+        title        TEXT NOT NULL,
+        text         TEXT NOT NULL,
+        raw_gzip     BLOB,              -- the fetched HTML page, gzip-compressed, if any
+        captured     TEXT NOT NULL,
+        UNIQUE (article_id, content_hash)
+    );
+    """
+)

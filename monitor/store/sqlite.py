@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gzip
 import json
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -31,6 +32,7 @@ from monitor.models import (
     match_from_dict,
     match_to_dict,
 )
+from monitor.revisions import edit_note
 from monitor.store import AddResult, PollRecord, StoredArticle, StoryDecider
 from monitor.store.migrations import MIGRATIONS
 
@@ -181,7 +183,8 @@ class SQLiteStore:
                 """UPDATE sources SET last_attempt = ?, last_success = ?, failures = 0,
                      last_error = NULL, next_due = ?,
                      etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified),
-                     body_hash = COALESCE(?, body_hash), fetch_url = COALESCE(?, fetch_url)
+                     body_hash = COALESCE(?, body_hash), fetch_url = COALESCE(?, fetch_url),
+                     detected = COALESCE(?, detected)
                    WHERE name = ?""",
                 (
                     _ts(now),
@@ -191,6 +194,7 @@ class SQLiteStore:
                     record.last_modified,
                     record.body_hash,
                     record.url,
+                    record.detected,
                     name,
                 ),
             )
@@ -312,8 +316,180 @@ class SQLiteStore:
                          kind, note) VALUES (?, ?, ?, ?, ?, ?, ?)""",
                     alert_rows,
                 )
+            live_ids = {aid for aid, m, _d, _f in rows if m.mode == "live"}
+            alerting = {
+                ids[a.identity]: a for a, _found in batch if ids.get(a.identity) in live_ids
+            }
+            await _keep_evidence(db, alerting, stamp)
         pending = sum(r[2] == AlertStatus.PENDING.value for r in alert_rows)
         return AddResult(len(ids), len(rows), pending)
+
+    async def stored_hashes(self, source: str, identities: Sequence[str]) -> dict[str, str]:
+        if not identities:
+            return {}
+        sid = await self._source_id(source)
+        out: dict[str, str] = {}
+        wanted = list(dict.fromkeys(identities))
+        for i in range(0, len(wanted), 500):
+            chunk = wanted[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            async with self._db.execute(
+                "SELECT identity, content_hash FROM articles WHERE source_id = ? "
+                f"AND identity IN ({marks})",
+                (sid, *chunk),
+            ) as cur:
+                out.update((r[0], r[1]) for r in await cur.fetchall())
+        return out
+
+    async def revise_articles(
+        self,
+        source: str,
+        batch: Sequence[tuple[Article, Sequence[Match]]],
+        channels_for: Callable[[Match], Sequence[str]],
+        now: datetime,
+        stories: StoryDecider | None = None,
+        deliver_at: Callable[[Match, datetime], datetime] | None = None,
+    ) -> AddResult:
+        if not batch:
+            return AddResult(0, 0, 0)
+        sid = await self._source_id(source)
+        stamp = _ts(now)
+        revised = matches = pending = 0
+        candidates: list[StoryRef] | None = None
+        async with self._transaction() as db:
+            for article, found in batch:
+                async with db.execute(
+                    "SELECT id, title, text, content_hash FROM articles "
+                    "WHERE source_id = ? AND identity = ?",
+                    (sid, article.identity),
+                ) as cur:
+                    old = await cur.fetchone()
+                if old is None or old["content_hash"] == article.content_hash:
+                    continue
+                article_id = int(old["id"])
+                await db.execute(
+                    """INSERT INTO revisions (article_id, title, text, content_hash, replaced)
+                       VALUES (?, ?, ?, ?, ?)""",
+                    (article_id, old["title"], old["text"], old["content_hash"], stamp),
+                )
+                await db.execute(
+                    """UPDATE articles SET title = ?, text = ?, summary = ?, url = ?,
+                         content_hash = ?, fetched = ? WHERE id = ?""",
+                    (
+                        article.title,
+                        article.text,
+                        article.summary,
+                        article.url,
+                        article.content_hash,
+                        stamp,
+                        article_id,
+                    ),
+                )
+                revised += 1
+                async with db.execute(
+                    "SELECT id, rule, mode, explanation FROM matches WHERE article_id = ?",
+                    (article_id,),
+                ) as cur:
+                    earlier = list(await cur.fetchall())
+                note = edit_note(old["title"], old["text"], article.title, article.text)
+                before = {r["rule"] for r in earlier}
+                fresh = [m for m in found if m.rule not in before]
+                live = [m for m in fresh if m.mode == "live"]
+                decision: StoryDecision | None = None
+                if live and stories is not None:
+                    if candidates is None:
+                        candidates = await self._recent_stories(now, stories.window)
+                    decision = await self._place_in_story(
+                        article, live, source, stories, candidates, now
+                    )
+                for m in fresh:
+                    mcur = await db.execute(
+                        """INSERT INTO matches (article_id, rule, severity, score, mode,
+                             explanation, created, story_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+                        (
+                            article_id,
+                            m.rule,
+                            m.severity,
+                            m.score,
+                            m.mode,
+                            json.dumps(match_to_dict(m), ensure_ascii=False),
+                            stamp,
+                            decision.story_id if decision and m.mode == "live" else None,
+                        ),
+                    )
+                    matches += 1
+                    due = _ts(deliver_at(m, now)) if deliver_at else stamp
+                    first = m is (live[0] if live else None)
+                    for channel in channels_for(m):
+                        for kind, status, extra in _alert_rows(m, decision, source, first):
+                            await db.execute(
+                                """INSERT INTO alerts (match_id, channel, status, next_attempt,
+                                     created, kind, note) VALUES (?, ?, ?, ?, ?, ?, ?)""",
+                                (
+                                    mcur.lastrowid,
+                                    channel,
+                                    status.value,
+                                    due,
+                                    stamp,
+                                    kind,
+                                    f"{extra}; {note}" if extra else note,
+                                ),
+                            )
+                            pending += status is AlertStatus.PENDING
+                # an earlier alert whose rule the edited article no longer meets: say so
+                still = {m.rule for m in found}
+                for r in earlier:
+                    if r["mode"] != "live" or r["rule"] in still:
+                        continue
+                    async with db.execute(
+                        "SELECT DISTINCT channel FROM alerts WHERE match_id = ? AND kind = 'alert'",
+                        (r["id"],),
+                    ) as cur:
+                        channels = [c[0] for c in await cur.fetchall()]
+                    for channel in channels:
+                        cur2 = await db.execute(
+                            """INSERT INTO alerts (match_id, channel, status, next_attempt,
+                                 created, kind, note) VALUES (?, ?, 'pending', ?, ?, 'edit', ?)
+                               ON CONFLICT (match_id, channel, kind) DO NOTHING""",
+                            (
+                                r["id"],
+                                channel,
+                                stamp,
+                                stamp,
+                                f"the matched text is gone after an edit; {note}",
+                            ),
+                        )
+                        pending += cur2.rowcount == 1
+                if live:
+                    await _keep_evidence(db, {article_id: article}, stamp)
+        return AddResult(revised, matches, pending)
+
+    async def unseen_blocks(self, source: str, hashes: Sequence[str]) -> set[str]:
+        if not hashes:
+            return set()
+        sid = await self._source_id(source)
+        wanted = list(dict.fromkeys(hashes))
+        seen: set[str] = set()
+        for i in range(0, len(wanted), 500):
+            chunk = wanted[i : i + 500]
+            async with self._db.execute(
+                "SELECT hash FROM page_blocks WHERE source_id = ? AND hash IN "
+                f"({','.join('?' * len(chunk))})",
+                (sid, *chunk),
+            ) as cur:
+                seen.update(r[0] for r in await cur.fetchall())
+        return set(wanted) - seen
+
+    async def remember_blocks(self, source: str, hashes: Sequence[str], now: datetime) -> None:
+        if not hashes:
+            return
+        sid = await self._source_id(source)
+        async with self._transaction() as db:
+            await db.executemany(
+                """INSERT INTO page_blocks (source_id, hash, first_seen) VALUES (?, ?, ?)
+                   ON CONFLICT (source_id, hash) DO NOTHING""",
+                [(sid, h, _ts(now)) for h in dict.fromkeys(hashes)],
+            )
 
     async def _recent_stories(self, now: datetime, window: float) -> list[StoryRef]:
         since = _ts(now - timedelta(seconds=window))
@@ -508,12 +684,35 @@ class SQLiteStore:
 
 
 _INSERT_ARTICLE = """INSERT INTO articles (source_id, identity, url, guid, title, text,
-                         published, fetched, content_hash) VALUES {values}
+                         published, fetched, content_hash, summary) VALUES {values}
                        ON CONFLICT (source_id, identity) DO NOTHING RETURNING id, {key}"""
 _INSERT_MATCH = """INSERT INTO matches (article_id, rule, severity, score, mode, explanation,
                      created, story_id) VALUES {values} RETURNING id, {key}"""
 #: rows per multi-row INSERT (SQLite allows 32,766 bound values in one statement)
 _ROWS_PER_INSERT = 500
+
+
+async def _keep_evidence(
+    db: aiosqlite.Connection, articles: dict[int, Article], stamp: str | None
+) -> None:
+    """Keep each alerting article as it is now (and its page, compressed): articles get
+    edited or pulled after the fact."""
+    if articles:
+        await db.executemany(
+            """INSERT INTO evidence (article_id, content_hash, title, text, raw_gzip, captured)
+               VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (article_id, content_hash) DO NOTHING""",
+            [
+                (
+                    article_id,
+                    a.content_hash,
+                    a.title,
+                    a.text,
+                    gzip.compress(a.raw_html, mtime=0) if a.raw_html else None,
+                    stamp,
+                )
+                for article_id, a in articles.items()
+            ],
+        )
 
 
 async def _insert_returning(
@@ -545,6 +744,7 @@ def _article_row(source_id: int, a: Article) -> tuple[object, ...]:
         _ts(a.published),
         _ts(a.fetched),
         a.content_hash,
+        a.summary,
     )
 
 
@@ -574,6 +774,7 @@ def _state(r: Any) -> SourceState:
         last_error=r["last_error"],
         next_due=_dt(r["next_due"]),
         gone=_dt(r["gone"]),
+        detected=r["detected"],
     )
 
 
@@ -590,6 +791,7 @@ def _stored(r: Any) -> StoredArticle:
             published=_dt(r["published"]),
             fetched=_dt(r["fetched"]) or datetime.now(UTC),
             content_hash=r["content_hash"],
+            summary=r["summary"],
         ),
         tuple(r["rules"].split(",")) if r["rules"] else (),
     )

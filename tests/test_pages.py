@@ -1,0 +1,367 @@
+"""Pages, full text, page watching, feed autodiscovery and edited articles, end to end on a
+local HTTP server; and main-text extraction over the real-world pages of the corpus."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import sqlite3
+from html import escape
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from monitor.cli import main
+from monitor.parse.pages import discover_feeds, extract_article, find_links, text_blocks
+from tests.conftest import Feed, LocalServer, Request, Response, make_config
+
+# --------------------------------------------------------------------------- corpus pages
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_extraction_keeps_the_article_and_drops_the_boilerplate_on_real_pages(shared: Path):
+    pages = sorted((shared / "corpus" / "pages").glob("*.html"))
+    assert len(pages) >= 30
+    passing, report = 0, []
+    for page in pages:
+        stem = str(page)[: -len(".html")]
+        got = extract_article(page.read_bytes(), "https://news.example.org/article")
+        text = _norm(f"{got.title}\n{got.text}")
+        expected = [_norm(x) for x in Path(stem + ".expected.txt").read_text("utf-8").splitlines()]
+        unexpected = [
+            _norm(x) for x in Path(stem + ".unexpected.txt").read_text("utf-8").splitlines()
+        ]
+        found = sum(x in text for x in expected if x)
+        absent = sum(x not in text for x in unexpected if x)
+        ok = found == len([x for x in expected if x]) and absent == len(
+            [x for x in unexpected if x]
+        )
+        passing += ok
+        if not ok:
+            report.append(f"{page.name}: {found} expected lines found, {absent} boilerplate absent")
+    share = passing / len(pages)
+    print(
+        f"\n{passing}/{len(pages)} corpus pages pass fully ({share:.0%})\n  " + "\n  ".join(report)
+    )
+    assert share >= 0.85
+
+
+# --------------------------------------------------------------------------- building blocks
+
+
+def article_html(title: str, paragraphs: list[str], *, author: str = "Desk reporter") -> bytes:
+    body = "".join(f"<p>{escape(p)}</p>" for p in paragraphs)
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'>"
+        f"<title>{escape(title)} | News desk</title>"
+        f"<meta name='author' content='{escape(author)}'>"
+        "<meta property='article:published_time' content='2026-11-20T08:00:00Z'></head><body>"
+        "<nav><a href='/'>Home</a> <a href='/world'>World</a> <a href='/sport'>Sport</a></nav>"
+        f"<main><article><h1>{escape(title)}</h1>{body}</article></main>"
+        "<footer><p>Copyright News desk. All rights reserved. Subscribe to our newsletter.</p>"
+        "</footer></body></html>"
+    ).encode()
+
+
+FILLER = [
+    "Residents of the district said shops had stayed shut for most of the week while roads "
+    "into the town were closed by checkpoints on both sides.",
+    "Aid workers said convoys carrying food and fuel had been delayed for several days and "
+    "that the local hospital was running short of medicine.",
+    "Officials from both sides declined to comment on the reports when reached by telephone "
+    "on Monday evening, and no statement had been issued by nightfall.",
+]
+CLASH = (
+    "Fighters from Hizbollah clashed with regime forces near Hadir on Sunday, killing at "
+    "least six people, according to local sources."
+)
+
+
+def test_links_feeds_and_blocks_are_read_from_markup():
+    html = (
+        b"<html><head><link rel='alternate' type='application/rss+xml' href='/rss.xml'>"
+        b"<link rel='alternate' type='application/feed+json' href='/feed.json'>"
+        b"<link rel='stylesheet' href='/s.css'></head><body>"
+        b"<nav><a href='/about/'>About</a></nav><div class='list'>"
+        b"<a href='/news/1?utm_source=x#c'>One</a><a href='https://www.desk.example/news/2'>Two</a>"
+        b"<a href='https://other.example/news/3'>Elsewhere</a><a href='/tag/war/'>Tag</a>"
+        b"<a href='/img/a.jpg'>Picture</a></div><main><p>First  block.</p><ul><li>Item "
+        b"<b>two</b></li></ul></main><footer><p>Footer</p></footer></body></html>"
+    )
+    base = "https://desk.example/latest"
+    assert discover_feeds(html, base) == [
+        "https://desk.example/rss.xml",
+        "https://desk.example/feed.json",
+    ]
+    assert find_links(html, base, selector=".list") == [
+        "https://desk.example/news/1",
+        "https://www.desk.example/news/2",
+    ]
+    assert find_links(html, base, pattern=r"/news/\d+$", same_site=False) == [
+        "https://desk.example/news/1",
+        "https://www.desk.example/news/2",
+        "https://other.example/news/3",
+    ]
+    assert text_blocks(html) == ["First block.", "Item two"]
+
+
+# --------------------------------------------------------------------------- end to end
+
+
+def once(config: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    assert main(["--config", str(config), "once", "--json"]) == 0
+    out: dict[str, Any] = json.loads(capsys.readouterr().out)
+    return out
+
+
+@pytest.fixture
+def hook(server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    received: list[dict[str, Any]] = []
+
+    def receive(req: Request) -> Response:
+        received.append(req.json())
+        return Response(200, b"ok")
+
+    server.route("/hook", receive)
+    monkeypatch.setenv("TEST_HOOK_URL", server.url("/hook"))
+    return received
+
+
+CHANNELS = {"team": {"type": "webhook", "url": "${TEST_HOOK_URL}"}}
+
+
+def listing(links: list[str]) -> bytes:
+    items = "".join(f"<li><a href='{link}'>Story {link}</a></li>" for link in links)
+    return (
+        "<html><head><title>Latest</title></head><body><nav><a href='/'>Home</a>"
+        f"<a href='/about/'>About us</a></nav><ul class='latest'>{items}</ul></body></html>"
+    ).encode()
+
+
+def test_a_listing_page_that_gains_two_links_fetches_exactly_those_two(
+    tmp_path: Path,
+    server: LocalServer,
+    hook: list[dict[str, Any]],
+    capsys: pytest.CaptureFixture[str],
+):
+    links = ["/news/1", "/news/2"]
+    server.route("/latest", lambda _r: Response(200, listing(links), {"Content-Type": "text/html"}))
+    pages = {
+        "/news/1": article_html("Market reopens in Idlib", FILLER),
+        "/news/2": article_html("Schools open after the holiday", FILLER[::-1]),
+        "/news/3": article_html("Aleppo fighting", [FILLER[0], CLASH, FILLER[1]]),
+        "/news/4": article_html("Harvest begins early", FILLER),
+    }
+    for path, html in pages.items():
+        server.route(path, Response(200, html, {"Content-Type": "text/html; charset=utf-8"}))
+    config = make_config(
+        tmp_path,
+        sources=[
+            {
+                "name": "desk",
+                "url": server.url("/latest"),
+                "kind": "page",
+                "links": {"selector": ".latest"},
+            }
+        ],
+        channels=CHANNELS,
+    )
+    first = once(config, capsys)["sources"][0]
+    assert (first["status"], first["new"], first["alerts"]) == ("ok", 2, 0)
+
+    links[:0] = ["/news/4", "/news/3"]  # two new stories on top
+    second = once(config, capsys)["sources"][0]
+    assert (second["new"], second["matches"], second["alerts"]) == (2, 1, 1)
+    for path in pages:  # each article page fetched once: old ones are not fetched again
+        assert len(server.seen(path)) == 1, path
+    assert server.seen("/about/") == []  # outside the selector
+    [alert] = hook
+    assert alert["title"] == "Aleppo fighting"
+    assert alert["url"] == server.url("/news/3")
+    assert "clashed with" in alert["snippet"].replace("**", "")
+
+    with sqlite3.connect(tmp_path / "monitor.db") as db:
+        raw, text = db.execute("SELECT raw_gzip, text FROM evidence").fetchone()
+    assert b"Hizbollah clashed" in gzip.decompress(raw)  # the page as fetched, kept
+    assert CLASH in text
+
+
+def test_a_teaser_feed_with_full_text_alerts_from_the_article_page(
+    tmp_path: Path,
+    server: LocalServer,
+    hook: list[dict[str, Any]],
+    capsys: pytest.CaptureFixture[str],
+):
+    feed = Feed()
+    feed.add("Tension near Aleppo", "Read the full report.", link=server.url("/story/9"))
+    server.route("/feed.xml", feed)
+    server.route(
+        "/story/9",
+        Response(200, article_html("Tension near Aleppo", [FILLER[0], CLASH, FILLER[2]])),
+    )
+    config = make_config(
+        tmp_path,
+        sources=[{"name": "wire", "url": server.url("/feed.xml"), "full_text": True}],
+        channels=CHANNELS,
+    )
+    report = once(config, capsys)["sources"][0]
+    assert (report["new"], report["alerts"]) == (1, 1)
+    [alert] = hook
+    assert "Hizbollah clashed with regime forces" in alert["snippet"].replace("**", "")
+    with sqlite3.connect(tmp_path / "monitor.db") as db:
+        summary, text = db.execute("SELECT summary, text FROM articles").fetchone()
+    assert summary == "Read the full report." and CLASH in text  # both kept
+
+
+def test_full_text_false_never_fetches_pages(
+    tmp_path: Path, server: LocalServer, capsys: pytest.CaptureFixture[str]
+):
+    feed = Feed()
+    feed.add("Tension near Aleppo", "Read the full report.", link=server.url("/story/9"))
+    server.route("/feed.xml", feed)
+    config = make_config(
+        tmp_path, sources=[{"name": "wire", "url": server.url("/feed.xml"), "full_text": False}]
+    )
+    assert once(config, capsys)["sources"][0]["new"] == 1
+    assert server.seen("/story/9") == []
+
+
+def test_a_watched_statements_page_reports_only_the_new_paragraph(
+    tmp_path: Path,
+    server: LocalServer,
+    hook: list[dict[str, Any]],
+    capsys: pytest.CaptureFixture[str],
+):
+    statements = [
+        "Statement of 18 November: the ministry welcomes the reopening of the crossing.",
+        "Statement of 19 November: the ministry thanks aid agencies for their work.",
+    ]
+
+    def page(_r: Request) -> Response:
+        body = "".join(f"<p>{escape(s)}</p>" for s in statements)
+        html = (
+            "<html><head><title>Ministry statements</title></head><body>"
+            f"<nav><a href='/'>Home</a></nav><main>{body}</main>"
+            "<footer><p>Ministry press office</p></footer></body></html>"
+        )
+        return Response(200, html.encode(), {"Content-Type": "text/html"})
+
+    server.route("/statements", page)
+    config = make_config(
+        tmp_path,
+        sources=[
+            {"name": "ministry", "url": server.url("/statements"), "kind": "page", "watch": "text"}
+        ],
+        channels=CHANNELS,
+    )
+    assert once(config, capsys)["sources"][0]["new"] == 1  # the page as first seen
+    assert once(config, capsys)["sources"][0]["new"] == 0  # unchanged
+    new = "Statement of 20 November: " + CLASH
+    statements.insert(0, new)
+    report = once(config, capsys)["sources"][0]
+    assert (report["new"], report["alerts"]) == (1, 1)
+    [alert] = hook
+    assert alert["title"] == "Ministry statements"
+    with sqlite3.connect(tmp_path / "monitor.db") as db:
+        [latest] = db.execute("SELECT text FROM articles ORDER BY id DESC LIMIT 1").fetchone()
+    assert latest == new  # only what is new, not the statements already seen
+
+
+def test_a_site_url_is_polled_as_the_feed_it_announces(
+    tmp_path: Path, server: LocalServer, capsys: pytest.CaptureFixture[str]
+):
+    feed = Feed()
+    feed.add("Markets reopen in Idlib", "Traders in Idlib reopened the covered market.")
+    server.route("/feeds/all.xml", feed)
+    home = (
+        b"<html><head><title>Desk</title><link rel='alternate' type='application/rss+xml' "
+        b"title='All news' href='/feeds/all.xml'></head><body><p>Welcome</p></body></html>"
+    )
+    server.route("/", Response(200, home, {"Content-Type": "text/html"}))
+    config = make_config(
+        tmp_path, sources=[{"name": "desk", "url": server.url("/"), "full_text": False}]
+    )
+    assert once(config, capsys)["sources"][0]["new"] == 1
+    assert main(["--config", str(config), "status", "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["url"] == server.url("/feeds/all.xml")
+    assert (
+        status["detected"] == f"feed {server.url('/feeds/all.xml')}, announced by {server.url('/')}"
+    )
+    feed.add("Schools open", "Schools in Idlib opened after the holiday.")
+    assert once(config, capsys)["sources"][0]["new"] == 1
+    assert len(server.seen("/")) == 1  # from then on the feed itself is polled
+
+
+def test_an_edited_title_that_now_reports_a_clash_alerts_once_showing_the_edit(
+    tmp_path: Path,
+    server: LocalServer,
+    hook: list[dict[str, Any]],
+    capsys: pytest.CaptureFixture[str],
+):
+    feed = Feed()
+    feed.add("Leaders meet in Damascus", "Officials met on Sunday.", guid="urn:story:1")
+    server.route("/feed.xml", feed)
+    config = make_config(
+        tmp_path,
+        sources=[{"name": "desk", "url": server.url("/feed.xml"), "full_text": False}],
+        channels=CHANNELS,
+    )
+    assert once(config, capsys)["sources"][0]["alerts"] == 0
+    feed.items[0]["title"] = "Hizbollah and regime forces clash south of Aleppo"
+    feed.version += 1
+    report = once(config, capsys)["sources"][0]
+    assert (report["new"], report["edited"], report["alerts"]) == (0, 1, 1)
+    [alert] = hook
+    assert alert["title"] == "Hizbollah and regime forces clash south of Aleppo"
+    assert alert["note"] == (
+        "edited: title was “Leaders meet in Damascus”, now "
+        "“Hizbollah and regime forces clash south of Aleppo”"
+    )
+    feed.version += 1  # served again, unchanged text: nothing new
+    assert once(config, capsys)["sources"][0]["alerts"] == 0
+    assert len(hook) == 1
+    with sqlite3.connect(tmp_path / "monitor.db") as db:
+        assert db.execute("SELECT count(*) FROM articles").fetchone() == (1,)
+        assert db.execute("SELECT title FROM revisions").fetchall() == [
+            ("Leaders meet in Damascus",)
+        ]
+
+
+def test_inspect_shows_a_feed_and_an_article_page(
+    tmp_path: Path, server: LocalServer, capsys: pytest.CaptureFixture[str]
+):
+    feed = Feed()
+    feed.add("Markets reopen in Idlib", "Traders reopened the market.", guid="urn:a:1")
+    server.route("/feed.xml", feed)
+    server.route("/story", Response(200, article_html("Aleppo fighting", [FILLER[0], CLASH])))
+    config = str(make_config(tmp_path))
+    assert main(["--config", config, "inspect", "--json", server.url("/feed.xml")]) == 0
+    found = json.loads(capsys.readouterr().out)
+    assert found["kind"] == "feed"
+    assert found["entries"] == [
+        {
+            "id": "urn:a:1",
+            "title": "Markets reopen in Idlib",
+            "link": "https://news.example/1",
+            "published": "2026-11-20T08:00:00+00:00",
+            "text": "Traders reopened the market.",
+        }
+    ]
+    assert main(["--config", config, "inspect", "--json", server.url("/story")]) == 0
+    found = json.loads(capsys.readouterr().out)
+    assert found["kind"] == "article"
+    [entry] = found["entries"]
+    assert entry["title"] == "Aleppo fighting" and CLASH in entry["text"]
+    assert "Copyright" not in entry["text"]  # the footer is not the article
+    page = tmp_path / "saved.html"
+    page.write_bytes(listing(["https://desk.example/news/1", "https://desk.example/news/2"]))
+    assert main(["inspect", str(page)]) == 0  # no configuration needed
+    out = capsys.readouterr().out
+    assert out.startswith("page: file://") and "https://desk.example/news/2" in out
+    assert main(["inspect", str(tmp_path / "missing.html")]) == 1
+    assert "missing.html" in capsys.readouterr().err
