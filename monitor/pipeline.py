@@ -16,7 +16,7 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 
 from monitor.errors import FetchError, ParseError
 from monitor.fetch import Fetcher
@@ -27,7 +27,9 @@ from monitor.parse.pages import (
     discover_feeds,
     extract_article,
     find_links,
+    is_sitemap,
     page_title,
+    parse_sitemap,
     text_blocks,
 )
 from monitor.schedule import next_due
@@ -93,16 +95,20 @@ async def poll_source(
     try:
         kind, detected, fetched, record = await _resolve_kind(source, ctx, fetched, record)
         if kind == "feed":
-            parsed = await _feed_entries(source, ctx, state, fetched, now)
+            harvest = await _feed_entries(source, ctx, state, fetched, now)
+        elif kind == "sitemap":
+            harvest = await _sitemap_articles(source, ctx, fetched, now)
         elif source.watch == "text":
-            parsed = await _page_text(source, ctx, fetched, now)
+            harvest = await _page_text(source, ctx, fetched, now)
         else:
-            parsed = await _page_links(source, ctx, fetched, now)
+            harvest = await _page_links(source, ctx, fetched, now)
     except FetchError as e:  # the feed a page announced could not be fetched
         return await _failed(source, ctx, str(e), state.failures + 1, started, e.retry_after)
     except ParseError as e:
         return await _failed(source, ctx, f"parse error: {e}", state.failures + 1, started, None)
 
+    parsed = harvest.entries
+    record = replace(record, reread=harvest.more)
     fresh = _unique(parsed)
     stored = await ctx.store.stored_hashes(source.name, [a.identity for a, _ in fresh])
     new = [(a, m) for a, m in fresh if a.identity not in stored]
@@ -151,6 +157,16 @@ async def poll_source(
 
 
 @dataclass(frozen=True, slots=True)
+class Harvest:
+    """What one document gave: entries (matched already, or None to match)."""
+
+    entries: list[tuple[Article, list[Match] | None]]
+    #: more is waiting (links not fetched yet): read the document again at the next poll,
+    #: even if it has not changed
+    more: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Fetched:
     """A document in hand: where it came from, its bytes, its declared type."""
 
@@ -165,6 +181,8 @@ async def _resolve_kind(
     """What to read the document as. ``kind: auto``: a feed; else the feed the page announces
     with <link rel="alternate"> (fetched now, and polled instead of the page from now on);
     else the page itself."""
+    if source.kind == "sitemap" or (source.kind == "auto" and is_sitemap(doc.body)):
+        return "sitemap", "sitemap" if source.kind == "auto" else None, doc, record
     if source.kind == "feed" or (source.kind == "auto" and looks_like_feed(doc.body)):
         return "feed", "feed" if source.kind == "auto" else None, doc, record
     if source.kind == "auto":
@@ -187,7 +205,7 @@ async def _resolve_kind(
 
 async def _feed_entries(
     source: Source, ctx: PipelineContext, state: SourceState, doc: Fetched, now: datetime
-) -> list[tuple[Article, list[Match] | None]]:
+) -> Harvest:
     headers = {"content-type": doc.content_type} if doc.content_type else {}
     if state.body_hash is None and source.full_text is not True:
         # nothing read from this source yet: its entries are all new, so match them as they
@@ -195,16 +213,14 @@ async def _feed_entries(
         pairs = await ctx.processor.parse_and_match(
             doc.body, url=doc.url, source=source.name, fetched=now, headers=headers
         )
-        return [(a, m) for a, m in pairs]
+        return Harvest([(a, m) for a, m in pairs])
     articles = await ctx.processor.parse(
         doc.body, url=doc.url, source=source.name, fetched=now, headers=headers
     )
-    return [(a, None) for a in articles]
+    return Harvest([(a, None) for a in articles])
 
 
-async def _page_links(
-    source: Source, ctx: PipelineContext, doc: Fetched, now: datetime
-) -> list[tuple[Article, list[Match] | None]]:
+async def _page_links(source: Source, ctx: PipelineContext, doc: Fetched, now: datetime) -> Harvest:
     """New article links on a listing page, each fetched (politely, never to private
     addresses unless allowed) and read; at most ``max_new`` a poll, the rest next time."""
     links = await ctx.processor.run(
@@ -217,11 +233,65 @@ async def _page_links(
         content_type=doc.content_type,
     )
     if not links:
-        return []
+        return Harvest([])
     unseen = await ctx.store.unseen(source.name, links)
-    todo = [link for link in links if link in unseen][: source.max_new]
+    waiting = [link for link in links if link in unseen]
+    todo = waiting[: source.max_new]
     pages = await asyncio.gather(*(_article_page(source, ctx, link, now) for link in todo))
-    return [(a, None) for a in pages if a is not None]
+    # what is left (or failed) is read at the next poll, even if the page has not changed
+    more = len(waiting) > len(todo) or None in pages
+    return Harvest([(a, None) for a in pages if a is not None], more)
+
+
+#: child sitemaps of a sitemap index read per poll (the newest by lastmod)
+SITEMAP_CHILDREN = 3
+
+
+async def _sitemap_articles(
+    source: Source, ctx: PipelineContext, doc: Fetched, now: datetime
+) -> Harvest:
+    """A sitemap's (or sitemap index's newest sitemaps') new URLs, newest first, each fetched
+    and read; at most ``max_new`` a poll."""
+    sitemap = await ctx.processor.run(parse_sitemap, doc.body, doc.url)
+    entries = list(sitemap.entries)
+    for child in sitemap.children[:SITEMAP_CHILDREN]:
+        try:
+            got = await ctx.fetcher.fetch(child.url, user_agent=source.user_agent, trusted=False)
+            entries += (await ctx.processor.run(parse_sitemap, got.body, got.url)).entries
+        except (FetchError, ParseError) as e:
+            event(
+                log,
+                logging.WARNING,
+                "sitemap skipped",
+                source=source.name,
+                url=child.url,
+                error=str(e),
+            )
+    floor = datetime.min.replace(tzinfo=UTC)
+    entries.sort(key=lambda e: e.modified or floor, reverse=True)
+    by_url = {e.url: e for e in reversed(entries)}  # the newest entry of each URL wins
+    unseen = await ctx.store.unseen(source.name, list(by_url))
+    waiting = [url for url in dict.fromkeys(e.url for e in entries) if url in unseen]
+    todo = waiting[: source.max_new]
+    pages = await asyncio.gather(*(_article_page(source, ctx, url, now) for url in todo))
+    out: list[tuple[Article, list[Match] | None]] = []
+    for url, page in zip(todo, pages, strict=True):
+        if page is None:
+            continue
+        entry = by_url[url]
+        out.append(
+            (
+                replace(
+                    page,
+                    title=page.title or entry.title,
+                    published=page.published or entry.modified,
+                ),
+                None,
+            )
+        )
+    # an index's sitemaps change without the index changing; and what is left waiting is
+    # read at the next poll even if nothing changed
+    return Harvest(out, more=bool(sitemap.children) or len(waiting) > len(todo) or None in pages)
 
 
 async def _article_page(
@@ -243,21 +313,19 @@ async def _article_page(
     return replace(article, raw_html=page.body)
 
 
-async def _page_text(
-    source: Source, ctx: PipelineContext, doc: Fetched, now: datetime
-) -> list[tuple[Article, list[Match] | None]]:
+async def _page_text(source: Source, ctx: PipelineContext, doc: Fetched, now: datetime) -> Harvest:
     """A watched page: its text blocks not seen before, as one article (nothing when none)."""
     blocks = await ctx.processor.run(text_blocks, doc.body, doc.content_type)
     by_hash = {_block_hash(b): b for b in blocks}
     unseen = await ctx.store.unseen_blocks(source.name, list(by_hash))
     added = [b for h, b in by_hash.items() if h in unseen]
     if not added:
-        return []
+        return Harvest([])
     title = await ctx.processor.run(page_title, doc.body, doc.content_type)
     text = "\n\n".join(added)
     identity = "text:" + hashlib.sha256(text.encode()).hexdigest()[:32]
     article = make_article(source.name, identity, doc.url, title, text, None, now)
-    return [(replace(article, raw_html=doc.body), None)]
+    return Harvest([(replace(article, raw_html=doc.body), None)])
 
 
 def _block_hash(block: str) -> str:

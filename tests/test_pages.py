@@ -365,3 +365,76 @@ def test_inspect_shows_a_feed_and_an_article_page(
     assert out.startswith("page: file://") and "https://desk.example/news/2" in out
     assert main(["inspect", str(tmp_path / "missing.html")]) == 1
     assert "missing.html" in capsys.readouterr().err
+
+
+def test_a_news_sitemap_index_yields_its_newest_articles(
+    tmp_path: Path,
+    server: LocalServer,
+    hook: list[dict[str, Any]],
+    capsys: pytest.CaptureFixture[str],
+):
+    index = (
+        "<?xml version='1.0' encoding='UTF-8'?>"
+        "<sitemapindex xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>"
+        f"<sitemap><loc>{server.url('/sitemap-old.xml')}</loc><lastmod>2026-01-01</lastmod>"
+        f"</sitemap><sitemap><loc>{server.url('/sitemap-news.xml')}</loc>"
+        "<lastmod>2026-11-21T10:00:00Z</lastmod></sitemap></sitemapindex>"
+    )
+
+    def news_entry(path: str, when: str, title: str) -> str:
+        return (
+            f"<url><loc>{server.url(path)}</loc><news:news><news:publication>"
+            "<news:name>Desk</news:name><news:language>en</news:language></news:publication>"
+            f"<news:publication_date>{when}</news:publication_date>"
+            f"<news:title>{escape(title)}</news:title></news:news></url>"
+        )
+
+    news = (
+        "<?xml version='1.0' encoding='UTF-8'?>"
+        "<urlset xmlns='http://www.sitemaps.org/schemas/sitemap/0.9' "
+        "xmlns:news='http://www.google.com/schemas/sitemap-news/0.9'>"
+        + news_entry("/a/1", "2026-11-21T08:00:00Z", "Harvest begins")
+        + news_entry("/a/2", "2026-11-21T09:30:00+01:00", "Aleppo fighting")
+        + "</urlset>"
+    )
+    server.route("/sitemap.xml", Response(200, index.encode(), {"Content-Type": "text/xml"}))
+    server.route("/sitemap-news.xml", Response(200, news.encode(), {"Content-Type": "text/xml"}))
+    server.route("/a/1", Response(200, article_html("Harvest begins", FILLER)))
+    server.route("/a/2", Response(200, article_html("Aleppo fighting", [CLASH, FILLER[1]])))
+    config = make_config(
+        tmp_path,
+        sources=[{"name": "desk", "url": server.url("/sitemap.xml"), "links": {"max_new": 1}}],
+        channels=CHANNELS,
+    )
+    first = once(config, capsys)["sources"][0]
+    assert (first["status"], first["new"], first["alerts"]) == ("ok", 1, 1)  # the newest
+    assert server.seen("/a/1") == [] and len(server.seen("/a/2")) == 1
+    assert server.seen("/sitemap-old.xml") == [] or len(server.seen("/sitemap-old.xml")) == 1
+    assert once(config, capsys)["sources"][0]["new"] == 1  # the next one, a poll later
+    assert main(["--config", str(config), "status", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["detected"] == "sitemap"
+
+
+def test_an_edit_that_removes_the_clash_sends_one_edit_notice(
+    tmp_path: Path,
+    server: LocalServer,
+    hook: list[dict[str, Any]],
+    capsys: pytest.CaptureFixture[str],
+):
+    feed = Feed()
+    feed.add("Hizbollah and regime forces clash south of Aleppo", CLASH, guid="urn:story:7")
+    server.route("/feed.xml", feed)
+    config = make_config(
+        tmp_path,
+        sources=[{"name": "desk", "url": server.url("/feed.xml"), "full_text": False}],
+        channels=CHANNELS,
+    )
+    assert once(config, capsys)["sources"][0]["alerts"] == 1
+    feed.items[0]["title"] = "Fighting reported south of Aleppo"
+    feed.items[0]["description"] = "Fighting was reported near Hadir on Sunday."
+    feed.version += 1
+    report = once(config, capsys)["sources"][0]
+    assert (report["edited"], report["alerts"]) == (1, 1)
+    first, notice = hook
+    assert notice["kind"] == "edit" and notice["rule"] == first["rule"]
+    assert notice["note"].startswith("the matched text is gone after an edit; edited: title was")

@@ -238,3 +238,85 @@ def _base(tree: Any, url: str) -> str:
 def _site(url: str) -> str:
     host = (urlsplit(url).hostname or "").lower()
     return host[4:] if host.startswith("www.") else host
+
+
+_SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+_NEWS = "{http://www.google.com/schemas/sitemap-news/0.9}"
+
+
+@dataclass(frozen=True, slots=True)
+class SitemapEntry:
+    url: str
+    #: lastmod, or the news publication date; None when the sitemap does not say
+    modified: datetime | None
+    #: a news sitemap's <news:title>, if any
+    title: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Sitemap:
+    #: article URLs, newest first (undated ones last, in document order)
+    entries: tuple[SitemapEntry, ...]
+    #: child sitemaps of a sitemap index, newest first
+    children: tuple[SitemapEntry, ...]
+
+
+def is_sitemap(body: bytes) -> bool:
+    head = body[:2048]
+    return b"<urlset" in head or b"<sitemapindex" in head
+
+
+def parse_sitemap(body: bytes, base: str) -> Sitemap:
+    """A sitemap (news sitemap extensions read) or a sitemap index; ParseError otherwise.
+    No DTDs, entities or network access are ever involved in reading it."""
+    if body.startswith(b"\x1f\x8b"):
+        import zlib
+
+        d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        body = d.decompress(body, 50 * 1024 * 1024)
+    parser = etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, recover=True
+    )
+    try:
+        root = etree.fromstring(body, parser)
+    except etree.XMLSyntaxError as e:
+        raise ParseError(f"not a sitemap: {e}") from e
+    if root is None:
+        raise ParseError("not a sitemap: empty document")
+    tag = etree.QName(root).localname
+    if tag not in ("urlset", "sitemapindex"):
+        raise ParseError(f"not a sitemap: the document is a <{tag}>")
+    ns = etree.QName(root).namespace or ""
+    prefix = f"{{{ns}}}" if ns else ""
+    items = []
+    for el in root.iter(f"{prefix}url", f"{prefix}sitemap"):
+        loc = el.findtext(f"{prefix}loc")
+        url = canonical_url((loc or "").strip(), base)
+        if not url.startswith(("http://", "https://")):
+            continue
+        news = el.find(f"{_NEWS}news")
+        when = el.findtext(f"{prefix}lastmod")
+        title = ""
+        if news is not None:
+            when = news.findtext(f"{_NEWS}publication_date") or when
+            title = " ".join((news.findtext(f"{_NEWS}title") or "").split())
+        items.append(SitemapEntry(url, _w3c_date(when), title))
+    ordered = tuple(
+        sorted(items, key=lambda e: e.modified or datetime.min.replace(tzinfo=UTC), reverse=True)
+    )
+    if tag == "sitemapindex":
+        return Sitemap((), ordered)
+    return Sitemap(ordered, ())
+
+
+def _w3c_date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    text = value.strip().replace("Z", "+00:00")
+    try:
+        dt = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if dt.tzinfo is None:
+        return None if "T" in text else dt.replace(tzinfo=UTC)  # a bare date is that day
+    return dt.astimezone(UTC)

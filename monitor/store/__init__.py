@@ -59,6 +59,9 @@ class PollRecord:
     gone: bool = False
     #: what ``kind: auto`` found the source to be (shown by ``monitor status``)
     detected: str | None = None
+    #: forget the validators and body hash: the next poll reads the document again even if
+    #: it has not changed (a listing page whose new links were not all fetched yet)
+    reread: bool = False
 
 
 class StoryDecider(Protocol):

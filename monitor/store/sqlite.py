@@ -178,7 +178,16 @@ class SQLiteStore:
     async def _record_poll(
         self, db: aiosqlite.Connection, name: str, record: PollRecord, now: datetime
     ) -> None:
-        if record.ok:
+        if record.ok and record.reread:
+            await db.execute(
+                """UPDATE sources SET last_attempt = ?, last_success = ?, failures = 0,
+                     last_error = NULL, next_due = ?, etag = NULL, last_modified = NULL,
+                     body_hash = NULL, fetch_url = COALESCE(?, fetch_url),
+                     detected = COALESCE(?, detected)
+                   WHERE name = ?""",
+                (_ts(now), _ts(now), _ts(record.next_due), record.url, record.detected, name),
+            )
+        elif record.ok:
             await db.execute(
                 """UPDATE sources SET last_attempt = ?, last_success = ?, failures = 0,
                      last_error = NULL, next_due = ?,
