@@ -8,6 +8,7 @@
     monitor alerts [--json] [--limit N] [--rule NAME] [--status S | --failed]
     monitor status [--json]
     monitor inspect [--json] FILE|URL
+    monitor health | reload
 
 Exit codes: 0 success (``once`` too, when some sources failed: they are reported);
 1 ``check`` found problems; 2 the configuration is unusable (or bad usage); 3 storage error.
@@ -81,6 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
     bt.add_argument("--since", help="only articles fetched since this date (YYYY-MM-DD or ISO)")
     bt.add_argument("--rule", action="append", help="only this rule (shadow rules too); repeatable")
     bt.add_argument("--json", action="store_true")
+    sub.add_parser("health", help="ask the running daemon if it is healthy; exit 0 or 1")
+    sub.add_parser("reload", help="make the running daemon re-read its configuration")
     ins = sub.add_parser("inspect", help="what monitor would take from a feed or page")
     ins.add_argument("target", metavar="FILE|URL")
     ins.add_argument("--json", action="store_true", help="one object: kind and entries")
@@ -96,6 +99,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _check(path)
         if args.command == "inspect":
             return _inspect(path, args.target, args.json)
+        if args.command in ("health", "reload"):
+            return _ask_daemon(path, args.command)
         from monitor.daemon import load_checked
 
         loaded, engine = load_checked(path)
@@ -406,6 +411,33 @@ async def _backtest(
 
 
 # -- listings -----------------------------------------------------------------------------
+
+
+def _ask_daemon(path: Path, command: str) -> int:
+    """GET /healthz or POST /-/reload on the running daemon's endpoint (daemon.listen)."""
+    import urllib.error
+    import urllib.request
+
+    listen = configmod.load(path).settings.daemon.listen
+    if not listen:
+        print(f"error: {path}: daemon.listen is off: there is no endpoint to ask", file=sys.stderr)
+        return EXIT_PROBLEMS
+    host, _, port = listen.rpartition(":")
+    if host in ("0.0.0.0", "::", "[::]"):
+        host = "127.0.0.1"
+    url = f"http://{host}:{port}" + ("/healthz" if command == "health" else "/-/reload")
+    request = urllib.request.Request(url, method="GET" if command == "health" else "POST")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as resp:
+            print(resp.read().decode().strip())
+            return EXIT_OK
+    except urllib.error.HTTPError as e:
+        print(e.read().decode().strip())
+        return EXIT_PROBLEMS
+    except OSError as e:
+        reason = getattr(e, "reason", e)
+        print(f"monitor is not running (nothing answers on {listen}: {reason})")
+        return EXIT_PROBLEMS
 
 
 def _inspect(path: Path, target: str, as_json: bool) -> int:

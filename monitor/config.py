@@ -373,8 +373,25 @@ class DeliverySettings(_Strict):
     max_per_minute: int = Field(default=20, ge=0)
 
 
+class DaemonSettings(_Strict):
+    #: after SIGTERM/SIGINT, in-flight polls and deliveries get this long to finish
+    grace: Duration = 20.0
+    #: host:port of the /healthz and /metrics endpoint (and POST /-/reload); null: none
+    listen: str | None = "127.0.0.1:9108"
+
+    @field_validator("listen")
+    @classmethod
+    def _host_port(cls, v: str | None) -> str | None:
+        if v is not None:
+            host, _, port = v.rpartition(":")
+            if not host or not port.isdigit() or not 0 <= int(port) < 65536:
+                raise ValueError(f"expected host:port, e.g. 127.0.0.1:9108, got {v!r}")
+        return v
+
+
 class Settings(_Strict):
     storage: StorageSettings = StorageSettings()
+    daemon: DaemonSettings = DaemonSettings()
     fetch: FetchSettings = FetchSettings()
     delivery: DeliverySettings = DeliverySettings()
     sources: list[SourceSettings] = []

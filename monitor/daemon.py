@@ -26,16 +26,17 @@ from monitor.errors import ConfigError
 from monitor.fetch import Fetcher
 from monitor.logs import event
 from monitor.match.engine import Engine, RuleError, compile_rules
+from monitor.metrics import Metrics
 from monitor.models import Match, PollOutcome, Source, SourceState
 from monitor.pipeline import PipelineContext, poll_source
 from monitor.schedule import Scheduler, first_run
+from monitor.server import StatusServer
 from monitor.store import Store
 from monitor.store.sqlite import open_store
 from monitor.workers import Processor
 
 log = logging.getLogger("monitor.daemon")
 
-GRACE_SECONDS = 20.0
 DELIVERY_EVERY = 5.0
 
 
@@ -75,6 +76,7 @@ class Runtime:
         now: Callable[[], datetime] = utcnow,
     ) -> None:
         self.settings = loaded.settings
+        self.path = loaded.path
         self.sources = loaded.settings.source_records()
         self.engine = engine
         self.store = store
@@ -98,6 +100,9 @@ class Runtime:
             deliver_at=deliver_at(engine.digest_rules),
         )
         self.flood = FloodState()
+        self.metrics = Metrics()
+        self.metrics.sources.set(len(self.sources))
+        self._retired: set[asyncio.Task[None]] = set()
         self._deliver_lock = asyncio.Lock()
 
     @classmethod
@@ -116,6 +121,48 @@ class Runtime:
         )
         channels = build_channels(loaded.settings.channels, delivery_client)
         return cls(loaded, engine, store, fetcher, channels, delivery_client, now)
+
+    async def reload(self, loaded: configmod.LoadedConfig, engine: Engine) -> list[str]:
+        """Take a new configuration: sources, actors, keywords, rules, channels and delivery
+        settings change at once; in-flight polls finish with what they started with. Returns
+        what only a restart can change."""
+        new = loaded.settings
+        later = [
+            f"{name}: changes take effect after a restart"
+            for name in ("storage", "fetch", "daemon")
+            if getattr(new, name) != getattr(self.settings, name)
+        ]
+        await self.store.sync_sources(new.source_records())
+        kept = {name: getattr(self.settings, name) for name in ("storage", "fetch", "daemon")}
+        self.settings = new.model_copy(update=kept)
+        self.sources = self.settings.source_records()
+        self.engine = engine
+        old = self.processor
+        self.processor = Processor(self.settings, engine, len(self.sources))
+        retire = asyncio.ensure_future(asyncio.to_thread(old.close, False))
+        self._retired.add(retire)
+        retire.add_done_callback(self._retired.discard)
+        self.channels = build_channels(new.channels, self._delivery_client)
+        d = new.delivery
+        self.ctx.processor = self.processor
+        self.ctx.stories = StoryPolicy(
+            d.story_window, d.duplicate_threshold, d.max_followups, d.escalate_at
+        )
+        self.ctx.deliver_at = deliver_at(engine.digest_rules)
+        self.metrics.sources.set(len(self.sources))
+        return later
+
+    async def health(self) -> str | None:
+        """None when healthy, else the reason (for /healthz)."""
+        return await self.store.check_writable()
+
+    async def render_metrics(self) -> bytes:
+        counts = await self.store.alert_counts()
+        self.metrics.pending.set(counts.get("pending", 0))
+        self.metrics.failed.set(counts.get("failed", 0))
+        states = await self.store.source_states()
+        self.metrics.in_error.set(sum(1 for s in states if s.failures and not s.gone))
+        return self.metrics.render()
 
     def channels_for(self, match: Match) -> list[str]:
         chosen = self.engine.channels_for(match.rule)
@@ -136,7 +183,9 @@ class Runtime:
     async def poll(self, source: Source, state: SourceState | None = None) -> PollOutcome:
         """Poll one source; an unexpected error is logged with its traceback and contained."""
         try:
-            return await poll_source(source, self.ctx, state)
+            outcome = await poll_source(source, self.ctx, state)
+            self.metrics.observe_poll(outcome)
+            return outcome
         except Exception as e:
             log.exception(
                 "poll crashed (a bug: please report it)", extra={"fields": {"source": source.name}}
@@ -168,7 +217,7 @@ class Runtime:
             return DispatchResult()
         async with self._deliver_lock:
             with self.tracked():
-                return await dispatch(
+                result = await dispatch(
                     self.store,
                     self.channels,
                     self.settings.delivery,
@@ -176,9 +225,13 @@ class Runtime:
                     self.engine.digest_rules,
                     self.flood,
                 )
+                self.metrics.observe_delivery(result.sent, result.retrying, result.failed)
+                return result
 
     async def close(self) -> None:
         try:
+            if self._retired:
+                await asyncio.wait(self._retired)
             await asyncio.to_thread(self.processor.close)
             await self.fetcher.aclose()
             await self._delivery_client.aclose()
@@ -200,10 +253,12 @@ async def run_forever(
     loaded: configmod.LoadedConfig,
     engine: Engine,
     stop: asyncio.Event | None = None,
-    grace: float = GRACE_SECONDS,
+    grace: float | None = None,
 ) -> None:
-    """Run until ``stop`` is set or SIGINT/SIGTERM arrives; then stop cleanly."""
+    """Run until ``stop`` is set or SIGINT/SIGTERM arrives; then stop cleanly. SIGHUP (or
+    ``POST /-/reload``) re-reads the configuration."""
     stop = stop or asyncio.Event()
+    grace = loaded.settings.daemon.grace if grace is None else grace
     loop = asyncio.get_running_loop()
     signals = 0
 
@@ -219,64 +274,146 @@ async def run_forever(
                 task.cancel()
 
     runtime = await Runtime.open(loaded, engine)
+    scheduler = Scheduler()
+    jobs = _Jobs(runtime, scheduler)
+    reloading = asyncio.Lock()
+    background: set[asyncio.Task[object]] = set()
+
+    async def reload() -> str | None:
+        """Re-read the configuration file; None when applied, else what is wrong with it
+        (and the running configuration stays)."""
+        async with reloading:
+            try:
+                new, new_engine = await asyncio.to_thread(load_checked, runtime.path)
+            except ConfigError as e:
+                problems = "\n".join(str(p) for p in e.problems)
+                event(
+                    log,
+                    logging.ERROR,
+                    "reload rejected, the running configuration stays",
+                    problems=problems.replace("\n", "; "),
+                )
+                return problems
+            later = await runtime.reload(new, new_engine)
+            await jobs.sync()
+            event(log, logging.INFO, "configuration reloaded", sources=len(runtime.sources))
+            for note in later:
+                event(log, logging.WARNING, "not reloaded", note=note)
+            return None
+
+    def on_hup() -> None:
+        task: asyncio.Task[object] = asyncio.ensure_future(reload())
+        background.add(task)
+        task.add_done_callback(background.discard)
+
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, on_signal, sig)
-    scheduler = Scheduler()
+    loop.add_signal_handler(signal.SIGHUP, on_hup)
+    server = None
     try:
-        await _schedule(runtime, scheduler)
+        await jobs.sync()
+        # right away too: alerts left pending by a crash or restart go out first
+        scheduler.add_periodic("deliver", DELIVERY_EVERY, runtime.deliver, first=runtime.now())
+        scheduler.start()
+        event(
+            log,
+            logging.INFO,
+            "monitor running",
+            sources=len(runtime.sources),
+            rules=len(runtime.engine.rules),
+            channels=",".join(runtime.channels) or "-",
+        )
+        if loaded.settings.daemon.listen:
+            server = await _start_server(runtime, scheduler, loaded.settings.daemon.listen, reload)
         await stop.wait()
     finally:
         runtime.closing = True
         scheduler.pause()
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             loop.remove_signal_handler(sig)
         await _drain(runtime, grace)
         scheduler.shutdown()
+        if server is not None:
+            await server.stop()
         await runtime.close()
         event(log, logging.INFO, "stopped")
 
 
-async def _schedule(runtime: Runtime, scheduler: Scheduler) -> None:
-    """One job per source (continuing stored schedules), one for the outbox; start."""
-    now = runtime.now()
-    states = {s.name: s for s in await runtime.store.source_states()}
+async def _start_server(
+    runtime: Runtime, scheduler: Scheduler, listen: str, reload: Callable[[], Awaitable[str | None]]
+) -> StatusServer | None:
+    """The health and metrics endpoint; a port already taken is logged, not fatal (the
+    monitor goes on watching, and a HEALTHCHECK reports it)."""
 
-    def make_job(src: Source) -> Callable[[], Awaitable[None]]:
+    async def health() -> str | None:
+        if not scheduler.running:
+            return "the scheduler is not running"
+        return await runtime.health()
+
+    server = StatusServer(listen, health, runtime.render_metrics, reload)
+    try:
+        await server.start()
+    except OSError as e:
+        event(log, logging.ERROR, "endpoint not started", listen=listen, error=e.strerror or str(e))
+        return None
+    return server
+
+
+class _Jobs:
+    """One scheduler job per source, kept in step with the runtime's sources."""
+
+    def __init__(self, runtime: Runtime, scheduler: Scheduler) -> None:
+        self.runtime = runtime
+        self.scheduler = scheduler
+        self.current: dict[str, Source] = {}
+        #: when each source's next poll was asked for (scheduler lag is measured from it)
+        self.due: dict[str, datetime] = {}
+
+    async def sync(self) -> None:
+        """Add new sources, drop removed ones, replace changed ones (continuing their stored
+        schedule); unchanged sources are left alone."""
+        runtime, now = self.runtime, self.runtime.now()
+        states = {s.name: s for s in await runtime.store.source_states()}
+        wanted = {s.name: s for s in runtime.sources}
+        for name in set(self.current) - set(wanted):
+            self.scheduler.remove(name)
+            del self.current[name]
+        for name, src in wanted.items():
+            if self.current.get(name) == src:
+                continue
+            if name in states and states[name].gone is not None:
+                continue  # answered 410 Gone: not polled until its URL changes
+            stored = states[name].next_due if name in states else None
+            first = first_run(src.interval, now, stored)
+            self.scheduler.add_source(name, src.interval, first, self._job(src))
+            self.current[name] = src
+            self.due[name] = first
+
+    def _job(self, src: Source) -> Callable[[], Awaitable[None]]:
+        runtime, scheduler = self.runtime, self.scheduler
+
         async def job() -> None:
             if runtime.closing:
                 return
+            started = runtime.now()
+            if src.name in self.due:
+                runtime.metrics.lag.set(max(0.0, (started - self.due[src.name]).total_seconds()))
             with runtime.tracked():
                 outcome = await runtime.poll(src)
                 state = await runtime.store.source_state(src.name)
-            if runtime.closing:
-                return
+            if runtime.closing or self.current.get(src.name) is not src:
+                return  # stopping, or the source was removed or changed meanwhile
             if state.gone is not None:
                 scheduler.remove(src.name)
                 return
             if state.next_due is not None:
-                scheduler.reschedule(src.name, max(state.next_due, runtime.now()))
+                when = max(state.next_due, runtime.now())
+                scheduler.reschedule(src.name, when)
+                self.due[src.name] = when
             if outcome.alerts:
                 scheduler.wake("deliver", runtime.now() + timedelta(milliseconds=50))
 
         return job
-
-    for src in runtime.sources:
-        if src.name in states and states[src.name].gone is not None:
-            continue  # answered 410 Gone: not polled until its URL changes
-        stored = states[src.name].next_due if src.name in states else None
-        first = first_run(src.interval, now, stored)
-        scheduler.add_source(src.name, src.interval, first, make_job(src))
-    # right away too: alerts left pending by a crash or restart go out first
-    scheduler.add_periodic("deliver", DELIVERY_EVERY, runtime.deliver, first=now)
-    scheduler.start()
-    event(
-        log,
-        logging.INFO,
-        "monitor running",
-        sources=len(runtime.sources),
-        rules=len(runtime.engine.rules),
-        channels=",".join(runtime.channels) or "-",
-    )
 
 
 async def _drain(runtime: Runtime, grace: float) -> None:

@@ -319,6 +319,9 @@ class PollOutcome:
     #: seconds the server asked us to wait, if any
     retry_after: float | None = None
     notes: tuple[str, ...] = field(default=())
+    #: how long the document took to fetch, and its size (None, 0: nothing was fetched)
+    fetch_seconds: float | None = None
+    fetched_bytes: int = 0
 
 
 # --------------------------------------------------------------------------- JSON round-trips

@@ -79,7 +79,9 @@ async def poll_source(
     now = ctx.now()
     if result.not_modified:
         await _succeeded(source, ctx, now, PollRecord(ok=True, next_due=now, url=moved))
-        return _outcome(source, "not-modified", started)
+        return _outcome(
+            source, "not-modified", started, fetch_seconds=result.elapsed, fetched_bytes=0
+        )
 
     body_hash = hashlib.sha256(result.body).hexdigest()
     etag, last_modified = result.headers.get("etag"), result.headers.get("last-modified")
@@ -88,7 +90,13 @@ async def poll_source(
     )
     if body_hash == state.body_hash:
         await _succeeded(source, ctx, now, validators)
-        return _outcome(source, "unchanged", started)
+        return _outcome(
+            source,
+            "unchanged",
+            started,
+            fetch_seconds=result.elapsed,
+            fetched_bytes=len(result.body),
+        )
 
     fetched = Fetched(result.url, result.body, result.headers.get("content-type"))
     record = replace(validators, body_hash=body_hash)
@@ -139,6 +147,8 @@ async def poll_source(
         revised=revised.new_articles,
         matches=added.matches + revised.matches,
         alerts=added.alerts + revised.alerts,
+        fetch_seconds=result.elapsed,
+        fetched_bytes=len(result.body),
     )
     event(
         log,

@@ -137,6 +137,8 @@ class Processor:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(pool, _match, texts)
 
-    def close(self) -> None:
+    def close(self, cancel: bool = True) -> None:
+        """Stop the worker processes; ``cancel=False`` lets queued work finish first (a
+        processor replaced by a reload, while polls that use it are still running)."""
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool.shutdown(wait=True, cancel_futures=cancel)

@@ -243,6 +243,8 @@ def make_config(
             }
         ],
         "channels": channels or {"console": {"type": "console"}},
+        # no endpoint unless a test asks for one: tests run side by side
+        "daemon": {"listen": None},
     }
     data.update(extra)
     path = tmp_path / "monitor.yaml"

@@ -155,4 +155,10 @@ class Store(Protocol):
         self, limit: int = 20, status: str | None = None, rule: str | None = None
     ) -> list[Alert]: ...
 
+    async def alert_counts(self) -> dict[str, int]:
+        """Alerts by status."""
+
+    async def check_writable(self) -> str | None:
+        """None when the database takes writes; else why not."""
+
     async def close(self) -> None: ...

@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import gzip
 import json
+import os
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -690,6 +691,27 @@ class SQLiteStore:
         sql = self._ALERT_SELECT + (" WHERE " + " AND ".join(where) if where else "")
         async with self._db.execute(sql + " ORDER BY al.id DESC LIMIT ?", (*args, limit)) as cur:
             return [_alert(r) for r in await cur.fetchall()]
+
+    async def alert_counts(self) -> dict[str, int]:
+        async with self._db.execute("SELECT status, count(*) FROM alerts GROUP BY status") as cur:
+            return {r[0]: int(r[1]) for r in await cur.fetchall()}
+
+    async def check_writable(self) -> str | None:
+        """None when the database takes writes; else why not (for /healthz)."""
+        if self.path != ":memory:":
+            try:
+                mode = (await asyncio.to_thread(os.stat, self.path)).st_mode
+            except OSError as e:
+                return f"database file {self.path}: {e.strerror or e}"
+            if not mode & 0o222:
+                return f"database file {self.path} is read-only"
+        try:
+            async with self._write_lock:
+                await self._db.execute("BEGIN IMMEDIATE")
+                await self._db.execute("ROLLBACK")
+        except sqlite3.Error as e:
+            return f"database not writable: {e}"
+        return None
 
 
 _INSERT_ARTICLE = """INSERT INTO articles (source_id, identity, url, guid, title, text,

@@ -1,0 +1,71 @@
+"""The operator's endpoint, bound to 127.0.0.1 by default: ``GET /healthz`` (200, or 503 with
+the reason), ``GET /metrics`` (Prometheus text format) and ``POST /-/reload`` (re-read the
+configuration, as SIGHUP does; 200, or 400 with what is wrong)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from monitor.logs import event
+from monitor.metrics import CONTENT_TYPE
+
+log = logging.getLogger("monitor.server")
+
+#: None when healthy, else the reason
+HealthCheck = Callable[[], Awaitable[str | None]]
+#: None when reloaded, else what is wrong with the new configuration
+Reload = Callable[[], Awaitable[str | None]]
+
+
+class StatusServer:
+    def __init__(
+        self,
+        listen: str,
+        health: HealthCheck,
+        metrics: Callable[[], Awaitable[bytes]],
+        reload: Reload,
+    ) -> None:
+        host, _, port = listen.rpartition(":")
+        self.host, self.port = host.strip("[]"), int(port)
+        self._health, self._metrics, self._reload = health, metrics, reload
+        self._runner: web.AppRunner | None = None
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_get("/healthz", self._on_health)
+        app.router.add_get("/metrics", self._on_metrics)
+        app.router.add_post("/-/reload", self._on_reload)
+        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await runner.setup()
+        site = web.TCPSite(runner, self.host, self.port)
+        try:
+            await site.start()
+        except OSError:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        event(log, logging.INFO, "endpoint listening", url=f"http://{self.host}:{self.port}")
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def _on_health(self, _request: web.Request) -> web.Response:
+        problem = await self._health()
+        if problem:
+            return web.Response(status=503, text=f"unhealthy: {problem}\n")
+        return web.Response(text="ok\n")
+
+    async def _on_metrics(self, _request: web.Request) -> web.Response:
+        body = await self._metrics()
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
+
+    async def _on_reload(self, _request: web.Request) -> web.Response:
+        problem = await self._reload()
+        if problem:
+            return web.Response(status=400, text=f"configuration rejected:\n{problem}\n")
+        return web.Response(text="reloaded\n")

@@ -1,0 +1,234 @@
+"""Running for months: reload without a restart, a clean stop during a slow fetch, the health
+and metrics endpoint. `monitor run` as a real process against real local servers."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import yaml
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.conftest import Feed, LocalServer, Request, Response, make_config
+
+
+def start(config: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "monitor", "--config", str(config), "run"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+
+
+def stop(proc: subprocess.Popen[str], sig: int = signal.SIGTERM, timeout: float = 30) -> str:
+    try:
+        proc.send_signal(sig)
+        _out, err = proc.communicate(timeout=timeout)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    return err
+
+
+def counts(server: LocalServer, n: int) -> list[int]:
+    return [len(server.seen(f"/f{i}.xml")) for i in range(n)]
+
+
+def wait_until(check: Any, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+def test_sighup_applies_a_new_configuration_then_sigterm_stops_cleanly(
+    tmp_path: Path, server: LocalServer
+):
+    feeds = [Feed(f"Desk {i}") for i in range(51)]
+    for i, feed in enumerate(feeds):
+        feed.add(f"Market day {i}", "Traders reopened the covered market on Monday.")
+        server.route(f"/f{i}.xml", feed)
+    feeds[50].add("Hizbollah and regime forces clash", "Regime forces clashed with Hizbollah.")
+    hooks: list[Request] = []
+    server.route("/hook", lambda r: (hooks.append(r), Response(204))[1])
+
+    def slow(_r: Request) -> Response:
+        time.sleep(3)
+        return Response(200, feeds[1].xml(), {"Content-Type": "application/rss+xml"})
+
+    server.route("/slow.xml", slow)
+    sources = [
+        {"name": f"f{i}", "url": server.url(f"/f{i}.xml"), "interval": "1s", "full_text": False}
+        for i in range(50)
+    ]
+    config = make_config(
+        tmp_path,
+        sources=sources,
+        channels={"hook": {"type": "webhook", "url": server.url("/hook")}},
+        daemon={"listen": None, "grace": "10s"},
+        fetch={"allow_private": True, "read_timeout": "10s", "deadline": "20s"},
+    )
+    proc = start(config)
+    try:
+        wait_until(lambda: min(counts(server, 50)) >= 2, timeout=60)  # every feed, twice
+        # edit: f0 removed, f50 added, f7's interval 1s -> 1h
+        data = yaml.safe_load(config.read_text())
+        data["sources"] = [s for s in data["sources"] if s["name"] != "f0"]
+        data["sources"].append(
+            {"name": "f50", "url": server.url("/f50.xml"), "interval": "1s", "full_text": False}
+        )
+        next(s for s in data["sources"] if s["name"] == "f7")["interval"] = "1h"
+        config.write_text(yaml.safe_dump(data))
+        proc.send_signal(signal.SIGHUP)
+        server.wait_for("/hook", count=1, timeout=30)  # f50 was polled and alerted
+        time.sleep(1.5)  # let polls started before the reload finish
+        before = counts(server, 50)
+        time.sleep(3)
+        after = counts(server, 50)
+        assert after[0] == before[0]  # removed: no longer polled
+        assert after[7] == before[7]  # 1h now: not polled again soon
+        others = [after[i] - before[i] for i in range(50) if i not in (0, 7)]
+        assert min(others) >= 1  # everything else went on as before
+        # a broken edit is rejected and the running configuration stays
+        config.write_text(config.read_text().replace("sources:", "sourcez:"))
+        proc.send_signal(signal.SIGHUP)
+        time.sleep(1.0)
+        assert proc.poll() is None
+        # SIGTERM while a slow fetch is in flight: it finishes within the grace period
+        data["sources"].append({"name": "slow", "url": server.url("/slow.xml"), "interval": "1s"})
+        config.write_text(yaml.safe_dump(data))
+        proc.send_signal(signal.SIGHUP)
+        server.wait_for("/slow.xml", timeout=30)
+        t0 = time.monotonic()
+        err = stop(proc)
+        took = time.monotonic() - t0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err, err
+    assert "configuration reloaded" in err
+    assert "reload rejected, the running configuration stays" in err and "sourcez" in err
+    assert "waiting for in-flight work" in err
+    assert 1.0 < took < 10.0, took  # waited for the slow fetch, not for the whole grace
+    with sqlite3.connect(tmp_path / "monitor.db") as db:
+        statuses = db.execute("SELECT status FROM alerts").fetchall()
+        slow_ok = db.execute(
+            "SELECT last_success IS NOT NULL FROM sources WHERE name = 'slow'"
+        ).fetchone()
+    assert statuses == [("sent",)]  # the one alert, delivered once, nothing left pending
+    assert len(hooks) == 1
+    assert slow_ok == (1,)  # the in-flight poll completed and was recorded
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def test_healthz_and_metrics(tmp_path: Path, server: LocalServer):
+    feed = Feed()
+    feed.add("Hizbollah and regime forces clash", "Regime forces clashed with Hizbollah.")
+    server.route("/feed.xml", feed)
+    server.route("/broken.xml", Response(500, b"oops"))
+    port = free_port()
+    config = make_config(
+        tmp_path,
+        sources=[
+            {"name": "desk", "url": server.url("/feed.xml"), "interval": "1s"},
+            {"name": "broken", "url": server.url("/broken.xml"), "interval": "1s"},
+        ],
+        daemon={"listen": f"127.0.0.1:{port}"},
+    )
+    proc = start(config)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: _reachable(base), timeout=30)
+        server.wait_for("/feed.xml", count=2, timeout=30)
+        server.wait_for("/broken.xml", count=1, timeout=30)
+        assert get(base + "/healthz") == (200, "ok\n")
+        status, text = get(base + "/metrics")
+        assert status == 200
+        families = {f.name: f for f in text_string_to_metric_families(text)}
+        polls = {
+            s.labels["outcome"]: s.value
+            for s in families["monitor_polls"].samples
+            if s.name == "monitor_polls_total"
+        }
+        assert polls["ok"] >= 1 and polls["error"] >= 1
+        assert families["monitor_sources"].samples[0].value == 2
+        assert families["monitor_sources_in_error"].samples[0].value == 1
+        assert families["monitor_articles_stored"].samples[0].value == 1
+        assert any(s.value > 0 for s in families["monitor_fetch_seconds"].samples)
+        assert "monitor_scheduler_lag_seconds" in families
+        # the database is made read-only: unhealthy, and says why
+        (tmp_path / "monitor.db").chmod(0o444)
+        status, text = get(base + "/healthz")
+        assert status == 503 and "read-only" in text
+        assert (
+            subprocess.run(
+                [sys.executable, "-m", "monitor", "--config", str(config), "health"],
+                capture_output=True,
+            ).returncode
+            == 1
+        )
+        (tmp_path / "monitor.db").chmod(0o644)
+        assert get(base + "/healthz")[0] == 200
+        done = subprocess.run(
+            [sys.executable, "-m", "monitor", "--config", str(config), "health"],
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0 and done.stdout.strip() == "ok"
+        # `monitor reload` asks the running daemon to re-read its configuration
+        done = subprocess.run(
+            [sys.executable, "-m", "monitor", "--config", str(config), "reload"],
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0, done.stderr
+    finally:
+        err = stop(proc)
+    assert proc.returncode == 0, err
+    assert "configuration reloaded" in err
+
+
+def _reachable(base: str) -> bool:
+    try:
+        return get(base + "/healthz")[0] in (200, 503)
+    except OSError:
+        return False
+
+
+def test_health_fails_when_nothing_listens(tmp_path: Path):
+    config = make_config(tmp_path, daemon={"listen": f"127.0.0.1:{free_port()}"})
+    done = subprocess.run(
+        [sys.executable, "-m", "monitor", "--config", str(config), "health"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 1 and "not running" in done.stdout + done.stderr
