@@ -75,6 +75,11 @@ class StorageSettings(_Strict):
 class FetchSettings(_Strict):
     #: default seconds between polls of a source
     interval: Duration = 900.0
+    #: every source's polls stay within these (per source too); busy sources are polled more
+    #: often and quiet ones less, within a factor of four of their interval, unless adapt: false
+    min_interval: Duration = 60.0
+    max_interval: Duration = 24 * 3600.0
+    adapt: bool = True
     connect_timeout: Duration = 10.0
     read_timeout: Duration = 20.0
     #: whole-request deadline, so a slow-drip server cannot hold a source forever
@@ -146,6 +151,8 @@ class SourceSettings(_Strict):
     name: str = Field(min_length=1)
     url: str
     interval: Duration | None = None
+    min_interval: Duration | None = None
+    max_interval: Duration | None = None
     #: feed, page (a listing page or, with ``watch: text``, a page watched for new text),
     #: or auto: a feed, else the feed the page announces, else the page
     kind: SourceKind = "auto"
@@ -414,6 +421,9 @@ class Settings(_Strict):
                 same_site=s.links.same_site,
                 max_new=s.links.max_new,
                 watch=s.watch,
+                min_interval=s.min_interval or self.fetch.min_interval,
+                max_interval=s.max_interval or self.fetch.max_interval,
+                adapt=self.fetch.adapt,
             )
             for s in self.sources
         ]

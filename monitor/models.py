@@ -42,6 +42,10 @@ class Source:
     max_new: int = 20
     #: pages: watch for new article ``links`` or for new ``text`` blocks
     watch: Literal["links", "text"] = "links"
+    #: bounds of every poll delay, and whether to adapt to the publishing rate
+    min_interval: float = 60.0
+    max_interval: float = 24 * 3600.0
+    adapt: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +69,9 @@ class SourceState:
     gone: datetime | None = None
     #: what ``kind: auto`` found it to be, e.g. "feed (announced by the page)"
     detected: str | None = None
+    #: typical seconds between new articles (learned), and when the last new one came
+    publish_interval: float | None = None
+    last_new: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

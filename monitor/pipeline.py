@@ -13,8 +13,9 @@ import asyncio
 import hashlib
 import logging
 import random
+import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
@@ -32,7 +33,7 @@ from monitor.parse.pages import (
     parse_sitemap,
     text_blocks,
 )
-from monitor.schedule import next_due
+from monitor.schedule import Bounds, Signals, learn_publish_interval, next_due
 from monitor.store import PollRecord, Store, StoryDecider
 from monitor.workers import Processor
 
@@ -78,7 +79,8 @@ async def poll_source(
     moved = result.url if result.permanent_redirect and result.url != state.url else None
     now = ctx.now()
     if result.not_modified:
-        await _succeeded(source, ctx, now, PollRecord(ok=True, next_due=now, url=moved))
+        record = PollRecord(ok=True, next_due=now, url=moved)
+        await _succeeded(source, ctx, now, record, state, result.headers)
         return _outcome(
             source, "not-modified", started, fetch_seconds=result.elapsed, fetched_bytes=0
         )
@@ -89,7 +91,7 @@ async def poll_source(
         ok=True, next_due=now, url=moved, etag=etag, last_modified=last_modified
     )
     if body_hash == state.body_hash:
-        await _succeeded(source, ctx, now, validators)
+        await _succeeded(source, ctx, now, validators, state, result.headers, result.body)
         return _outcome(
             source,
             "unchanged",
@@ -137,7 +139,16 @@ async def poll_source(
     )
     if kind == "page" and source.watch == "text":
         await ctx.store.remember_blocks(source.name, _blocks_of(parsed), now)
-    await _succeeded(source, ctx, now, replace(record, detected=detected))
+    await _succeeded(
+        source,
+        ctx,
+        now,
+        replace(record, detected=detected),
+        state,
+        result.headers,
+        fetched.body,
+        added.new_articles,
+    )
     outcome = _outcome(
         source,
         "ok",
@@ -386,11 +397,55 @@ async def _with_full_text(
 
 
 async def _succeeded(
-    source: Source, ctx: PipelineContext, now: datetime, record: PollRecord
+    source: Source,
+    ctx: PipelineContext,
+    now: datetime,
+    record: PollRecord,
+    state: SourceState,
+    headers: Mapping[str, str] | None = None,
+    body: bytes = b"",
+    new: int = 0,
 ) -> None:
-    """Record a successful poll; the next one is due one interval from now."""
-    due = next_due(source.interval, now)
-    await ctx.store.record_poll(source.name, replace(record, next_due=due), now)
+    """Record a successful poll and when the next one is due (``schedule.poll_delay``): what
+    the server asked (max-age, the feed's TTL) and what the source's history says."""
+    learned = learn_publish_interval(state.publish_interval, state.last_new, now, new)
+    last_new = now if new or state.last_new is None else state.last_new
+    signals = Signals(
+        max_age=_max_age(headers or {}),
+        ttl=_ttl(body),
+        publish_interval=learned,
+        quiet_for=(now - last_new).total_seconds(),
+    )
+    due = next_due(_bounds(source), now, signals, ctx.rand) or now
+    await ctx.store.record_poll(
+        source.name,
+        replace(
+            record,
+            next_due=due,
+            publish_interval=learned,
+            last_new=now if new or state.last_new is None else None,
+        ),
+        now,
+    )
+
+
+def _bounds(source: Source) -> Bounds:
+    return Bounds(source.interval, source.min_interval, source.max_interval, source.adapt)
+
+
+_MAX_AGE = re.compile(r"(?:^|[,\s])max-age\s*=\s*\"?(\d+)", re.IGNORECASE)
+_TTL = re.compile(rb"<ttl>\s*(\d+)\s*</ttl>")
+
+
+def _max_age(headers: Mapping[str, str]) -> float | None:
+    m = _MAX_AGE.search(headers.get("cache-control", ""))
+    return float(m.group(1)) if m else None
+
+
+def _ttl(body: bytes) -> float | None:
+    """An RSS feed's <ttl> (minutes), read from the channel's head."""
+    m = _TTL.search(body, 0, 16384)
+    return float(m.group(1)) * 60 if m else None
 
 
 def _unique(
@@ -416,7 +471,8 @@ async def _failed(
     gone: bool = False,
 ) -> PollOutcome:
     now = ctx.now()
-    due = next_due(source.interval, now, failures, retry_after, ctx.rand)
+    signals = Signals(failures=failures, retry_after=retry_after)
+    due = next_due(_bounds(source), now, signals, ctx.rand) or now
     if gone:
         error = "gone (410): no longer polled; remove it or change its URL"
     await ctx.store.record_poll(

@@ -8,32 +8,103 @@ from __future__ import annotations
 
 import random
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-MAX_BACKOFF = 24 * 3600.0
 MAX_RETRY_AFTER = 7 * 24 * 3600.0
+#: first polls after a start are spread over the first interval, at most this long
+FIRST_SPREAD = 300.0
+#: adaptation moves a source's interval at most this factor away from the configured one
+ADAPT_FACTOR = 4.0
+
+
+@dataclass(frozen=True, slots=True)
+class Bounds:
+    """A source's configured interval and the limits every poll delay stays within."""
+
+    interval: float
+    min_interval: float = 60.0
+    max_interval: float = 24 * 3600.0
+    #: adapt to how often the source publishes
+    adapt: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Signals:
+    """What the last poll and the source's history say about when to poll next."""
+
+    #: consecutive failures, this one included (0 after a success)
+    failures: int = 0
+    #: seconds a 429/503 Retry-After asked for
+    retry_after: float | None = None
+    #: Cache-Control max-age and the feed's <ttl>, in seconds
+    max_age: float | None = None
+    ttl: float | None = None
+    #: typical seconds between new articles, learned from the source's history
+    publish_interval: float | None = None
+    #: seconds since the source last had something new
+    quiet_for: float | None = None
+    #: the source answered 410 Gone
+    gone: bool = False
+
+
+def poll_delay(
+    bounds: Bounds, signals: Signals, rand: Callable[[], float] = random.random
+) -> float | None:
+    """Seconds until the next poll; None: never (410 Gone).
+
+    The configured interval, adapted to the publishing rate (busier sources more often, quiet
+    ones less, within a factor of four), pushed out where Cache-Control max-age or the feed's
+    TTL ask for longer, always within [min_interval, max_interval]. After failures:
+    exponential backoff with jitter up to max_interval (a source failing for days is polled at
+    the maximum interval, never abandoned). Retry-After is honoured up to seven days."""
+    if signals.gone:
+        return None
+    lo = bounds.min_interval
+    hi = max(lo, bounds.max_interval)
+    interval = min(max(bounds.interval, lo), hi)
+    if signals.failures > 0:
+        delay = interval * 2.0 ** min(signals.failures - 1, 30) * (0.75 + 0.5 * rand())
+        delay = max(interval, delay)
+    else:
+        delay = interval
+        if bounds.adapt:
+            low, high = interval / ADAPT_FACTOR, interval * ADAPT_FACTOR
+            if signals.publish_interval is not None:
+                delay = min(max(signals.publish_interval / 2, low), high)
+            if signals.quiet_for is not None and signals.quiet_for > 4 * delay:
+                delay = min(max(delay, signals.quiet_for / 8), high)
+        asked = max(signals.max_age or 0.0, signals.ttl or 0.0)
+        delay = max(delay, asked)
+    delay = min(max(delay, lo), hi)
+    if signals.retry_after is not None:
+        delay = max(delay, min(signals.retry_after, MAX_RETRY_AFTER))
+    return delay
 
 
 def next_due(
-    interval: float,
+    bounds: Bounds,
     now: datetime,
-    failures: int = 0,
-    retry_after: float | None = None,
+    signals: Signals = Signals(),
     rand: Callable[[], float] = random.random,
-) -> datetime:
-    """Next poll: the interval; after failures, exponential backoff with jitter (capped at a
-    day, never abandoned); at least what Retry-After asked for (capped at seven days)."""
-    delay = interval
-    if failures > 0:
-        delay = min(MAX_BACKOFF, interval * 2 ** min(failures - 1, 20))
-        delay = max(interval, delay * (0.75 + 0.5 * rand()))
-    if retry_after is not None:
-        delay = max(delay, min(retry_after, MAX_RETRY_AFTER))
-    return now + timedelta(seconds=delay)
+) -> datetime | None:
+    delay = poll_delay(bounds, signals, rand)
+    return None if delay is None else now + timedelta(seconds=delay)
+
+
+def learn_publish_interval(
+    previous: float | None, last_new: datetime | None, now: datetime, new: int
+) -> float | None:
+    """The typical gap between new articles, updated by a poll that found ``new`` of them
+    (a moving average; the first batch a source gives is its backlog and teaches nothing)."""
+    if new <= 0 or last_new is None:
+        return previous
+    gap = max(0.0, (now - last_new).total_seconds()) / new
+    return gap if previous is None else 0.7 * previous + 0.3 * gap
 
 
 def first_run(
@@ -41,14 +112,13 @@ def first_run(
     now: datetime,
     stored: datetime | None,
     rand: Callable[[], float] = random.random,
-    spread: float = 30.0,
 ) -> datetime:
     """When a source is first polled after start: its stored due time if that is still ahead
-    (a restart continues the schedule), else soon, spread so that sources do not all fire at
-    once."""
+    (a restart continues the schedule), else somewhere in the first interval (at most the
+    first five minutes), so that sources do not all fire at once."""
     if stored is not None and stored > now:
         return min(stored, now + timedelta(seconds=interval))
-    return now + timedelta(seconds=rand() * min(interval, spread))
+    return now + timedelta(seconds=rand() * min(interval, FIRST_SPREAD))
 
 
 class Scheduler:

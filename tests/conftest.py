@@ -228,6 +228,7 @@ def make_config(
             "connect_timeout": "2s",
             "read_timeout": "2s",
             "deadline": "5s",
+            "min_interval": "1s",  # tests poll every second
         },
         "sources": sources or [],
         "actors": ACTORS,

@@ -80,7 +80,13 @@ def test_sighup_applies_a_new_configuration_then_sigterm_stops_cleanly(
         sources=sources,
         channels={"hook": {"type": "webhook", "url": server.url("/hook")}},
         daemon={"listen": None, "grace": "10s"},
-        fetch={"allow_private": True, "read_timeout": "10s", "deadline": "20s"},
+        fetch={
+            "allow_private": True,
+            "read_timeout": "10s",
+            "deadline": "20s",
+            "min_interval": "1s",
+            "adapt": False,
+        },
     )
     proc = start(config)
     try:

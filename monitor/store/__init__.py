@@ -62,6 +62,9 @@ class PollRecord:
     #: forget the validators and body hash: the next poll reads the document again even if
     #: it has not changed (a listing page whose new links were not all fetched yet)
     reread: bool = False
+    #: learned publishing rate and when something new last came (None: unchanged)
+    publish_interval: float | None = None
+    last_new: datetime | None = None
 
 
 class StoryDecider(Protocol):

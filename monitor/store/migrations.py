@@ -155,3 +155,11 @@ MIGRATIONS.append(
     );
     """
 )
+
+MIGRATIONS.append(
+    # 5: adaptive scheduling learns each source's publishing rate
+    """
+    ALTER TABLE sources ADD COLUMN publish_interval REAL;
+    ALTER TABLE sources ADD COLUMN last_new TEXT;
+    """
+)

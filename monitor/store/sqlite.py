@@ -184,9 +184,20 @@ class SQLiteStore:
                 """UPDATE sources SET last_attempt = ?, last_success = ?, failures = 0,
                      last_error = NULL, next_due = ?, etag = NULL, last_modified = NULL,
                      body_hash = NULL, fetch_url = COALESCE(?, fetch_url),
-                     detected = COALESCE(?, detected)
+                     detected = COALESCE(?, detected),
+                     publish_interval = COALESCE(?, publish_interval),
+                     last_new = COALESCE(?, last_new)
                    WHERE name = ?""",
-                (_ts(now), _ts(now), _ts(record.next_due), record.url, record.detected, name),
+                (
+                    _ts(now),
+                    _ts(now),
+                    _ts(record.next_due),
+                    record.url,
+                    record.detected,
+                    record.publish_interval,
+                    _ts(record.last_new),
+                    name,
+                ),
             )
         elif record.ok:
             await db.execute(
@@ -194,7 +205,9 @@ class SQLiteStore:
                      last_error = NULL, next_due = ?,
                      etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified),
                      body_hash = COALESCE(?, body_hash), fetch_url = COALESCE(?, fetch_url),
-                     detected = COALESCE(?, detected)
+                     detected = COALESCE(?, detected),
+                     publish_interval = COALESCE(?, publish_interval),
+                     last_new = COALESCE(?, last_new)
                    WHERE name = ?""",
                 (
                     _ts(now),
@@ -205,6 +218,8 @@ class SQLiteStore:
                     record.body_hash,
                     record.url,
                     record.detected,
+                    record.publish_interval,
+                    _ts(record.last_new),
                     name,
                 ),
             )
@@ -806,6 +821,8 @@ def _state(r: Any) -> SourceState:
         next_due=_dt(r["next_due"]),
         gone=_dt(r["gone"]),
         detected=r["detected"],
+        publish_interval=r["publish_interval"],
+        last_new=_dt(r["last_new"]),
     )
 
 
