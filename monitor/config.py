@@ -153,6 +153,8 @@ class SourceSettings(_Strict):
     interval: Duration | None = None
     min_interval: Duration | None = None
     max_interval: Duration | None = None
+    #: report the source as silent after this long without anything new (else learned)
+    expect_every: Duration | None = None
     #: feed, page (a listing page or, with ``watch: text``, a page watched for new text),
     #: or auto: a feed, else the feed the page announces, else the page
     kind: SourceKind = "auto"
@@ -396,9 +398,22 @@ class DaemonSettings(_Strict):
         return v
 
 
+class HealthSettings(_Strict):
+    """Operational notices about sources (not news): failing, silent, and recovered."""
+
+    #: where they go; empty: every channel
+    channels: list[str] = []
+    #: a source that failed this many polls in a row is reported once (and its recovery)
+    after_failures: int = Field(default=5, ge=1)
+    #: nothing new for longer than this is reported (per source: expect_every); null: learned
+    #: from the source's history (four of its usual gaps between articles, at least a day)
+    silent_after: Duration | None = None
+
+
 class Settings(_Strict):
     storage: StorageSettings = StorageSettings()
     daemon: DaemonSettings = DaemonSettings()
+    health: HealthSettings = HealthSettings()
     fetch: FetchSettings = FetchSettings()
     delivery: DeliverySettings = DeliverySettings()
     sources: list[SourceSettings] = []
@@ -424,6 +439,7 @@ class Settings(_Strict):
                 min_interval=s.min_interval or self.fetch.min_interval,
                 max_interval=s.max_interval or self.fetch.max_interval,
                 adapt=self.fetch.adapt,
+                expect_every=s.expect_every or self.health.silent_after,
             )
             for s in self.sources
         ]
@@ -684,6 +700,11 @@ def _cross_check(data: dict[str, Any]) -> Iterator[tuple[tuple[Any, ...], str]]:
     assert isinstance(channels, dict) and isinstance(keywords, dict) and isinstance(actors, dict)
 
     yield from _duplicate_sources(data.get("sources"))
+    health = data.get("health")
+    if isinstance(health, dict) and isinstance(health.get("channels"), list):
+        for j, name in enumerate(health["channels"]):
+            if isinstance(name, str) and name not in channels:
+                yield (("health", "channels", j), _unknown("channel", name, channels))
     for name, kw in keywords.items():
         confirm = kw.get("confirm") if isinstance(kw, dict) else None
         if isinstance(confirm, list):

@@ -24,6 +24,7 @@ from monitor.alert.deliver import DispatchResult, FloodState, deliver_at, dispat
 from monitor.alert.stories import StoryPolicy
 from monitor.errors import ConfigError
 from monitor.fetch import Fetcher
+from monitor.health import HealthPolicy
 from monitor.logs import event
 from monitor.match.engine import Engine, RuleError, compile_rules
 from monitor.metrics import Metrics
@@ -98,6 +99,7 @@ class Runtime:
             now,
             stories=policy,
             deliver_at=deliver_at(engine.digest_rules),
+            health=self.health_policy(),
         )
         self.flood = FloodState()
         self.metrics = Metrics()
@@ -149,8 +151,13 @@ class Runtime:
             d.story_window, d.duplicate_threshold, d.max_followups, d.escalate_at
         )
         self.ctx.deliver_at = deliver_at(engine.digest_rules)
+        self.ctx.health = self.health_policy()
         self.metrics.sources.set(len(self.sources))
         return later
+
+    def health_policy(self) -> HealthPolicy:
+        h = self.settings.health
+        return HealthPolicy(tuple(h.channels or self.channels), h.after_failures)
 
     async def health(self) -> str | None:
         """None when healthy, else the reason (for /healthz)."""

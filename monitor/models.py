@@ -46,6 +46,8 @@ class Source:
     min_interval: float = 60.0
     max_interval: float = 24 * 3600.0
     adapt: bool = True
+    #: silent for longer than this is reported; None: learned from the source's history
+    expect_every: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +74,8 @@ class SourceState:
     #: typical seconds between new articles (learned), and when the last new one came
     publish_interval: float | None = None
     last_new: datetime | None = None
+    #: an open health notice: "failing" or "silent" (None: healthy)
+    health: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,6 +310,27 @@ class Delivery:
     retry_after: float | None = None
     #: the channel's id for the message sent (Slack ts, email Message-ID), for threading
     external_id: str | None = None
+
+
+NoticeEvent = Literal["failing", "recovered", "silent", "publishing"]
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """An operational message about a source's health (not about the news): it has failed
+    N times in a row, works again, has gone silent, or publishes again."""
+
+    id: int
+    source: str
+    event: NoticeEvent
+    message: str
+    channel: str
+    created: datetime
+    attempts: int = 0
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"monitor-notice-{self.id}"
 
 
 @dataclass(frozen=True, slots=True)

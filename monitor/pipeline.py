@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 
 from monitor.errors import FetchError, ParseError
 from monitor.fetch import Fetcher
+from monitor.health import HealthPolicy, after_failure, after_success
 from monitor.logs import event
 from monitor.models import Article, Match, PollOutcome, Source, SourceState
 from monitor.parse.feeds import looks_like_feed, make_article
@@ -54,6 +55,8 @@ class PipelineContext:
     stories: StoryDecider | None = None
     #: when a new alert is first due (digest rules wait for their period); None: now
     deliver_at: Callable[[Match, datetime], datetime] | None = None
+    #: operational notices about failing and silent sources
+    health: HealthPolicy = field(default_factory=lambda: HealthPolicy(()))
 
 
 async def poll_source(
@@ -72,9 +75,7 @@ async def poll_source(
         )
     except FetchError as e:
         gone = e.reason == "http 410"
-        return await _failed(
-            source, ctx, str(e), state.failures + 1, started, e.retry_after, gone=gone
-        )
+        return await _failed(source, ctx, state, str(e), started, e.retry_after, gone=gone)
 
     moved = result.url if result.permanent_redirect and result.url != state.url else None
     now = ctx.now()
@@ -113,9 +114,9 @@ async def poll_source(
         else:
             harvest = await _page_links(source, ctx, fetched, now)
     except FetchError as e:  # the feed a page announced could not be fetched
-        return await _failed(source, ctx, str(e), state.failures + 1, started, e.retry_after)
+        return await _failed(source, ctx, state, str(e), started, e.retry_after)
     except ParseError as e:
-        return await _failed(source, ctx, f"parse error: {e}", state.failures + 1, started, None)
+        return await _failed(source, ctx, state, f"parse error: {e}", started, None)
 
     parsed = harvest.entries
     record = replace(record, reread=harvest.more)
@@ -417,6 +418,7 @@ async def _succeeded(
         quiet_for=(now - last_new).total_seconds(),
     )
     due = next_due(_bounds(source), now, signals, ctx.rand) or now
+    health, notices = after_success(ctx.health, source, state, now, new, learned)
     await ctx.store.record_poll(
         source.name,
         replace(
@@ -424,6 +426,8 @@ async def _succeeded(
             next_due=due,
             publish_interval=learned,
             last_new=now if new or state.last_new is None else None,
+            health=health,
+            notices=notices,
         ),
         now,
     )
@@ -464,20 +468,23 @@ def _unique(
 async def _failed(
     source: Source,
     ctx: PipelineContext,
+    state: SourceState,
     error: str,
-    failures: int,
     started: float,
     retry_after: float | None,
     gone: bool = False,
 ) -> PollOutcome:
     now = ctx.now()
+    failures = state.failures + 1
     signals = Signals(failures=failures, retry_after=retry_after)
     due = next_due(_bounds(source), now, signals, ctx.rand) or now
     if gone:
         error = "gone (410): no longer polled; remove it or change its URL"
-    await ctx.store.record_poll(
-        source.name, PollRecord(ok=False, next_due=due, error=error, gone=gone), now
+    health, notices = after_failure(ctx.health, source, state, failures, error, gone, now)
+    record = PollRecord(
+        ok=False, next_due=due, error=error, gone=gone, health=health, notices=notices
     )
+    await ctx.store.record_poll(source.name, record, now)
     event(
         log,
         logging.WARNING,

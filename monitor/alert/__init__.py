@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 import httpx
 
-from monitor.models import Alert, Delivery, mark_span, match_to_dict
+from monitor.models import Alert, Delivery, Notice, mark_span, match_to_dict
 
 
 class Channel(Protocol):
@@ -23,6 +23,9 @@ class Channel(Protocol):
 
     async def send_digest(self, alerts: Sequence[Alert]) -> Delivery:
         """Several alerts as one message (digest rules, flood control)."""
+
+    async def send_notice(self, notice: Notice) -> Delivery:
+        """An operational message about a source's health."""
 
 
 ChannelFactory = Callable[[str, Any, httpx.AsyncClient], Channel]
@@ -93,6 +96,23 @@ def subject(alert: Alert, limit: int = 200) -> str:
         line = f"[{alert.severity.upper()}] {alert.note}: {actors}: {title}"
     line = " ".join(line.split())
     return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def notice_title(notice: Notice) -> str:
+    """``[SOURCE FAILING] desk``: one line for a subject or a notification title."""
+    return f"[source {notice.event}] {notice.source}"
+
+
+def notice_payload(notice: Notice) -> dict[str, Any]:
+    """The documented JSON form of a source-health notice (webhook body)."""
+    return {
+        "kind": "source-health",
+        "id": notice.id,
+        "event": notice.event,
+        "source": notice.source,
+        "message": notice.message,
+        "created": notice.created.isoformat(),
+    }
 
 
 def digest_title(alerts: Sequence[Alert]) -> str:

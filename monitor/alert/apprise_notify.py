@@ -16,9 +16,9 @@ from collections.abc import Sequence
 
 import apprise
 
-from monitor.alert import digest_text, digest_title, render_text, subject
+from monitor.alert import digest_text, digest_title, notice_title, render_text, subject
 from monitor.config import AppriseChannelSettings
-from monitor.models import Alert, Delivery
+from monitor.models import Alert, Delivery, Notice
 
 
 class AppriseChannel:
@@ -34,6 +34,9 @@ class AppriseChannel:
 
     async def send_digest(self, alerts: Sequence[Alert]) -> Delivery:
         return await self._notify(digest_title(alerts), digest_text(alerts))
+
+    async def send_notice(self, notice: Notice) -> Delivery:
+        return await self._notify(notice_title(notice), notice.message)
 
     async def _notify(self, title: str, body: str) -> Delivery:
         notifier = apprise.Apprise()

@@ -8,8 +8,8 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from monitor.alert import digest_text, render_text
-from monitor.models import Alert, Delivery
+from monitor.alert import digest_text, notice_title, render_text
+from monitor.models import Alert, Delivery, Notice
 
 
 class ConsoleChannel:
@@ -23,5 +23,10 @@ class ConsoleChannel:
 
     async def send_digest(self, alerts: Sequence[Alert]) -> Delivery:
         print(digest_text(alerts), file=sys.stdout, flush=True)
+        print(file=sys.stdout, flush=True)
+        return Delivery(ok=True, reason="printed")
+
+    async def send_notice(self, notice: Notice) -> Delivery:
+        print(f"{notice_title(notice)}: {notice.message}", file=sys.stdout, flush=True)
         print(file=sys.stdout, flush=True)
         return Delivery(ok=True, reason="printed")

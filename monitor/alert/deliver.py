@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from monitor.alert import Channel
 from monitor.config import DeliverySettings
 from monitor.logs import event
-from monitor.models import Alert, Delivery, Match
+from monitor.models import Alert, Delivery, Match, Notice
 from monitor.store import Store
 
 log = logging.getLogger("monitor.deliver")
@@ -72,7 +72,7 @@ def deliver_at(digest_rules: Mapping[str, float]) -> Callable[[Match, datetime],
 
 
 def next_attempt(
-    alert: Alert,
+    alert: Alert | Notice,
     delivery: Delivery,
     now: datetime,
     settings: DeliverySettings,
@@ -123,7 +123,39 @@ async def dispatch(
             await _dispatch_channel(
                 store, channels.get(name), name, alerts, settings, now, digest_rules, flood, tally
             )
+    await _dispatch_notices(store, channels, settings, now, tally)
     return DispatchResult(tally.sent, tally.retrying, tally.failed)
+
+
+async def _dispatch_notices(
+    store: Store,
+    channels: Mapping[str, Channel],
+    settings: DeliverySettings,
+    now: Callable[[], datetime],
+    tally: _Tally,
+) -> None:
+    """Source-health notices: sent like alerts, retried like alerts, never flood-limited."""
+    for notice in await store.due_notices(now(), limit=500):
+        channel = channels.get(notice.channel)
+        if channel is None:
+            delivery = Delivery(ok=False, reason=f"channel {notice.channel!r} is not configured")
+        else:
+            try:
+                delivery = await channel.send_notice(notice)
+            except Exception as e:  # a channel bug must not stop the outbox
+                log.exception("channel raised", extra={"fields": {"channel": notice.channel}})
+                delivery = Delivery(ok=False, retry=True, reason=f"error: {type(e).__name__}")
+        at = now()
+        when = None if delivery.ok else next_attempt(notice, delivery, at, settings)
+        await store.record_notice(notice.id, delivery, at, when)
+        fields = {"notice": notice.id, "channel": notice.channel, "source": notice.source}
+        if delivery.ok:
+            tally.sent += 1
+            event(log, logging.INFO, "notice sent", event=notice.event, **fields)
+        else:
+            tally.retrying += when is not None
+            tally.failed += when is None
+            event(log, logging.WARNING, "notice delivery failed", reason=delivery.reason, **fields)
 
 
 async def _dispatch_channel(

@@ -26,9 +26,16 @@ from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
 
-from monitor.alert import digest_text, digest_title, published, render_text, subject
+from monitor.alert import (
+    digest_text,
+    digest_title,
+    notice_title,
+    published,
+    render_text,
+    subject,
+)
 from monitor.config import EmailChannelSettings
-from monitor.models import Alert, Delivery, mark_span
+from monitor.models import Alert, Delivery, Notice, mark_span
 
 
 def build_message(alert: Alert, settings: EmailChannelSettings) -> EmailMessage:
@@ -99,6 +106,18 @@ def build_digest(alerts: Sequence[Alert], settings: EmailChannelSettings) -> Ema
     return msg
 
 
+def build_notice(notice: Notice, settings: EmailChannelSettings) -> EmailMessage:
+    msg = EmailMessage()
+    msg["Subject"] = f"{notice_title(notice)}: {notice.message}"[:200]
+    msg["From"] = settings.from_
+    msg["To"] = ", ".join(settings.to)
+    msg["Date"] = format_datetime(notice.created)
+    domain = settings.from_.rpartition("@")[2] or "monitor.invalid"
+    msg["Message-ID"] = make_msgid(idstring=f"notice{notice.id}", domain=domain)
+    msg.set_content(f"{notice_title(notice)}\n\n{notice.message}\n")
+    return msg
+
+
 class EmailChannel:
     def __init__(self, name: str, settings: EmailChannelSettings) -> None:
         self.name = name
@@ -124,6 +143,9 @@ class EmailChannel:
 
     async def send_digest(self, alerts: Sequence[Alert]) -> Delivery:
         return await self._send(build_digest(alerts, self._settings))
+
+    async def send_notice(self, notice: Notice) -> Delivery:
+        return await self._send(build_notice(notice, self._settings))
 
     async def _send(self, msg: EmailMessage) -> Delivery:
         s = self._settings

@@ -20,9 +20,9 @@ from typing import Any
 
 import httpx
 
-from monitor.alert import digest_title, published, subject
+from monitor.alert import digest_title, notice_title, published, subject
 from monitor.config import SlackChannelSettings
-from monitor.models import Alert, Delivery, mark_span
+from monitor.models import Alert, Delivery, Notice, mark_span
 from monitor.parse.headers import parse_retry_after
 
 HEADER_LIMIT = 150
@@ -174,6 +174,10 @@ class SlackChannel:
     async def send_digest(self, alerts: Sequence[Alert]) -> Delivery:
         text = trim(escape(digest_title(alerts)), TEXT_LIMIT)
         return await self._post({"text": text, "blocks": digest_blocks(alerts)})
+
+    async def send_notice(self, notice: Notice) -> Delivery:
+        text = trim(escape(f"{notice_title(notice)}: {notice.message}"), TEXT_LIMIT)
+        return await self._post({"text": text})
 
     async def _post(self, body: dict[str, Any]) -> Delivery:
         s = self._settings

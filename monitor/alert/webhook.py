@@ -25,9 +25,9 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from monitor.alert import alert_payload
+from monitor.alert import alert_payload, notice_payload
 from monitor.config import WebhookChannelSettings
-from monitor.models import Alert, Delivery
+from monitor.models import Alert, Delivery, Notice
 from monitor.parse.headers import parse_retry_after
 
 
@@ -57,6 +57,9 @@ class WebhookChannel:
         return await self._post(
             body, "digest-" + "-".join(a.idempotency_key for a in alerts[:1]) + f"-{len(alerts)}"
         )
+
+    async def send_notice(self, notice: Notice) -> Delivery:
+        return await self._post(notice_payload(notice), notice.idempotency_key)
 
     async def _post(self, payload: dict[str, Any], key: str) -> Delivery:
         body = json.dumps(payload, ensure_ascii=False).encode()

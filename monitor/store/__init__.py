@@ -21,6 +21,7 @@ from monitor.models import (
     Article,
     Delivery,
     Match,
+    Notice,
     Source,
     SourceState,
     StoryDecision,
@@ -65,6 +66,10 @@ class PollRecord:
     #: learned publishing rate and when something new last came (None: unchanged)
     publish_interval: float | None = None
     last_new: datetime | None = None
+    #: the source's health changes: "failing", "silent", or "" (healthy again); None: same
+    health: str | None = None
+    #: health notices to send: (event, message, channel)
+    notices: tuple[tuple[str, str, str], ...] = ()
 
 
 class StoryDecider(Protocol):
@@ -157,6 +162,13 @@ class Store(Protocol):
     async def alerts(
         self, limit: int = 20, status: str | None = None, rule: str | None = None
     ) -> list[Alert]: ...
+
+    async def due_notices(self, now: datetime, limit: int = 100) -> list[Notice]:
+        """Pending source-health notices whose next attempt is due, oldest first."""
+
+    async def record_notice(
+        self, notice_id: int, delivery: Delivery, now: datetime, next_attempt: datetime | None
+    ) -> None: ...
 
     async def alert_counts(self) -> dict[str, int]:
         """Alerts by status."""

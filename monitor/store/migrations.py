@@ -157,9 +157,24 @@ MIGRATIONS.append(
 )
 
 MIGRATIONS.append(
-    # 5: adaptive scheduling learns each source's publishing rate
+    # 5: adaptive scheduling learns each source's publishing rate; source health notices
     """
     ALTER TABLE sources ADD COLUMN publish_interval REAL;
     ALTER TABLE sources ADD COLUMN last_new TEXT;
+    ALTER TABLE sources ADD COLUMN health TEXT;        -- an open notice: failing | silent
+    CREATE TABLE notices (
+        id           INTEGER PRIMARY KEY,
+        source       TEXT NOT NULL,
+        event        TEXT NOT NULL,        -- failing | recovered | silent | publishing
+        message      TEXT NOT NULL,
+        channel      TEXT NOT NULL,
+        status       TEXT NOT NULL,        -- pending | sent | failed
+        attempts     INTEGER NOT NULL DEFAULT 0,
+        next_attempt TEXT NOT NULL,
+        last_error   TEXT,
+        created      TEXT NOT NULL,
+        sent         TEXT
+    );
+    CREATE INDEX notices_due ON notices (status, next_attempt);
     """
 )

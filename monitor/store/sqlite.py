@@ -26,6 +26,7 @@ from monitor.models import (
     Article,
     Delivery,
     Match,
+    Notice,
     Source,
     SourceState,
     StoryDecision,
@@ -173,8 +174,22 @@ class SQLiteStore:
             return [_state(r) for r in await cur.fetchall()]
 
     async def record_poll(self, name: str, record: PollRecord, now: datetime) -> None:
-        async with self._write_lock:  # one statement: its own transaction, one round trip
-            await self._record_poll(self._db, name, record, now)
+        if record.health is None and not record.notices:
+            async with self._write_lock:  # one statement: its own transaction, one round trip
+                await self._record_poll(self._db, name, record, now)
+            return
+        async with self._transaction() as db:
+            await self._record_poll(db, name, record, now)
+            if record.health is not None:
+                await db.execute(
+                    "UPDATE sources SET health = NULLIF(?, '') WHERE name = ?",
+                    (record.health, name),
+                )
+            await db.executemany(
+                """INSERT INTO notices (source, event, message, channel, status, next_attempt,
+                     created) VALUES (?, ?, ?, ?, 'pending', ?, ?)""",
+                [(name, e, msg, ch, _ts(now), _ts(now)) for e, msg, ch in record.notices],
+            )
 
     async def _record_poll(
         self, db: aiosqlite.Connection, name: str, record: PollRecord, now: datetime
@@ -657,6 +672,44 @@ class SQLiteStore:
         ) as cur:
             return [_alert(r) for r in await cur.fetchall()]
 
+    async def due_notices(self, now: datetime, limit: int = 100) -> list[Notice]:
+        async with self._db.execute(
+            """SELECT * FROM notices WHERE status = 'pending' AND next_attempt <= ?
+               ORDER BY id LIMIT ?""",
+            (_ts(now), limit),
+        ) as cur:
+            return [
+                Notice(
+                    id=r["id"],
+                    source=r["source"],
+                    event=r["event"],
+                    message=r["message"],
+                    channel=r["channel"],
+                    created=_dt(r["created"]) or now,
+                    attempts=r["attempts"],
+                )
+                for r in await cur.fetchall()
+            ]
+
+    async def record_notice(
+        self, notice_id: int, delivery: Delivery, now: datetime, next_attempt: datetime | None
+    ) -> None:
+        status = "sent" if delivery.ok else ("pending" if next_attempt else "failed")
+        async with self._transaction() as db:
+            await db.execute(
+                """UPDATE notices SET status = ?, attempts = attempts + 1,
+                     next_attempt = COALESCE(?, next_attempt), last_error = ?,
+                     sent = CASE WHEN ? THEN ? ELSE sent END WHERE id = ?""",
+                (
+                    status,
+                    _ts(next_attempt),
+                    None if delivery.ok else delivery.reason,
+                    delivery.ok,
+                    _ts(now),
+                    notice_id,
+                ),
+            )
+
     async def record_delivery(
         self, alert_id: int, delivery: Delivery, now: datetime, next_attempt: datetime | None
     ) -> None:
@@ -823,6 +876,7 @@ def _state(r: Any) -> SourceState:
         detected=r["detected"],
         publish_interval=r["publish_interval"],
         last_new=_dt(r["last_new"]),
+        health=r["health"],
     )
 
 
