@@ -1,4 +1,5 @@
-"""The console channel: prints a readable alert to standard output.
+"""The console channel: prints a readable alert to standard output (source-health notices
+to standard error).
 
 Configuration: ``{type: console}``. Never fails.
 """
@@ -27,6 +28,6 @@ class ConsoleChannel:
         return Delivery(ok=True, reason="printed")
 
     async def send_notice(self, notice: Notice) -> Delivery:
-        print(f"{notice_title(notice)}: {notice.message}", file=sys.stdout, flush=True)
-        print(file=sys.stdout, flush=True)
+        # operational, like a log line: standard error, so stdout stays the news (and JSON)
+        print(f"{notice_title(notice)}: {notice.message}", file=sys.stderr, flush=True)
         return Delivery(ok=True, reason="printed")
