@@ -410,8 +410,17 @@ class HealthSettings(_Strict):
     silent_after: Duration | None = None
 
 
+class RetentionSettings(_Strict):
+    #: article texts fetched longer ago than this are pruned (identities stay, so nothing old
+    #: is stored or alerted again; evidence of alerts stays); null: keep everything
+    keep_text: Duration | None = 90 * 86400.0
+    #: the database is compacted this often
+    compact_every: Duration = 7 * 86400.0
+
+
 class Settings(_Strict):
     storage: StorageSettings = StorageSettings()
+    retention: RetentionSettings = RetentionSettings()
     daemon: DaemonSettings = DaemonSettings()
     health: HealthSettings = HealthSettings()
     fetch: FetchSettings = FetchSettings()

@@ -22,7 +22,7 @@ from monitor import config as configmod
 from monitor.alert import Channel, build_channels
 from monitor.alert.deliver import DispatchResult, FloodState, deliver_at, dispatch
 from monitor.alert.stories import StoryPolicy
-from monitor.errors import ConfigError
+from monitor.errors import ConfigError, StorageError
 from monitor.fetch import Fetcher
 from monitor.health import HealthPolicy
 from monitor.logs import event
@@ -39,6 +39,8 @@ from monitor.workers import Processor
 log = logging.getLogger("monitor.daemon")
 
 DELIVERY_EVERY = 5.0
+#: retention runs this often (pruning is cheap; compaction follows its own period)
+MAINTAIN_EVERY = 3600.0
 
 
 def utcnow() -> datetime:
@@ -105,6 +107,7 @@ class Runtime:
         self.metrics = Metrics()
         self.metrics.sources.set(len(self.sources))
         self._retired: set[asyncio.Task[None]] = set()
+        self._compacted: datetime | None = None
         self._deliver_lock = asyncio.Lock()
 
     @classmethod
@@ -154,6 +157,27 @@ class Runtime:
         self.ctx.health = self.health_policy()
         self.metrics.sources.set(len(self.sources))
         return later
+
+    async def maintain(self) -> None:
+        """Retention: prune old texts; compact the database every ``compact_every``."""
+        if self.closing:
+            return
+        r, now = self.settings.retention, self.now()
+        with self.tracked():
+            if r.keep_text is not None:
+                pruned = await self.store.prune(now - timedelta(seconds=r.keep_text))
+                if pruned:
+                    event(log, logging.INFO, "pruned old article texts", articles=pruned)
+            if self._compacted is None:
+                self._compacted = now  # the first compaction one period after start
+            elif (now - self._compacted).total_seconds() >= r.compact_every:
+                try:
+                    await self.store.compact()
+                except StorageError as e:
+                    event(log, logging.WARNING, "database not compacted", reason=str(e))
+                    return
+                self._compacted = now
+                event(log, logging.INFO, "database compacted")
 
     def health_policy(self) -> HealthPolicy:
         h = self.settings.health
@@ -321,6 +345,9 @@ async def run_forever(
         await jobs.sync()
         # right away too: alerts left pending by a crash or restart go out first
         scheduler.add_periodic("deliver", DELIVERY_EVERY, runtime.deliver, first=runtime.now())
+        scheduler.add_periodic(
+            "maintain", MAINTAIN_EVERY, runtime.maintain, first=runtime.now() + timedelta(minutes=1)
+        )
         scheduler.start()
         event(
             log,

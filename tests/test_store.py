@@ -10,6 +10,7 @@ import pytest
 
 from monitor.errors import StorageError
 from monitor.models import ActorMention, AlertStatus, Article, Delivery, Match, Source, Span
+from monitor.parse.feeds import make_article
 from monitor.store import PollRecord
 from monitor.store.migrations import MIGRATIONS
 from monitor.store.sqlite import SQLiteStore
@@ -181,3 +182,23 @@ async def test_articles_without_matches_are_counted_once(store: SQLiteStore):
     again = await store.add_articles("desk", [*batch, (article("new"), [])], lambda m: [], NOW)
     assert (first.new_articles, again.new_articles) == (5, 1)
     assert len(await store.articles(limit=100)) == 6
+
+
+async def test_pruned_articles_keep_their_identity_so_nothing_old_is_stored_again(
+    tmp_path: Path,
+):
+    store = await SQLiteStore.open(f"sqlite:///{tmp_path}/p.db")
+    try:
+        await store.sync_sources([Source("desk", "https://desk.example/feed", 900)])
+        old = make_article("desk", "urn:1", "https://desk.example/1", "Old", "Old text.", None, NOW)
+        await store.add_articles("desk", [(old, [])], lambda m: [], NOW)
+        later = NOW + timedelta(days=100)
+        assert await store.prune(later - timedelta(days=90)) == 1
+        assert await store.prune(later - timedelta(days=90)) == 0  # once
+        [stored] = await store.articles()
+        assert stored.article.text == "" and stored.article.identity == "urn:1"
+        assert await store.unseen("desk", ["urn:1", "urn:2"]) == {"urn:2"}
+        await store.compact()
+        assert await store.check_writable() is None
+    finally:
+        await store.close()

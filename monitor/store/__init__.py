@@ -170,6 +170,13 @@ class Store(Protocol):
         self, notice_id: int, delivery: Delivery, now: datetime, next_attempt: datetime | None
     ) -> None: ...
 
+    async def prune(self, before: datetime) -> int:
+        """Drop the text of articles fetched before ``before`` (and their old revisions);
+        identities, matches, alerts and evidence stay. Returns how many were pruned."""
+
+    async def compact(self) -> None:
+        """Give the space of pruned rows back to the file system."""
+
     async def alert_counts(self) -> dict[str, int]:
         """Alerts by status."""
 

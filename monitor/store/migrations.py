@@ -157,11 +157,13 @@ MIGRATIONS.append(
 )
 
 MIGRATIONS.append(
-    # 5: adaptive scheduling learns each source's publishing rate; source health notices
+    # 5: adaptive scheduling learns each source's publishing rate; source health notices;
+    # retention prunes old texts (identities stay)
     """
     ALTER TABLE sources ADD COLUMN publish_interval REAL;
     ALTER TABLE sources ADD COLUMN last_new TEXT;
     ALTER TABLE sources ADD COLUMN health TEXT;        -- an open notice: failing | silent
+    ALTER TABLE articles ADD COLUMN pruned INTEGER NOT NULL DEFAULT 0;  -- text dropped
     CREATE TABLE notices (
         id           INTEGER PRIMARY KEY,
         source       TEXT NOT NULL,

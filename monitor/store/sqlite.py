@@ -760,6 +760,26 @@ class SQLiteStore:
         async with self._db.execute(sql + " ORDER BY al.id DESC LIMIT ?", (*args, limit)) as cur:
             return [_alert(r) for r in await cur.fetchall()]
 
+    async def prune(self, before: datetime) -> int:
+        cutoff = _ts(before)
+        async with self._transaction() as db:
+            cur = await db.execute(
+                """UPDATE articles SET text = '', summary = '', pruned = 1
+                   WHERE fetched < ? AND pruned = 0""",
+                (cutoff,),
+            )
+            await db.execute("DELETE FROM revisions WHERE replaced < ?", (cutoff,))
+            return int(cur.rowcount)
+
+    async def compact(self) -> None:
+        async with self._write_lock:
+            try:
+                async with self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cur:
+                    await cur.fetchall()
+                await self._db.execute("VACUUM")
+            except sqlite3.Error as e:  # a reader busy on the connection: try again later
+                raise StorageError(f"compaction postponed: {e}") from e
+
     async def alert_counts(self) -> dict[str, int]:
         async with self._db.execute("SELECT status, count(*) FROM alerts GROUP BY status") as cur:
             return {r[0]: int(r[1]) for r in await cur.fetchall()}
