@@ -9,6 +9,7 @@
     monitor status [--json]
     monitor inspect [--json] FILE|URL
     monitor health | reload
+    monitor sources import FILE.opml | sources export
 
 Exit codes: 0 success (``once`` too, when some sources failed: they are reported);
 1 ``check`` found problems; 2 the configuration is unusable (or bad usage); 3 storage error.
@@ -82,6 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
     bt.add_argument("--since", help="only articles fetched since this date (YYYY-MM-DD or ISO)")
     bt.add_argument("--rule", action="append", help="only this rule (shadow rules too); repeatable")
     bt.add_argument("--json", action="store_true")
+    src = sub.add_parser("sources", help="import or export the source list as OPML")
+    src_sub = src.add_subparsers(dest="action", required=True, metavar="ACTION")
+    imp = src_sub.add_parser("import", help="add an OPML file's feeds to the sources")
+    imp.add_argument("file", metavar="FILE.opml")
+    src_sub.add_parser("export", help="print the configured sources as OPML")
     sub.add_parser("health", help="ask the running daemon if it is healthy; exit 0 or 1")
     sub.add_parser("reload", help="make the running daemon re-read its configuration")
     ins = sub.add_parser("inspect", help="what monitor would take from a feed or page")
@@ -101,6 +107,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _inspect(path, args.target, args.json)
         if args.command in ("health", "reload"):
             return _ask_daemon(path, args.command)
+        if args.command == "sources":
+            return _sources(path, args.action, getattr(args, "file", None))
         from monitor.daemon import load_checked
 
         loaded, engine = load_checked(path)
@@ -411,6 +419,51 @@ async def _backtest(
 
 
 # -- listings -----------------------------------------------------------------------------
+
+
+def _sources(path: Path, action: str, file: str | None) -> int:
+    """``sources export``: the configured sources as OPML. ``sources import FILE``: merge the
+    file's feeds into the OPML file the configuration names (``- opml: FILE`` in sources),
+    or into sources.opml beside it, saying how to name it."""
+    from monitor import opml
+
+    if action == "export":
+        settings = configmod.load(path).settings
+        print(opml.write_opml([(s.name, s.url) for s in settings.sources]), end="")
+        return EXIT_OK
+    assert file is not None
+    try:
+        incoming = opml.read_opml_file(Path(file))
+    except opml.OpmlError as e:
+        print(f"error: {file}: {e}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    configmod.load(path)  # the configuration must be valid before it grows
+    target, named = _opml_target(path)
+    current = opml.read_opml_file(target) if target.exists() else []
+    known = {o.url for o in current}
+    fresh = [o for o in incoming if o.url not in known]
+    merged = current + fresh
+    names = [o.title or o.url for o in merged]
+    target.write_text(
+        opml.write_opml(list(zip(names, [o.url for o in merged], strict=True))), encoding="utf-8"
+    )
+    print(
+        f"{len(fresh)} new feeds added to {target} "
+        f"({len(incoming) - len(fresh)} were there already; {len(merged)} in all)"
+    )
+    if not named:
+        print(f"to poll them, add this under sources: in {path}:\n  - opml: {target.name}")
+    return EXIT_OK
+
+
+def _opml_target(path: Path) -> tuple[Path, bool]:
+    import yaml
+
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    for entry in data.get("sources") or []:
+        if isinstance(entry, dict) and isinstance(entry.get("opml"), str):
+            return path.parent / entry["opml"], True
+    return path.parent / "sources.opml", False
 
 
 def _ask_daemon(path: Path, command: str) -> int:

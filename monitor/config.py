@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -475,6 +475,71 @@ def resolve_path(cli_path: str | None) -> Path:
     return Path(cli_path or os.environ.get(ENV_VAR) or DEFAULT_PATH)
 
 
+class OpmlSourcesSettings(_Strict):
+    """``- opml: feeds.opml`` in ``sources``: every feed of the file, with these settings."""
+
+    opml: str
+    interval: Duration | None = None
+    kind: SourceKind = "auto"
+    full_text: bool | Literal["auto"] = "auto"
+
+
+def _split_opml(
+    data: dict[str, Any], base: Path, problem: Callable[[tuple[Any, ...], str], None]
+) -> tuple[dict[str, Any], list[tuple[OpmlSourcesSettings, list[Any]]], list[int]]:
+    """Take ``- opml: FILE`` entries out of ``sources`` (read and checked here); the other
+    entries' positions in the file, for error messages."""
+    from monitor.opml import OpmlError, read_opml_file
+
+    sources = data.get("sources")
+    if not isinstance(sources, list):
+        return data, [], []
+    kept, positions, lists = [], [], []
+    for i, entry in enumerate(sources):
+        if not (isinstance(entry, dict) and "opml" in entry):
+            kept.append(entry)
+            positions.append(i)
+            continue
+        try:
+            spec = OpmlSourcesSettings.model_validate(entry)
+        except ValidationError as e:
+            for err in e.errors():
+                problem(("sources", i, *err["loc"]), err["msg"])
+            continue
+        try:
+            outlines = read_opml_file(base / spec.opml)
+        except OpmlError as e:
+            problem(("sources", i, "opml"), str(e))
+            continue
+        lists.append((spec, list(outlines)))
+    return {**data, "sources": kept}, lists, positions
+
+
+def _opml_sources(
+    settings: Settings, lists: list[tuple[OpmlSourcesSettings, list[Any]]]
+) -> list[SourceSettings]:
+    from monitor.opml import unique_names
+
+    taken = {s.name for s in settings.sources}
+    known_urls = {s.url for s in settings.sources}
+    out = []
+    for spec, outlines in lists:
+        fresh = [o for o in outlines if o.url not in known_urls]
+        known_urls.update(o.url for o in fresh)
+        for name, o in zip(unique_names(fresh, taken), fresh, strict=True):
+            taken.add(name)
+            out.append(
+                SourceSettings(
+                    name=name,
+                    url=o.url,
+                    interval=spec.interval,
+                    kind=spec.kind,
+                    full_text=spec.full_text,
+                )
+            )
+    return out
+
+
 def load(path: str | Path, environ: Mapping[str, str] | None = None) -> LoadedConfig:
     """Read, substitute and validate; raise ConfigError listing every problem."""
     path = Path(path)
@@ -505,6 +570,7 @@ def load(path: str | Path, environ: Mapping[str, str] | None = None) -> LoadedCo
         problems.append(ConfigProblem(fname, format_path(loc), message, _line_for(lines, loc)))
 
     data = _substitute(data, env, (), problem)
+    data, opml_lists, positions = _split_opml(data, path.parent, problem)
     settings: Settings | None = None
     try:
         settings = Settings.model_validate(data)
@@ -512,8 +578,14 @@ def load(path: str | Path, environ: Mapping[str, str] | None = None) -> LoadedCo
         unset = {p.path for p in problems}  # a missing ${VAR} explains its key's other errors
         for err in e.errors():
             loc, message = _explain(err, data)
+            if len(loc) > 1 and loc[0] == "sources" and isinstance(loc[1], int) and positions:
+                loc = ("sources", positions[loc[1]], *loc[2:])  # where it is in the file
             if format_path(loc) not in unset:
                 problem(loc, message)
+    if settings is not None and opml_lists:
+        settings = settings.model_copy(
+            update={"sources": [*settings.sources, *_opml_sources(settings, opml_lists)]}
+        )
     for loc, message in _cross_check(data):
         problem(loc, message)
     if problems:
