@@ -8,8 +8,15 @@ RUN pip install --no-cache-dir . \
  && useradd --system --uid 10001 --home-dir /data monitor \
  && mkdir -p /data /config && chown monitor /data
 COPY config/monitor.yaml /config/monitor.yaml
-RUN sed -i 's#sqlite:///data/monitor.db#sqlite:////data/monitor.db#' /config/monitor.yaml
+# the database in the volume; the endpoint on every interface of the container, so that
+# Prometheus can scrape it when the port is published (-p 9108:9108)
+RUN sed -i -e 's#sqlite:///data/monitor.db#sqlite:////data/monitor.db#' \
+           -e 's#listen: 127.0.0.1:9108#listen: 0.0.0.0:9108#' /config/monitor.yaml
 
 USER monitor
 VOLUME ["/data"]
+EXPOSE 9108
+# /healthz: 200 while the scheduler runs and the database takes writes
+HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 CMD ["monitor", "health"]
+STOPSIGNAL SIGTERM
 CMD ["monitor", "run"]
