@@ -629,16 +629,22 @@ def _print_status(states: list[Any], as_json: bool) -> None:
                         "next_due": _iso(s.next_due),
                         "gone": _iso(s.gone),
                         "detected": s.detected,
+                        "health": s.health or "ok",
+                        "last_new": _iso(s.last_new),
                     },
                     ensure_ascii=False,
                 )
             )
         else:
-            state = (
-                "ok"
-                if s.failures == 0 and s.last_success
-                else (f"failing ({s.failures}x): {s.last_error}" if s.failures else "never polled")
-            )
+            if s.failures:
+                since = f"{s.last_success:%Y-%m-%d %H:%M}" if s.last_success else "the start"
+                state = f"FAILING since {since} ({s.failures} polls): {s.last_error}"
+            elif not s.last_success:
+                state = "never polled"
+            elif s.health == "silent" and s.last_new:
+                state = f"SILENT since {s.last_new:%Y-%m-%d %H:%M} (polls succeed)"
+            else:
+                state = "ok"
             if s.gone:
                 state = f"GONE since {s.gone:%Y-%m-%d %H:%M} (410): not polled; remove it"
             last = s.last_success.strftime("%Y-%m-%d %H:%M:%S") if s.last_success else "-"

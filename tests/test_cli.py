@@ -71,6 +71,8 @@ def test_listings_on_an_empty_database(tmp_path: Path, capsys: pytest.CaptureFix
         "next_due": None,
         "gone": None,
         "detected": None,
+        "health": "ok",
+        "last_new": None,
     }
 
 

@@ -60,6 +60,8 @@ def test_one_notice_after_repeated_failures_and_one_when_the_source_recovers(
         once(config, capsys)
     assert notices(hook) == [("failing", "desk")]  # exactly one, however long it fails
     assert "failed 3 polls in a row (http 500" in hook[0]["message"]
+    assert main(["--config", str(config), "status"]) == 0
+    assert "FAILING since the start (5 polls): http 500" in capsys.readouterr().out
     broken["on"] = False
     once(config, capsys)
     once(config, capsys)
@@ -95,6 +97,8 @@ def test_one_notice_when_a_valid_source_goes_silent_and_one_when_it_publishes_ag
     assert once(config, capsys)["sources"][0]["status"] == "not-modified"  # valid, just quiet
     once(config, capsys)
     assert notices(hook) == [("silent", "desk")]  # once
+    assert main(["--config", str(config), "status"]) == 0
+    assert "SILENT since" in capsys.readouterr().out
     assert "has published nothing new for" in hook[0]["message"]
     feed.add("Schools open", "Schools in Idlib opened after the holiday.")
     once(config, capsys)
