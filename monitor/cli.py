@@ -33,6 +33,7 @@ from monitor.alert import alert_payload, render_text
 from monitor.errors import ConfigError, StorageError
 from monitor.match.engine import Engine
 from monitor.models import Match, mark_span
+from monitor.progress import Progress
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_CONFIG, EXIT_STORAGE = 0, 1, 2, 3
 
@@ -149,7 +150,11 @@ async def _async_main(
         await daemon.run_forever(loaded, engine)
         return EXIT_OK
     if args.command == "once":
-        report = await daemon.run_once(loaded, engine)
+        progress = Progress(len(loaded.settings.sources), "sources polled")
+        try:
+            report = await daemon.run_once(loaded, engine, lambda _o: progress.advance())
+        finally:
+            progress.close()
         _print_once(report, args.json)
         return EXIT_OK
     from monitor.store.sqlite import open_store
@@ -378,7 +383,9 @@ async def _backtest(
     store: Any, engine: Engine, start: datetime | None, rules: list[str] | None, as_json: bool
 ) -> None:
     scanned = hits = 0
+    progress = Progress(await store.article_count(), "articles replayed")
     async for batch in store.iter_articles(since=start):
+        progress.advance(len(batch))
         for item in batch:
             scanned += 1
             a = item.article
@@ -414,6 +421,7 @@ async def _backtest(
                 )
                 print(f"        {a.title[:100]}")
                 print(f"        {m.snippet(limit=240)}")
+    progress.close()
     if not as_json:
         print(f"{scanned} articles scanned, {hits} would alert (nothing was sent)")
 

@@ -223,7 +223,9 @@ class Runtime:
             )
             return PollOutcome(source.name, "error", error=f"internal error: {type(e).__name__}")
 
-    async def poll_all(self) -> list[PollOutcome]:
+    async def poll_all(
+        self, on_poll: Callable[[PollOutcome], None] | None = None
+    ) -> list[PollOutcome]:
         """Poll every source once, except those that answered 410 Gone."""
         # every source's state in one query, not one query each
         states = {s.name: s for s in await self.store.source_states()}
@@ -238,6 +240,8 @@ class Runtime:
             while todo:
                 source = todo.pop()
                 results[source.name] = await self.poll(source, states.get(source.name))
+                if on_poll is not None:
+                    on_poll(results[source.name])
 
         width = min(len(live), self.settings.fetch.concurrency * 2)
         await asyncio.gather(*(worker() for _ in range(width)))
@@ -270,10 +274,14 @@ class Runtime:
             await self.store.close()
 
 
-async def run_once(loaded: configmod.LoadedConfig, engine: Engine) -> OnceReport:
+async def run_once(
+    loaded: configmod.LoadedConfig,
+    engine: Engine,
+    on_poll: Callable[[PollOutcome], None] | None = None,
+) -> OnceReport:
     runtime = await Runtime.open(loaded, engine)
     try:
-        outcomes = await runtime.poll_all()
+        outcomes = await runtime.poll_all(on_poll)
         delivery = await runtime.deliver()
         return OnceReport(outcomes, delivery)
     finally:

@@ -82,3 +82,27 @@ def test_unusable_storage_is_exit_3(tmp_path: Path, capsys: pytest.CaptureFixtur
     config = make_config(tmp_path, storage={"url": f"sqlite:///{blocker}/sub/m.db"})
     assert main(["--config", str(config), "status"]) == 3
     assert "error: storage: cannot open database" in capsys.readouterr().err
+
+
+def test_progress_is_drawn_on_a_terminal_and_silent_when_piped(tmp_path: Path):
+    import io
+    import subprocess
+    import sys
+
+    from monitor.progress import Progress
+
+    out = io.StringIO()
+    bar = Progress(200, "sources polled", stream=out, enabled=True)
+    for _ in range(200):
+        bar.advance()
+    bar.close()
+    assert out.getvalue().endswith("] 200/200 sources polled (100%)\n")
+    assert "\r[" in out.getvalue()
+    config = make_config(tmp_path, sources=[{"name": "a", "url": "http://127.0.0.1:9/"}])
+    done = subprocess.run(
+        [sys.executable, "-m", "monitor", "--config", str(config), "once"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0
+    assert "\r" not in done.stderr and "sources polled (" not in done.stderr  # piped: quiet

@@ -177,6 +177,8 @@ class Store(Protocol):
     async def compact(self) -> None:
         """Give the space of pruned rows back to the file system."""
 
+    async def article_count(self) -> int: ...
+
     async def alert_counts(self) -> dict[str, int]:
         """Alerts by status."""
 

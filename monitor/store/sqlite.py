@@ -780,6 +780,11 @@ class SQLiteStore:
             except sqlite3.Error as e:  # a reader busy on the connection: try again later
                 raise StorageError(f"compaction postponed: {e}") from e
 
+    async def article_count(self) -> int:
+        async with self._db.execute("SELECT count(*) FROM articles") as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
     async def alert_counts(self) -> dict[str, int]:
         async with self._db.execute("SELECT status, count(*) FROM alerts GROUP BY status") as cur:
             return {r[0]: int(r[1]) for r in await cur.fetchall()}
