@@ -53,6 +53,7 @@ bench: $(VENV)/.installed-test
 	$(PY) benchmarks/rules_bench.py
 	$(PY) -m benchmarks.transports
 	$(PY) benchmarks/feed_farm.py --feeds 1000 --feeds 5000
+	$(PY) benchmarks/soak.py --feeds 500 --minutes 10
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

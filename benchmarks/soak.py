@@ -1,0 +1,166 @@
+"""Soak: `monitor run` for N minutes over 500 feeds from nginx on 127.0.0.1, intervals
+accelerated, some feeds gaining items all along. Prints polls made (from the daemon's own
+/metrics), errors, alerts, and the resident memory of the daemon and its worker processes at
+the start, after the first minute and at the end: growth after the first minute should stay
+under 20 %. Usage: python benchmarks/soak.py [--feeds 500] [--minutes 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import yaml
+from prometheus_client.parser import text_string_to_metric_families
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.feed_farm import ROOT, free_port, start_nginx, write_feed
+
+
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children (worker processes), in MB."""
+    pids = {pid}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                pids.add(int(entry.name))
+    total = 0
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total / 1024
+
+
+def metrics(port: int) -> dict[str, float]:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as resp:
+        text = resp.read().decode()
+    out: dict[str, float] = {}
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            key = s.name + "".join(f"[{v}]" for v in s.labels.values())
+            out[key] = out.get(key, 0.0) + s.value
+    return out
+
+
+def soak(n: int, minutes: float, seed: int) -> None:
+    work = ROOT / "benchmarks" / "out" / f"soak-{n}"
+    if work.exists():
+        shutil.rmtree(work)
+    root = work / "www"
+    root.mkdir(parents=True)
+    first = dict.fromkeys(range(n), 0)
+    for f in range(n):
+        write_feed(root / f"f{f}.xml", f, 0, 20, seed)
+    nginx, port = start_nginx(work, root)
+    metrics_port = free_port()
+    base = yaml.safe_load((ROOT / "config" / "monitor.yaml").read_text(encoding="utf-8"))
+    base.update(
+        {
+            "storage": {"url": f"sqlite:///{work}/monitor.db"},
+            "fetch": {
+                "allow_private": True,
+                "per_host": 64,
+                "concurrency": 64,
+                "interval": "20s",
+                "min_interval": "5s",
+                "adapt": False,
+            },
+            "daemon": {"listen": f"127.0.0.1:{metrics_port}"},
+            "sources": [
+                {"name": f"f{f}", "url": f"http://127.0.0.1:{port}/f{f}.xml", "full_text": False}
+                for f in range(n)
+            ],
+            "channels": {"console": {"type": "console"}},
+        }
+    )
+    base["rules"] = [{**r, "mode": "shadow"} for r in base["rules"]]
+    config = work / "monitor.yaml"
+    config.write_text(yaml.safe_dump(base, allow_unicode=True), encoding="utf-8")
+    stop = threading.Event()
+    rng = random.Random(seed)
+
+    def publish() -> None:  # a few feeds gain two items every second
+        while not stop.wait(1.0):
+            for f in rng.sample(range(n), max(1, n // 100)):
+                first[f] += 2
+                write_feed(root / f"f{f}.xml", f, first[f], 20, seed)
+
+    log = open(work / "daemon.log", "w")  # noqa: SIM115 (closed below)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "monitor", "--config", str(config), "--log-level", "warning", "run"],
+        stdout=subprocess.DEVNULL,
+        stderr=log,
+    )
+    publisher = threading.Thread(target=publish, daemon=True)
+    print(f"soak: {n} feeds, {minutes:g} minutes, nginx 127.0.0.1:{port}, pid {proc.pid}")
+    try:
+        time.sleep(3)
+        start_rss = tree_rss_mb(proc.pid)
+        publisher.start()
+        end = time.monotonic() + minutes * 60
+        one_minute = time.monotonic() + 60
+        after_minute = None
+        peak = start_rss
+        while time.monotonic() < end:
+            time.sleep(5)
+            rss = tree_rss_mb(proc.pid)
+            peak = max(peak, rss)
+            if after_minute is None and time.monotonic() >= one_minute:
+                after_minute = rss
+            if proc.poll() is not None:
+                raise SystemExit(f"the daemon exited ({proc.returncode}): see {log.name}")
+        final = tree_rss_mb(proc.pid)
+        m = metrics(metrics_port)
+    finally:
+        stop.set()
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=60)
+        log.close()
+        nginx.send_signal(signal.SIGQUIT)
+        nginx.wait(timeout=10)
+    polls = {k.split("[")[1][:-1]: v for k, v in m.items() if k.startswith("monitor_polls_total[")}
+    requests = sum(polls.values())
+    after_minute = after_minute or final
+    growth = (final - after_minute) / after_minute * 100 if after_minute else 0.0
+    print(
+        f"  polls {requests:.0f} ({', '.join(f'{k} {v:.0f}' for k, v in sorted(polls.items()))}); "
+        f"errors {polls.get('error', 0):.0f}; articles stored "
+        f"{m.get('monitor_articles_stored_total', 0):.0f}; exit {proc.returncode}"
+    )
+    print(
+        f"  resident memory (daemon + workers): start {start_rss:.0f} MB, after 1 min "
+        f"{after_minute:.0f} MB, end {final:.0f} MB, peak {peak:.0f} MB; "
+        f"growth after the first minute {growth:+.1f} % (target < 20 %)"
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--feeds", type=int, default=500)
+    ap.add_argument("--minutes", type=float, default=10.0)
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args()
+    soak(args.feeds, args.minutes, args.seed)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    main()
