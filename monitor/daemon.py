@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -27,14 +28,16 @@ from monitor.fetch import Fetcher
 from monitor.health import HealthPolicy
 from monitor.logs import event
 from monitor.match.engine import Engine, RuleError, compile_rules
-from monitor.metrics import Metrics
 from monitor.models import Match, PollOutcome, Source, SourceState
 from monitor.pipeline import PipelineContext, poll_source
 from monitor.schedule import Scheduler, first_run
-from monitor.server import StatusServer
 from monitor.store import Store
 from monitor.store.sqlite import open_store
 from monitor.workers import Processor
+
+if TYPE_CHECKING:
+    from monitor.metrics import Metrics
+    from monitor.server import StatusServer
 
 log = logging.getLogger("monitor.daemon")
 
@@ -104,8 +107,8 @@ class Runtime:
             health=self.health_policy(),
         )
         self.flood = FloodState()
-        self.metrics = Metrics()
-        self.metrics.sources.set(len(self.sources))
+        #: set by the daemon (``once`` does without: prometheus-client takes time to load)
+        self.metrics: Metrics | None = None
         self._retired: set[asyncio.Task[None]] = set()
         self._compacted: datetime | None = None
         self._deliver_lock = asyncio.Lock()
@@ -155,7 +158,6 @@ class Runtime:
         )
         self.ctx.deliver_at = deliver_at(engine.digest_rules)
         self.ctx.health = self.health_policy()
-        self.metrics.sources.set(len(self.sources))
         return later
 
     async def maintain(self) -> None:
@@ -188,6 +190,8 @@ class Runtime:
         return await self.store.check_writable()
 
     async def render_metrics(self) -> bytes:
+        assert self.metrics is not None
+        self.metrics.sources.set(len(self.sources))
         counts = await self.store.alert_counts()
         self.metrics.pending.set(counts.get("pending", 0))
         self.metrics.failed.set(counts.get("failed", 0))
@@ -215,7 +219,8 @@ class Runtime:
         """Poll one source; an unexpected error is logged with its traceback and contained."""
         try:
             outcome = await poll_source(source, self.ctx, state)
-            self.metrics.observe_poll(outcome)
+            if self.metrics is not None:
+                self.metrics.observe_poll(outcome)
             return outcome
         except Exception as e:
             log.exception(
@@ -260,7 +265,8 @@ class Runtime:
                     self.engine.digest_rules,
                     self.flood,
                 )
-                self.metrics.observe_delivery(result.sent, result.retrying, result.failed)
+                if self.metrics is not None:
+                    self.metrics.observe_delivery(result.sent, result.retrying, result.failed)
                 return result
 
     async def close(self) -> None:
@@ -313,6 +319,9 @@ async def run_forever(
                 task.cancel()
 
     runtime = await Runtime.open(loaded, engine)
+    from monitor.metrics import Metrics  # here: only the daemon has an endpoint
+
+    runtime.metrics = Metrics()
     scheduler = Scheduler()
     jobs = _Jobs(runtime, scheduler)
     reloading = asyncio.Lock()
@@ -392,6 +401,8 @@ async def _start_server(
             return "the scheduler is not running"
         return await runtime.health()
 
+    from monitor.server import StatusServer  # aiohttp's server: only the daemon needs it
+
     server = StatusServer(listen, health, runtime.render_metrics, reload)
     try:
         await server.start()
@@ -438,7 +449,7 @@ class _Jobs:
             if runtime.closing:
                 return
             started = runtime.now()
-            if src.name in self.due:
+            if src.name in self.due and runtime.metrics is not None:
                 runtime.metrics.lag.set(max(0.0, (started - self.due[src.name]).total_seconds()))
             with runtime.tracked():
                 outcome = await runtime.poll(src)
