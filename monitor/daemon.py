@@ -250,6 +250,7 @@ class Runtime:
 
         width = min(len(live), self.settings.fetch.concurrency * 2)
         await asyncio.gather(*(worker() for _ in range(width)))
+        await self.store.flush()
         return [results[s.name] for s in live]
 
     async def deliver(self) -> DispatchResult:

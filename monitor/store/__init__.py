@@ -95,7 +95,12 @@ class Store(Protocol):
 
     async def source_states(self) -> list[SourceState]: ...
 
-    async def record_poll(self, name: str, record: PollRecord, now: datetime) -> None: ...
+    async def record_poll(self, name: str, record: PollRecord, now: datetime) -> None:
+        """Record a poll; plain records may be buffered until ``flush`` (or any read of
+        sources, or close)."""
+
+    async def flush(self) -> None:
+        """Write buffered poll records."""
 
     async def unseen(self, source: str, identities: Sequence[str]) -> set[str]:
         """The identities not yet stored for this source."""

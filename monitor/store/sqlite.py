@@ -63,6 +63,7 @@ class SQLiteStore:
         # one connection serves every coroutine: writes take turns, each in its own transaction
         self._write_lock = asyncio.Lock()
         self._source_ids: dict[str, int] = {}
+        self._polls: list[tuple[str, tuple[object, ...]]] = []
 
     @contextlib.asynccontextmanager
     async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -141,11 +142,15 @@ class SQLiteStore:
         return int(row[0]) if row else 0
 
     async def close(self) -> None:
-        await self._db.close()
+        try:
+            await self.flush()
+        finally:
+            await self._db.close()
 
     # -- sources --------------------------------------------------------------------------
 
     async def sync_sources(self, sources: Sequence[Source]) -> None:
+        await self.flush()
         now = _ts(datetime.now(UTC))
         async with self._transaction() as db:
             await db.execute("UPDATE sources SET active = 0")
@@ -163,6 +168,7 @@ class SQLiteStore:
             )
 
     async def source_state(self, name: str) -> SourceState:
+        await self.flush()
         async with self._db.execute("SELECT * FROM sources WHERE name = ?", (name,)) as cur:
             row = await cur.fetchone()
         if row is None:
@@ -170,16 +176,22 @@ class SQLiteStore:
         return _state(row)
 
     async def source_states(self) -> list[SourceState]:
+        await self.flush()
         async with self._db.execute("SELECT * FROM sources WHERE active = 1 ORDER BY name") as cur:
             return [_state(r) for r in await cur.fetchall()]
 
     async def record_poll(self, name: str, record: PollRecord, now: datetime) -> None:
+        """Record a poll. A plain record (no health change) is buffered and written with
+        others in one transaction (a pass over a thousand unchanged feeds is then a handful
+        of writes, not a thousand); anything that reads sources writes the buffer first."""
         if record.health is None and not record.notices:
-            async with self._write_lock:  # one statement: its own transaction, one round trip
-                await self._record_poll(self._db, name, record, now)
+            self._polls.append(_poll_statement(name, record, now))
+            if len(self._polls) >= POLL_BUFFER:
+                await self.flush()
             return
+        await self.flush()
         async with self._transaction() as db:
-            await self._record_poll(db, name, record, now)
+            await db.execute(*_poll_statement(name, record, now))
             if record.health is not None:
                 await db.execute(
                     "UPDATE sources SET health = NULLIF(?, '') WHERE name = ?",
@@ -191,69 +203,20 @@ class SQLiteStore:
                 [(name, e, msg, ch, _ts(now), _ts(now)) for e, msg, ch in record.notices],
             )
 
-    async def _record_poll(
-        self, db: aiosqlite.Connection, name: str, record: PollRecord, now: datetime
-    ) -> None:
-        if record.ok and record.reread:
-            await db.execute(
-                """UPDATE sources SET last_attempt = ?, last_success = ?, failures = 0,
-                     last_error = NULL, next_due = ?, etag = NULL, last_modified = NULL,
-                     body_hash = NULL, fetch_url = COALESCE(?, fetch_url),
-                     detected = COALESCE(?, detected),
-                     publish_interval = COALESCE(?, publish_interval),
-                     last_new = COALESCE(?, last_new)
-                   WHERE name = ?""",
-                (
-                    _ts(now),
-                    _ts(now),
-                    _ts(record.next_due),
-                    record.url,
-                    record.detected,
-                    record.publish_interval,
-                    _ts(record.last_new),
-                    name,
-                ),
-            )
-        elif record.ok:
-            await db.execute(
-                """UPDATE sources SET last_attempt = ?, last_success = ?, failures = 0,
-                     last_error = NULL, next_due = ?,
-                     etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified),
-                     body_hash = COALESCE(?, body_hash), fetch_url = COALESCE(?, fetch_url),
-                     detected = COALESCE(?, detected),
-                     publish_interval = COALESCE(?, publish_interval),
-                     last_new = COALESCE(?, last_new)
-                   WHERE name = ?""",
-                (
-                    _ts(now),
-                    _ts(now),
-                    _ts(record.next_due),
-                    record.etag,
-                    record.last_modified,
-                    record.body_hash,
-                    record.url,
-                    record.detected,
-                    record.publish_interval,
-                    _ts(record.last_new),
-                    name,
-                ),
-            )
-        else:
-            await db.execute(
-                """UPDATE sources SET last_attempt = ?, failures = failures + 1,
-                     last_error = ?, next_due = ?, fetch_url = COALESCE(?, fetch_url),
-                     gone = CASE WHEN ? THEN ? ELSE gone END
-                   WHERE name = ?""",
-                (
-                    _ts(now),
-                    record.error,
-                    _ts(record.next_due),
-                    record.url,
-                    record.gone,
-                    _ts(now),
-                    name,
-                ),
-            )
+    async def flush(self) -> None:
+        """Write buffered poll records, in order, one statement per kind."""
+        if not self._polls:
+            return
+        polls, self._polls = self._polls, []
+        async with self._transaction() as db:
+            run: list[tuple[object, ...]] = []
+            sql = polls[0][0]
+            for statement, params in polls:
+                if statement != sql:
+                    await db.executemany(sql, run)
+                    sql, run = statement, []
+                run.append(params)
+            await db.executemany(sql, run)
 
     # -- articles -------------------------------------------------------------------------
 
@@ -814,6 +777,60 @@ _INSERT_MATCH = """INSERT INTO matches (article_id, rule, severity, score, mode,
                      created, story_id) VALUES {values} RETURNING id, {key}"""
 #: rows per multi-row INSERT (SQLite allows 32,766 bound values in one statement)
 _ROWS_PER_INSERT = 500
+
+
+#: poll records buffered before they are written together
+POLL_BUFFER = 256
+
+_POLL_REREAD = """UPDATE sources SET last_attempt = ?, last_success = ?, failures = 0,
+     last_error = NULL, next_due = ?, etag = NULL, last_modified = NULL,
+     body_hash = NULL, fetch_url = COALESCE(?, fetch_url),
+     detected = COALESCE(?, detected),
+     publish_interval = COALESCE(?, publish_interval),
+     last_new = COALESCE(?, last_new)
+   WHERE name = ?"""
+_POLL_OK = """UPDATE sources SET last_attempt = ?, last_success = ?, failures = 0,
+     last_error = NULL, next_due = ?,
+     etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified),
+     body_hash = COALESCE(?, body_hash), fetch_url = COALESCE(?, fetch_url),
+     detected = COALESCE(?, detected),
+     publish_interval = COALESCE(?, publish_interval),
+     last_new = COALESCE(?, last_new)
+   WHERE name = ?"""
+_POLL_FAILED = """UPDATE sources SET last_attempt = ?, failures = failures + 1,
+     last_error = ?, next_due = ?, fetch_url = COALESCE(?, fetch_url),
+     gone = CASE WHEN ? THEN ? ELSE gone END
+   WHERE name = ?"""
+
+
+def _poll_statement(name: str, record: PollRecord, now: datetime) -> tuple[str, tuple[object, ...]]:
+    at, due = _ts(now), _ts(record.next_due)
+    if record.ok and record.reread:
+        return _POLL_REREAD, (
+            at,
+            at,
+            due,
+            record.url,
+            record.detected,
+            record.publish_interval,
+            _ts(record.last_new),
+            name,
+        )
+    if record.ok:
+        return _POLL_OK, (
+            at,
+            at,
+            due,
+            record.etag,
+            record.last_modified,
+            record.body_hash,
+            record.url,
+            record.detected,
+            record.publish_interval,
+            _ts(record.last_new),
+            name,
+        )
+    return _POLL_FAILED, (at, record.error, due, record.url, record.gone, at, name)
 
 
 async def _keep_evidence(
