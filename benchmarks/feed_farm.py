@@ -69,10 +69,11 @@ def item(rng: random.Random, feed: int, n: int, when: datetime) -> str:
 
 
 def write_feed(path: Path, feed: int, first: int, count: int, seed: int) -> None:
-    rng = random.Random(seed * 100003 + feed * 7 + first)
+    """Items first .. first+count-1, newest first; an item's text depends only on its feed and
+    number, so a feed that gains items keeps the old ones exactly as they were."""
     now = datetime(2026, 11, 22, tzinfo=UTC)
     items = "".join(
-        item(rng, feed, n, now - timedelta(minutes=n))
+        item(random.Random((seed * 100003 + feed) * 1009 + n), feed, n, now - timedelta(minutes=n))
         for n in range(first + count - 1, first - 1, -1)
     )
     path.write_text(
