@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import sys
@@ -113,6 +114,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from monitor.daemon import load_checked
 
         loaded, engine = load_checked(path)
+        # modules, configuration and compiled rules live as long as the process: move them out
+        # of the cyclic collector's way (a thousand-source pass spent ~0.2 s re-scanning them)
+        gc.freeze()
         if args.command == "test-rules":
             return _test_rules(engine, args.files, args.json)
         if args.command == "eval":
