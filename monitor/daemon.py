@@ -123,9 +123,11 @@ class Runtime:
         except BaseException:
             await store.close()
             raise
-        fetcher = Fetcher(loaded.settings.fetch)
-        delivery_client = httpx.AsyncClient(
-            headers={"User-Agent": loaded.settings.fetch.user_agent}
+        # built in a thread: loading the TLS trust store takes ~40 ms per client, which must
+        # not happen inside a step of the event loop
+        fetcher = await asyncio.to_thread(Fetcher, loaded.settings.fetch)
+        delivery_client = await asyncio.to_thread(
+            httpx.AsyncClient, headers={"User-Agent": loaded.settings.fetch.user_agent}
         )
         channels = build_channels(loaded.settings.channels, delivery_client)
         return cls(loaded, engine, store, fetcher, channels, delivery_client, now)
