@@ -156,7 +156,13 @@ async def _async_main(
     if args.command == "once":
         progress = Progress(len(loaded.settings.sources), "sources polled")
         try:
-            report = await daemon.run_once(loaded, engine, lambda _o: progress.advance())
+            report = await daemon.run_once(
+                loaded,
+                engine,
+                lambda _o: progress.advance(),
+                # with --json, standard output is the report: console alerts go to stderr
+                console=sys.stderr if args.json else None,
+            )
         finally:
             progress.close()
         _print_once(report, args.json)

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 import httpx
 
@@ -107,6 +107,8 @@ class Runtime:
             health=self.health_policy(),
         )
         self.flood = FloodState()
+        #: where the console channel prints (None: standard output)
+        self.console: TextIO | None = None
         #: set by the daemon (``once`` does without: prometheus-client takes time to load)
         self.metrics: Metrics | None = None
         self._retired: set[asyncio.Task[None]] = set()
@@ -115,7 +117,11 @@ class Runtime:
 
     @classmethod
     async def open(
-        cls, loaded: configmod.LoadedConfig, engine: Engine, now: Callable[[], datetime] = utcnow
+        cls,
+        loaded: configmod.LoadedConfig,
+        engine: Engine,
+        now: Callable[[], datetime] = utcnow,
+        console: TextIO | None = None,
     ) -> Runtime:
         store = await open_store(loaded.settings.storage.url)
         try:
@@ -129,8 +135,10 @@ class Runtime:
         delivery_client = await asyncio.to_thread(
             httpx.AsyncClient, headers={"User-Agent": loaded.settings.fetch.user_agent}
         )
-        channels = build_channels(loaded.settings.channels, delivery_client)
-        return cls(loaded, engine, store, fetcher, channels, delivery_client, now)
+        channels = build_channels(loaded.settings.channels, delivery_client, console)
+        runtime = cls(loaded, engine, store, fetcher, channels, delivery_client, now)
+        runtime.console = console
+        return runtime
 
     async def reload(self, loaded: configmod.LoadedConfig, engine: Engine) -> list[str]:
         """Take a new configuration: sources, actors, keywords, rules, channels and delivery
@@ -152,7 +160,7 @@ class Runtime:
         retire = asyncio.ensure_future(asyncio.to_thread(old.close, False))
         self._retired.add(retire)
         retire.add_done_callback(self._retired.discard)
-        self.channels = build_channels(new.channels, self._delivery_client)
+        self.channels = build_channels(new.channels, self._delivery_client, self.console)
         d = new.delivery
         self.ctx.processor = self.processor
         self.ctx.stories = StoryPolicy(
@@ -287,8 +295,9 @@ async def run_once(
     loaded: configmod.LoadedConfig,
     engine: Engine,
     on_poll: Callable[[PollOutcome], None] | None = None,
+    console: TextIO | None = None,
 ) -> OnceReport:
-    runtime = await Runtime.open(loaded, engine)
+    runtime = await Runtime.open(loaded, engine, console=console)
     try:
         outcomes = await runtime.poll_all(on_poll)
         delivery = await runtime.deliver()

@@ -180,6 +180,16 @@ def test_console_channel_prints_a_readable_alert(
     assert "actor:  Assad regime (as 'forces loyal to Assad')" in out
     assert "**Hezbollah** fighters **clashed** with **forces loyal to Assad** overnight." in out
     assert "1 sources polled, 0 failed; alerts: 1 sent" in out
+    # with --json, standard output is the report alone; the console alert goes to stderr
+    feed.add(
+        "Second rift",
+        "In Hama, regime forces clashed with Hizbollah units after a dispute over a "
+        "checkpoint on the northern road, residents told reporters on Tuesday evening.",
+    )
+    assert main(["--config", str(config), "once", "--json"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["delivery"]["sent"] == 1
+    assert "[HIGH] infighting: Second rift" in captured.err
 
 
 def test_worker_processes_parse_and_match_like_the_main_process(

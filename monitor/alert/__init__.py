@@ -8,7 +8,7 @@ outside world for alerts; objects that hold a secret have a redacted ``repr``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, TextIO
 
 import httpx
 
@@ -31,15 +31,18 @@ class Channel(Protocol):
 ChannelFactory = Callable[[str, Any, httpx.AsyncClient], Channel]
 
 
-def build_channels(settings: Mapping[str, Any], client: httpx.AsyncClient) -> dict[str, Channel]:
-    """One channel object per configured channel, by name."""
+def build_channels(
+    settings: Mapping[str, Any], client: httpx.AsyncClient, console: TextIO | None = None
+) -> dict[str, Channel]:
+    """One channel object per configured channel, by name; ``console``: where the console
+    channel prints (default standard output)."""
     from monitor.alert.console import ConsoleChannel
     from monitor.alert.email import EmailChannel
     from monitor.alert.slack import SlackChannel
     from monitor.alert.webhook import WebhookChannel
 
     registry: dict[str, ChannelFactory] = {
-        "console": lambda name, cfg, _client: ConsoleChannel(name),
+        "console": lambda name, cfg, _client: ConsoleChannel(name, console),
         "webhook": lambda name, cfg, c: WebhookChannel(name, cfg, c),
         "slack": lambda name, cfg, c: SlackChannel(name, cfg, c),
         "email": lambda name, cfg, _client: EmailChannel(name, cfg),

@@ -8,23 +8,28 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from typing import TextIO
 
 from monitor.alert import digest_text, notice_title, render_text
 from monitor.models import Alert, Delivery, Notice
 
 
 class ConsoleChannel:
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, stream: TextIO | None = None) -> None:
         self.name = name
+        #: standard output, or standard error when stdout carries a command's JSON
+        self.stream = stream
 
     async def send(self, alert: Alert) -> Delivery:
-        print(render_text(alert), file=sys.stdout, flush=True)
-        print(file=sys.stdout, flush=True)
+        out = self.stream or sys.stdout
+        print(render_text(alert), file=out, flush=True)
+        print(file=out, flush=True)
         return Delivery(ok=True, reason="printed")
 
     async def send_digest(self, alerts: Sequence[Alert]) -> Delivery:
-        print(digest_text(alerts), file=sys.stdout, flush=True)
-        print(file=sys.stdout, flush=True)
+        out = self.stream or sys.stdout
+        print(digest_text(alerts), file=out, flush=True)
+        print(file=out, flush=True)
         return Delivery(ok=True, reason="printed")
 
     async def send_notice(self, notice: Notice) -> Delivery:
