@@ -23,13 +23,14 @@ from monitor import config as configmod
 from monitor.alert import Channel, build_channels
 from monitor.alert.deliver import DispatchResult, FloodState, deliver_at, dispatch
 from monitor.alert.stories import StoryPolicy
+from monitor.context import PipelineContext
 from monitor.errors import ConfigError, StorageError
 from monitor.fetch import Fetcher
 from monitor.health import HealthPolicy
 from monitor.logs import event
 from monitor.match.engine import Engine, RuleError, compile_rules
 from monitor.models import Match, PollOutcome, Source, SourceState
-from monitor.pipeline import PipelineContext, poll_source
+from monitor.pipeline import poll_source
 from monitor.schedule import Scheduler, first_run
 from monitor.store import Store
 from monitor.store.sqlite import open_store

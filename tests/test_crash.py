@@ -64,7 +64,7 @@ def test_sigkill_during_delivery_loses_no_alert(tmp_path: Path, server: LocalSer
     for _ in range(KILLS):
         proc = start(config)
         before = len(received)
-        time.sleep(rng.uniform(0.4, 1.6))
+        time.sleep(rng.uniform(0.8, 2.0))  # start-up, a poll, then deliveries under way
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
         time.sleep(0.2)  # the receiver finishes the request it was answering
