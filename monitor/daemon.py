@@ -96,7 +96,7 @@ class Runtime:
         self.closing = False
         d = loaded.settings.delivery
         policy = StoryPolicy(d.story_window, d.duplicate_threshold, d.max_followups, d.escalate_at)
-        self.processor = Processor(loaded.settings, engine, len(self.sources))
+        self.processor = Processor(engine, len(self.sources))
         self.ctx = PipelineContext(
             store,
             fetcher,
@@ -157,7 +157,7 @@ class Runtime:
         self.sources = self.settings.source_records()
         self.engine = engine
         old = self.processor
-        self.processor = Processor(self.settings, engine, len(self.sources))
+        self.processor = Processor(engine, len(self.sources))
         retire = asyncio.ensure_future(asyncio.to_thread(old.close, False))
         self._retired.add(retire)
         retire.add_done_callback(self._retired.discard)

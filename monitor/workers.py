@@ -1,7 +1,7 @@
 """CPU work off the event loop: parsing feeds and matching articles.
 
 With few sources, parsing runs in a thread and matching inline. With many, a small pool of
-worker processes (spawned, each compiling the same rules once) parses and matches on every
+worker processes (spawned, each given the compiled rules) parses and matches on every
 core while the main process keeps fetching and storing, so the event loop is not starved by
 the GIL (benchmarks/feed_farm.py measures both the pass and the event loop's longest stall).
 """
@@ -17,7 +17,7 @@ from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
 from typing import Any, TypeVar
 
-from monitor.match.engine import Engine, compile_rules
+from monitor.match.engine import Engine
 from monitor.models import Article, Match
 from monitor.parse.feeds import parse_feed
 
@@ -28,9 +28,11 @@ _engine: Engine | None = None  # in a worker process
 T = TypeVar("T")
 
 
-def _init_worker(settings: Any) -> None:
+def _init_worker(engine: Engine) -> None:
+    """The compiled engine arrives pickled (automaton included): a worker neither loads the
+    configuration code nor compiles the rules again."""
     global _engine
-    _engine = compile_rules(settings)
+    _engine = engine
 
 
 def _ready() -> bool:
@@ -63,7 +65,7 @@ class Processor:
     starts it), and requests queue up while the workers are still importing and compiling.
     """
 
-    def __init__(self, settings: Any, engine: Engine, sources: int) -> None:
+    def __init__(self, engine: Engine, sources: int) -> None:
         self._engine = engine
         self._pool: ProcessPoolExecutor | None = None
         self._started: asyncio.Task[None] | None = None
@@ -74,7 +76,7 @@ class Processor:
                 max_workers=workers,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_init_worker,
-                initargs=(settings,),
+                initargs=(engine,),
             )
 
     async def _ready_pool(self) -> ProcessPoolExecutor | None:
