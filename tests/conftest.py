@@ -130,6 +130,30 @@ def server() -> Iterator[LocalServer]:
     s.close()
 
 
+@pytest.fixture
+def hook(server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """A webhook receiver on the local server: the JSON bodies it got, in order; its URL is
+    in $TEST_HOOK_URL (channels: ``{type: webhook, url: "${TEST_HOOK_URL}"}``)."""
+    received: list[dict[str, Any]] = []
+
+    def receive(req: Request) -> Response:
+        received.append(req.json())
+        return Response(200, b"ok")
+
+    server.route("/hook", receive)
+    monkeypatch.setenv("TEST_HOOK_URL", server.url("/hook"))
+    return received
+
+
+def run_once(config: str | Path, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    """`monitor once --json`: its report."""
+    from monitor.cli import main
+
+    assert main(["--config", str(config), "once", "--json"]) == 0
+    out: dict[str, Any] = json.loads(capsys.readouterr().out)
+    return out
+
+
 class Feed:
     """An RSS 2.0 feed served with an ETag that honours If-None-Match, items changeable."""
 

@@ -3,7 +3,6 @@ goes silent, one when it publishes again. Real local servers, real webhook recei
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -11,26 +10,7 @@ from typing import Any
 import pytest
 
 from monitor.cli import main
-from tests.conftest import Feed, LocalServer, Request, Response, make_config
-
-
-@pytest.fixture
-def hook(server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    received: list[dict[str, Any]] = []
-
-    def receive(req: Request) -> Response:
-        received.append(req.json())
-        return Response(200, b"ok")
-
-    server.route("/hook", receive)
-    monkeypatch.setenv("OPS_HOOK_URL", server.url("/hook"))
-    return received
-
-
-def once(config: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
-    assert main(["--config", str(config), "once", "--json"]) == 0
-    out: dict[str, Any] = json.loads(capsys.readouterr().out)
-    return out
+from tests.conftest import Feed, LocalServer, Response, make_config, run_once
 
 
 def notices(hook: list[dict[str, Any]]) -> list[tuple[str, str]]:
@@ -50,21 +30,21 @@ def test_one_notice_after_repeated_failures_and_one_when_the_source_recovers(
     config = make_config(
         tmp_path,
         sources=[{"name": "desk", "url": server.url("/feed.xml"), "full_text": False}],
-        channels={"ops": {"type": "webhook", "url": "${OPS_HOOK_URL}"}},
+        channels={"ops": {"type": "webhook", "url": "${TEST_HOOK_URL}"}},
         health={"channels": ["ops"], "after_failures": 3},
     )
     for _ in range(2):
-        assert once(config, capsys)["sources"][0]["status"] == "error"
+        assert run_once(config, capsys)["sources"][0]["status"] == "error"
     assert notices(hook) == []  # two failures: below the threshold
     for _ in range(3):
-        once(config, capsys)
+        run_once(config, capsys)
     assert notices(hook) == [("failing", "desk")]  # exactly one, however long it fails
     assert "failed 3 polls in a row (http 500" in hook[0]["message"]
     assert main(["--config", str(config), "status"]) == 0
     assert "FAILING since the start (5 polls): http 500" in capsys.readouterr().out
     broken["on"] = False
-    once(config, capsys)
-    once(config, capsys)
+    run_once(config, capsys)
+    run_once(config, capsys)
     assert notices(hook) == [("failing", "desk"), ("recovered", "desk")]
     assert hook[1]["message"] == "desk works again after 5 failed polls"
 
@@ -88,20 +68,20 @@ def test_one_notice_when_a_valid_source_goes_silent_and_one_when_it_publishes_ag
                 "expect_every": "1s",
             }
         ],
-        channels={"ops": {"type": "webhook", "url": "${OPS_HOOK_URL}"}},
+        channels={"ops": {"type": "webhook", "url": "${TEST_HOOK_URL}"}},
     )
-    assert once(config, capsys)["sources"][0]["new"] == 1
-    once(config, capsys)
+    assert run_once(config, capsys)["sources"][0]["new"] == 1
+    run_once(config, capsys)
     assert notices(hook) == []  # not silent yet
     time.sleep(1.2)
-    assert once(config, capsys)["sources"][0]["status"] == "not-modified"  # valid, just quiet
-    once(config, capsys)
+    assert run_once(config, capsys)["sources"][0]["status"] == "not-modified"  # valid, just quiet
+    run_once(config, capsys)
     assert notices(hook) == [("silent", "desk")]  # once
     assert main(["--config", str(config), "status"]) == 0
     assert "SILENT since" in capsys.readouterr().out
     assert "has published nothing new for" in hook[0]["message"]
     feed.add("Schools open", "Schools in Idlib opened after the holiday.")
-    once(config, capsys)
+    run_once(config, capsys)
     assert notices(hook) == [("silent", "desk"), ("publishing", "desk")]
     assert main(["--config", str(config), "check"]) == 0
     capsys.readouterr()

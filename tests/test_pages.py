@@ -14,7 +14,7 @@ import pytest
 
 from monitor.cli import main
 from monitor.parse.pages import discover_feeds, extract_article, find_links, text_blocks
-from tests.conftest import Feed, LocalServer, Request, Response, make_config
+from tests.conftest import Feed, LocalServer, Request, Response, make_config, run_once
 
 # --------------------------------------------------------------------------- corpus pages
 
@@ -112,25 +112,6 @@ def test_links_feeds_and_blocks_are_read_from_markup():
 # --------------------------------------------------------------------------- end to end
 
 
-def once(config: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
-    assert main(["--config", str(config), "once", "--json"]) == 0
-    out: dict[str, Any] = json.loads(capsys.readouterr().out)
-    return out
-
-
-@pytest.fixture
-def hook(server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    received: list[dict[str, Any]] = []
-
-    def receive(req: Request) -> Response:
-        received.append(req.json())
-        return Response(200, b"ok")
-
-    server.route("/hook", receive)
-    monkeypatch.setenv("TEST_HOOK_URL", server.url("/hook"))
-    return received
-
-
 CHANNELS = {"team": {"type": "webhook", "url": "${TEST_HOOK_URL}"}}
 
 
@@ -170,11 +151,11 @@ def test_a_listing_page_that_gains_two_links_fetches_exactly_those_two(
         ],
         channels=CHANNELS,
     )
-    first = once(config, capsys)["sources"][0]
+    first = run_once(config, capsys)["sources"][0]
     assert (first["status"], first["new"], first["alerts"]) == ("ok", 2, 0)
 
     links[:0] = ["/news/4", "/news/3"]  # two new stories on top
-    second = once(config, capsys)["sources"][0]
+    second = run_once(config, capsys)["sources"][0]
     assert (second["new"], second["matches"], second["alerts"]) == (2, 1, 1)
     for path in pages:  # each article page fetched once: old ones are not fetched again
         assert len(server.seen(path)) == 1, path
@@ -208,7 +189,7 @@ def test_a_teaser_feed_with_full_text_alerts_from_the_article_page(
         sources=[{"name": "wire", "url": server.url("/feed.xml"), "full_text": True}],
         channels=CHANNELS,
     )
-    report = once(config, capsys)["sources"][0]
+    report = run_once(config, capsys)["sources"][0]
     assert (report["new"], report["alerts"]) == (1, 1)
     [alert] = hook
     assert "Hizbollah clashed with regime forces" in alert["snippet"].replace("**", "")
@@ -226,7 +207,7 @@ def test_full_text_false_never_fetches_pages(
     config = make_config(
         tmp_path, sources=[{"name": "wire", "url": server.url("/feed.xml"), "full_text": False}]
     )
-    assert once(config, capsys)["sources"][0]["new"] == 1
+    assert run_once(config, capsys)["sources"][0]["new"] == 1
     assert server.seen("/story/9") == []
 
 
@@ -258,11 +239,11 @@ def test_a_watched_statements_page_reports_only_the_new_paragraph(
         ],
         channels=CHANNELS,
     )
-    assert once(config, capsys)["sources"][0]["new"] == 1  # the page as first seen
-    assert once(config, capsys)["sources"][0]["new"] == 0  # unchanged
+    assert run_once(config, capsys)["sources"][0]["new"] == 1  # the page as first seen
+    assert run_once(config, capsys)["sources"][0]["new"] == 0  # unchanged
     new = "Statement of 20 November: " + CLASH
     statements.insert(0, new)
-    report = once(config, capsys)["sources"][0]
+    report = run_once(config, capsys)["sources"][0]
     assert (report["new"], report["alerts"]) == (1, 1)
     [alert] = hook
     assert alert["title"] == "Ministry statements"
@@ -285,7 +266,7 @@ def test_a_site_url_is_polled_as_the_feed_it_announces(
     config = make_config(
         tmp_path, sources=[{"name": "desk", "url": server.url("/"), "full_text": False}]
     )
-    assert once(config, capsys)["sources"][0]["new"] == 1
+    assert run_once(config, capsys)["sources"][0]["new"] == 1
     assert main(["--config", str(config), "status", "--json"]) == 0
     status = json.loads(capsys.readouterr().out)
     assert status["url"] == server.url("/feeds/all.xml")
@@ -293,7 +274,7 @@ def test_a_site_url_is_polled_as_the_feed_it_announces(
         status["detected"] == f"feed {server.url('/feeds/all.xml')}, announced by {server.url('/')}"
     )
     feed.add("Schools open", "Schools in Idlib opened after the holiday.")
-    assert once(config, capsys)["sources"][0]["new"] == 1
+    assert run_once(config, capsys)["sources"][0]["new"] == 1
     assert len(server.seen("/")) == 1  # from then on the feed itself is polled
 
 
@@ -311,10 +292,10 @@ def test_an_edited_title_that_now_reports_a_clash_alerts_once_showing_the_edit(
         sources=[{"name": "desk", "url": server.url("/feed.xml"), "full_text": False}],
         channels=CHANNELS,
     )
-    assert once(config, capsys)["sources"][0]["alerts"] == 0
+    assert run_once(config, capsys)["sources"][0]["alerts"] == 0
     feed.items[0]["title"] = "Hizbollah and regime forces clash south of Aleppo"
     feed.version += 1
-    report = once(config, capsys)["sources"][0]
+    report = run_once(config, capsys)["sources"][0]
     assert (report["new"], report["edited"], report["alerts"]) == (0, 1, 1)
     [alert] = hook
     assert alert["title"] == "Hizbollah and regime forces clash south of Aleppo"
@@ -323,7 +304,7 @@ def test_an_edited_title_that_now_reports_a_clash_alerts_once_showing_the_edit(
         "“Hizbollah and regime forces clash south of Aleppo”"
     )
     feed.version += 1  # served again, unchanged text: nothing new
-    assert once(config, capsys)["sources"][0]["alerts"] == 0
+    assert run_once(config, capsys)["sources"][0]["alerts"] == 0
     assert len(hook) == 1
     with sqlite3.connect(tmp_path / "monitor.db") as db:
         assert db.execute("SELECT count(*) FROM articles").fetchone() == (1,)
@@ -406,11 +387,11 @@ def test_a_news_sitemap_index_yields_its_newest_articles(
         sources=[{"name": "desk", "url": server.url("/sitemap.xml"), "links": {"max_new": 1}}],
         channels=CHANNELS,
     )
-    first = once(config, capsys)["sources"][0]
+    first = run_once(config, capsys)["sources"][0]
     assert (first["status"], first["new"], first["alerts"]) == ("ok", 1, 1)  # the newest
     assert server.seen("/a/1") == [] and len(server.seen("/a/2")) == 1
     assert server.seen("/sitemap-old.xml") == [] or len(server.seen("/sitemap-old.xml")) == 1
-    assert once(config, capsys)["sources"][0]["new"] == 1  # the next one, a poll later
+    assert run_once(config, capsys)["sources"][0]["new"] == 1  # the next one, a poll later
     assert main(["--config", str(config), "status", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["detected"] == "sitemap"
 
@@ -429,11 +410,11 @@ def test_an_edit_that_removes_the_clash_sends_one_edit_notice(
         sources=[{"name": "desk", "url": server.url("/feed.xml"), "full_text": False}],
         channels=CHANNELS,
     )
-    assert once(config, capsys)["sources"][0]["alerts"] == 1
+    assert run_once(config, capsys)["sources"][0]["alerts"] == 1
     feed.items[0]["title"] = "Fighting reported south of Aleppo"
     feed.items[0]["description"] = "Fighting was reported near Hadir on Sunday."
     feed.version += 1
-    report = once(config, capsys)["sources"][0]
+    report = run_once(config, capsys)["sources"][0]
     assert (report["edited"], report["alerts"]) == (1, 1)
     first, notice = hook
     assert notice["kind"] == "edit" and notice["rule"] == first["rule"]

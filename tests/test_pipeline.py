@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from monitor.cli import main
-from tests.conftest import Feed, LocalServer, Request, Response, make_config
+from tests.conftest import Feed, LocalServer, Request, Response, make_config, run_once
 
 
 @pytest.fixture
@@ -38,16 +38,10 @@ def desk(tmp_path: Any, server: LocalServer, monkeypatch: pytest.MonkeyPatch) ->
     return {"feed": feed, "received": received, "config": str(config)}
 
 
-def once(config: str, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
-    assert main(["--config", config, "once", "--json"]) == 0
-    out: dict[str, Any] = json.loads(capsys.readouterr().out)
-    return out
-
-
 def test_once_stores_items_and_alerts_once_for_the_clash(
     desk: dict[str, Any], capsys: pytest.CaptureFixture[str]
 ):
-    report = once(desk["config"], capsys)
+    report = run_once(desk["config"], capsys)
     assert report["sources"] == [
         {
             "source": "desk",
@@ -77,8 +71,8 @@ def test_once_stores_items_and_alerts_once_for_the_clash(
 def test_second_pass_sends_no_alert_and_uses_conditional_get(
     desk: dict[str, Any], server: LocalServer, capsys: pytest.CaptureFixture[str]
 ):
-    once(desk["config"], capsys)
-    report = once(desk["config"], capsys)
+    run_once(desk["config"], capsys)
+    report = run_once(desk["config"], capsys)
     assert report["sources"][0]["status"] == "not-modified"
     assert len(desk["received"]) == 1
     second = server.seen("/feed.xml")[-1]
@@ -86,20 +80,20 @@ def test_second_pass_sends_no_alert_and_uses_conditional_get(
 
 
 def test_new_item_alerts_once(desk: dict[str, Any], capsys: pytest.CaptureFixture[str]):
-    once(desk["config"], capsys)
+    run_once(desk["config"], capsys)
     desk["feed"].add(
         "Rift deepens",
         "The rift between Iranian commanders and Russian forces "
         "in Deir ez-Zor turned into open fighting, officers said.",
     )
-    report = once(desk["config"], capsys)
+    report = run_once(desk["config"], capsys)
     assert report["sources"][0]["new"] == 1
     assert [a["title"] for a in desk["received"]] == [
         "Hizbollah and regime forces clash south of Aleppo",
         "Rift deepens",
     ]
     assert desk["received"][1]["actors"] == ["Iran", "Russia"]
-    once(desk["config"], capsys)
+    run_once(desk["config"], capsys)
     assert len(desk["received"]) == 2
 
 
@@ -114,8 +108,8 @@ def test_unchanged_body_without_304_is_not_parsed_again(
     config = str(
         make_config(tmp_path, sources=[{"name": "plain", "url": server.url("/plain.xml")}])
     )
-    assert once(config, capsys)["sources"][0]["status"] == "ok"
-    assert once(config, capsys)["sources"][0]["status"] == "unchanged"
+    assert run_once(config, capsys)["sources"][0]["status"] == "ok"
+    assert run_once(config, capsys)["sources"][0]["status"] == "unchanged"
 
 
 def test_a_broken_source_does_not_stop_the_others(
@@ -135,7 +129,7 @@ def test_a_broken_source_does_not_stop_the_others(
         ],
         channels={"team": {"type": "webhook", "url": "${TEST_HOOK_URL}"}},
     )
-    report = once(str(config), capsys)
+    report = run_once(config, capsys)
     by_name = {s["source"]: s for s in report["sources"]}
     assert by_name["desk"]["status"] == "ok" and by_name["desk"]["new"] == 3
     assert by_name["garbage"]["status"] == "error"
@@ -158,7 +152,7 @@ def test_webhook_outage_keeps_alert_pending_then_delivers_once(
     desk: dict[str, Any], server: LocalServer, capsys: pytest.CaptureFixture[str]
 ):
     server.route("/hook", Response(503, b"down", {"Retry-After": "0"}))
-    report = once(desk["config"], capsys)
+    report = run_once(desk["config"], capsys)
     assert report["delivery"] == {"sent": 0, "retrying": 1, "failed": 0}
     assert main(["--config", desk["config"], "alerts", "--json", "--status", "pending"]) == 0
     [pending] = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
@@ -198,7 +192,7 @@ def test_worker_processes_parse_and_match_like_the_main_process(
     import monitor.workers
 
     monkeypatch.setattr(monitor.workers, "POOL_FROM_SOURCES", 1)  # spawn them for one source
-    report = once(desk["config"], capsys)
+    report = run_once(desk["config"], capsys)
     assert report["sources"][0]["new"] == 3 and report["sources"][0]["alerts"] == 1
     [alert] = desk["received"]
     assert alert["actors"] == ["Hezbollah", "Assad regime"]

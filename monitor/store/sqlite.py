@@ -233,20 +233,23 @@ class SQLiteStore:
         return int(row[0])
 
     async def unseen(self, source: str, identities: Sequence[str]) -> set[str]:
-        if not identities:
-            return set()
+        return set(identities) - set(await self.stored_hashes(source, identities))
+
+    async def _lookup(self, sql: str, source: str, keys: Sequence[str]) -> list[tuple[Any, ...]]:
+        """Rows of ``sql`` (``... WHERE source_id = ? AND key IN ({marks})``) for these keys,
+        500 at a time."""
+        if not keys:
+            return []
         sid = await self._source_id(source)
-        seen: set[str] = set()
-        wanted = list(dict.fromkeys(identities))
+        wanted = list(dict.fromkeys(keys))
+        rows: list[tuple[Any, ...]] = []
         for i in range(0, len(wanted), 500):
             chunk = wanted[i : i + 500]
-            marks = ",".join("?" * len(chunk))
             async with self._db.execute(
-                f"SELECT identity FROM articles WHERE source_id = ? AND identity IN ({marks})",
-                (sid, *chunk),
+                sql.format(marks=",".join("?" * len(chunk))), (sid, *chunk)
             ) as cur:
-                seen.update(r[0] for r in await cur.fetchall())
-        return set(wanted) - seen
+                rows.extend(tuple(r) for r in await cur.fetchall())
+        return rows
 
     async def add_articles(
         self,
@@ -262,8 +265,6 @@ class SQLiteStore:
         if not batch:
             return AddResult(0, 0, 0)
         sid = await self._source_id(source)
-        stamp = _ts(now)
-        candidates: list[StoryRef] | None = None
         async with self._transaction() as db:
             ids = await _insert_returning(
                 db,
@@ -272,77 +273,90 @@ class SQLiteStore:
                 "identity",
             )
             # an article already stored (ids has no entry) is never matched or alerted twice
-            rows: list[tuple[int, Match, StoryDecision | None, bool]] = []
-            for article, found in batch:
-                if not found or article.identity not in ids:
-                    continue
-                live = [m for m in found if m.mode == "live"]
-                decision: StoryDecision | None = None
-                if live and stories is not None:
+            found = [
+                (ids[a.identity], a, matches, None)
+                for a, matches in batch
+                if matches and a.identity in ids
+            ]
+            matches, pending = await self._store_matches(
+                db, source, found, channels_for, now, stories, deliver_at
+            )
+        return AddResult(len(ids), matches, pending)
+
+    async def _store_matches(
+        self,
+        db: aiosqlite.Connection,
+        source: str,
+        found: Sequence[tuple[int, Article, Sequence[Match], str | None]],
+        channels_for: Callable[[Match], Sequence[str]],
+        now: datetime,
+        stories: StoryDecider | None,
+        deliver_at: Callable[[Match, datetime], datetime] | None,
+    ) -> tuple[int, int]:
+        """Matches of stored articles (article id, article, matches, a note for their alerts)
+        and their alert rows; the story each alerting article starts or joins; evidence of
+        each alerting article. Returns (matches, pending alerts)."""
+        stamp = _ts(now)
+        candidates: list[StoryRef] | None = None
+        rows: list[tuple[int, Match, StoryDecision | None, bool, str | None]] = []
+        alerting: dict[int, Article] = {}
+        for article_id, article, matches, note in found:
+            live = [m for m in matches if m.mode == "live"]
+            decision: StoryDecision | None = None
+            if live:
+                alerting[article_id] = article
+                if stories is not None:
                     # one by one: each article may start a story that the next one joins
                     if candidates is None:
                         candidates = await self._recent_stories(now, stories.window)
                     decision = await self._place_in_story(
                         article, live, source, stories, candidates, now
                     )
-                for m in found:
-                    first = m is (live[0] if live else None)
-                    rows.append((ids[article.identity], m, decision, first))
-            match_ids = await _insert_returning(
-                db,
-                _INSERT_MATCH,
-                [
-                    (
-                        article_id,
-                        m.rule,
-                        m.severity,
-                        m.score,
-                        m.mode,
-                        json.dumps(match_to_dict(m), ensure_ascii=False),
-                        stamp,
-                        decision.story_id if decision and m.mode == "live" else None,
-                    )
-                    for article_id, m, decision, _first in rows
-                ],
-                "article_id, rule",
-            )
-            alert_rows = []
-            for article_id, m, decision, first in rows:
-                due = _ts(deliver_at(m, now)) if deliver_at else stamp
-                match_id = match_ids[(article_id, m.rule)]
-                for channel in channels_for(m):
-                    for kind, status, note in _alert_rows(m, decision, source, first):
-                        alert_rows.append((match_id, channel, status.value, due, stamp, kind, note))
-            if alert_rows:
-                await db.executemany(
-                    """INSERT INTO alerts (match_id, channel, status, next_attempt, created,
-                         kind, note) VALUES (?, ?, ?, ?, ?, ?, ?)""",
-                    alert_rows,
+            for m in matches:
+                rows.append((article_id, m, decision, m is (live[0] if live else None), note))
+        match_ids = await _insert_returning(
+            db,
+            _INSERT_MATCH,
+            [
+                (
+                    article_id,
+                    m.rule,
+                    m.severity,
+                    m.score,
+                    m.mode,
+                    json.dumps(match_to_dict(m), ensure_ascii=False),
+                    stamp,
+                    decision.story_id if decision and m.mode == "live" else None,
                 )
-            live_ids = {aid for aid, m, _d, _f in rows if m.mode == "live"}
-            alerting = {
-                ids[a.identity]: a for a, _found in batch if ids.get(a.identity) in live_ids
-            }
-            await _keep_evidence(db, alerting, stamp)
-        pending = sum(r[2] == AlertStatus.PENDING.value for r in alert_rows)
-        return AddResult(len(ids), len(rows), pending)
+                for article_id, m, decision, _first, _note in rows
+            ],
+            "article_id, rule",
+        )
+        alert_rows = []
+        for article_id, m, decision, first, note in rows:
+            due = _ts(deliver_at(m, now)) if deliver_at else stamp
+            match_id = match_ids[(article_id, m.rule)]
+            for channel in channels_for(m):
+                for kind, status, extra in _alert_rows(m, decision, source, first):
+                    text = f"{extra}; {note}" if extra and note else (extra or note)
+                    alert_rows.append((match_id, channel, status.value, due, stamp, kind, text))
+        if alert_rows:
+            await db.executemany(
+                """INSERT INTO alerts (match_id, channel, status, next_attempt, created,
+                     kind, note) VALUES (?, ?, ?, ?, ?, ?, ?)""",
+                alert_rows,
+            )
+        await _keep_evidence(db, alerting, stamp)
+        return len(rows), sum(r[2] == AlertStatus.PENDING.value for r in alert_rows)
 
     async def stored_hashes(self, source: str, identities: Sequence[str]) -> dict[str, str]:
-        if not identities:
-            return {}
-        sid = await self._source_id(source)
-        out: dict[str, str] = {}
-        wanted = list(dict.fromkeys(identities))
-        for i in range(0, len(wanted), 500):
-            chunk = wanted[i : i + 500]
-            marks = ",".join("?" * len(chunk))
-            async with self._db.execute(
-                "SELECT identity, content_hash FROM articles WHERE source_id = ? "
-                f"AND identity IN ({marks})",
-                (sid, *chunk),
-            ) as cur:
-                out.update((r[0], r[1]) for r in await cur.fetchall())
-        return out
+        rows = await self._lookup(
+            "SELECT identity, content_hash FROM articles WHERE source_id = ? "
+            "AND identity IN ({marks})",
+            source,
+            identities,
+        )
+        return {r[0]: r[1] for r in rows}
 
     async def revise_articles(
         self,
@@ -357,8 +371,8 @@ class SQLiteStore:
             return AddResult(0, 0, 0)
         sid = await self._source_id(source)
         stamp = _ts(now)
-        revised = matches = pending = 0
-        candidates: list[StoryRef] | None = None
+        revised = pending = 0
+        fresh: list[tuple[int, Article, Sequence[Match], str | None]] = []
         async with self._transaction() as db:
             for article, found in batch:
                 async with db.execute(
@@ -390,98 +404,32 @@ class SQLiteStore:
                 )
                 revised += 1
                 async with db.execute(
-                    "SELECT id, rule, mode, explanation FROM matches WHERE article_id = ?",
-                    (article_id,),
+                    "SELECT id, rule, mode FROM matches WHERE article_id = ?", (article_id,)
                 ) as cur:
                     earlier = list(await cur.fetchall())
                 note = edit_note(old["title"], old["text"], article.title, article.text)
+                # a rule the new version meets for the first time alerts, showing the edit
                 before = {r["rule"] for r in earlier}
-                fresh = [m for m in found if m.rule not in before]
-                live = [m for m in fresh if m.mode == "live"]
-                decision: StoryDecision | None = None
-                if live and stories is not None:
-                    if candidates is None:
-                        candidates = await self._recent_stories(now, stories.window)
-                    decision = await self._place_in_story(
-                        article, live, source, stories, candidates, now
-                    )
-                for m in fresh:
-                    mcur = await db.execute(
-                        """INSERT INTO matches (article_id, rule, severity, score, mode,
-                             explanation, created, story_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
-                        (
-                            article_id,
-                            m.rule,
-                            m.severity,
-                            m.score,
-                            m.mode,
-                            json.dumps(match_to_dict(m), ensure_ascii=False),
-                            stamp,
-                            decision.story_id if decision and m.mode == "live" else None,
-                        ),
-                    )
-                    matches += 1
-                    due = _ts(deliver_at(m, now)) if deliver_at else stamp
-                    first = m is (live[0] if live else None)
-                    for channel in channels_for(m):
-                        for kind, status, extra in _alert_rows(m, decision, source, first):
-                            await db.execute(
-                                """INSERT INTO alerts (match_id, channel, status, next_attempt,
-                                     created, kind, note) VALUES (?, ?, ?, ?, ?, ?, ?)""",
-                                (
-                                    mcur.lastrowid,
-                                    channel,
-                                    status.value,
-                                    due,
-                                    stamp,
-                                    kind,
-                                    f"{extra}; {note}" if extra else note,
-                                ),
-                            )
-                            pending += status is AlertStatus.PENDING
+                new_rules = [m for m in found if m.rule not in before]
+                if new_rules:
+                    fresh.append((article_id, article, new_rules, note))
                 # an earlier alert whose rule the edited article no longer meets: say so
                 still = {m.rule for m in found}
                 for r in earlier:
-                    if r["mode"] != "live" or r["rule"] in still:
-                        continue
-                    async with db.execute(
-                        "SELECT DISTINCT channel FROM alerts WHERE match_id = ? AND kind = 'alert'",
-                        (r["id"],),
-                    ) as cur:
-                        channels = [c[0] for c in await cur.fetchall()]
-                    for channel in channels:
-                        cur2 = await db.execute(
-                            """INSERT INTO alerts (match_id, channel, status, next_attempt,
-                                 created, kind, note) VALUES (?, ?, 'pending', ?, ?, 'edit', ?)
-                               ON CONFLICT (match_id, channel, kind) DO NOTHING""",
-                            (
-                                r["id"],
-                                channel,
-                                stamp,
-                                stamp,
-                                f"the matched text is gone after an edit; {note}",
-                            ),
-                        )
-                        pending += cur2.rowcount == 1
-                if live:
-                    await _keep_evidence(db, {article_id: article}, stamp)
-        return AddResult(revised, matches, pending)
+                    if r["mode"] == "live" and r["rule"] not in still:
+                        pending += await _edit_notice(db, r["id"], stamp, note)
+            matches, alerts = await self._store_matches(
+                db, source, fresh, channels_for, now, stories, deliver_at
+            )
+        return AddResult(revised, matches, pending + alerts)
 
     async def unseen_blocks(self, source: str, hashes: Sequence[str]) -> set[str]:
-        if not hashes:
-            return set()
-        sid = await self._source_id(source)
-        wanted = list(dict.fromkeys(hashes))
-        seen: set[str] = set()
-        for i in range(0, len(wanted), 500):
-            chunk = wanted[i : i + 500]
-            async with self._db.execute(
-                "SELECT hash FROM page_blocks WHERE source_id = ? AND hash IN "
-                f"({','.join('?' * len(chunk))})",
-                (sid, *chunk),
-            ) as cur:
-                seen.update(r[0] for r in await cur.fetchall())
-        return set(wanted) - seen
+        rows = await self._lookup(
+            "SELECT hash FROM page_blocks WHERE source_id = ? AND hash IN ({marks})",
+            source,
+            hashes,
+        )
+        return set(hashes) - {r[0] for r in rows}
 
     async def remember_blocks(self, source: str, hashes: Sequence[str], now: datetime) -> None:
         if not hashes:
@@ -831,6 +779,26 @@ def _poll_statement(name: str, record: PollRecord, now: datetime) -> tuple[str, 
             name,
         )
     return _POLL_FAILED, (at, record.error, due, record.url, record.gone, at, name)
+
+
+async def _edit_notice(
+    db: aiosqlite.Connection, match_id: int, stamp: str | None, note: str
+) -> int:
+    """One ``edit`` notice on each channel the match alerted on; how many were added."""
+    async with db.execute(
+        "SELECT DISTINCT channel FROM alerts WHERE match_id = ? AND kind = 'alert'", (match_id,)
+    ) as cur:
+        channels = [c[0] for c in await cur.fetchall()]
+    added = 0
+    for channel in channels:
+        cur2 = await db.execute(
+            """INSERT INTO alerts (match_id, channel, status, next_attempt, created, kind, note)
+               VALUES (?, ?, 'pending', ?, ?, 'edit', ?)
+               ON CONFLICT (match_id, channel, kind) DO NOTHING""",
+            (match_id, channel, stamp, stamp, f"the matched text is gone after an edit; {note}"),
+        )
+        added += cur2.rowcount == 1
+    return added
 
 
 async def _keep_evidence(
