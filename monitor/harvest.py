@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -44,11 +45,15 @@ class Harvest:
 
 @dataclass(frozen=True, slots=True)
 class Fetched:
-    """A document in hand: where it came from, its bytes, its declared type."""
+    """A document in hand: where it came from, its bytes, its response headers."""
 
     url: str
     body: bytes
-    content_type: str | None
+    headers: Mapping[str, str]
+
+    @property
+    def content_type(self) -> str | None:
+        return self.headers.get("content-type")
 
 
 async def resolve_kind(
@@ -65,7 +70,7 @@ async def resolve_kind(
         feeds = await ctx.processor.run(discover_feeds, doc.body, doc.url, doc.content_type)
         if feeds:
             feed = await ctx.fetcher.fetch(feeds[0], user_agent=source.user_agent, trusted=False)
-            found = Fetched(feed.url, feed.body, feed.headers.get("content-type"))
+            found = Fetched(feed.url, feed.body, feed.headers)
             moved = PollRecord(
                 ok=True,
                 next_due=record.next_due,
@@ -82,7 +87,7 @@ async def resolve_kind(
 async def feed_entries(
     source: Source, ctx: PipelineContext, state: SourceState, doc: Fetched, now: datetime
 ) -> Harvest:
-    headers = {"content-type": doc.content_type} if doc.content_type else {}
+    headers = doc.headers
     if state.body_hash is None and source.full_text is not True:
         # nothing read from this source yet: its entries are all new, so match them as they
         # are parsed (one trip to a worker process instead of two)

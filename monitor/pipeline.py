@@ -54,9 +54,7 @@ async def poll_source(
     if result.not_modified:
         record = PollRecord(ok=True, next_due=now, url=moved)
         await _succeeded(source, ctx, now, record, state, result.headers)
-        return _outcome(
-            source, "not-modified", started, fetch_seconds=result.elapsed, fetched_bytes=0
-        )
+        return _outcome(source, "not-modified", started, fetch_seconds=result.elapsed)
 
     body_hash = hashlib.sha256(result.body).hexdigest()
     etag, last_modified = result.headers.get("etag"), result.headers.get("last-modified")
@@ -73,7 +71,7 @@ async def poll_source(
             fetched_bytes=len(result.body),
         )
 
-    fetched = harvest.Fetched(result.url, result.body, result.headers.get("content-type"))
+    fetched = harvest.Fetched(result.url, result.body, result.headers)
     record = replace(validators, body_hash=body_hash)
     try:
         kind, detected, fetched, record = await harvest.resolve_kind(source, ctx, fetched, record)
@@ -118,7 +116,7 @@ async def poll_source(
         now,
         replace(record, detected=detected),
         state,
-        result.headers,
+        fetched.headers,  # the document read: the feed a page announced, if it did
         fetched.body,
         added.new_articles,
     )
@@ -163,7 +161,8 @@ async def _succeeded(
     """Record a successful poll and when the next one is due (``schedule.poll_delay``): what
     the server asked (max-age, the feed's TTL) and what the source's history says."""
     learned = learn_publish_interval(state.publish_interval, state.last_new, now, new)
-    last_new = now if new or state.last_new is None else state.last_new
+    fresh = new > 0 or state.last_new is None  # something new now (or the first poll)
+    last_new = now if fresh or state.last_new is None else state.last_new
     signals = Signals(
         max_age=_max_age(headers or {}),
         ttl=_ttl(body),
@@ -178,7 +177,7 @@ async def _succeeded(
             record,
             next_due=due,
             publish_interval=learned,
-            last_new=now if new or state.last_new is None else None,
+            last_new=now if fresh else None,
             health=health,
             notices=notices,
         ),

@@ -98,11 +98,7 @@ class Processor:
     async def parse(
         self, body: bytes, *, url: str, source: str, fetched: datetime, headers: Mapping[str, str]
     ) -> list[Article]:
-        pool = await self._ready_pool()
-        if pool is None:
-            return await asyncio.to_thread(_parse, body, url, source, fetched, headers)
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(pool, _parse, body, url, source, fetched, dict(headers))
+        return await self.run(_parse, body, url, source, fetched, dict(headers))
 
     async def parse_and_match(
         self, body: bytes, *, url: str, source: str, fetched: datetime, headers: Mapping[str, str]
