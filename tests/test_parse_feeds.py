@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from monitor.errors import ParseError
@@ -133,6 +133,82 @@ def test_html_fast_path_reads_fragments_as_the_full_parser_does(pieces: list[str
     assert html_to_text(fragment) == h.clean_text("".join(parser.parts))
     # cleaning is idempotent: text already clean stays as it is
     assert h.clean_text(html_to_text(fragment)) == html_to_text(fragment)
+
+
+def _clean_text_spec(text: str) -> str:
+    """clean_text as first written (the specification its fast paths must keep)."""
+    import re
+
+    from monitor.parse.html import _SPACE
+
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    out: list[str] = []
+    seen: set[str] = set()
+    for block in re.split(r"\n[^\S\n]*\n\s*", _SPACE.sub(" ", text)):
+        para = "\n".join(line for line in (x.strip() for x in block.split("\n")) if line)
+        if not para:
+            continue
+        key = " ".join(para.split()).casefold()
+        if len(key) >= 40:
+            if key in seen:
+                continue
+            seen.add(key)
+        out.append(para)
+    return "\n\n".join(out)
+
+
+_TEXT_PIECES = [
+    " ",
+    "  ",
+    "\t",
+    "\n",
+    "\n\n",
+    "\r\n",
+    "\r",
+    "\u00a0",
+    "\u2003",
+    "\u3000",
+    "\u2028",
+    "\x1c",
+    "\x85",
+    "\u200b",
+    "\xad",
+    "\u1680",
+    "Straße",
+    "STRASSE",
+    "Clashes erupted near the airport on Sunday, officials said",
+    "clashes erupted near the airport on sunday, officials said",
+    "x",
+]
+
+
+_WORDS = "Clashes erupted near the AIRPORT on Sunday, officials said".split()
+_GAPS = st.sampled_from([" ", " ", " ", "  ", "\t", "\u00a0", "\u2003", "\x1c", "\x85", "\u2028"])
+#: paragraphs of the same words with different whitespace between them: repeats to drop
+_PARAGRAPH = st.lists(_GAPS, min_size=len(_WORDS) - 1, max_size=len(_WORDS) - 1).map(
+    lambda gaps: "".join(w + g for w, g in zip(_WORDS, [*gaps, ""], strict=True))
+)
+_BREAKS = st.sampled_from(["\n\n", "\n", "\r\n\r\n", " \n \n", "\n\u00a0\n"])
+
+
+@settings(max_examples=500)
+@given(st.lists(st.sampled_from(_TEXT_PIECES), max_size=40))
+def test_clean_text_fast_paths_give_what_the_specification_gives(pieces: list[str]):
+    from monitor.parse.html import clean_text
+
+    text = "".join(pieces)
+    assert clean_text(text) == _clean_text_spec(text)
+
+
+@settings(max_examples=500)
+@given(st.lists(st.tuples(_PARAGRAPH, _BREAKS), max_size=5))
+def test_clean_text_drops_repeated_paragraphs_as_the_specification_does(
+    paragraphs: list[tuple[str, str]],
+):
+    from monitor.parse.html import clean_text
+
+    text = "".join(p + b for p, b in paragraphs)
+    assert clean_text(text) == _clean_text_spec(text)
 
 
 _DAYS = ["", "Sun, ", "Mon,", "tue "]

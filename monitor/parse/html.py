@@ -64,6 +64,8 @@ _SKIP = frozenset(
 #: elements whose content some Python versions' HTMLParser reads as raw text
 _RAW = frozenset(["title", "textarea", "xmp", "plaintext", "noembed", "noframes"])
 _SPACE = re.compile(r"[ \t\r\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+#: whitespace that _SPACE changes even alone (every kind but the plain space)
+_ODD_SPACE = re.compile(r"[\t\r\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]")
 
 
 class _TextParser(HTMLParser):
@@ -153,14 +155,21 @@ def clean_text(text: str) -> str:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     out: list[str] = []
     seen: set[str] = set()
-    for block in _PARAGRAPH_BREAK.split(_SPACE.sub(" ", text)):
+    if "  " in text or _ODD_SPACE.search(text):  # (most text has single spaces only)
+        text = _SPACE.sub(" ", text)
+    for block in _PARAGRAPH_BREAK.split(text):
         if "\n" in block:
             para = "\n".join(line for line in (x.strip() for x in block.split("\n")) if line)
         else:
             para = block.strip()
         if not para:
             continue
-        key = " ".join(para.split()).casefold()
+        # a printable one-line paragraph has single spaces only: it is its own key
+        key = (
+            para.casefold()
+            if "\n" not in para and para.isprintable()
+            else " ".join(para.split()).casefold()
+        )
         if len(key) >= 40:
             if key in seen:
                 continue
