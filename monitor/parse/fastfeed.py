@@ -318,6 +318,8 @@ def _text(child: Any, resolve: str | None = None) -> str:
     value = (child.text or "").strip()
     if resolve is not None and value:
         value = _urljoin(resolve, value)
+    if value.isascii():
+        return value  # nothing to repair or map
     with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
         value = value.encode("iso-8859-1").decode("utf-8")  # UTF-8 read as Latin-1, repaired
     return value.translate(_CP1252)

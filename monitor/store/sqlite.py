@@ -12,6 +12,7 @@ import json
 import os
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ from monitor.models import (
 )
 from monitor.revisions import edit_note
 from monitor.store import AddResult, PollRecord, StoredArticle, StoryDecider
+from monitor.store.batching import Coalescer
 from monitor.store.migrations import MIGRATIONS
 
 
@@ -64,6 +66,9 @@ class SQLiteStore:
         self._write_lock = asyncio.Lock()
         self._source_ids: dict[str, int] = {}
         self._polls: list[tuple[str, tuple[object, ...]]] = []
+        # many polls at once: their lookups and new articles go to the database in batches
+        self._hashes = Coalescer(self._stored_hashes_of)
+        self._additions = Coalescer(self._add_many)
 
     @contextlib.asynccontextmanager
     async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -143,6 +148,7 @@ class SQLiteStore:
 
     async def close(self) -> None:
         try:
+            await self._additions.wait()
             await self.flush()
         finally:
             await self._db.close()
@@ -166,6 +172,8 @@ class SQLiteStore:
                          url = excluded.url""",
                 [(s.name, s.url, s.url, s.kind, now) for s in sources],
             )
+        rows = await self._db.execute_fetchall("SELECT name, id FROM sources")
+        self._source_ids = {r[0]: int(r[1]) for r in rows}
 
     async def source_state(self, name: str) -> SourceState:
         await self.flush()
@@ -225,12 +233,13 @@ class SQLiteStore:
         known = self._source_ids.get(name)
         if known is not None:
             return known
-        async with self._db.execute("SELECT id FROM sources WHERE name = ?", (name,)) as cur:
-            row = await cur.fetchone()
-        if row is None:
+        rows = list(
+            await self._db.execute_fetchall("SELECT id FROM sources WHERE name = ?", (name,))
+        )
+        if not rows:
             raise StorageError(f"unknown source {name!r}")
-        self._source_ids[name] = int(row[0])
-        return int(row[0])
+        self._source_ids[name] = int(rows[0][0])
+        return int(rows[0][0])
 
     async def unseen(self, source: str, identities: Sequence[str]) -> set[str]:
         return set(identities) - set(await self.stored_hashes(source, identities))
@@ -245,10 +254,10 @@ class SQLiteStore:
         rows: list[tuple[Any, ...]] = []
         for i in range(0, len(wanted), 500):
             chunk = wanted[i : i + 500]
-            async with self._db.execute(
+            found = await self._db.execute_fetchall(
                 sql.format(marks=",".join("?" * len(chunk))), (sid, *chunk)
-            ) as cur:
-                rows.extend(tuple(r) for r in await cur.fetchall())
+            )
+            rows.extend(tuple(r) for r in found)
         return rows
 
     async def add_articles(
@@ -260,103 +269,136 @@ class SQLiteStore:
         stories: StoryDecider | None = None,
         deliver_at: Callable[[Match, datetime], datetime] | None = None,
     ) -> AddResult:
-        """Store new articles, their matches and alert rows in one transaction, in a handful
-        of statements whatever the batch size (one round trip to the database thread each)."""
+        """Store new articles, their matches and alert rows in one transaction, together
+        with those of the other polls that store at the same time (``Coalescer``)."""
         if not batch:
             return AddResult(0, 0, 0)
         sid = await self._source_id(source)
+        return await self._additions.submit(
+            _Addition(source, sid, batch, channels_for, now, stories, deliver_at)
+        )
+
+    async def _add_many(self, additions: list[_Addition]) -> list[AddResult]:
+        """Several polls' new articles in one transaction, a handful of statements in all."""
         async with self._transaction() as db:
             ids = await _insert_returning(
                 db,
                 _INSERT_ARTICLE,
-                [_article_row(sid, a) for a, _ in batch],
-                "identity",
+                [_article_row(add.sid, a) for add in additions for a, _ in add.batch],
+                "source_id, identity",
             )
-            # an article already stored (ids has no entry) is never matched or alerted twice
-            found = [
-                (ids[a.identity], a, matches, None)
-                for a, matches in batch
-                if matches and a.identity in ids
-            ]
-            matches, pending = await self._store_matches(
-                db, source, found, channels_for, now, stories, deliver_at
-            )
-        return AddResult(len(ids), matches, pending)
+            # an article already stored (ids has no entry) is never matched or alerted twice;
+            # one stored by this batch belongs to the first poll that brought it
+            claimed: set[tuple[int, str]] = set()
+            stored: list[int] = []
+            found: list[_Found] = []
+            for n, add in enumerate(additions):
+                mine = 0
+                for a, matches in add.batch:
+                    key = (add.sid, a.identity)
+                    if key not in ids or key in claimed:
+                        continue
+                    claimed.add(key)
+                    mine += 1
+                    if matches:
+                        found.append(_Found(n, add, ids[key], a, matches, None))
+                stored.append(mine)
+            counts = await self._store_matches(db, found)
+        return [AddResult(stored[n], *counts.get(n, (0, 0))) for n in range(len(additions))]
 
     async def _store_matches(
-        self,
-        db: aiosqlite.Connection,
-        source: str,
-        found: Sequence[tuple[int, Article, Sequence[Match], str | None]],
-        channels_for: Callable[[Match], Sequence[str]],
-        now: datetime,
-        stories: StoryDecider | None,
-        deliver_at: Callable[[Match, datetime], datetime] | None,
-    ) -> tuple[int, int]:
-        """Matches of stored articles (article id, article, matches, a note for their alerts)
-        and their alert rows; the story each alerting article starts or joins; evidence of
-        each alerting article. Returns (matches, pending alerts)."""
-        stamp = _ts(now)
+        self, db: aiosqlite.Connection, found: Sequence[_Found]
+    ) -> dict[int, tuple[int, int]]:
+        """Matches of stored articles and their alert rows; the story each alerting article
+        starts or joins; evidence of each alerting article. Returns (matches, pending
+        alerts) for each request number (``_Found.request``) that had any."""
         candidates: list[StoryRef] | None = None
-        rows: list[tuple[int, Match, StoryDecision | None, bool, str | None]] = []
-        alerting: dict[int, Article] = {}
-        for article_id, article, matches, note in found:
-            live = [m for m in matches if m.mode == "live"]
+        rows: list[tuple[_Found, Match, StoryDecision | None, bool]] = []
+        alerting: dict[int, tuple[Article, str | None]] = {}
+        for f in found:
+            live = [m for m in f.matches if m.mode == "live"]
             decision: StoryDecision | None = None
+            stories = f.addition.stories
             if live:
-                alerting[article_id] = article
+                alerting[f.article_id] = (f.article, _ts(f.addition.now))
                 if stories is not None:
                     # one by one: each article may start a story that the next one joins
                     if candidates is None:
-                        candidates = await self._recent_stories(now, stories.window)
+                        candidates = await self._recent_stories(f.addition.now, stories.window)
                     decision = await self._place_in_story(
-                        article, live, source, stories, candidates, now
+                        f.article, live, f.addition.source, stories, candidates, f.addition.now
                     )
-            for m in matches:
-                rows.append((article_id, m, decision, m is (live[0] if live else None), note))
+            for m in f.matches:
+                rows.append((f, m, decision, m is (live[0] if live else None)))
         match_ids = await _insert_returning(
             db,
             _INSERT_MATCH,
             [
                 (
-                    article_id,
+                    f.article_id,
                     m.rule,
                     m.severity,
                     m.score,
                     m.mode,
                     json.dumps(match_to_dict(m), ensure_ascii=False),
-                    stamp,
+                    _ts(f.addition.now),
                     decision.story_id if decision and m.mode == "live" else None,
                 )
-                for article_id, m, decision, _first, _note in rows
+                for f, m, decision, _first in rows
             ],
             "article_id, rule",
         )
         alert_rows = []
-        for article_id, m, decision, first, note in rows:
-            due = _ts(deliver_at(m, now)) if deliver_at else stamp
-            match_id = match_ids[(article_id, m.rule)]
-            for channel in channels_for(m):
-                for kind, status, extra in _alert_rows(m, decision, source, first):
+        counts: dict[int, tuple[int, int]] = {}
+        for f, m, decision, first in rows:
+            add, note = f.addition, f.note
+            stamp = _ts(add.now)
+            due = _ts(add.deliver_at(m, add.now)) if add.deliver_at else stamp
+            match_id = match_ids[(f.article_id, m.rule)]
+            pending = 0
+            for channel in add.channels_for(m):
+                for kind, status, extra in _alert_rows(m, decision, add.source, first):
                     text = f"{extra}; {note}" if extra and note else (extra or note)
                     alert_rows.append((match_id, channel, status.value, due, stamp, kind, text))
+                    pending += status is AlertStatus.PENDING
+            matches, alerts = counts.get(f.request, (0, 0))
+            counts[f.request] = (matches + 1, alerts + pending)
         if alert_rows:
             await db.executemany(
                 """INSERT INTO alerts (match_id, channel, status, next_attempt, created,
                      kind, note) VALUES (?, ?, ?, ?, ?, ?, ?)""",
                 alert_rows,
             )
-        await _keep_evidence(db, alerting, stamp)
-        return len(rows), sum(r[2] == AlertStatus.PENDING.value for r in alert_rows)
+        await _keep_evidence(db, alerting)
+        return counts
 
     async def stored_hashes(self, source: str, identities: Sequence[str]) -> dict[str, str]:
-        rows = await self._lookup(
-            "SELECT identity, content_hash FROM articles WHERE source_id = ? "
-            "AND identity IN ({marks})",
-            source,
-            identities,
-        )
-        return {r[0]: r[1] for r in rows}
+        if not identities:
+            return {}
+        sid = await self._source_id(source)
+        return await self._hashes.submit((sid, list(dict.fromkeys(identities))))
+
+    async def _stored_hashes_of(
+        self, requests: list[tuple[int, list[str]]]
+    ) -> list[dict[str, str]]:
+        """Several polls' lookups in one query (or one per 500 identities)."""
+        pairs = [(sid, identity) for sid, identities in requests for identity in identities]
+        found: dict[tuple[int, str], str] = {}
+        for i in range(0, len(pairs), 500):
+            chunk = pairs[i : i + 500]
+            rows = await self._db.execute_fetchall(
+                "WITH wanted (sid, identity) AS (VALUES "
+                + ",".join(["(?, ?)"] * len(chunk))
+                + ") SELECT a.source_id, a.identity, a.content_hash FROM wanted "
+                "CROSS JOIN articles AS a "
+                "ON a.source_id = wanted.sid AND a.identity = wanted.identity",
+                [v for pair in chunk for v in pair],
+            )
+            found.update(((r[0], r[1]), r[2]) for r in rows)
+        return [
+            {i: found[(sid, i)] for i in identities if (sid, i) in found}
+            for sid, identities in requests
+        ]
 
     async def revise_articles(
         self,
@@ -372,7 +414,8 @@ class SQLiteStore:
         sid = await self._source_id(source)
         stamp = _ts(now)
         revised = pending = 0
-        fresh: list[tuple[int, Article, Sequence[Match], str | None]] = []
+        addition = _Addition(source, sid, batch, channels_for, now, stories, deliver_at)
+        fresh: list[_Found] = []
         async with self._transaction() as db:
             for article, found in batch:
                 async with db.execute(
@@ -412,15 +455,13 @@ class SQLiteStore:
                 before = {r["rule"] for r in earlier}
                 new_rules = [m for m in found if m.rule not in before]
                 if new_rules:
-                    fresh.append((article_id, article, new_rules, note))
+                    fresh.append(_Found(0, addition, article_id, article, new_rules, note))
                 # an earlier alert whose rule the edited article no longer meets: say so
                 still = {m.rule for m in found}
                 for r in earlier:
                     if r["mode"] == "live" and r["rule"] not in still:
                         pending += await _edit_notice(db, r["id"], stamp, note)
-            matches, alerts = await self._store_matches(
-                db, source, fresh, channels_for, now, stories, deliver_at
-            )
+            matches, alerts = (await self._store_matches(db, fresh)).get(0, (0, 0))
         return AddResult(revised, matches, pending + alerts)
 
     async def unseen_blocks(self, source: str, hashes: Sequence[str]) -> set[str]:
@@ -718,6 +759,32 @@ class SQLiteStore:
         return None
 
 
+@dataclass(frozen=True, slots=True)
+class _Addition:
+    """One poll's new (or edited) articles, and how their alerts are made."""
+
+    source: str
+    sid: int
+    batch: Sequence[tuple[Article, Sequence[Match]]]
+    channels_for: Callable[[Match], Sequence[str]]
+    now: datetime
+    stories: StoryDecider | None
+    deliver_at: Callable[[Match, datetime], datetime] | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Found:
+    """A stored article's matches to store: which request of the batch it came with, its
+    row id, and a note for its alerts (what an edit changed)."""
+
+    request: int
+    addition: _Addition
+    article_id: int
+    article: Article
+    matches: Sequence[Match]
+    note: str | None
+
+
 _INSERT_ARTICLE = """INSERT INTO articles (source_id, identity, url, guid, title, text,
                          published, fetched, content_hash, summary) VALUES {values}
                        ON CONFLICT (source_id, identity) DO NOTHING RETURNING id, {key}"""
@@ -802,7 +869,7 @@ async def _edit_notice(
 
 
 async def _keep_evidence(
-    db: aiosqlite.Connection, articles: dict[int, Article], stamp: str | None
+    db: aiosqlite.Connection, articles: dict[int, tuple[Article, str | None]]
 ) -> None:
     """Keep each alerting article as it is now (and its page, compressed): articles get
     edited or pulled after the fact."""
@@ -819,7 +886,7 @@ async def _keep_evidence(
                     gzip.compress(a.raw_html, mtime=0) if a.raw_html else None,
                     stamp,
                 )
-                for article_id, a in articles.items()
+                for article_id, (a, stamp) in articles.items()
             ],
         )
 
@@ -836,9 +903,8 @@ async def _insert_returning(
     for i in range(0, len(rows), _ROWS_PER_INSERT):
         chunk = rows[i : i + _ROWS_PER_INSERT]
         statement = sql.format(values=",".join([one] * len(chunk)), key=key)
-        async with db.execute(statement, [v for row in chunk for v in row]) as cur:
-            for r in await cur.fetchall():
-                out[r[1] if len(r) == 2 else tuple(r[1:])] = int(r[0])
+        for r in await db.execute_fetchall(statement, [v for row in chunk for v in row]):
+            out[r[1] if len(r) == 2 else tuple(r[1:])] = int(r[0])
     return out
 
 
