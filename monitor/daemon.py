@@ -80,6 +80,7 @@ class Runtime:
         fetcher: Fetcher,
         channels: dict[str, Channel],
         delivery_client: httpx.AsyncClient,
+        processor: Processor,
         now: Callable[[], datetime] = utcnow,
     ) -> None:
         self.settings = loaded.settings
@@ -96,7 +97,7 @@ class Runtime:
         self.closing = False
         d = loaded.settings.delivery
         policy = StoryPolicy(d.story_window, d.duplicate_threshold, d.max_followups, d.escalate_at)
-        self.processor = Processor(engine, len(self.sources))
+        self.processor = processor
         self.ctx = PipelineContext(
             store,
             fetcher,
@@ -124,11 +125,18 @@ class Runtime:
         now: Callable[[], datetime] = utcnow,
         console: TextIO | None = None,
     ) -> Runtime:
-        store = await open_store(loaded.settings.storage.url)
+        # first, while this process has one thread: worker processes fork ready to work
+        processor = Processor(engine, len(loaded.settings.source_records()))
+        try:
+            store = await open_store(loaded.settings.storage.url)
+        except BaseException:
+            processor.close()
+            raise
         try:
             await store.sync_sources(loaded.settings.source_records())
         except BaseException:
             await store.close()
+            processor.close()
             raise
         # built in a thread: loading the TLS trust store takes ~40 ms per client, which must
         # not happen inside a step of the event loop
@@ -137,7 +145,7 @@ class Runtime:
             httpx.AsyncClient, headers={"User-Agent": loaded.settings.fetch.user_agent}
         )
         channels = build_channels(loaded.settings.channels, delivery_client, console)
-        runtime = cls(loaded, engine, store, fetcher, channels, delivery_client, now)
+        runtime = cls(loaded, engine, store, fetcher, channels, delivery_client, processor, now)
         runtime.console = console
         return runtime
 

@@ -3,6 +3,7 @@ and metrics endpoint. `monitor run` as a real process against real local servers
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -140,6 +141,57 @@ def test_sighup_applies_a_new_configuration_then_sigterm_stops_cleanly(
     assert statuses == [("sent",)]  # the one alert, delivered once, nothing left pending
     assert len(hooks) == 1
     assert slow_ok == (1,)  # the in-flight poll completed and was recorded
+
+
+def test_a_large_pass_forks_workers_and_ctrl_c_stops_them_all(tmp_path: Path, server: LocalServer):
+    """From 100 sources on, parsing and matching run in worker processes forked at start-up.
+    Ctrl-C reaches the whole process group: the daemon stops cleanly and no worker is left
+    behind, and none prints a traceback."""
+    feeds = [Feed(f"Desk {i}") for i in range(120)]
+    for i, feed in enumerate(feeds):
+        feed.add(f"Market day {i}", "Traders reopened the covered market on Monday.")
+        server.route(f"/f{i}.xml", feed)
+    feeds[77].add("Hizbollah and regime forces clash", "Regime forces clashed with Hizbollah.")
+    hooks: list[Request] = []
+    server.route("/hook", lambda r: (hooks.append(r), Response(204))[1])
+    config = make_config(
+        tmp_path,
+        sources=[
+            {"name": f"f{i}", "url": server.url(f"/f{i}.xml"), "interval": "1s", "full_text": False}
+            for i in range(120)
+        ],
+        channels={"hook": {"type": "webhook", "url": server.url("/hook")}},
+    )
+    log = tmp_path / "monitor.log"
+    with log.open("w") as stderr:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "monitor", "--config", str(config), "run"],
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            start_new_session=True,  # its own process group, as a terminal gives it
+        )
+    try:
+        server.wait_for("/hook", count=1, timeout=30)
+        wait_until(lambda: min(counts(server, 120)) >= 2, timeout=30)
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.wait(timeout=20)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    err = log.read_text()
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    if (os.cpu_count() or 1) > 1:
+        assert "worker processes" in err and "start=fork" in err, err
+    with contextlib.suppress(ProcessLookupError):
+        time.sleep(0.5)
+        os.killpg(proc.pid, 0)  # anything left in the group (a worker) answers
+        raise AssertionError("a worker process outlived the daemon")
+    assert len(hooks) == 1
+    with sqlite3.connect(tmp_path / "monitor.db") as db:
+        stored = db.execute("SELECT count(*) FROM articles").fetchone()[0]
+    assert stored == 121
 
 
 def free_port() -> int:
