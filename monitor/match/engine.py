@@ -140,10 +140,15 @@ class _Rule:
     mode: Literal["live", "shadow"]
     channels: tuple[str, ...]
     digest: float | None = None
+    #: every keyword set the rule looks at; the sets whose terms anchor a match (any, all)
+    sets: frozenset[str] = field(init=False)
+    anchors: frozenset[str] = field(init=False)
 
-    @property
-    def sets(self) -> frozenset[str]:
-        return self.any | self.all | self.not_ | self.unless | self.confirm
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self, "sets", self.any | self.all | self.not_ | self.unless | self.confirm
+        )
+        object.__setattr__(self, "anchors", self.any | self.all)
 
 
 @dataclass(slots=True)
@@ -162,6 +167,9 @@ class _TermHit:
     start: int
     end: int
     surface: str
+    #: the term's keyword set; whether it is a gapped term (several parts)
+    set_name: str
+    gapped: bool
 
 
 @dataclass(slots=True)
@@ -317,7 +325,9 @@ class Engine:
                         continue
                     doc.actor_hits.append(_ActorHit(alias.actor, alias.kind, start, stop, surface))
                 elif kind == "term":
-                    doc.term_hits.append(_TermHit(payload[1], payload[2], start, stop, surface))
+                    doc.term_hits.append(
+                        _TermHit(payload[1], payload[2], start, stop, surface, *payload[3:5])
+                    )
                 else:
                     excluded.append((start, stop, payload[1]))
         if not doc.actor_hits and not doc.term_hits:
@@ -332,21 +342,28 @@ class Engine:
         doc.term_hits.sort(key=lambda h: h.start)
         doc.all_term_hits = list(doc.term_hits)
         if doc.actor_hits and doc.term_hits:
+            # a term inside an actor's name is part of the name ("regime forces")
             spans = [(h.start, h.end) for h in doc.actor_hits]
-            doc.term_hits = [
-                t
-                for t in doc.term_hits
-                if not any(
-                    s <= t.start and t.end <= e and (s, e) != (t.start, t.end) for s, e in spans
-                )
-            ]
+            kept = []
+            for t in doc.term_hits:
+                ts, te = t.start, t.end
+                for s, e in spans:
+                    if s <= ts and te <= e and (s != ts or e != te):
+                        break
+                else:
+                    kept.append(t)
+            doc.term_hits = kept
         doc.term_hits.sort(key=lambda h: h.start)
         return True
 
     # -- evaluating --------------------------------------------------------------------------
 
     def _evaluate(self, rule: _Rule, doc: _Doc) -> Match | None:
-        actors = [h for h in doc.actor_hits if _in_scope(rule.scope, doc, h.start)]
+        actors = (
+            doc.actor_hits
+            if rule.scope == "any"
+            else [h for h in doc.actor_hits if _in_scope(rule.scope, doc, h.start)]
+        )
         if rule.actors is not None:
             actors = [h for h in actors if h.actor in rule.actors]
         if len({h.actor for h in actors}) < rule.min_actors:
@@ -354,9 +371,10 @@ class Engine:
         terms = [
             h
             for h in doc.term_hits
-            if self._terms[h.term].set_name in rule.sets and _in_scope(rule.scope, doc, h.start)
+            if h.set_name in rule.sets
+            and (rule.scope == "any" or _in_scope(rule.scope, doc, h.start))
         ]
-        present = {self._terms[h.term].set_name for h in terms}
+        present = {h.set_name for h in terms}
         if not rule.all <= present or (rule.any and not rule.any & present):
             return None
         units = self._satisfied_units(rule, doc, actors, terms)
@@ -395,7 +413,7 @@ class Engine:
         self, rule: _Rule, doc: _Doc, actors: list[_ActorHit], terms: list[_TermHit]
     ) -> list[_Unit]:
         keyword_rule = bool(rule.any or rule.all)
-        anchors = [t for t in terms if self._terms[t.term].set_name in rule.any | rule.all]
+        anchors = [t for t in terms if t.set_name in rule.anchors]
         spans = self._unit_spans(rule, doc, anchors if keyword_rule else None, actors)
         out = []
         a_starts = [h.start for h in actors]
@@ -443,7 +461,7 @@ class Engine:
         terms: list[_TermHit],
     ) -> _Unit | None:
         found = [t for t in self._complete_terms(terms, doc) if self._term_confirmed(doc, t)]
-        present = {self._terms[t.term].set_name for t in found}
+        present = {t.set_name for t in found}
         if not rule.all <= present or (rule.any and not rule.any & present):
             return None
         if rule.not_ & present:
@@ -455,7 +473,7 @@ class Engine:
         if chosen is None:
             return None
         by_actor = {a: by_actor[a] for a in chosen}
-        keywords = [t for t in found if self._terms[t.term].set_name in rule.any | rule.all]
+        keywords = [t for t in found if t.set_name in rule.anchors]
         if rule.opposed and len(by_actor) >= 2 and keywords:
             keywords = [k for k in keywords if self._opposed(doc, k, by_actor)]
             if not keywords:
@@ -463,7 +481,7 @@ class Engine:
         unit = _Unit(start, end, by_actor, keywords, 0.0)
         if rule.unless or rule.confirm:
             context = self._sentence_terms(doc, keywords, start, end)
-            cues = [t for t in context if self._terms[t.term].set_name in rule.unless]
+            cues = [t for t in context if t.set_name in rule.unless]
             if cues:
                 if rule.unless_action == "suppress":
                     return None
@@ -476,16 +494,12 @@ class Engine:
 
     def _cues(self, doc: _Doc, lo: int, hi: int, sets: frozenset[str]) -> list[_TermHit]:
         """Complete term hits of ``sets`` in [lo, hi), actor names included."""
-        pool = [
-            h
-            for h in doc.all_term_hits
-            if lo <= h.start < hi and self._terms[h.term].set_name in sets
-        ]
+        pool = [h for h in doc.all_term_hits if lo <= h.start < hi and h.set_name in sets]
         return self._complete_terms(pool, doc) if pool else []
 
     def _term_confirmed(self, doc: _Doc, hit: _TermHit) -> bool:
         """An ambiguous term counts only with a confirming cue in its sentence or the next."""
-        needed = self._set_confirm.get(self._terms[hit.term].set_name)
+        needed = self._set_confirm.get(hit.set_name)
         return not needed or self._cue_near(doc, hit.start, needed)
 
     def _cue_near(self, doc: _Doc, pos: int, sets: frozenset[str]) -> bool:
@@ -502,7 +516,7 @@ class Engine:
         if len({a for _, _, a in mentions}) < 2:
             return True  # the actors meet in a wider unit: position says nothing
         for cue in self._cues(doc, lo, hi, frozenset((BETWEEN, MUTUAL))):
-            if self._terms[cue.term].set_name == MUTUAL:
+            if cue.set_name == MUTUAL:
                 return True
             limit = len(_WORD.findall(doc.text, cue.end, hi))
             after = {
@@ -549,8 +563,8 @@ class Engine:
 
     def _complete_terms(self, hits: list[_TermHit], doc: _Doc) -> list[_TermHit]:
         """Single-part hits as they are; gapped terms only where all parts line up."""
-        out = [h for h in hits if self._terms[h.term].parts == 1]
-        multi = [h for h in hits if self._terms[h.term].parts > 1]
+        out = [h for h in hits if not h.gapped]
+        multi = [h for h in hits if h.gapped]
         if not multi:
             return out
         for h in multi:
@@ -575,7 +589,11 @@ class Engine:
                     break
                 cur = nxt
             else:
-                out.append(_TermHit(h.term, 0, h.start, cur.end, doc.text[h.start : cur.end]))
+                out.append(
+                    _TermHit(
+                        h.term, 0, h.start, cur.end, doc.text[h.start : cur.end], h.set_name, True
+                    )
+                )
         return out
 
     def _sentence_terms(
@@ -732,7 +750,7 @@ def compile_rules(settings: Any) -> Engine:
             terms.append(Term(set_name, written, tuple(gaps)))
             for part_index, part in enumerate(parts):
                 for key in _term_keys(part, inflect):
-                    add(key, ("term", term_id, part_index))
+                    add(key, ("term", term_id, part_index, set_name, len(parts) > 1))
     if problems:
         raise RuleError(problems)
 

