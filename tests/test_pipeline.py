@@ -197,3 +197,33 @@ def test_worker_processes_parse_and_match_like_the_main_process(
     [alert] = desk["received"]
     assert alert["actors"] == ["Hezbollah", "Assad regime"]
     assert "**clash**" in alert["snippet"]
+
+
+def test_worker_processes_read_many_feeds_together_and_a_broken_one_fails_alone(
+    tmp_path: Any,
+    server: LocalServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+):
+    """Documents go to the worker processes several to a task; one that cannot be read
+    fails its own source only, with its reason, and every other feed is stored."""
+    import monitor.workers
+
+    monkeypatch.setattr(monitor.workers, "POOL_FROM_SOURCES", 1)
+    monkeypatch.setattr(monitor.workers, "DOCUMENTS_PER_TASK", 4)
+    sources = []
+    for i in range(12):
+        feed = Feed(f"Desk {i}")
+        feed.add(f"Market day {i}", "Traders reopened the covered market on Monday.")
+        feed.add(f"Clash {i}", "Regime forces clashed with Hizbollah near the airport.")
+        server.route(f"/f{i}.xml", feed)
+        sources.append({"name": f"f{i}", "url": server.url(f"/f{i}.xml"), "kind": "feed"})
+    broken = b"\x89PNG\r\n\x1a\n\x00\x00 an image, not a feed"
+    server.route("/f5.xml", Response(200, broken, {"Content-Type": "application/rss+xml"}))
+    config = make_config(tmp_path, sources=sources)
+    report = run_once(config, capsys)
+    by_source = {s["source"]: s for s in report["sources"]}
+    assert by_source["f5"]["status"] == "error" and "parse error" in by_source["f5"]["error"]
+    others = [s for name, s in by_source.items() if name != "f5"]
+    assert [s["status"] for s in others] == ["ok"] * 11
+    assert all(s["new"] == 2 and s["matches"] == 1 for s in others)

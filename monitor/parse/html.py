@@ -155,7 +155,11 @@ def clean_text(text: str) -> str:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     out: list[str] = []
     seen: set[str] = set()
-    if "  " in text or _ODD_SPACE.search(text):  # (most text has single spaces only)
+    if "  " in text or (
+        ("\t" in text or "\f" in text or "\v" in text)
+        if text.isascii()
+        else _ODD_SPACE.search(text)
+    ):  # (most text has single plain spaces only)
         text = _SPACE.sub(" ", text)
     for block in _PARAGRAPH_BREAK.split(text):
         if "\n" in block:

@@ -19,6 +19,7 @@ from typing import Any
 
 import aiosqlite
 
+from monitor.batching import Coalescer
 from monitor.errors import StorageError
 from monitor.models import (
     SEVERITIES,
@@ -37,12 +38,15 @@ from monitor.models import (
 )
 from monitor.revisions import edit_note
 from monitor.store import AddResult, PollRecord, StoredArticle, StoryDecider
-from monitor.store.batching import Coalescer
 from monitor.store.migrations import MIGRATIONS
 
 
 def _ts(dt: datetime | None) -> str | None:
-    return None if dt is None else dt.astimezone(UTC).isoformat(timespec="microseconds")
+    if dt is None:
+        return None
+    if dt.tzinfo is not UTC:
+        dt = dt.astimezone(UTC)
+    return dt.isoformat(timespec="microseconds")
 
 
 def _dt(s: str | None) -> datetime | None:

@@ -1,10 +1,11 @@
-"""Group commit: requests made while a batch is being written go together in the next one.
+"""Batching of requests made at the same time (group commit).
 
 A pass over a thousand feeds makes a thousand small lookups and writes at once; each one on
 its own costs a round trip to the database thread (~0.1 ms of CPU, more than SQLite's own
-work). A ``Coalescer`` runs the first request at once and gathers the ones that arrive
-meanwhile into one batch, so the round trips are per batch, not per request, and a request
-waits at most for the batch before it. Nothing is delayed on purpose.
+work), and each document sent to a worker process costs a round trip through the process
+pool. A ``Coalescer`` runs the first request at once and gathers the ones that arrive
+meanwhile into batches, so the round trips are per batch, not per request, and a request
+waits at most for the batches before it. Nothing is delayed on purpose.
 """
 
 from __future__ import annotations
@@ -23,22 +24,33 @@ class Coalescer(Generic[R, T]):
     request of that batch fails with its error. A caller that stops waiting does not stop
     the batch: a write it took part in is written whole or not at all."""
 
-    def __init__(self, run: Callable[[list[R]], Awaitable[Sequence[T]]]) -> None:
+    def __init__(
+        self,
+        run: Callable[[list[R]], Awaitable[Sequence[T]]],
+        *,
+        concurrency: int = 1,
+        max_batch: int | None = None,
+    ) -> None:
+        """``concurrency``: batches run at once (one per worker process, say); ``max_batch``:
+        requests in one batch at most (so that the batches in flight share the work)."""
         self._run = run
         self._queue: list[tuple[R, asyncio.Future[T]]] = []
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._concurrency = concurrency
+        self._max_batch = max_batch
 
     async def submit(self, request: R) -> T:
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._queue.append((request, future))
-        if self._task is None:
-            self._task = asyncio.create_task(self._drain())
+        if len(self._tasks) < self._concurrency:
+            self._tasks.add(asyncio.create_task(self._drain()))
         return await future
 
     async def _drain(self) -> None:
         try:
             while self._queue:
-                batch, self._queue = self._queue, []
+                take = len(self._queue) if self._max_batch is None else self._max_batch
+                batch, self._queue = self._queue[:take], self._queue[take:]
                 try:
                     results = await self._run([request for request, _ in batch])
                 except BaseException as e:
@@ -55,12 +67,14 @@ class Coalescer(Generic[R, T]):
                     if not future.done():
                         future.set_result(result)
         finally:
-            self._task = None
-            for _, future in self._queue:  # only when cancelled: nobody will run these
-                future.cancel()
-            self._queue = []
+            # at once, not in a done-callback: a request queued from now on starts a new drain
+            self._tasks.discard(asyncio.current_task())  # type: ignore[arg-type,unused-ignore]
+            if not self._tasks:  # the last one: nobody else will run what is left
+                for _, future in self._queue:  # (only when cancelled)
+                    future.cancel()
+                self._queue = []
 
     async def wait(self) -> None:
         """Until every request made so far has been run."""
-        while self._task is not None:
-            await asyncio.shield(self._task)
+        while self._tasks:
+            await asyncio.gather(*(asyncio.shield(t) for t in list(self._tasks)))
