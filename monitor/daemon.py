@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, TextIO
 import httpx
 
 from monitor import config as configmod
-from monitor.alert import Channel, build_channels
+from monitor.alert import Channel, build_channels, uses_http
 from monitor.alert.deliver import DispatchResult, FloodState, deliver_at, dispatch
 from monitor.alert.stories import StoryPolicy
 from monitor.context import PipelineContext
@@ -79,7 +79,7 @@ class Runtime:
         store: Store,
         fetcher: Fetcher,
         channels: dict[str, Channel],
-        delivery_client: httpx.AsyncClient,
+        delivery_client: httpx.AsyncClient | None,
         processor: Processor,
         now: Callable[[], datetime] = utcnow,
     ) -> None:
@@ -141,9 +141,11 @@ class Runtime:
         # built in a thread: loading the TLS trust store takes ~40 ms per client, which must
         # not happen inside a step of the event loop
         fetcher = await asyncio.to_thread(Fetcher, loaded.settings.fetch)
-        delivery_client = await asyncio.to_thread(
-            httpx.AsyncClient, headers={"User-Agent": loaded.settings.fetch.user_agent}
-        )
+        delivery_client = None
+        if uses_http(loaded.settings.channels):
+            delivery_client = await asyncio.to_thread(
+                _delivery_client, loaded.settings.fetch.user_agent
+            )
         channels = build_channels(loaded.settings.channels, delivery_client, console)
         runtime = cls(loaded, engine, store, fetcher, channels, delivery_client, processor, now)
         runtime.console = console
@@ -169,6 +171,10 @@ class Runtime:
         retire = asyncio.ensure_future(asyncio.to_thread(old.close, False))
         self._retired.add(retire)
         retire.add_done_callback(self._retired.discard)
+        if self._delivery_client is None and uses_http(new.channels):
+            self._delivery_client = await asyncio.to_thread(
+                _delivery_client, self.settings.fetch.user_agent
+            )
         self.channels = build_channels(new.channels, self._delivery_client, self.console)
         d = new.delivery
         self.ctx.processor = self.processor
@@ -295,9 +301,16 @@ class Runtime:
                 await asyncio.wait(self._retired)
             await asyncio.to_thread(self.processor.close)
             await self.fetcher.aclose()
-            await self._delivery_client.aclose()
+            if self._delivery_client is not None:
+                await self._delivery_client.aclose()
         finally:
             await self.store.close()
+
+
+def _delivery_client(user_agent: str) -> httpx.AsyncClient:
+    """The HTTP client of webhook and Slack channels (built in a thread: loading the TLS
+    trust store takes ~40 ms, which must not happen inside a step of the event loop)."""
+    return httpx.AsyncClient(headers={"User-Agent": user_agent})
 
 
 async def run_once(

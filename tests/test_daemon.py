@@ -79,3 +79,34 @@ def test_run_with_no_network_keeps_running(tmp_path: Path):
     assert proc.returncode == 0
     assert "poll failed" in err and "connection refused" in err
     assert "Traceback" not in err, err
+
+
+async def test_a_reload_that_adds_a_webhook_channel_delivers_through_it(
+    tmp_path: Path, server: LocalServer
+):
+    """A console-only configuration builds no HTTP delivery client; a reload that adds a
+    webhook channel gets one, and the next alert goes out through it."""
+    from monitor.daemon import Runtime, load_checked
+
+    feed = Feed()
+    server.route("/feed.xml", feed)
+    hooks: list[Request] = []
+    server.route("/hook", lambda r: (hooks.append(r), Response(204))[1])
+    sources = [{"name": "desk", "url": server.url("/feed.xml")}]
+    config = make_config(tmp_path, sources=sources)
+    runtime = await Runtime.open(*load_checked(config))
+    try:
+        assert runtime._delivery_client is None
+        make_config(
+            tmp_path,
+            sources=sources,
+            channels={"hook": {"type": "webhook", "url": server.url("/hook")}},
+        )
+        await runtime.reload(*load_checked(config))
+        feed.add("Hizbollah and regime forces clash", "Regime forces clashed with Hizbollah.")
+        await runtime.poll_all()
+        result = await runtime.deliver()
+    finally:
+        await runtime.close()
+    assert result.sent == 1
+    assert len(hooks) == 1 and hooks[0].json()["rule"] == "infighting"

@@ -7,7 +7,7 @@ outside world for alerts; objects that hold a secret have a redacted ``repr``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, TextIO
 
 import httpx
@@ -28,27 +28,46 @@ class Channel(Protocol):
         """An operational message about a source's health."""
 
 
-ChannelFactory = Callable[[str, Any, httpx.AsyncClient], Channel]
+#: channel types that post over HTTP with the shared delivery client
+HTTP_CHANNELS = frozenset({"webhook", "slack"})
+
+
+def uses_http(settings: Mapping[str, Any]) -> bool:
+    """Whether any of these channels needs the HTTP delivery client."""
+    return any(cfg.type in HTTP_CHANNELS for cfg in settings.values())
 
 
 def build_channels(
-    settings: Mapping[str, Any], client: httpx.AsyncClient, console: TextIO | None = None
+    settings: Mapping[str, Any], client: httpx.AsyncClient | None, console: TextIO | None = None
 ) -> dict[str, Channel]:
-    """One channel object per configured channel, by name; ``console``: where the console
-    channel prints (default standard output)."""
-    from monitor.alert.console import ConsoleChannel
-    from monitor.alert.email import EmailChannel
-    from monitor.alert.slack import SlackChannel
-    from monitor.alert.webhook import WebhookChannel
+    """One channel object per configured channel, by name; ``client``: the HTTP delivery
+    client (needed when ``uses_http``); ``console``: where the console channel prints
+    (default standard output). Each kind's code is loaded when a channel of that kind is
+    configured."""
+    return {name: _channel(name, cfg, client, console) for name, cfg in settings.items()}
 
-    registry: dict[str, ChannelFactory] = {
-        "console": lambda name, cfg, _client: ConsoleChannel(name, console),
-        "webhook": lambda name, cfg, c: WebhookChannel(name, cfg, c),
-        "slack": lambda name, cfg, c: SlackChannel(name, cfg, c),
-        "email": lambda name, cfg, _client: EmailChannel(name, cfg),
-        "apprise": lambda name, cfg, _client: _apprise(name, cfg),
-    }
-    return {name: registry[cfg.type](name, cfg, client) for name, cfg in settings.items()}
+
+def _channel(
+    name: str, cfg: Any, client: httpx.AsyncClient | None, console: TextIO | None
+) -> Channel:
+    if cfg.type == "console":
+        from monitor.alert.console import ConsoleChannel
+
+        return ConsoleChannel(name, console)
+    if cfg.type == "email":
+        from monitor.alert.email import EmailChannel
+
+        return EmailChannel(name, cfg)
+    if cfg.type == "apprise":
+        return _apprise(name, cfg)
+    assert client is not None, "an HTTP channel needs the delivery client"
+    if cfg.type == "webhook":
+        from monitor.alert.webhook import WebhookChannel
+
+        return WebhookChannel(name, cfg, client)
+    from monitor.alert.slack import SlackChannel
+
+    return SlackChannel(name, cfg, client)
 
 
 def _apprise(name: str, cfg: Any) -> Channel:

@@ -196,13 +196,16 @@ class _Doc:
         #: every term hit, also those inside an actor's name ("regime forces" holds "forces")
         self.all_term_hits: list[_TermHit] = []
         self._sentences: dict[int, list[tuple[int, int]]] = {}
+        self._sentence_starts: dict[int, list[int]] = {}
         self._para_starts: list[int] | None = None
         self._paragraphs: list[tuple[int, int]] | None = None
         self._words: list[int] | None = None
 
     def sentence_at(self, pos: int) -> tuple[int, int]:
         """The sentence holding ``pos`` (sentences are split per paragraph, on demand)."""
-        return self._sentences_of(self._paragraph_index(pos))[self._sentence_index(pos)]
+        p = self._paragraph_index(pos)
+        sents = self._sentences_of(p)
+        return sents[max(0, bisect_right(self._sentence_starts[p], pos) - 1)]
 
     def sentence_after(self, pos: int) -> tuple[int, int]:
         """The sentence after the one holding ``pos`` (itself when it is the last)."""
@@ -223,15 +226,18 @@ class _Doc:
         return max(0, bisect_right(self._para_starts, pos) - 1)
 
     def _sentence_index(self, pos: int) -> int:
-        sents = self._sentences_of(self._paragraph_index(pos))
-        return max(0, bisect_right([s for s, _ in sents], pos) - 1)
+        p = self._paragraph_index(pos)
+        self._sentences_of(p)
+        return max(0, bisect_right(self._sentence_starts[p], pos) - 1)
 
     def _sentences_of(self, p: int) -> list[tuple[int, int]]:
-        if p not in self._sentences:
+        sents = self._sentences.get(p)
+        if sents is None:
             paras = self.paragraphs
             span = paras[p] if paras else (0, len(self.text))
-            self._sentences[p] = textmod.sentences(self.text, within=span) or [span]
-        return self._sentences[p]
+            sents = self._sentences[p] = textmod.sentences(self.text, within=span) or [span]
+            self._sentence_starts[p] = [s for s, _ in sents]
+        return sents
 
     @property
     def paragraphs(self) -> list[tuple[int, int]]:
