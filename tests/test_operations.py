@@ -56,16 +56,23 @@ def wait_until(check: Any, timeout: float = 20.0) -> None:
     raise AssertionError("condition not met in time")
 
 
-def test_sighup_applies_a_new_configuration_then_sigterm_stops_cleanly(
-    tmp_path: Path, server: LocalServer
-):
-    feeds = [Feed(f"Desk {i}") for i in range(51)]
+def desks(server: LocalServer, n: int, clash: int) -> tuple[list[Feed], list[Request]]:
+    """Feeds /f0.xml … served with a quiet item each, one of them (``clash``) also with an
+    infighting item; a webhook receiver at /hook: the feeds and the requests it got."""
+    feeds = [Feed(f"Desk {i}") for i in range(n)]
     for i, feed in enumerate(feeds):
         feed.add(f"Market day {i}", "Traders reopened the covered market on Monday.")
         server.route(f"/f{i}.xml", feed)
-    feeds[50].add("Hizbollah and regime forces clash", "Regime forces clashed with Hizbollah.")
+    feeds[clash].add("Hizbollah and regime forces clash", "Regime forces clashed with Hizbollah.")
     hooks: list[Request] = []
     server.route("/hook", lambda r: (hooks.append(r), Response(204))[1])
+    return feeds, hooks
+
+
+def test_sighup_applies_a_new_configuration_then_sigterm_stops_cleanly(
+    tmp_path: Path, server: LocalServer
+):
+    feeds, hooks = desks(server, 51, clash=50)
 
     def slow(_r: Request) -> Response:
         time.sleep(3)
@@ -147,13 +154,7 @@ def test_a_large_pass_forks_workers_and_ctrl_c_stops_them_all(tmp_path: Path, se
     """From 100 sources on, parsing and matching run in worker processes forked at start-up.
     Ctrl-C reaches the whole process group: the daemon stops cleanly and no worker is left
     behind, and none prints a traceback."""
-    feeds = [Feed(f"Desk {i}") for i in range(120)]
-    for i, feed in enumerate(feeds):
-        feed.add(f"Market day {i}", "Traders reopened the covered market on Monday.")
-        server.route(f"/f{i}.xml", feed)
-    feeds[77].add("Hizbollah and regime forces clash", "Regime forces clashed with Hizbollah.")
-    hooks: list[Request] = []
-    server.route("/hook", lambda r: (hooks.append(r), Response(204))[1])
+    _feeds, hooks = desks(server, 120, clash=77)
     config = make_config(
         tmp_path,
         sources=[
