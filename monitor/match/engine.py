@@ -192,6 +192,10 @@ class _Doc:
         self.text = f"{title}\n\n{body}" if title else body
         self.folded = textmod.fold(self.text)
         self.actor_hits: list[_ActorHit] = []
+        #: (where it ends in the folded text, automaton payload) of every keyword term found
+        self.raw_terms: list[tuple[int, tuple[Any, ...]]] = []
+        #: ...turned into hits (by ``Engine._make_term_hits``, when a rule needs them)
+        self.terms_ready = False
         self.term_hits: list[_TermHit] = []
         #: every term hit, also those inside an actor's name ("regime forces" holds "forces")
         self.all_term_hits: list[_TermHit] = []
@@ -306,37 +310,31 @@ class Engine:
     # -- scanning ---------------------------------------------------------------------------
 
     def _scan(self, doc: _Doc) -> bool:
+        """Find every actor name in one pass of the automaton. Keyword terms are only noted
+        (where they end, and which) and become hits when a rule needs them
+        (``_make_term_hits``): about half of the articles with a keyword never name enough
+        actors for any rule."""
         padded = doc.folded.padded
         original = doc.text
         unit_map = doc.folded.unit_map
         excluded: list[tuple[int, int, str]] = []
+        raw_terms = doc.raw_terms
         for end, payloads in self._automaton.iter(padded):
             for payload in payloads:
                 kind = payload[0]
-                key: str = payload[-1]
-                stem = not key.endswith(" ")
-                p_start = end - len(key) + 2  # skip the leading space
-                p_end = end + 1 if stem else end
-                if stem:
-                    nxt = padded.find(" ", p_end)
-                    p_end = nxt if nxt != -1 else len(padded) - 1
-                if unit_map:  # folding kept every length: offsets are the same, less padding
-                    start, stop = p_start - 1, min(p_end - 1, len(original))
-                else:
-                    start, stop = doc.folded.span(p_start, p_end)
-                surface = original[start:stop]
+                if kind == "term":
+                    raw_terms.append((end, payload))
+                    continue
+                start, stop = self._offsets(doc, padded, unit_map, end, payload[-1])
                 if kind == "actor":
                     alias: AliasKey = payload[1]
+                    surface = original[start:stop]
                     if alias.case is not None and not _acronym_ok(alias, surface, original, start):
                         continue
                     doc.actor_hits.append(_ActorHit(alias.actor, alias.kind, start, stop, surface))
-                elif kind == "term":
-                    doc.term_hits.append(
-                        _TermHit(payload[1], payload[2], start, stop, surface, *payload[3:5])
-                    )
                 else:
                     excluded.append((start, stop, payload[1]))
-        if not doc.actor_hits and not doc.term_hits:
+        if not doc.actor_hits and not raw_terms:
             return False
         if excluded:
             doc.actor_hits = [
@@ -345,13 +343,43 @@ class Engine:
                 if not any(s <= h.start and h.end <= e and a == h.actor for s, e, a in excluded)
             ]
         doc.actor_hits = _outermost(doc.actor_hits)
-        doc.term_hits.sort(key=lambda h: h.start)
-        doc.all_term_hits = list(doc.term_hits)
-        if doc.actor_hits and doc.term_hits:
+        return True
+
+    @staticmethod
+    def _offsets(doc: _Doc, padded: str, unit_map: bool, end: int, key: str) -> tuple[int, int]:
+        """Where in the original text the automaton's match of ``key`` ending at ``end`` is:
+        a key without a trailing space is a stem, whose match runs to the end of its word."""
+        p_start = end - len(key) + 2  # skip the leading space
+        if key[-1] == " ":
+            p_end = end
+        else:
+            nxt = padded.find(" ", end + 1)
+            p_end = nxt if nxt != -1 else len(padded) - 1
+        if unit_map:  # folding kept every length: offsets are the same, less padding
+            return p_start - 1, min(p_end - 1, len(doc.text))
+        return doc.folded.span(p_start, p_end)
+
+    def _make_term_hits(self, doc: _Doc) -> None:
+        """Turn the keyword terms the scan noted into hits (once per article)."""
+        if doc.terms_ready:
+            return
+        doc.terms_ready = True
+        padded = doc.folded.padded
+        original = doc.text
+        unit_map = doc.folded.unit_map
+        hits = []
+        for end, payload in doc.raw_terms:
+            start, stop = self._offsets(doc, padded, unit_map, end, payload[-1])
+            hits.append(
+                _TermHit(payload[1], payload[2], start, stop, original[start:stop], *payload[3:5])
+            )
+        hits.sort(key=lambda h: h.start)
+        doc.all_term_hits = hits
+        if doc.actor_hits and hits:
             # a term inside an actor's name is part of the name ("regime forces")
             spans = [(h.start, h.end) for h in doc.actor_hits]
             kept = []
-            for t in doc.term_hits:
+            for t in hits:
                 ts, te = t.start, t.end
                 for s, e in spans:
                     if s <= ts and te <= e and (s != ts or e != te):
@@ -359,8 +387,8 @@ class Engine:
                 else:
                     kept.append(t)
             doc.term_hits = kept
-        doc.term_hits.sort(key=lambda h: h.start)
-        return True
+        else:
+            doc.term_hits = list(hits)
 
     # -- evaluating --------------------------------------------------------------------------
 
@@ -374,6 +402,11 @@ class Engine:
             actors = [h for h in actors if h.actor in rule.actors]
         if len({h.actor for h in actors}) < rule.min_actors:
             return None
+        if not doc.terms_ready:
+            noted = {payload[3] for _end, payload in doc.raw_terms}
+            if not rule.all <= noted or (rule.any and not rule.any & noted):
+                return None  # a keyword the rule needs is nowhere in the article
+            self._make_term_hits(doc)
         terms = [
             h
             for h in doc.term_hits
