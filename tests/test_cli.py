@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from pathlib import Path
 
 import pytest
 
-from monitor.cli import main
-from tests.conftest import make_config
+from monitor.cli import EXIT_CONFIG, GC_YOUNG_THRESHOLD, main
+from tests.conftest import Feed, LocalServer, Request, Response, make_config, run_once
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -74,6 +75,30 @@ def test_listings_on_an_empty_database(tmp_path: Path, capsys: pytest.CaptureFix
         "health": "ok",
         "last_new": None,
     }
+
+
+def test_the_cyclic_collector_runs_while_polling(
+    tmp_path: Path, server: LocalServer, capsys: pytest.CaptureFixture[str]
+):
+    """Start-up turns Python's cyclic collector off while it loads modules and rules; the
+    pass itself (and so the daemon, for days) runs with it on, and every way out of a
+    command leaves it on."""
+    seen: list[tuple[bool, int]] = []
+
+    def feed(_req: Request) -> Response:
+        seen.append((gc.isenabled(), gc.get_threshold()[0]))  # in this process: a thread
+        return Response(200, Feed().xml(), {"Content-Type": "application/rss+xml"})
+
+    server.route("/feed.xml", feed)
+    config = make_config(tmp_path, sources=[{"name": "desk", "url": server.url("/feed.xml")}])
+    report = run_once(config, capsys)
+    assert [s["status"] for s in report["sources"]] == ["ok"]
+    assert seen == [(True, GC_YOUNG_THRESHOLD)]
+    assert gc.isenabled()
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("sources: [\n")
+    assert main(["--config", str(broken), "once"]) == EXIT_CONFIG
+    assert gc.isenabled()
 
 
 def test_unusable_storage_is_exit_3(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
