@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from monitor.match.text import fold, inflections, normalise, paragraphs, sentences
 
@@ -76,3 +78,57 @@ def test_inflections():
     assert {"clash", "clashes", "clashed", "clashing"} <= inflections("clash")
     assert {"spar", "sparred", "sparring"} <= inflections("spar")
     assert inflections("between") == {"between"}
+
+
+#: pieces of text around which the whitespace and paragraph short cuts could go wrong
+_TEXT_PIECES = st.lists(
+    st.sampled_from(
+        [
+            "word",
+            "Word.",
+            "co-",
+            "x",
+            " ",
+            "  ",
+            "\n",
+            "\n\n",
+            " \n",
+            "\n ",
+            "-",
+            "\t",
+            "\r",
+            "\xa0",
+            "\u2003",
+            "é",
+            "ﬁ",
+            "A",
+            "1",
+            ".",
+            "- ",
+            "\n-\n",
+            "\x0c",
+        ]
+    ),
+    max_size=40,
+)
+
+
+@settings(max_examples=1000)
+@given(_TEXT_PIECES)
+def test_folding_short_cut_finds_the_same_whitespace_as_the_full_scan(pieces: list[str]):
+    from monitor.match import text as t
+
+    text = "".join(pieces)
+    assert t._whitespace_spots(text) == t._whitespace_scan(text)
+
+
+@settings(max_examples=1000)
+@given(_TEXT_PIECES)
+def test_one_line_blocks_are_the_paragraphs_the_line_reader_finds(pieces: list[str]):
+    from monitor.match import text as t
+
+    text = "".join(pieces)
+    expected: list[tuple[int, int]] = []
+    for start, end in t._blocks(text):
+        t._block_paragraphs(text, start, end, expected)
+    assert paragraphs(text) == [s for s in expected if s[1] > s[0]]

@@ -152,6 +152,23 @@ def fold(text: str) -> Folded:
 def _whitespace_spots(text: str) -> list[tuple[int, int, str]]:
     """Whitespace runs within a paragraph (→ one space) and words hyphenated across a line
     break (→ joined)."""
+    if (
+        "  " not in text
+        and " \n" not in text
+        and "\n " not in text
+        and "-\n" not in text
+        and "\t" not in text
+        and "\r" not in text
+        and "\x0b" not in text
+        and "\x0c" not in text
+    ):
+        # text as the parsers leave it: single spaces, and line breaks with no space or
+        # hyphen beside them, which are paragraph breaks (kept) or single (nothing to do)
+        return []
+    return _whitespace_scan(text)
+
+
+def _whitespace_scan(text: str) -> list[tuple[int, int, str]]:
     if "\t" in text or "\r" in text or "\x0b" in text or "\x0c" in text:
         spans = [(m.start(), m.end()) for m in _SPECIAL.finditer(text)]
     else:  # the common case: str.find is far cheaper than a regex scan of every position
@@ -343,23 +360,31 @@ def paragraphs(text: str) -> list[tuple[int, int]]:
     followed by a lower-case continuation stays in its paragraph."""
     spans: list[tuple[int, int]] = []
     for block_start, block_end in _blocks(text):
-        cur_start: int | None = None
-        cur_end = 0
-        prev_line = ""
-        for m in _LINE.finditer(text, block_start, block_end):
-            line = m.group(0)
-            if not line.strip():
-                continue
-            if cur_start is not None and not _continues(prev_line, line):
-                spans.append(_trim(text, cur_start, cur_end))
-                cur_start = None
-            if cur_start is None:
-                cur_start = m.start()
-            cur_end = m.end()
-            prev_line = line
-        if cur_start is not None:
-            spans.append(_trim(text, cur_start, cur_end))
+        if text.find("\n", block_start, block_end) == -1:  # one line: one paragraph
+            spans.append(_trim(text, block_start, block_end))
+        else:
+            _block_paragraphs(text, block_start, block_end, spans)
     return [s for s in spans if s[1] > s[0]]
+
+
+def _block_paragraphs(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
+    """The paragraphs of one block of lines, added to ``spans``."""
+    cur_start: int | None = None
+    cur_end = 0
+    prev_line = ""
+    for m in _LINE.finditer(text, start, end):
+        line = m.group(0)
+        if not line.strip():
+            continue
+        if cur_start is not None and not _continues(prev_line, line):
+            spans.append(_trim(text, cur_start, cur_end))
+            cur_start = None
+        if cur_start is None:
+            cur_start = m.start()
+        cur_end = m.end()
+        prev_line = line
+    if cur_start is not None:
+        spans.append(_trim(text, cur_start, cur_end))
 
 
 def _blocks(text: str) -> list[tuple[int, int]]:
