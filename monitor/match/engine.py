@@ -15,6 +15,7 @@ and at least ``min_actors`` distinct canonical actors, optionally restricted to 
 
 from __future__ import annotations
 
+import operator
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
@@ -37,6 +38,7 @@ from monitor.match.actors import (
 from monitor.models import SEVERITIES, ActorMention, Match, Severity, Span
 
 _WORD = re.compile(r"\w+")
+_START = operator.attrgetter("start")
 _GAP_ANY = (0, 8)  # "fighting ... between": up to eight words in between
 
 #: built-in cue sets for the ``opposed`` check (English and Arabic); names cannot clash with
@@ -199,6 +201,9 @@ class _Doc:
         self.term_hits: list[_TermHit] = []
         #: every term hit, also those inside an actor's name ("regime forces" holds "forces")
         self.all_term_hits: list[_TermHit] = []
+        #: where each of them starts (both lists are in that order)
+        self.term_starts: list[int] = []
+        self.all_term_starts: list[int] = []
         self._sentences: dict[int, list[tuple[int, int]]] = {}
         self._sentence_starts: dict[int, list[int]] = {}
         self._para_starts: list[int] | None = None
@@ -364,31 +369,51 @@ class Engine:
         if doc.terms_ready:
             return
         doc.terms_ready = True
-        padded = doc.folded.padded
+        folded = doc.folded
+        padded = folded.padded
         original = doc.text
-        unit_map = doc.folded.unit_map
+        length = len(original)
+        same_offsets = folded.unit_map
         hits = []
         for end, payload in doc.raw_terms:
-            start, stop = self._offsets(doc, padded, unit_map, end, payload[-1])
+            key = payload[-1]
+            if same_offsets and key[-1] == " ":  # the common case of ``_offsets``, inline
+                start, stop = end - len(key) + 1, min(end - 1, length)
+            else:
+                start, stop = self._offsets(doc, padded, same_offsets, end, key)
             hits.append(
-                _TermHit(payload[1], payload[2], start, stop, original[start:stop], *payload[3:5])
+                _TermHit(
+                    payload[1],
+                    payload[2],
+                    start,
+                    stop,
+                    original[start:stop],
+                    payload[3],
+                    payload[4],
+                )
             )
-        hits.sort(key=lambda h: h.start)
+        hits.sort(key=_START)
         doc.all_term_hits = hits
-        if doc.actor_hits and hits:
-            # a term inside an actor's name is part of the name ("regime forces")
-            spans = [(h.start, h.end) for h in doc.actor_hits]
-            kept = []
-            for t in hits:
-                ts, te = t.start, t.end
-                for s, e in spans:
-                    if s <= ts and te <= e and (s != ts or e != te):
-                        break
-                else:
-                    kept.append(t)
-            doc.term_hits = kept
-        else:
+        doc.all_term_starts = [h.start for h in hits]
+        actors = doc.actor_hits
+        if not actors or not hits:
             doc.term_hits = list(hits)
+            doc.term_starts = doc.all_term_starts
+            return
+        # a term inside an actor's name is part of the name ("regime forces"). The actor hits
+        # are the outermost ones, in order: their starts and their ends both increase, so the
+        # last one starting at or before a term is the only one that can hold it
+        starts = [h.start for h in actors]
+        kept = []
+        for t in hits:
+            i = bisect_right(starts, t.start) - 1
+            if i >= 0:
+                a = actors[i]
+                if t.end <= a.end and (a.start != t.start or a.end != t.end):
+                    continue
+            kept.append(t)
+        doc.term_hits = kept
+        doc.term_starts = [h.start for h in kept]
 
     # -- evaluating --------------------------------------------------------------------------
 
@@ -533,7 +558,11 @@ class Engine:
 
     def _cues(self, doc: _Doc, lo: int, hi: int, sets: frozenset[str]) -> list[_TermHit]:
         """Complete term hits of ``sets`` in [lo, hi), actor names included."""
-        pool = [h for h in doc.all_term_hits if lo <= h.start < hi and h.set_name in sets]
+        hits = doc.all_term_hits
+        starts = doc.all_term_starts
+        pool = [
+            h for h in hits[bisect_left(starts, lo) : bisect_left(starts, hi)] if h.set_name in sets
+        ]
         return self._complete_terms(pool, doc) if pool else []
 
     def _term_confirmed(self, doc: _Doc, hit: _TermHit) -> bool:
@@ -639,10 +668,12 @@ class Engine:
         self, doc: _Doc, keywords: list[_TermHit], start: int, end: int
     ) -> list[_TermHit]:
         """Term hits in the sentences that hold the unit's keywords."""
-        spans = {doc.sentence_at(k.start) for k in keywords}
-        if not spans:
-            spans = {(start, end)}
-        pool = [h for h in doc.term_hits if any(s <= h.start < e for s, e in spans)]
+        spans = sorted({doc.sentence_at(k.start) for k in keywords}) or [(start, end)]
+        hits = doc.term_hits
+        starts = doc.term_starts
+        pool = []
+        for s, e in spans:  # sentences do not overlap: in order, each hit once
+            pool.extend(hits[bisect_left(starts, s) : bisect_left(starts, e)])
         return self._complete_terms(pool, doc)
 
     def _confirmed(self, rule: _Rule, doc: _Doc, keywords: list[_TermHit]) -> bool:
