@@ -12,7 +12,7 @@ import json
 import os
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -288,7 +288,7 @@ class SQLiteStore:
             ids = await _insert_returning(
                 db,
                 _INSERT_ARTICLE,
-                [_article_row(add.sid, a) for add in additions for a, _ in add.batch],
+                _article_rows(additions),
                 "source_id, identity",
             )
             # an article already stored (ids has no entry) is never matched or alerted twice;
@@ -324,7 +324,7 @@ class SQLiteStore:
             decision: StoryDecision | None = None
             stories = f.addition.stories
             if live:
-                alerting[f.article_id] = (f.article, _ts(f.addition.now))
+                alerting[f.article_id] = (f.article, f.addition.stamp)
                 if stories is not None:
                     # one by one: each article may start a story that the next one joins
                     if candidates is None:
@@ -345,7 +345,7 @@ class SQLiteStore:
                     m.score,
                     m.mode,
                     json.dumps(match_to_dict(m), ensure_ascii=False),
-                    _ts(f.addition.now),
+                    f.addition.stamp,
                     decision.story_id if decision and m.mode == "live" else None,
                 )
                 for f, m, decision, _first in rows
@@ -356,7 +356,7 @@ class SQLiteStore:
         counts: dict[int, tuple[int, int]] = {}
         for f, m, decision, first in rows:
             add, note = f.addition, f.note
-            stamp = _ts(add.now)
+            stamp = add.stamp
             due = _ts(add.deliver_at(m, add.now)) if add.deliver_at else stamp
             match_id = match_ids[(f.article_id, m.rule)]
             pending = 0
@@ -774,6 +774,11 @@ class _Addition:
     now: datetime
     stories: StoryDecider | None
     deliver_at: Callable[[Match, datetime], datetime] | None
+    #: ``now`` as stored (written once per match and alert row)
+    stamp: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "stamp", _ts(self.now))
 
 
 @dataclass(frozen=True, slots=True)
@@ -912,19 +917,29 @@ async def _insert_returning(
     return out
 
 
-def _article_row(source_id: int, a: Article) -> tuple[object, ...]:
-    return (
-        source_id,
-        a.identity,
-        a.url,
-        a.guid,
-        a.title,
-        a.text,
-        _ts(a.published),
-        _ts(a.fetched),
-        a.content_hash,
-        a.summary,
-    )
+def _article_rows(additions: Sequence[_Addition]) -> list[tuple[object, ...]]:
+    rows: list[tuple[object, ...]] = []
+    fetched: datetime | None = None
+    fetched_ts: str | None = None
+    for add in additions:
+        for a, _matches in add.batch:
+            if a.fetched is not fetched:  # the same for a whole poll, as a rule
+                fetched, fetched_ts = a.fetched, _ts(a.fetched)
+            rows.append(
+                (
+                    add.sid,
+                    a.identity,
+                    a.url,
+                    a.guid,
+                    a.title,
+                    a.text,
+                    _ts(a.published),
+                    fetched_ts,
+                    a.content_hash,
+                    a.summary,
+                )
+            )
+    return rows
 
 
 def _statements(script: str) -> list[str]:
