@@ -21,10 +21,13 @@ import socket
 import ssl
 import time
 from collections import defaultdict
+from contextvars import ContextVar
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
 import httpx
+from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.resolver import ThreadedResolver
 from httpx_aiohttp import AiohttpTransport
 from protego import Protego
 
@@ -44,9 +47,16 @@ class Fetcher:
     """Polite, bounded HTTP GETs. Use as ``async with Fetcher(settings) as f``."""
 
     def __init__(
-        self, settings: FetchSettings, transport: httpx.AsyncBaseTransport | None = None
+        self,
+        settings: FetchSettings,
+        transport: httpx.AsyncBaseTransport | None = None,
+        resolver: AbstractResolver | None = None,
     ) -> None:
+        """``resolver``: how host names are resolved (default: the system's getaddrinfo, in
+        a thread); the tests give one that asks their own DNS server."""
         self.settings = settings
+        self._allowed = _allowed_networks(settings.allow_private)
+        self._names = resolver
         limits = httpx.Limits(
             max_connections=settings.concurrency,
             max_keepalive_connections=min(settings.concurrency, 32),
@@ -54,7 +64,12 @@ class Fetcher:
         if transport is None:
             # httpx's API on aiohttp's transport: ~0.25 ms CPU a request against ~1.6 ms for
             # httpx's own (benchmarks/transports.py)
-            transport = AiohttpTransport(limits=limits, trust_env=False)
+            aiohttp_transport = AiohttpTransport(limits=limits, trust_env=False)
+            if self._allowed is not True or resolver is not None:
+                # our own aiohttp session: its resolver checks the addresses connected to
+                ssl_context, keepalive = aiohttp_transport.ssl_context, limits.keepalive_expiry
+                aiohttp_transport.client = lambda: self._session(ssl_context, keepalive)
+            transport = aiohttp_transport
         self.client = httpx.AsyncClient(
             timeout=httpx.Timeout(
                 connect=settings.connect_timeout,
@@ -74,7 +89,26 @@ class Fetcher:
         self._last_request: dict[str, float] = {}
         self._robots: dict[str, tuple[float, Protego | None]] = {}
         self._robots_locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
-        self._allowed = _allowed_networks(settings.allow_private)
+
+    def _session(
+        self, ssl_context: ssl.SSLContext, keepalive: float | None
+    ) -> aiohttp.ClientSession:
+        """The aiohttp session under httpx, made at the first request (in the event loop).
+        Every name it connects to goes through ``_GuardedResolver``, and is resolved for
+        each connection (no DNS cache): what was checked is what is connected to."""
+        connector = aiohttp.TCPConnector(
+            limit=self.settings.concurrency,
+            keepalive_timeout=keepalive if keepalive is not None else 15.0,
+            ssl=ssl_context,
+            resolver=_GuardedResolver(self._resolver(), self._allowed),
+            use_dns_cache=False,
+        )
+        return aiohttp.ClientSession(connector=connector)
+
+    def _resolver(self) -> AbstractResolver:
+        if self._names is None:
+            self._names = ThreadedResolver()
+        return self._names
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -97,11 +131,14 @@ class Fetcher:
         """GET ``url``; a FetchResult, or FetchError with a short reason. ``trusted``: the URL
         was configured by the user (content-derived URLs and redirects are checked)."""
         started = time.monotonic()
+        guard = _GUARDED.set(False)
         try:
             async with asyncio.timeout(self.settings.deadline):
                 return await self._fetch(url, etag, last_modified, user_agent, trusted, started)
         except TimeoutError as e:
             raise FetchError("timeout", f"no complete answer in {self.settings.deadline:g}s") from e
+        finally:
+            _GUARDED.reset(guard)
 
     async def _fetch(
         self,
@@ -124,8 +161,12 @@ class Fetcher:
         seen = {url}
         for hop in range(self.settings.max_redirects + 1):
             _check_scheme(url)
-            if hop > 0 or not trusted:
+            guarded = hop > 0 or not trusted
+            if guarded:
                 await self._check_address(url)
+            # the resolver checks again each address connected to: a name cannot answer the
+            # check above with one address and the connection with another (DNS rebinding)
+            _GUARDED.set(guarded)  # this task's context: its own requests only
             delay = await self._robots_delay(url, agent)
             status, resp_headers, body = await self._get_once(url, headers, delay)
             if status in _REDIRECTS and "location" in resp_headers:
@@ -195,24 +236,25 @@ class Fetcher:
     # -- safety ----------------------------------------------------------------------------
 
     async def _check_address(self, url: str) -> None:
+        """Refuse a URL from content whose host is, or resolves to, an address not allowed:
+        before anything is sent (a connection kept alive would not be resolved again)."""
         host = urlsplit(url).hostname or ""
         if self._allowed is True:
             return
         try:
-            infos = await asyncio.get_running_loop().getaddrinfo(
-                host, None, type=socket.SOCK_STREAM
-            )
-        except OSError as e:
-            raise FetchError("dns", f"{host}: {e}") from e
-        for info in infos:
-            address = ipaddress.ip_address(info[4][0])
-            if address.is_global and not address.is_multicast:
-                continue
-            if any(address in net for net in self._allowed or ()):
-                continue
-            raise FetchError(
-                "private address", f"{host} resolves to {address}; not fetched from content"
-            )
+            literal = ipaddress.ip_address(host)
+        except ValueError:
+            try:
+                infos = await self._resolver().resolve(host, 0, family=socket.AF_UNSPEC)
+            except OSError as e:
+                raise FetchError("dns", f"{host}: {e}") from e
+            addresses = [info["host"] for info in infos]
+        else:
+            addresses = [str(literal)]
+        for address in addresses:
+            refusal = _refusal(host, address, self._allowed)
+            if refusal:
+                raise FetchError("private address", refusal)
 
     # -- one request -----------------------------------------------------------------------
 
@@ -253,7 +295,66 @@ class Fetcher:
                 raise FetchError("bad encoding", str(e)) from e
             except (httpx.HTTPError, aiohttp.ClientError, OSError) as e:
                 # aiohttp errors the transport does not map (a garbage status line) arrive raw
+                refused = _in_chain(e, PrivateAddressError)
+                if refused is not None:
+                    raise FetchError("private address", str(refused)) from e
                 raise FetchError(classify(e), f"{type(e).__name__}: {e}"[:300]) from e
+
+
+#: set while a URL that came from content (or a redirect) is fetched, in that fetch's task
+_GUARDED: ContextVar[bool] = ContextVar("monitor_fetch_guarded", default=False)
+
+
+class PrivateAddressError(OSError):
+    """A name resolved, when connecting, to an address that URLs from content may not reach."""
+
+
+class _GuardedResolver(AbstractResolver):
+    """Resolves names with ``inner``; while a guarded fetch connects, refuses every answer
+    holding an address not allowed (private, loopback, link-local, multicast, reserved)."""
+
+    def __init__(self, inner: AbstractResolver, allowed: bool | list[_Network]) -> None:
+        self._inner = inner
+        self._allowed = allowed
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        infos = await self._inner.resolve(host, port, family)
+        if _GUARDED.get() and self._allowed is not True:
+            for info in infos:
+                refusal = _refusal(host, info["host"], self._allowed)
+                if refusal:
+                    raise PrivateAddressError(refusal)
+        return infos
+
+    async def close(self) -> None:
+        await self._inner.close()
+
+
+def _refusal(host: str, address: str, allowed: bool | list[_Network]) -> str | None:
+    """Why a URL from content may not be fetched from ``address``; None: it may."""
+    ip = ipaddress.ip_address(address)
+    if allowed is True or (ip.is_global and not ip.is_multicast):
+        return None
+    if allowed and any(ip in net for net in allowed):
+        return None
+    return f"{host} resolves to {ip}; not fetched from content"
+
+
+def _in_chain(e: BaseException, kind: type[PrivateAddressError]) -> PrivateAddressError | None:
+    """The ``kind`` exception among ``e``'s causes (aiohttp and httpx each wrap it once)."""
+    seen: list[BaseException] = []
+    todo: list[BaseException | None] = [e]
+    while todo:
+        cur = todo.pop()
+        if cur is None or any(cur is x for x in seen):
+            continue
+        if isinstance(cur, kind):
+            return cur
+        seen.append(cur)
+        todo += [cur.__cause__, cur.__context__, getattr(cur, "os_error", None)]
+    return None
 
 
 def classify(e: BaseException) -> str:
@@ -313,9 +414,10 @@ def classify(e: BaseException) -> str:
     return "network error"
 
 
-def _allowed_networks(
-    setting: bool | list[str],
-) -> bool | list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+_Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _allowed_networks(setting: bool | list[str]) -> bool | list[_Network]:
     if isinstance(setting, bool):
         return setting
     return [ipaddress.ip_network(n, strict=False) for n in setting]

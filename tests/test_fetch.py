@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import gzip
 import time
+from collections.abc import Iterator
 
 import pytest
+from aiohttp import AsyncResolver
 
 from monitor.config import FetchSettings
 from monitor.errors import FetchError
 from monitor.fetch import Fetcher
 from tests.conftest import LocalServer, Response
+from tests.dns import DNSServer
 
 
 @pytest.fixture
@@ -106,3 +109,47 @@ async def test_robots_crawl_delay_spaces_requests(server: LocalServer):
             await f.fetch(server.url("/a"))
         assert time.monotonic() - start >= 1.0  # two gaps of at least 0.5 s
     assert len(server.seen("/robots.txt")) == 1  # fetched once, cached
+
+
+@pytest.fixture
+def dns() -> Iterator[DNSServer]:
+    server = DNSServer({})
+    yield server
+    server.close()
+
+
+async def test_a_name_that_rebinds_to_a_private_address_is_refused_when_connecting(
+    server: LocalServer, dns: DNSServer
+):
+    """A link from content names a host whose DNS answers the check with a public address
+    and the connection with 127.0.0.1 (DNS rebinding): the request never leaves."""
+    server.route("/secret", Response(200, b"internal"))
+    server.route(
+        "/feed", Response(302, b"", {"Location": f"http://rebind.test:{server.port}/secret"})
+    )
+    dns.answers["rebind.test"] = ["93.184.216.34", "127.0.0.1"]
+    names = AsyncResolver(nameservers=[dns.nameserver])
+    async with Fetcher(FetchSettings(allow_private=False), resolver=names) as f:
+        with pytest.raises(FetchError) as e:
+            await f.fetch(f"http://rebind.test:{server.port}/secret", trusted=False)
+        assert e.value.reason == "private address"
+        assert "rebind.test resolves to 127.0.0.1" in str(e.value)
+        # a redirect from a configured feed is a URL from content too
+        dns.answers["rebind.test"] = ["93.184.216.34", "127.0.0.1"]
+        with pytest.raises(FetchError) as e:
+            await f.fetch(f"http://127.0.0.1:{server.port}/feed")
+        assert e.value.reason == "private address"
+    assert [r.path for r in server.requests] == ["/robots.txt", "/feed"]  # the configured host
+    assert dns.queries.count(("rebind.test", 1)) >= 4  # checked, and resolved to connect
+
+
+async def test_names_resolved_by_the_guarded_resolver_still_reach_allowed_hosts(
+    server: LocalServer, dns: DNSServer
+):
+    server.route("/page", Response(200, b"<html><body>ok</body></html>"))
+    dns.answers["desk.test"] = ["127.0.0.1"]
+    names = AsyncResolver(nameservers=[dns.nameserver])
+    async with Fetcher(FetchSettings(allow_private=["127.0.0.0/8"]), resolver=names) as f:
+        result = await f.fetch(f"http://desk.test:{server.port}/page", trusted=False)
+    assert result.body.endswith(b"ok</body></html>")
+    assert server.seen("/page")
