@@ -12,7 +12,7 @@ from aiohttp import AsyncResolver
 from monitor.config import FetchSettings
 from monitor.errors import FetchError
 from monitor.fetch import Fetcher
-from tests.conftest import LocalServer, Response
+from tests.conftest import LocalServer, Request, Response
 from tests.dns import DNSServer
 
 
@@ -109,6 +109,23 @@ async def test_robots_crawl_delay_spaces_requests(server: LocalServer):
             await f.fetch(server.url("/a"))
         assert time.monotonic() - start >= 1.0  # two gaps of at least 0.5 s
     assert len(server.seen("/robots.txt")) == 1  # fetched once, cached
+
+
+async def test_cookies_last_one_fetch(fetcher: Fetcher, server: LocalServer):
+    """A cookie set on the way through a redirect goes with the next request (consent and
+    bot checks do this); the next fetch starts without it: sources share no cookies."""
+    server.route("/in", Response(302, b"", {"Location": "/feed", "Set-Cookie": "seen=1; Path=/"}))
+
+    def feed(req: Request) -> Response:
+        if "seen=1" not in req.headers.get("cookie", ""):
+            return Response(403, b"no cookie")
+        return Response(200, b"<rss/>")
+
+    server.route("/feed", feed)
+    assert (await fetcher.fetch(server.url("/in"))).body == b"<rss/>"
+    with pytest.raises(FetchError) as e:
+        await fetcher.fetch(server.url("/feed"))
+    assert e.value.reason == "http 403"
 
 
 @pytest.fixture
