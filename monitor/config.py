@@ -9,6 +9,7 @@ Nothing here touches the network or the database.
 from __future__ import annotations
 
 import difflib
+import functools
 import os
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -454,13 +455,19 @@ class Settings(_Strict):
         ]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class LoadedConfig:
     """Validated settings, and where each key was written (for later stages' error messages)."""
 
     settings: Settings
     path: Path
-    lines: dict[tuple[Any, ...], int]
+    #: the file's text, as read
+    text: str
+
+    @functools.cached_property
+    def lines(self) -> dict[tuple[Any, ...], int]:
+        """Where each key is in the file: read again (only an error message needs it)."""
+        return _lines_of(self.text)
 
     def problem(self, loc: tuple[Any, ...], message: str) -> ConfigProblem:
         return ConfigProblem(str(self.path), format_path(loc), message, _line_for(self.lines, loc))
@@ -489,8 +496,6 @@ def _split_opml(
 ) -> tuple[dict[str, Any], list[tuple[OpmlSourcesSettings, list[Any]]], list[int]]:
     """Take ``- opml: FILE`` entries out of ``sources`` (read and checked here); the other
     entries' positions in the file, for error messages."""
-    from monitor.opml import OpmlError, read_opml_file
-
     sources = data.get("sources")
     if not isinstance(sources, list):
         return data, [], []
@@ -506,6 +511,8 @@ def _split_opml(
             for err in e.errors():
                 problem(("sources", i, *err["loc"]), err["msg"])
             continue
+        from monitor.opml import OpmlError, read_opml_file  # (only for a list that has one)
+
         try:
             outlines = read_opml_file(base / spec.opml)
         except OpmlError as e:
@@ -550,15 +557,13 @@ def load(path: str | Path, environ: Mapping[str, str] | None = None) -> LoadedCo
     except (OSError, UnicodeDecodeError) as e:
         raise ConfigError([ConfigProblem(fname, "", f"cannot read the file: {e}")]) from e
     try:
-        # libyaml's loader when present: ten times faster on a large source list
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        node = yaml.compose(raw_text, Loader=loader)
-        data = yaml.load(raw_text, Loader=loader)  # a safe loader either way
+        data = yaml.load(raw_text, Loader=_LOADER)  # a safe loader either way
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         raise ConfigError([ConfigProblem(fname, "", f"not valid YAML: {e}", line)]) from e
-    lines = _line_map(node) if node is not None else {}
+    # where each key is written: read only when a problem needs it
+    lines = functools.cache(functools.partial(_lines_of, raw_text))
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -567,7 +572,7 @@ def load(path: str | Path, environ: Mapping[str, str] | None = None) -> LoadedCo
     problems: list[ConfigProblem] = []
 
     def problem(loc: tuple[Any, ...], message: str) -> None:
-        problems.append(ConfigProblem(fname, format_path(loc), message, _line_for(lines, loc)))
+        problems.append(ConfigProblem(fname, format_path(loc), message, _line_for(lines(), loc)))
 
     data = _substitute(data, env, (), problem)
     data, opml_lists, positions = _split_opml(data, path.parent, problem)
@@ -591,7 +596,7 @@ def load(path: str | Path, environ: Mapping[str, str] | None = None) -> LoadedCo
     if problems:
         raise ConfigError(sort_problems(problems))
     assert settings is not None
-    return LoadedConfig(settings, path, lines)
+    return LoadedConfig(settings, path, raw_text)
 
 
 def sort_problems(problems: list[ConfigProblem]) -> list[ConfigProblem]:
@@ -609,6 +614,16 @@ def format_path(loc: tuple[Any, ...]) -> str:
         else:
             out += f"[{str(part)!r}]"
     return out
+
+
+#: libyaml's loader when present: ten times faster on a large source list
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _lines_of(text: str) -> dict[tuple[Any, ...], int]:
+    """The line of each key path in a YAML text that loads."""
+    node = yaml.compose(text, Loader=_LOADER)
+    return _line_map(node) if node is not None else {}
 
 
 def _line_map(node: yaml.Node, path: tuple[Any, ...] = ()) -> dict[tuple[Any, ...], int]:

@@ -170,3 +170,32 @@ def test_every_yaml_example_in_the_readme_is_valid(tmp_path: Path, monkeypatch: 
         path.write_text(block, encoding="utf-8")
         loaded, engine = load_checked(path)
         assert loaded.settings.rules and engine.rules
+
+
+def test_a_problem_the_rules_compiler_finds_names_its_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """Some problems show only when the rules are compiled, after the file has loaded; they
+    are named with file, key path and line all the same."""
+    path = tmp_path / "rules.yaml"
+    path.write_text(
+        f"""storage:
+  url: sqlite:///{tmp_path}/m.db
+actors:
+  Hezbollah:
+    aliases: [Hizbollah]
+  Assad regime:
+    aliases: [regime forces]
+keywords:
+  conflict:
+    terms:
+      - clashes
+      - "..."
+rules:
+  - name: infighting
+    any: [conflict]
+"""
+    )
+    assert main(["--config", str(path), "check"]) == 1
+    err = capsys.readouterr().err
+    assert f"{path}:12: keywords.conflict.terms[1]: term '...' has no words to match" in err
