@@ -524,6 +524,8 @@ class Engine:
         actors: list[_ActorHit],
         terms: list[_TermHit],
     ) -> _Unit | None:
+        if len({h.actor for h in actors}) < rule.min_actors:
+            return None  # what ``_choose_actors`` would say, before the keywords' work
         found = [t for t in self._complete_terms(terms, doc) if self._term_confirmed(doc, t)]
         present = {t.set_name for t in found}
         if not rule.all <= present or (rule.any and not rule.any & present):
