@@ -127,20 +127,21 @@ class Runtime:
     ) -> Runtime:
         # first, while this process has one thread: worker processes fork ready to work
         processor = Processor(engine, len(loaded.settings.source_records()))
+        # built in a thread, while the store opens: loading the TLS trust store takes ~20 ms
+        # per client, which must not happen inside a step of the event loop
+        making_fetcher = asyncio.ensure_future(asyncio.to_thread(Fetcher, loaded.settings.fetch))
         try:
             store = await open_store(loaded.settings.storage.url)
+            try:
+                await store.sync_sources(loaded.settings.source_records())
+            except BaseException:
+                await store.close()
+                raise
         except BaseException:
             processor.close()
+            await (await making_fetcher).aclose()
             raise
-        try:
-            await store.sync_sources(loaded.settings.source_records())
-        except BaseException:
-            await store.close()
-            processor.close()
-            raise
-        # built in a thread: loading the TLS trust store takes ~40 ms per client, which must
-        # not happen inside a step of the event loop
-        fetcher = await asyncio.to_thread(Fetcher, loaded.settings.fetch)
+        fetcher = await making_fetcher
         delivery_client = None
         if uses_http(loaded.settings.channels):
             delivery_client = await asyncio.to_thread(
