@@ -1,7 +1,8 @@
 """HTTP transports on loopback: 1,000 GETs of a ~25 KB feed from nginx, 20 at a time.
 
-Compares httpx's default transport, httpx on the aiohttp transport (httpx-aiohttp) and raw
-aiohttp, printing wall and CPU seconds for each, so the fetcher's choice is made by figures.
+Compares httpx's default transport, httpx on the aiohttp transport (httpx-aiohttp), httpx
+requests sent to that transport without AsyncClient (what the fetcher does) and raw aiohttp,
+printing wall and CPU seconds for each, so the fetcher's choice is made by figures.
 Usage: python benchmarks/transports.py   (needs nginx, as `make bench` installs)
 """
 
@@ -58,6 +59,20 @@ async def main() -> None:
                     return len((await client.get(url)).content)
 
                 bridged = await run(bridged_get)
+            # what the fetcher does: httpx.Request straight to the transport, no AsyncClient
+            transport = AiohttpTransport(limits=limits)
+            timeouts = {"connect": 10.0, "read": 20.0, "write": 20.0, "pool": 60.0}
+
+            async def transport_get() -> int:
+                request = httpx.Request("GET", url, extensions={"timeout": timeouts})
+                resp = await transport.handle_async_request(request)
+                try:
+                    return len(b"".join([chunk async for chunk in resp.aiter_bytes()]))
+                finally:
+                    await resp.aclose()
+
+            direct = await run(transport_get)
+            await transport.aclose()
             async with aiohttp.ClientSession() as session:
 
                 async def aiohttp_get() -> int:
@@ -72,6 +87,7 @@ async def main() -> None:
     for name, (wall, cpu) in [
         ("httpx default", default),
         ("httpx + aiohttp transport", bridged),
+        ("httpx.Request → transport", direct),
         ("aiohttp", raw),
     ]:
         print(
