@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import gzip
+import ssl
+import threading
 import time
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import trustme
 from aiohttp import AsyncResolver
 
 from monitor.config import FetchSettings
@@ -170,3 +174,34 @@ async def test_names_resolved_by_the_guarded_resolver_still_reach_allowed_hosts(
         result = await f.fetch(f"http://desk.test:{server.port}/page", trusted=False)
     assert result.body.endswith(b"ok</body></html>")
     assert server.seen("/page")
+
+
+async def test_a_certificate_nobody_vouches_for_is_a_tls_failure(server: LocalServer):
+    """An https source whose certificate no trusted authority signed fails with `tls`; the
+    fetcher goes on (the next fetch, over http, works)."""
+
+    class Feed(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", "6")
+            self.end_headers()
+            self.wfile.write(b"<rss/>")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    trustme.CA().issue_cert("127.0.0.1").configure_cert(context)
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Feed)
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    server.route("/plain", Response(200, b"<rss/>"))
+    try:
+        async with Fetcher(FetchSettings(allow_private=True, robots=False)) as f:
+            with pytest.raises(FetchError) as e:
+                await f.fetch(f"https://127.0.0.1:{httpd.server_address[1]}/feed")
+            assert e.value.reason == "tls"
+            assert (await f.fetch(server.url("/plain"))).body == b"<rss/>"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
