@@ -12,7 +12,7 @@ import hashlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from monitor.context import PipelineContext
 from monitor.errors import FetchError, ParseError
@@ -116,12 +116,49 @@ async def page_links(source: Source, ctx: PipelineContext, doc: Fetched, now: da
     if not links:
         return Harvest([])
     unseen = await ctx.store.unseen(source.name, links)
-    waiting = [link for link in links if link in unseen]
-    todo = waiting[: source.max_new]
+    read, more = await _read_links(source, ctx, [link for link in links if link in unseen], now)
+    return Harvest([(a, None) for a in read.values()], more)
+
+
+#: a link whose page could not be read is tried again after this long, doubled at each
+#: failure, up to the cap: not at every poll, and never ahead of new links
+LINK_RETRY_FIRST = timedelta(minutes=30)
+LINK_RETRY_MAX = timedelta(days=7)
+
+
+def link_retry_delay(failures: int) -> timedelta:
+    """How long after its ``failures``-th failure in a row a link's page is tried again."""
+    delay: timedelta = LINK_RETRY_FIRST * (2 ** min(max(failures, 1) - 1, 20))
+    return min(delay, LINK_RETRY_MAX)
+
+
+async def _read_links(
+    source: Source, ctx: PipelineContext, waiting: list[str], now: datetime
+) -> tuple[dict[str, Article], bool]:
+    """The pages of links not stored yet, at most ``max_new`` a poll: new links first, then
+    those that failed before and are due again. Returns the articles read, by link, and
+    whether more is waiting (read the document again at the next poll, unchanged or not)."""
+    failed_before = await ctx.store.link_failures(source.name, waiting)
+    fresh = [link for link in waiting if link not in failed_before]
+    due = [
+        link for link in waiting if link in failed_before and failed_before[link].next_try <= now
+    ]
+    todo = (fresh + due)[: source.max_new]
     pages = await asyncio.gather(*(_article_page(source, ctx, link, now) for link in todo))
-    # what is left (or failed) is read at the next poll, even if the page has not changed
-    more = len(waiting) > len(todo) or None in pages
-    return Harvest([(a, None) for a in pages if a is not None], more)
+    read: dict[str, Article] = {}
+    failed: dict[str, tuple[str, datetime]] = {}
+    for link, page in zip(todo, pages, strict=True):
+        if isinstance(page, Article):
+            read[link] = page
+            continue
+        before = failed_before.get(link)
+        failures = (before.failures if before else 0) + 1
+        failed[link] = (page, now + link_retry_delay(failures))
+    await ctx.store.record_links(
+        source.name, failed, [link for link in read if link in failed_before]
+    )
+    more = len(fresh) + len(due) > len(todo) or bool(failed) or len(failed_before) > len(due)
+    return read, more
 
 
 #: child sitemaps of a sitemap index read per poll (the newest by lastmod)
@@ -153,12 +190,9 @@ async def sitemap_articles(
     by_url = {e.url: e for e in reversed(entries)}  # the newest entry of each URL wins
     unseen = await ctx.store.unseen(source.name, list(by_url))
     waiting = [url for url in dict.fromkeys(e.url for e in entries) if url in unseen]
-    todo = waiting[: source.max_new]
-    pages = await asyncio.gather(*(_article_page(source, ctx, url, now) for url in todo))
+    read, more = await _read_links(source, ctx, waiting, now)
     out: list[tuple[Article, list[Match] | None]] = []
-    for url, page in zip(todo, pages, strict=True):
-        if page is None:
-            continue
+    for url, page in read.items():
         entry = by_url[url]
         out.append(
             (
@@ -172,14 +206,13 @@ async def sitemap_articles(
         )
     # an index's sitemaps change without the index changing; and what is left waiting is
     # read at the next poll even if nothing changed
-    return Harvest(out, more=bool(sitemap.children) or len(waiting) > len(todo) or None in pages)
+    return Harvest(out, more=bool(sitemap.children) or more)
 
 
 async def _article_page(
     source: Source, ctx: PipelineContext, link: str, now: datetime
-) -> Article | None:
-    """An article page fetched and read; None (logged) when it cannot be: it is tried again
-    at the next poll."""
+) -> Article | str:
+    """An article page fetched and read; or why it could not be (logged)."""
     try:
         page = await ctx.fetcher.fetch(link, user_agent=source.user_agent, trusted=False)
         got = await ctx.processor.run(
@@ -189,7 +222,7 @@ async def _article_page(
         event(
             log, logging.WARNING, "article page skipped", source=source.name, url=link, error=str(e)
         )
-        return None
+        return str(e)
     article = make_article(source.name, None, link, got.title, got.text, got.published, now)
     return replace(article, raw_html=page.body)
 
@@ -235,7 +268,7 @@ async def with_full_text(
     out: list[tuple[Article, list[Match] | None]] = []
     todo = [a for a, _ in entries if a.url][: source.max_new]
     pages = await asyncio.gather(*(_article_page(source, ctx, a.url, a.fetched) for a in todo))
-    full = {a.identity: p for a, p in zip(todo, pages, strict=True) if p is not None}
+    full = {a.identity: p for a, p in zip(todo, pages, strict=True) if isinstance(p, Article)}
     for a, m in entries:
         page = full.get(a.identity)
         if page is None or len(page.text) <= len(a.text):

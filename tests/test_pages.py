@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import json
 import sqlite3
+from datetime import UTC, datetime, timedelta
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -169,6 +170,54 @@ def test_a_listing_page_that_gains_two_links_fetches_exactly_those_two(
         raw, text = db.execute("SELECT raw_gzip, text FROM evidence").fetchone()
     assert b"Hizbollah clashed" in gzip.decompress(raw)  # the page as fetched, kept
     assert CLASH in text
+
+
+def test_a_link_whose_page_fails_waits_its_turn_and_is_tried_again_later(
+    tmp_path: Path, server: LocalServer, capsys: pytest.CaptureFixture[str]
+):
+    """A link whose page cannot be read is not fetched again at every poll, nor ahead of new
+    links (two such links first on the page would otherwise take both of a poll's turns
+    for ever); it is tried again later, less and less often, and forgotten once read."""
+    links = ["/news/gone", "/news/1", "/news/2"]
+    server.route("/latest", lambda _r: Response(200, listing(links), {"Content-Type": "text/html"}))
+    server.route("/news/gone", Response(404, b"not found"))
+    for path in links[1:]:
+        server.route(path, Response(200, article_html(path, FILLER), {"Content-Type": "text/html"}))
+    source = {"name": "desk", "url": server.url("/latest"), "kind": "page"}
+    config = make_config(
+        tmp_path, sources=[{**source, "links": {"selector": ".latest", "max_new": 2}}]
+    )
+    assert run_once(config, capsys)["sources"][0]["new"] == 1  # /news/gone fails, /news/1
+    assert run_once(config, capsys)["sources"][0]["new"] == 1  # /news/2, not /news/gone again
+    assert len(server.seen("/news/gone")) == 1
+    assert run_once(config, capsys)["sources"][0]["new"] == 0  # its retry is not due yet
+    assert len(server.seen("/news/gone")) == 1
+    with sqlite3.connect(tmp_path / "monitor.db") as db:
+        [(failures, next_try, error)] = db.execute(
+            "SELECT failures, next_try, last_error FROM link_failures"
+        ).fetchall()
+        assert failures == 1 and "http 404" in error
+        assert datetime.fromisoformat(next_try) > datetime.now(UTC) + timedelta(minutes=29)
+        db.execute("UPDATE link_failures SET next_try = '2026-01-01T00:00:00+00:00'")  # due
+    server.route(
+        "/news/gone", Response(200, article_html("Back", FILLER), {"Content-Type": "text/html"})
+    )
+    assert run_once(config, capsys)["sources"][0]["new"] == 1
+    assert len(server.seen("/news/gone")) == 2
+    with sqlite3.connect(tmp_path / "monitor.db") as db:
+        assert db.execute("SELECT count(*) FROM link_failures").fetchone() == (0,)
+
+
+def test_link_retries_back_off_to_a_week():
+    from monitor.harvest import link_retry_delay
+
+    assert [link_retry_delay(n) for n in (1, 2, 3)] == [
+        timedelta(minutes=30),
+        timedelta(hours=1),
+        timedelta(hours=2),
+    ]
+    assert link_retry_delay(9) < timedelta(days=7)
+    assert link_retry_delay(10) == link_retry_delay(500) == timedelta(days=7)
 
 
 def test_a_teaser_feed_with_full_text_alerts_from_the_article_page(

@@ -11,7 +11,7 @@ Contracts for every implementation:
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -27,6 +27,14 @@ from monitor.models import (
     StoryDecision,
     StoryRef,
 )
+
+
+@dataclass(frozen=True, slots=True)
+class LinkFailure:
+    """A link whose page could not be read: how many times in a row, when to try again."""
+
+    failures: int
+    next_try: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +128,19 @@ class Store(Protocol):
         """Store edited versions of stored articles: the old version becomes a revision. A
         rule the new version matches for the first time alerts, its note showing the edit; an
         earlier alert whose rule no longer matches gets an ``edit`` notice saying so."""
+
+    async def link_failures(self, source: str, links: Sequence[str]) -> dict[str, LinkFailure]:
+        """Of these links (a listing page's, a sitemap's), those whose page could not be read
+        the last time it was tried."""
+
+    async def record_links(
+        self,
+        source: str,
+        failed: Mapping[str, tuple[str, datetime]],
+        read: Sequence[str],
+    ) -> None:
+        """Links whose page could not be read now (link → reason, when to try again; their
+        count of failures goes up) and links whose page was read (forgotten as failures)."""
 
     async def unseen_blocks(self, source: str, hashes: Sequence[str]) -> set[str]:
         """Of these text-block hashes of a watched page, the ones not seen before."""

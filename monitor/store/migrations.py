@@ -180,3 +180,18 @@ MIGRATIONS.append(
     CREATE INDEX notices_due ON notices (status, next_attempt);
     """
 )
+
+MIGRATIONS.append(
+    # 6: links of listing pages and sitemaps whose page could not be read, tried again later
+    # and less and less often (not at every poll, and not ahead of new links)
+    """
+    CREATE TABLE link_failures (
+        source_id  INTEGER NOT NULL REFERENCES sources(id),
+        url        TEXT NOT NULL,
+        failures   INTEGER NOT NULL,
+        next_try   TEXT NOT NULL,
+        last_error TEXT NOT NULL,
+        PRIMARY KEY (source_id, url)
+    );
+    """
+)

@@ -11,7 +11,7 @@ import gzip
 import json
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -37,7 +37,7 @@ from monitor.models import (
     match_to_dict,
 )
 from monitor.revisions import edit_note
-from monitor.store import AddResult, PollRecord, StoredArticle, StoryDecider
+from monitor.store import AddResult, LinkFailure, PollRecord, StoredArticle, StoryDecider
 from monitor.store.migrations import MIGRATIONS
 
 
@@ -468,6 +468,37 @@ class SQLiteStore:
             matches, alerts = (await self._store_matches(db, fresh)).get(0, (0, 0))
         return AddResult(revised, matches, pending + alerts)
 
+    async def link_failures(self, source: str, links: Sequence[str]) -> dict[str, LinkFailure]:
+        rows = await self._lookup(
+            """SELECT url, failures, next_try FROM link_failures
+               WHERE source_id = ? AND url IN ({marks})""",
+            source,
+            links,
+        )
+        return {r[0]: LinkFailure(int(r[1]), datetime.fromisoformat(r[2])) for r in rows}
+
+    async def record_links(
+        self,
+        source: str,
+        failed: Mapping[str, tuple[str, datetime]],
+        read: Sequence[str],
+    ) -> None:
+        if not failed and not read:
+            return
+        sid = await self._source_id(source)
+        async with self._transaction() as db:
+            await db.executemany(
+                """INSERT INTO link_failures (source_id, url, failures, next_try, last_error)
+                   VALUES (?, ?, 1, ?, ?)
+                   ON CONFLICT (source_id, url) DO UPDATE SET failures = failures + 1,
+                     next_try = excluded.next_try, last_error = excluded.last_error""",
+                [(sid, url, _ts(when), reason) for url, (reason, when) in failed.items()],
+            )
+            await db.executemany(
+                "DELETE FROM link_failures WHERE source_id = ? AND url = ?",
+                [(sid, url) for url in read],
+            )
+
     async def unseen_blocks(self, source: str, hashes: Sequence[str]) -> set[str]:
         rows = await self._lookup(
             "SELECT hash FROM page_blocks WHERE source_id = ? AND hash IN ({marks})",
@@ -725,6 +756,8 @@ class SQLiteStore:
                 (cutoff,),
             )
             await db.execute("DELETE FROM revisions WHERE replaced < ?", (cutoff,))
+            # a failing link not tried again since (it left its listing page)
+            await db.execute("DELETE FROM link_failures WHERE next_try < ?", (cutoff,))
             return int(cur.rowcount)
 
     async def compact(self) -> None:
