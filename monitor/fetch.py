@@ -126,6 +126,8 @@ class Fetcher:
 
     async def aclose(self) -> None:
         await self.transport.aclose()
+        if self._names is not None:  # the session does not close a resolver it was given
+            await self._names.close()
 
     async def fetch(
         self,
