@@ -681,6 +681,7 @@ def _print_status(states: list[Any], as_json: bool) -> None:
                         "detected": s.detected,
                         "health": s.health or "ok",
                         "last_new": _iso(s.last_new),
+                        "failing_links": s.failing_links,
                     },
                     ensure_ascii=False,
                 )
@@ -697,6 +698,8 @@ def _print_status(states: list[Any], as_json: bool) -> None:
                 state = "ok"
             if s.gone:
                 state = f"GONE since {s.gone:%Y-%m-%d %H:%M} (410): not polled; remove it"
+            if s.failing_links:
+                state += f"; {s.failing_links} article link(s) failing, tried again later"
             last = s.last_success.strftime("%Y-%m-%d %H:%M:%S") if s.last_success else "-"
             nxt = "-" if s.gone or not s.next_due else s.next_due.strftime("%Y-%m-%d %H:%M:%S")
             print(f"{s.name:<24} last ok {last:<19}  next {nxt:<19}  {state}")

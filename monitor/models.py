@@ -77,6 +77,9 @@ class SourceState:
     last_new: datetime | None = None
     #: an open health notice: "failing" or "silent" (None: healthy)
     health: str | None = None
+    #: article links (of a listing page or sitemap) whose page could not be read, waiting to
+    #: be tried again
+    failing_links: int = 0
 
 
 @dataclass(frozen=True, slots=True)

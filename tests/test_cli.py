@@ -74,6 +74,7 @@ def test_listings_on_an_empty_database(tmp_path: Path, capsys: pytest.CaptureFix
         "detected": None,
         "health": "ok",
         "last_new": None,
+        "failing_links": 0,
     }
 
 

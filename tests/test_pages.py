@@ -192,6 +192,8 @@ def test_a_link_whose_page_fails_waits_its_turn_and_is_tried_again_later(
     assert len(server.seen("/news/gone")) == 1
     assert run_once(config, capsys)["sources"][0]["new"] == 0  # its retry is not due yet
     assert len(server.seen("/news/gone")) == 1
+    assert main(["--config", str(config), "status"]) == 0
+    assert "1 article link(s) failing, tried again later" in capsys.readouterr().out
     with sqlite3.connect(tmp_path / "monitor.db") as db:
         [(failures, next_try, error)] = db.execute(
             "SELECT failures, next_try, last_error FROM link_failures"
@@ -204,6 +206,8 @@ def test_a_link_whose_page_fails_waits_its_turn_and_is_tried_again_later(
     )
     assert run_once(config, capsys)["sources"][0]["new"] == 1
     assert len(server.seen("/news/gone")) == 2
+    assert main(["--config", str(config), "status", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["failing_links"] == 0
     with sqlite3.connect(tmp_path / "monitor.db") as db:
         assert db.execute("SELECT count(*) FROM link_failures").fetchone() == (0,)
 

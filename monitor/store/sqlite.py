@@ -189,8 +189,12 @@ class SQLiteStore:
 
     async def source_states(self) -> list[SourceState]:
         await self.flush()
-        async with self._db.execute("SELECT * FROM sources WHERE active = 1 ORDER BY name") as cur:
-            return [_state(r) for r in await cur.fetchall()]
+        async with self._db.execute(
+            """SELECT s.*, (SELECT count(*) FROM link_failures f WHERE f.source_id = s.id)
+                 AS failing_links
+               FROM sources s WHERE s.active = 1 ORDER BY s.name"""
+        ) as cur:
+            return [_state(r, r["failing_links"]) for r in await cur.fetchall()]
 
     async def record_poll(self, name: str, record: PollRecord, now: datetime) -> None:
         """Record a poll. A plain record (no health change) is buffered and written with
@@ -988,7 +992,7 @@ def _statements(script: str) -> list[str]:
     return [stmt for stmt in out if stmt.rstrip(";").strip()]
 
 
-def _state(r: Any) -> SourceState:
+def _state(r: Any, failing_links: int = 0) -> SourceState:
     return SourceState(
         name=r["name"],
         url=r["fetch_url"],
@@ -1005,6 +1009,7 @@ def _state(r: Any) -> SourceState:
         publish_interval=r["publish_interval"],
         last_new=_dt(r["last_new"]),
         health=r["health"],
+        failing_links=failing_links,
     )
 
 
