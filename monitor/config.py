@@ -98,6 +98,9 @@ class FetchSettings(_Strict):
     host_delay: Duration | None = None
     #: fetch robots.txt (cached a day) and obey it, Crawl-delay included
     robots: bool = True
+    #: PEM files of certificate authorities to trust besides the usual ones (an intercepting
+    #: proxy's, an internal CA's); relative paths are relative to this file
+    ca_certificates: list[str] = []
 
     @field_validator("allow_private")
     @classmethod
@@ -522,6 +525,38 @@ def _split_opml(
     return {**data, "sources": kept}, lists, positions
 
 
+def _with_files(
+    settings: Settings,
+    base: Path,
+    opml_lists: list[tuple[OpmlSourcesSettings, list[Any]]],
+    problem: Callable[[tuple[Any, ...], str], None],
+) -> Settings:
+    """Settings with what other files give: the sources of OPML lists, and certificate
+    authority files checked (each must load) and made absolute."""
+    if opml_lists:
+        settings = settings.model_copy(
+            update={"sources": [*settings.sources, *_opml_sources(settings, opml_lists)]}
+        )
+    if not settings.fetch.ca_certificates:
+        return settings
+    import ssl
+
+    files = []
+    for i, name in enumerate(settings.fetch.ca_certificates):
+        file = (base / Path(name).expanduser()).resolve()
+        try:
+            ssl.create_default_context().load_verify_locations(cafile=str(file))
+        except (OSError, ssl.SSLError) as e:
+            if isinstance(e, ssl.SSLError):
+                reason = "no PEM certificate in it"
+            else:
+                reason = e.strerror or str(e)
+            problem(("fetch", "ca_certificates", i), f"cannot use {str(file)!r}: {reason}")
+        files.append(str(file))
+    fetch = settings.fetch.model_copy(update={"ca_certificates": files})
+    return settings.model_copy(update={"fetch": fetch})
+
+
 def _opml_sources(
     settings: Settings, lists: list[tuple[OpmlSourcesSettings, list[Any]]]
 ) -> list[SourceSettings]:
@@ -587,10 +622,8 @@ def load(path: str | Path, environ: Mapping[str, str] | None = None) -> LoadedCo
                 loc = ("sources", positions[loc[1]], *loc[2:])  # where it is in the file
             if format_path(loc) not in unset:
                 problem(loc, message)
-    if settings is not None and opml_lists:
-        settings = settings.model_copy(
-            update={"sources": [*settings.sources, *_opml_sources(settings, opml_lists)]}
-        )
+    if settings is not None:
+        settings = _with_files(settings, path.parent, opml_lists, problem)
     for loc, message in _cross_check(data):
         problem(loc, message)
     if problems:

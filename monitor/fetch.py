@@ -67,7 +67,9 @@ class Fetcher:
         if transport is None:
             # httpx's API on aiohttp's transport: ~0.2 ms CPU a request against ~1.5 ms for
             # httpx's own (benchmarks/transports.py)
-            aiohttp_transport = AiohttpTransport(limits=limits, trust_env=False)
+            aiohttp_transport = AiohttpTransport(
+                limits=limits, trust_env=False, verify=_trust(settings.ca_certificates)
+            )
             if self._allowed is not True or resolver is not None:
                 # our own aiohttp session: its resolver checks the addresses connected to
                 ssl_context, keepalive = aiohttp_transport.ssl_context, limits.keepalive_expiry
@@ -330,6 +332,16 @@ class Fetcher:
                 if refused is not None:
                     raise FetchError("private address", str(refused)) from e
                 raise FetchError(classify(e), f"{type(e).__name__}: {e}"[:300]) from e
+
+
+def _trust(ca_files: list[str]) -> ssl.SSLContext | bool:
+    """Whom TLS trusts: certifi's authorities, and those of ``ca_files`` besides."""
+    if not ca_files:
+        return True
+    context = httpx.create_ssl_context(trust_env=False)
+    for file in ca_files:
+        context.load_verify_locations(cafile=file)
+    return context
 
 
 #: set while a URL that came from content (or a redirect) is fetched, in that fetch's task

@@ -199,3 +199,25 @@ rules:
     assert main(["--config", str(path), "check"]) == 1
     err = capsys.readouterr().err
     assert f"{path}:12: keywords.conflict.terms[1]: term '...' has no words to match" in err
+
+
+def test_certificate_authority_files_are_read_relative_to_the_configuration(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    (tmp_path / "certs").mkdir()
+    (tmp_path / "certs" / "junk.pem").write_text("not a certificate\n")
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        f"""storage:
+  url: sqlite:///{tmp_path}/m.db
+fetch:
+  ca_certificates:
+    - certs/junk.pem
+    - certs/missing.pem
+"""
+    )
+    assert main(["--config", str(path), "check"]) == 1
+    err = capsys.readouterr().err
+    junk, missing = (tmp_path / "certs" / "junk.pem"), (tmp_path / "certs" / "missing.pem")
+    assert f"{path}:5: fetch.ca_certificates[0]: cannot use '{junk}': no PEM certificate" in err
+    assert f"{path}:6: fetch.ca_certificates[1]: cannot use '{missing}': No such file" in err

@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 import trustme
@@ -176,9 +177,12 @@ async def test_names_resolved_by_the_guarded_resolver_still_reach_allowed_hosts(
     assert server.seen("/page")
 
 
-async def test_a_certificate_nobody_vouches_for_is_a_tls_failure(server: LocalServer):
+async def test_a_certificate_nobody_vouches_for_is_a_tls_failure(
+    server: LocalServer, tmp_path: Path
+):
     """An https source whose certificate no trusted authority signed fails with `tls`; the
-    fetcher goes on (the next fetch, over http, works)."""
+    fetcher goes on (the next fetch, over http, works). Given its authority
+    (``fetch.ca_certificates``: an internal CA, an intercepting proxy's), it is read."""
 
     class Feed(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
@@ -191,7 +195,9 @@ async def test_a_certificate_nobody_vouches_for_is_a_tls_failure(server: LocalSe
             pass
 
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    trustme.CA().issue_cert("127.0.0.1").configure_cert(context)
+    ca = trustme.CA()
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    ca.cert_pem.write_to_path(str(tmp_path / "desk-ca.pem"))
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Feed)
     httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
@@ -202,6 +208,12 @@ async def test_a_certificate_nobody_vouches_for_is_a_tls_failure(server: LocalSe
                 await f.fetch(f"https://127.0.0.1:{httpd.server_address[1]}/feed")
             assert e.value.reason == "tls"
             assert (await f.fetch(server.url("/plain"))).body == b"<rss/>"
+        trusting = FetchSettings(
+            allow_private=True, robots=False, ca_certificates=[str(tmp_path / "desk-ca.pem")]
+        )
+        async with Fetcher(trusting) as f:
+            url = f"https://127.0.0.1:{httpd.server_address[1]}/feed"
+            assert (await f.fetch(url)).body == b"<rss/>"
     finally:
         httpd.shutdown()
         httpd.server_close()
