@@ -157,8 +157,8 @@ async def _read_links(
     await ctx.store.record_links(
         source.name, failed, [link for link in read if link in failed_before]
     )
-    more = len(fresh) + len(due) > len(todo) or bool(failed) or len(failed_before) > len(due)
-    return read, more
+    still_failing = (failed_before.keys() - read.keys()) | failed.keys()
+    return read, len(fresh) + len(due) > len(todo) or bool(still_failing)
 
 
 #: child sitemaps of a sitemap index read per poll (the newest by lastmod)
