@@ -546,11 +546,10 @@ def _with_files(
         file = (base / Path(name).expanduser()).resolve()
         try:
             ssl.create_default_context().load_verify_locations(cafile=str(file))
-        except (OSError, ssl.SSLError) as e:
+        except OSError as e:  # ssl.SSLError is one too
+            reason = e.strerror or str(e)
             if isinstance(e, ssl.SSLError):
                 reason = "no PEM certificate in it"
-            else:
-                reason = e.strerror or str(e)
             problem(("fetch", "ca_certificates", i), f"cannot use {str(file)!r}: {reason}")
         files.append(str(file))
     fetch = settings.fetch.model_copy(update={"ca_certificates": files})
