@@ -328,9 +328,9 @@ class Fetcher:
                 raise FetchError("bad url", f"{url}: {e}") from e
             except (httpx.HTTPError, aiohttp.ClientError, OSError) as e:
                 # aiohttp errors the transport does not map (a garbage status line) arrive raw
-                refused = _in_chain(e, PrivateAddressError)
-                if refused is not None:
-                    raise FetchError("private address", str(refused)) from e
+                refused = [x for x in _causes(e) if isinstance(x, PrivateAddressError)]
+                if refused:
+                    raise FetchError("private address", str(refused[0])) from e
                 raise FetchError(classify(e), f"{type(e).__name__}: {e}"[:300]) from e
 
 
@@ -385,33 +385,24 @@ def _refusal(host: str, address: str, allowed: bool | list[_Network]) -> str | N
     return f"{host} resolves to {ip}; not fetched from content"
 
 
-def _in_chain(e: BaseException, kind: type[PrivateAddressError]) -> PrivateAddressError | None:
-    """The ``kind`` exception among ``e``'s causes (aiohttp and httpx each wrap it once)."""
-    seen: list[BaseException] = []
+def _causes(e: BaseException) -> list[BaseException]:
+    """``e`` and everything behind it: causes, contexts, and the OS errors aiohttp wraps."""
+    chain: list[BaseException] = []
     todo: list[BaseException | None] = [e]
     while todo:
         cur = todo.pop()
-        if cur is None or any(cur is x for x in seen):
+        if cur is None or any(cur is x for x in chain):
             continue
-        if isinstance(cur, kind):
-            return cur
-        seen.append(cur)
+        chain.append(cur)
         todo += [cur.__cause__, cur.__context__, getattr(cur, "os_error", None)]
-    return None
+    return chain
 
 
 def classify(e: BaseException) -> str:
     """A short, stable reason for a network failure, from its whole cause chain (the
     transport's own mapping of errors is not to be trusted: httpx-aiohttp reports a refused
     connection as a ConnectTimeout)."""
-    chain: list[BaseException] = []
-    todo: list[BaseException | None] = [e]
-    while todo:
-        cur = todo.pop()
-        if cur is None or cur in chain:
-            continue
-        chain.append(cur)
-        todo += [cur.__cause__, cur.__context__, getattr(cur, "os_error", None)]
+    chain = _causes(e)
     names = {type(x).__name__ for x in chain}
     for exc in chain:
         if isinstance(exc, ConnectionRefusedError):
