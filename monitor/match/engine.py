@@ -369,18 +369,12 @@ class Engine:
         if doc.terms_ready:
             return
         doc.terms_ready = True
-        folded = doc.folded
-        padded = folded.padded
+        padded = doc.folded.padded
         original = doc.text
-        length = len(original)
-        same_offsets = folded.unit_map
+        unit_map = doc.folded.unit_map
         hits = []
         for end, payload in doc.raw_terms:
-            key = payload[-1]
-            if same_offsets and key[-1] == " ":  # the common case of ``_offsets``, inline
-                start, stop = end - len(key) + 1, min(end - 1, length)
-            else:
-                start, stop = self._offsets(doc, padded, same_offsets, end, key)
+            start, stop = self._offsets(doc, padded, unit_map, end, payload[-1])
             hits.append(
                 _TermHit(
                     payload[1],
