@@ -40,7 +40,7 @@ def canonical_url(url: str, base: str | None = None) -> str:
     url = (url or "").strip()
     if not url:
         return ""
-    if _CANONICAL.match(url):
+    if is_canonical(url):
         return url
     return _canonical(url, base)
 
