@@ -364,7 +364,7 @@ class _GuardedResolver(AbstractResolver):
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
     ) -> list[ResolveResult]:
         infos = await self._inner.resolve(host, port, family)
-        if _GUARDED.get() and self._allowed is not True:
+        if _GUARDED.get():
             for info in infos:
                 refusal = _refusal(host, info["host"], self._allowed)
                 if refusal:
