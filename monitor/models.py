@@ -144,6 +144,12 @@ class Article:
     #: the article page as fetched (kept as evidence when it alerts), if a page was fetched
     raw_html: bytes | None = field(default=None, repr=False, compare=False)
 
+    @property
+    def dated(self) -> datetime:
+        """When it was published, or fetched when the source does not say: the date its
+        names are read at (after December 2024 "the Syrian army" is the new government's)."""
+        return self.published or self.fetched
+
 
 @_pickled_as_tuple
 @dataclass(frozen=True, slots=True)
@@ -174,6 +180,41 @@ class Span:
 
 @_pickled_as_tuple
 @dataclass(frozen=True, slots=True)
+class Clash:
+    """Who fights whom, as the role stage read it from one sentence's grammar."""
+
+    #: the conflict word as written ("attacked", "clashes", "launched an assault")
+    predicate: str
+    #: canonical actors of the side that acts (for a mutual fight: one side)
+    attacker: tuple[str, ...]
+    #: canonical actors of the side acted on (for a mutual fight: the other side)
+    target: tuple[str, ...]
+    #: both sides act ("clashes between A and B"): no attacker and target
+    mutual: bool = False
+    #: how the text names each side, as written ("regime forces")
+    attacker_text: tuple[str, ...] = ()
+    target_text: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        """``Hezbollah (attacker) → attacked → regime forces [Assad regime] (target)``; a
+        mutual fight: ``HTS ↔ clashes ↔ Ahrar al-Sham [NLF]``."""
+        a = _side_text(self.attacker, self.attacker_text)
+        b = _side_text(self.target, self.target_text)
+        if self.mutual:
+            return f"{a} ↔ {self.predicate} ↔ {b}"
+        return f"{a} (attacker) → {self.predicate} → {b} (target)"
+
+
+def _side_text(actors: tuple[str, ...], names: tuple[str, ...]) -> str:
+    """The names as written, each canonical actor that none of them spells out in brackets."""
+    shown = ", ".join(dict.fromkeys(" ".join(n.split()) for n in names)) or ", ".join(actors)
+    folded = shown.lower()
+    missing = [a for a in actors if a.lower() not in folded]
+    return f"{shown} [{', '.join(missing)}]" if missing and names else shown
+
+
+@_pickled_as_tuple
+@dataclass(frozen=True, slots=True)
 class Match:
     """A rule that matched an article, with everything needed to explain why."""
 
@@ -190,6 +231,8 @@ class Match:
     mode: Literal["live", "shadow"] = "live"
     #: notes such as "downgraded: denial cue 'denied'"
     notes: tuple[str, ...] = ()
+    #: who fights whom, where the sentence's grammar was read (the role stage)
+    clashes: tuple[Clash, ...] = ()
 
     @property
     def actor_names(self) -> tuple[str, ...]:
@@ -200,6 +243,10 @@ class Match:
         if not self.spans:
             return ""
         return mark_span(self.spans[0], mark, limit)
+
+    def explanation_lines(self) -> list[str]:
+        """Why it matched, one line each: the roles read from the text, then the notes."""
+        return [c.describe() for c in self.clashes] + list(self.notes)
 
 
 def mark_span(span: Span, mark: tuple[str, str], limit: int = 400) -> str:
@@ -385,6 +432,18 @@ def match_to_dict(m: Match) -> dict[str, object]:
             for s in m.spans
         ],
         "notes": list(m.notes),
+        "clashes": [
+            {
+                "predicate": c.predicate,
+                "attacker": list(c.attacker),
+                "target": list(c.target),
+                "mutual": c.mutual,
+                "attacker_text": list(c.attacker_text),
+                "target_text": list(c.target_text),
+                "explanation": c.describe(),
+            }
+            for c in m.clashes
+        ],
     }
 
 
@@ -404,4 +463,21 @@ def match_from_dict(d: dict[str, object]) -> Match:
             for s in spans
         ),
         notes=tuple(d.get("notes") or ()),  # type: ignore[arg-type]
+        clashes=tuple(_clash_from_dict(c) for c in d.get("clashes") or ()),  # type: ignore[attr-defined]
+    )
+
+
+def _clash_from_dict(c: dict[str, object]) -> Clash:
+    def strings(key: str) -> tuple[str, ...]:
+        value = c.get(key) or ()
+        assert isinstance(value, list | tuple)
+        return tuple(str(v) for v in value)
+
+    return Clash(
+        predicate=str(c.get("predicate", "")),
+        attacker=strings("attacker"),
+        target=strings("target"),
+        mutual=bool(c.get("mutual", False)),
+        attacker_text=strings("attacker_text"),
+        target_text=strings("target_text"),
     )

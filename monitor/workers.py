@@ -74,9 +74,9 @@ def _parse(
     return parse_feed(body, url=url, source=source, fetched=fetched, headers=headers)
 
 
-def _match(texts: Sequence[tuple[str, str]]) -> list[list[Match]]:
+def _match(texts: Sequence[tuple[str, str, datetime]]) -> list[list[Match]]:
     assert _engine is not None
-    return [_engine.match(title, text) for title, text in texts]
+    return [_engine.match(title, text, when=when) for title, text, when in texts]
 
 
 def _parse_and_match(
@@ -84,7 +84,7 @@ def _parse_and_match(
 ) -> list[tuple[Article, list[Match]]]:
     assert _engine is not None
     articles = parse_feed(body, url=url, source=source, fetched=fetched, headers=headers)
-    return [(a, _engine.match(a.title, a.text)) for a in articles]
+    return [(a, _engine.match(a.title, a.text, when=a.dated)) for a in articles]
 
 
 _Document = tuple[bytes, str, str, datetime, dict[str, str]]
@@ -201,10 +201,14 @@ class Processor:
     async def match(self, articles: Sequence[Article]) -> list[list[Match]]:
         if not articles:
             return []
-        texts = [(a.title, a.text) for a in articles]
+        texts = [(a.title, a.text, a.dated) for a in articles]
         pool = await self._ready_pool()
         if pool is None:
-            return [self._engine.match(t, b) for t, b in texts]
+            # in a thread: a sentence may need the parser (its model loads on first use)
+            engine = self._engine
+            return await asyncio.to_thread(
+                lambda: [engine.match(t, b, when=w) for t, b, w in texts]
+            )
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(pool, _match, texts)
 

@@ -12,6 +12,7 @@ import itertools
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Literal
 
 from monitor.match.text import ARABIC_PROCLITICS, is_arabic, normalise
@@ -63,6 +64,30 @@ class AliasKey:
     written: str
     #: for acronyms: the exact letters the text must show (``"HTS"``); None = any case
     case: str | None = None
+    #: it means this actor only in texts from ``since`` (inclusive) to ``until`` (exclusive)
+    since: date | None = None
+    until: date | None = None
+
+    def valid(self, when: date | None) -> bool:
+        """Does it mean this actor in a text of that date? An undated text is read as
+        current: a name that stopped meaning the actor does not apply to it."""
+        if when is None:
+            return self.until is None
+        return (self.since is None or self.since <= when) and (
+            self.until is None or when < self.until
+        )
+
+    def overlaps(self, other: AliasKey) -> bool:
+        lo = max(self.since or date.min, other.since or date.min)
+        hi = min(self.until or date.max, other.until or date.max)
+        return lo < hi
+
+
+def _name(entry: Any) -> tuple[str, date | None, date | None]:
+    """A configured name: a string, or a dated name (``name``, ``since``, ``until``)."""
+    if isinstance(entry, str):
+        return entry, None, None
+    return entry.name, entry.since, entry.until
 
 
 def is_acronym(alias: str) -> bool:
@@ -118,22 +143,27 @@ def variants(alias: str) -> list[tuple[str, bool]]:
 def alias_keys(actors: Mapping[str, Any]) -> Iterator[tuple[tuple[Any, ...], AliasKey]]:
     """Every key of every actor, with the configuration path it came from."""
     for name, actor in actors.items():
-        names: list[tuple[AliasKind, str, list[str]]] = [
-            ("alias", "aliases", [name, *actor.aliases]),
+        # the canonical name is a name too, unless it is listed dated ("Syrian government"
+        # since 2024-12-08): then the dated entry says when it applies
+        canonical = [] if any(_name(a)[0] == name for a in actor.aliases) else [name]
+        names: list[tuple[AliasKind, str, list[Any]]] = [
+            ("alias", "aliases", [*canonical, *actor.aliases]),
             ("form", "forms", list(actor.forms)),
             ("metonym", "metonyms", list(actor.metonyms)),
         ]
         for kind, field, written_list in names:
-            for i, written in enumerate(written_list):
+            for i, entry in enumerate(written_list):
+                offset = len(canonical) if field == "aliases" else 0
                 loc: tuple[Any, ...] = (
                     ("actors", name)
-                    if field == "aliases" and i == 0
-                    else ("actors", name, field, i - 1 if field == "aliases" else i)
+                    if field == "aliases" and i < offset
+                    else ("actors", name, field, i - offset)
                 )
+                written, since, until = _name(entry)
                 case = letters_of(written) if is_acronym(written) else None
                 for v, stem in variants(written):
                     key = " " + v + ("" if stem else " ")
-                    yield loc, AliasKey(key, name, kind, written, case)
+                    yield loc, AliasKey(key, name, kind, written, case, since, until)
 
 
 def exclusion_keys(actors: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
@@ -146,13 +176,15 @@ def exclusion_keys(actors: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
 
 def find_clashes(actors: Mapping[str, Any]) -> list[tuple[tuple[Any, ...], str]]:
     """Aliases (after folding) that point to more than one actor."""
-    owner: dict[tuple[str, str | None], AliasKey] = {}
+    owners: dict[tuple[str, str | None], list[AliasKey]] = {}
     problems: list[tuple[tuple[Any, ...], str]] = []
     reported: set[tuple[str, str, str]] = set()
     for loc, k in alias_keys(actors):
         ident = (k.key, k.case)
-        first = owner.setdefault(ident, k)
-        if first.actor != k.actor:
+        known = owners.setdefault(ident, [])
+        first = next((o for o in known if o.actor != k.actor and o.overlaps(k)), None)
+        known.append(k)
+        if first is not None:
             tag = (first.actor, k.actor, k.written)
             if tag not in reported:
                 reported.add(tag)
@@ -161,7 +193,7 @@ def find_clashes(actors: Mapping[str, Any]) -> list[tuple[tuple[Any, ...], str]]
                         loc,
                         f"{k.written!r} of actor {k.actor!r} also names actor "
                         f"{first.actor!r} (as {first.written!r}); an alias may belong to "
-                        f"one actor only",
+                        f"one actor at a time (give each a 'since' or 'until' date)",
                     )
                 )
     return problems

@@ -20,10 +20,13 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any, Literal
 
 import ahocorasick
 
+from monitor.match import lexicon as lx
+from monitor.match import roles
 from monitor.match import text as textmod
 from monitor.match.actors import (
     AMBIGUOUS_ACRONYMS,
@@ -35,7 +38,8 @@ from monitor.match.actors import (
     letters_of,
     variants,
 )
-from monitor.models import SEVERITIES, ActorMention, Match, Severity, Span
+from monitor.match.syntax import Parser, ParserUnavailable
+from monitor.models import SEVERITIES, ActorMention, Clash, Match, Severity, Span
 
 _WORD = re.compile(r"\w+")
 _START = operator.attrgetter("start")
@@ -183,12 +187,18 @@ class _Unit:
     score: float
     downgraded: bool = False
     notes: list[str] = field(default_factory=list)
+    #: who fights whom, where the role stage read the sentence
+    clashes: list[Clash] = field(default_factory=list)
 
 
 class _Doc:
     """One article being matched: folded text, hits, and lazily computed segments."""
 
-    def __init__(self, title: str, body: str) -> None:
+    def __init__(self, title: str, body: str, when: datetime | None = None) -> None:
+        #: when it was published (or fetched): dated aliases are read at this time
+        self.when = when
+        #: the role stage's reading of each sentence read so far (None: not readable)
+        self.readings: dict[tuple[int, int], roles.SentenceReading | None] = {}
         self.title_len = len(title)
         self.body_start = len(title) + 2 if title else 0
         self.text = f"{title}\n\n{body}" if title else body
@@ -215,6 +225,15 @@ class _Doc:
         p = self._paragraph_index(pos)
         sents = self._sentences_of(p)
         return sents[max(0, bisect_right(self._sentence_starts[p], pos) - 1)]
+
+    def sentences_before(self, pos: int, n: int) -> list[tuple[int, int]]:
+        """Up to ``n`` sentences before the one holding ``pos``, in this paragraph and the
+        one before it (nearest last)."""
+        p = self._paragraph_index(pos)
+        out = self._sentences_of(p)[: self._sentence_index(pos)]
+        if len(out) < n and p > 0:
+            out = self._sentences_of(p - 1) + out
+        return out[-n:] if n else []
 
     def sentence_after(self, pos: int) -> tuple[int, int]:
         """The sentence after the one holding ``pos`` (itself when it is the last)."""
@@ -281,8 +300,17 @@ class Engine:
         automaton: Any,
         camps: dict[str, str],
         set_confirm: dict[str, frozenset[str]] | None = None,
+        lexicon: lx.Lexicon | None = None,
+        parser: Parser | None = None,
+        untracked: frozenset[str] = frozenset(),
     ) -> None:
         self.rules = tuple(rules)
+        #: parties known so that roles read right, never a side of a match
+        self._untracked = untracked
+        #: conflict vocabulary by class, and the parser that reads roles (None: word order)
+        self.lexicon = lexicon or lx.Lexicon.build(())
+        self._classes = frozenset(c.name for c in self.lexicon.classes)
+        self.parser = parser if self.lexicon else None
         self._terms = tuple(terms)
         self._automaton = automaton
         self._camps = camps
@@ -297,9 +325,16 @@ class Engine:
         """Rules whose alerts go out as periodic digests, with their periods in seconds."""
         return {r.name: r.digest for r in self.rules if r.digest}
 
-    def match(self, title: str, text: str, rules: Iterable[str] | None = None) -> list[Match]:
-        """Every rule that matches the article, each with its explanation."""
-        doc = _Doc(title, text)
+    def match(
+        self,
+        title: str,
+        text: str,
+        rules: Iterable[str] | None = None,
+        when: datetime | None = None,
+    ) -> list[Match]:
+        """Every rule that matches the article, each with its explanation. ``when``: its
+        publication (or fetch) time, for aliases valid only before or after a date."""
+        doc = _Doc(title, text, when)
         if not self._scan(doc):
             return []
         wanted = None if rules is None else set(rules)
@@ -311,6 +346,73 @@ class Engine:
             if m is not None:
                 out.append(m)
         return out
+
+    def explain_silence(
+        self,
+        title: str,
+        text: str,
+        when: datetime | None = None,
+        rules: Iterable[str] | None = None,
+        limit: int = 6,
+    ) -> list[str]:
+        """Why no live rule matched, in a few lines: which actors were named, whether they met
+        a conflict word in a sentence, and what the parse read there (one side, a speaker,
+        a denial…)."""
+        doc = _Doc(title, text, when)
+        if not self._scan(doc):
+            return ["no tracked actor and no conflict word in the text"]
+        tracked = sorted({h.actor for h in doc.actor_hits if h.actor not in self._untracked})
+        if len(tracked) < 2:
+            named = f"only {tracked[0]}" if tracked else "none"
+            return [f"tracked actors named: {named}; a clash needs two"]
+        self._make_term_hits(doc)
+        wanted = None if rules is None else set(rules)
+        out: list[str] = []
+        for rule in self.rules:
+            if rule.mode != "live" or (wanted is not None and rule.name not in wanted):
+                continue
+            out.extend(self._why_not(rule, doc))
+        if not out:
+            out.append(f"{', '.join(tracked)} never meet a conflict word in one sentence")
+        return list(dict.fromkeys(out))[:limit]
+
+    def _why_not(self, rule: _Rule, doc: _Doc) -> list[str]:
+        out = []
+        by_sentence: dict[tuple[int, int], set[str]] = {}
+        for h in doc.actor_hits:
+            if h.actor not in self._untracked:
+                by_sentence.setdefault(doc.sentence_at(h.start), set()).add(h.actor)
+        for (lo, hi), present in sorted(by_sentence.items()):
+            if len(present) < max(2, rule.min_actors):
+                continue
+            pool = [t for t in doc.term_hits if lo <= t.start < hi and t.set_name in rule.sets]
+            kws = [t for t in self._complete_terms(pool, doc) if t.set_name in rule.anchors]
+            if not kws:
+                continue
+            quote = " ".join(doc.text[lo:hi].split())
+            quote = quote if len(quote) <= 90 else quote[:89] + "…"
+            said = self._what_was_read(doc, lo, hi, kws, present)
+            if said:
+                out.append(f"«{quote}»: " + "; ".join(said))
+        return out
+
+    def _what_was_read(
+        self, doc: _Doc, lo: int, hi: int, kws: list[_TermHit], present: set[str]
+    ) -> list[str]:
+        """What the role stage made of a sentence's conflict words, for "why not"."""
+        reading = self._reading(doc, lo, hi)
+        if reading is None:
+            return [f"{', '.join(sorted(present))} not set against each other"]
+        said = []
+        for r in reading.readings:
+            if not any(r.covers(k.start - lo, k.end - lo) for k in kws):
+                continue
+            if r.blocked and r.pairs():
+                said.append(f"{r.predicate!r} {r.blocked}")
+            elif not r.pairs() and (r.parties or r.attacker.actors or r.target.actors):
+                said.append(f"{r.predicate!r}: {_sides_text(r)}")
+        said += [f"{a} is a {why}" for a, why in sorted(reading.aside.items()) if a in present]
+        return said
 
     # -- scanning ---------------------------------------------------------------------------
 
@@ -324,6 +426,7 @@ class Engine:
         unit_map = doc.folded.unit_map
         excluded: list[tuple[int, int, str]] = []
         raw_terms = doc.raw_terms
+        day = doc.when.date() if doc.when is not None else None
         for end, payloads in self._automaton.iter(padded):
             for payload in payloads:
                 kind = payload[0]
@@ -335,6 +438,10 @@ class Engine:
                     alias: AliasKey = payload[1]
                     surface = original[start:stop]
                     if alias.case is not None and not _acronym_ok(alias, surface, original, start):
+                        continue
+                    if (alias.since or alias.until) and not _meant(
+                        alias, payloads, day, original, start
+                    ):
                         continue
                     doc.actor_hits.append(_ActorHit(alias.actor, alias.kind, start, stop, surface))
                 else:
@@ -417,6 +524,8 @@ class Engine:
             if rule.scope == "any"
             else [h for h in doc.actor_hits if _in_scope(rule.scope, doc, h.start)]
         )
+        if self._untracked:
+            actors = [h for h in actors if h.actor not in self._untracked]
         if rule.actors is not None:
             actors = [h for h in actors if h.actor in rule.actors]
         if len({h.actor for h in actors}) < rule.min_actors:
@@ -451,6 +560,9 @@ class Engine:
             notes.extend(n for n in u.notes if n not in notes)
         mentions: dict[str, list[str]] = {}
         keywords: list[str] = []
+        clashes: list[Clash] = []
+        for u in best:
+            clashes.extend(c for c in u.clashes if c not in clashes)
         for u in units:
             for actor, hits in u.actors.items():
                 forms = mentions.setdefault(actor, [])
@@ -465,6 +577,7 @@ class Engine:
             spans=tuple(self._span(doc, u) for u in best),
             mode=rule.mode,
             notes=tuple(notes),
+            clashes=tuple(clashes),
         )
 
     def _satisfied_units(
@@ -482,7 +595,79 @@ class Engine:
             unit = self._check_unit(rule, doc, s, e, u_actors, u_terms)
             if unit is not None:
                 out.append(unit)
+        if not out and rule.within == "sentence" and rule.opposed and self.parser is not None:
+            out = self._paired_units(rule, doc, actors, anchors)
         return out
+
+    def _paired_units(
+        self, rule: _Rule, doc: _Doc, actors: list[_ActorHit], anchors: list[_TermHit]
+    ) -> list[_Unit]:
+        """Fights told across sentences: an attack whose author one sentence does not name
+        ("the airstrikes targeted positions held by A") and a nearby sentence does ("Russian
+        airstrikes…", "IS claimed responsibility for the attack"). Only sentences that name
+        an actor near a conflict word are read."""
+        by_sentence: dict[tuple[int, int], list[_ActorHit]] = {}
+        for h in actors:
+            by_sentence.setdefault(doc.sentence_at(h.start), []).append(h)
+        anchored = sorted({doc.sentence_at(t.start) for t in anchors} & set(by_sentence))
+        if len(anchored) < 2:
+            return []
+        out: list[_Unit] = []
+        for i, here in enumerate(anchored):
+            reading = self._reading(doc, *here)
+            if reading is None or not any(
+                r.unknown_attacker and r.target.actors and not r.blocked for r in reading.readings
+            ):
+                continue
+            near = [s for s in anchored[max(0, i - 2) : i + 2] if s != here]
+            # a claim of responsibility may come paragraphs later
+            near += [s for s in anchored[i + 2 :] if s not in near]
+            for there in near:
+                other = self._reading(doc, *there)
+                if other is None:
+                    continue
+                far = abs(anchored.index(there) - i) > 2 or there[0] - here[1] > 600
+                found = [
+                    r
+                    for r in roles.across(reading, other)
+                    if not far or any(q.claimed for q in other.readings)
+                ]
+                unit = self._unit_across(rule, doc, here, there, by_sentence, anchors, found)
+                if unit is not None:
+                    out.append(unit)
+                    break
+        return out
+
+    def _unit_across(
+        self,
+        rule: _Rule,
+        doc: _Doc,
+        here: tuple[int, int],
+        there: tuple[int, int],
+        by_sentence: dict[tuple[int, int], list[_ActorHit]],
+        anchors: list[_TermHit],
+        found: list[roles.Reading],
+    ) -> _Unit | None:
+        hits = by_sentence[here] + by_sentence[there]
+        tracked = {h.actor for h in hits}
+        for r in found:
+            pairs = [(a, b) for a, b in r.pairs() if a in tracked and b in tracked]
+            if not pairs:
+                continue
+            fighters = {x for pair in pairs for x in pair}
+            by_actor: dict[str, list[_ActorHit]] = {}
+            for h in hits:
+                if h.actor in fighters:
+                    by_actor.setdefault(h.actor, []).append(h)
+            if self._choose_actors(rule, by_actor) is None:
+                continue
+            lo, hi = min(here[0], there[0]), max(here[1], there[1])
+            keywords = [t for t in anchors if here[0] <= t.start < here[1]]
+            unit = _Unit(lo, hi, by_actor, keywords, 0.0, clashes=[_clash_record(r, pairs)])
+            unit.notes.append("across sentences: the attacker is named in another sentence")
+            unit.score = self._score(doc, unit)
+            return unit
+        return None
 
     def _unit_spans(
         self,
@@ -534,11 +719,13 @@ class Engine:
             return None
         by_actor = {a: by_actor[a] for a in chosen}
         keywords = [t for t in found if t.set_name in rule.anchors]
+        clashes: list[Clash] = []
         if rule.opposed and len(by_actor) >= 2 and keywords:
-            keywords = [k for k in keywords if self._opposed(doc, k, by_actor)]
+            keywords, fighters, clashes = self._opposition(doc, keywords, by_actor)
             if not keywords:
                 return None
-        unit = _Unit(start, end, by_actor, keywords, 0.0)
+            by_actor = {a: hits for a, hits in by_actor.items() if a in fighters}
+        unit = _Unit(start, end, by_actor, keywords, 0.0, clashes=clashes)
         if rule.unless or rule.confirm:
             context = self._sentence_terms(doc, keywords, start, end)
             cues = [t for t in context if t.set_name in rule.unless]
@@ -571,8 +758,84 @@ class Engine:
         # sentence_after is the sentence itself when it is the last one
         return bool(self._cues(doc, doc.sentence_at(pos)[0], doc.sentence_after(pos)[1], sets))
 
+    # -- who fights whom ------------------------------------------------------------------
+
+    def _opposition(
+        self, doc: _Doc, keywords: list[_TermHit], by_actor: dict[str, list[_ActorHit]]
+    ) -> tuple[list[_TermHit], set[str], list[Clash]]:
+        """The keywords whose sentences set two of the actors against each other, those
+        actors, and the clashes read. Where the parser read a sentence and placed the actors,
+        its reading decides; where it could not (no parser, Arabic script, an actor it gave
+        no role), word order does (``_opposed``), without the actors it found to be no side
+        (speakers, mediators, places)."""
+        by_sentence: dict[tuple[int, int], list[_TermHit]] = {}
+        for k in keywords:
+            by_sentence.setdefault(doc.sentence_at(k.start), []).append(k)
+        kept: list[_TermHit] = []
+        fighters: set[str] = set()
+        clashes: list[Clash] = []
+        for (lo, hi), kws in by_sentence.items():
+            present = {a for a, hits in by_actor.items() if any(lo <= h.start < hi for h in hits)}
+            reading = self._reading(doc, lo, hi) if len(present) >= 2 else None
+            candidates = by_actor
+            if reading is not None:
+                candidates = {a: h for a, h in by_actor.items() if a not in reading.aside}
+            for k in kws:
+                read = [
+                    r
+                    for r in (reading.readings if reading is not None else ())
+                    if r.covers(k.start - lo, k.end - lo)
+                ]
+                if read:  # the parser took the keyword for a predicate: its sides decide
+                    for r in read:
+                        if r.blocked:
+                            continue
+                        pairs = [(a, b) for a, b in r.pairs() if a in present and b in present]
+                        if pairs:
+                            record = _clash_record(r, pairs)
+                            if record not in clashes:
+                                clashes.append(record)
+                            fighters |= {x for pair in pairs for x in pair}
+                            if k not in kept:
+                                kept.append(k)
+                elif reading is not None and k.set_name in self._classes:
+                    continue  # a conflict word the parser read as something else ("bomb shelters")
+                elif len(present) < 2:  # the actors meet in a wider unit: order says nothing
+                    kept.append(k)
+                    fighters |= set(by_actor)
+                elif len(present & set(candidates)) >= 2 and self._opposed(doc, k, candidates):
+                    kept.append(k)
+                    fighters |= present & set(candidates)
+        return kept, fighters, clashes
+
+    def _reading(self, doc: _Doc, lo: int, hi: int) -> roles.SentenceReading | None:
+        """The role stage's reading of the sentence [lo, hi), parsed once per article; None
+        when it cannot be read (no parser, text in Arabic script, the model unavailable)."""
+        if (lo, hi) in doc.readings:
+            return doc.readings[(lo, hi)]
+        reading = None
+        text = doc.text[lo:hi]
+        if self.parser is not None and not textmod.is_arabic(text):
+            if lo < doc.title_len:
+                text = _sentence_case(text, [(h.start - lo, h.end - lo) for h in doc.actor_hits])
+            try:
+                parse = self.parser.parse([text])[0]
+            except ParserUnavailable:
+                self.parser = None
+            else:
+                mentions = [
+                    roles.Mention(h.start - lo, h.end - lo, (h.actor,), h.surface)
+                    for h in doc.actor_hits
+                    if lo <= h.start < hi
+                ]
+                year = doc.when.year if doc.when is not None else None
+                reading = roles.read(parse, mentions, self.lexicon, year)
+        doc.readings[(lo, hi)] = reading
+        return reading
+
     def _opposed(self, doc: _Doc, kw: _TermHit, by_actor: dict[str, list[_ActorHit]]) -> bool:
-        """Does the sentence of ``kw`` set two of the actors against each other?"""
+        """Does the sentence of ``kw`` set two of the actors against each other (by word
+        order: the lexical stage)?"""
         lo, hi = doc.sentence_at(kw.start)
         mentions = [
             (h.start, h.end, a) for a, hits in by_actor.items() for h in hits if lo <= h.start < hi
@@ -726,6 +989,74 @@ def _outermost(hits: list[_ActorHit]) -> list[_ActorHit]:
     return out
 
 
+def _sides_text(r: roles.Reading) -> str:
+    """How a reading placed the actors, for "why not": "Israel (attacker); Hezbollah, Iran
+    (target)", "one side: A, B"."""
+    if r.parties:
+        return "parties " + " | ".join(", ".join(sorted(p.actors)) for p in r.parties)
+    parts = []
+    if r.attacker.actors:
+        parts.append(f"{', '.join(sorted(r.attacker.actors))} (attacker)")
+    if r.target.actors:
+        parts.append(f"{', '.join(sorted(r.target.actors))} (target)")
+    if len(parts) == 1:
+        parts[0] = "one side: " + parts[0]
+    return "; ".join(parts)
+
+
+def _clash_record(r: roles.Reading, pairs: list[tuple[str, str]]) -> Clash:
+    """A reading as the record alerts carry, with only the actors set against each other."""
+    first = tuple(dict.fromkeys(a for a, _ in pairs))
+    second = tuple(dict.fromkeys(b for _, b in pairs))
+    if r.parties:
+        names_a = tuple(n for p in r.parties if p.actors & set(first) for n in p.names)
+        names_b = tuple(n for p in r.parties if p.actors & set(second) for n in p.names)
+        return Clash(r.predicate, first, second, True, names_a, names_b)
+    return Clash(r.predicate, first, second, r.mutual, r.attacker.names, r.target.names)
+
+
+def _sentence_case(text: str, keep: list[tuple[int, int]]) -> str:
+    """A headline in Title Case as a sentence ("Hizbullah Shells Nusra Militants" → "Hizbullah
+    shells Nusra militants"), which the parser reads far better; actor names, acronyms and
+    the first word keep their case. Same length, so offsets hold."""
+    words = list(re.finditer(r"[A-Za-z][\w'’-]*", text))
+    if len(words) < 3:
+        return text
+    capitalised = sum(w.group(0)[0].isupper() for w in words)
+    if capitalised * 3 < len(words) * 2:
+        return text
+    out = list(text)
+    for w in words[1:]:
+        s = w.start()
+        word = w.group(0)
+        if word.isupper() or any(a <= s < b for a, b in keep):
+            continue
+        out[s] = word[0].lower()
+    return "".join(out)
+
+
+#: words before a name that send it back to what it meant before: "the *former* Syrian army",
+#: "*remnants of* the regime", "the *ousted* government"
+_PAST_CUE = re.compile(
+    r"(?:\b(?:former|ousted|fallen|deposed|toppled|defunct|previous|old|ex|assad[\s-]era)"
+    r"|\bremnants\s+of(?:\s+the)?)[\s-]+(?:the\s+)?$",
+    re.IGNORECASE,
+)
+
+
+def _meant(
+    alias: AliasKey, payloads: Sequence[Any], day: date | None, original: str, start: int
+) -> bool:
+    """Does this dated name mean ``alias.actor`` here? By the text's date, unless a word of
+    the past before it ("former", "ousted", "remnants of") sends it to its earlier meaning."""
+    earlier: list[AliasKey] = [p[1] for p in payloads if p[0] == "actor" and p[1].until]
+    if earlier and _PAST_CUE.search(original, max(0, start - 30), start):
+        latest = max(a.until for a in earlier if a.until is not None)
+        if day is None or day >= latest:
+            return alias.until == latest
+    return alias.valid(day)
+
+
 def _acronym_ok(alias: AliasKey, surface: str, original: str, start: int) -> bool:
     if letters_of(surface) != alias.case:
         return False
@@ -798,13 +1129,9 @@ def compile_rules(settings: Any) -> Engine:
         add(alias.key, ("actor", alias))
     for key, actor in exclusion_keys(settings.actors):
         add(key, ("exclude", actor))
+    classes = lx.compile_classes(settings.conflict)
     terms: list[Term] = []
-    keyword_sets = [(name, kw.terms, kw.inflect) for name, kw in settings.keywords.items()]
-    for set_name, _terms, _inflect in keyword_sets:
-        if set_name.startswith("@"):
-            problems.append((("keywords", set_name), "keyword set names may not start with '@'"))
-    keyword_sets += [(name, words, False) for name, words in BUILTIN_SETS.items()]
-    for set_name, set_terms, inflect in keyword_sets:
+    for set_name, set_terms, inflect in _keyword_sets(settings, classes, problems):
         for i, written in enumerate(set_terms):
             parts, gaps = parse_term(written)
             if not parts or not all(textmod.normalise(p.rstrip("*")) for p in parts):
@@ -819,20 +1146,50 @@ def compile_rules(settings: Any) -> Engine:
                     add(key, ("term", term_id, part_index, set_name, len(parts) > 1))
     if problems:
         raise RuleError(problems)
+    set_confirm = {
+        name: frozenset(kw.confirm)
+        for name, kw in [*settings.keywords.items(), *settings.conflict.items()]
+        if kw.confirm
+    }
+    model = settings.nlp.model
+    return Engine(
+        [_compile_rule(r) for r in settings.rules],
+        terms,
+        _automaton(table),
+        {name: a.camp for name, a in settings.actors.items() if a.camp},
+        set_confirm,
+        lx.Lexicon.build(classes),
+        Parser(model) if model and classes else None,
+        frozenset(name for name, a in settings.actors.items() if not a.track),
+    )
 
+
+def _keyword_sets(
+    settings: Any, classes: list[lx.PredicateClass], problems: list[tuple[tuple[Any, ...], str]]
+) -> list[tuple[str, list[str], bool]]:
+    """(name, terms, inflect) of every keyword set: configured, conflict classes, built-in."""
+    out = [(name, kw.terms, kw.inflect) for name, kw in settings.keywords.items()]
+    for name, _terms, _inflect in out:
+        if name.startswith("@"):
+            problems.append((("keywords", name), "keyword set names may not start with '@'"))
+    for c in classes:
+        if c.name in settings.keywords:
+            problems.append(
+                (("conflict", c.name), f"{c.name!r} is both a conflict class and a keyword set")
+            )
+    out += [(c.name, c.terms(), False) for c in classes]
+    out += [(name, words, False) for name, words in BUILTIN_SETS.items()]
+    return out
+
+
+def _automaton(table: dict[str, list[tuple[Any, ...]]]) -> Any:
+    if not table:
+        return _EmptyAutomaton()
     automaton = ahocorasick.Automaton()
     for key, payloads in table.items():
         automaton.add_word(key, tuple(payloads))
-    if table:
-        automaton.make_automaton()
-    else:
-        automaton = _EmptyAutomaton()
-    camps = {name: a.camp for name, a in settings.actors.items() if a.camp}
-    rules = [_compile_rule(r) for r in settings.rules]
-    set_confirm = {
-        name: frozenset(kw.confirm) for name, kw in settings.keywords.items() if kw.confirm
-    }
-    return Engine(rules, terms, automaton, camps, set_confirm)
+    automaton.make_automaton()
+    return automaton
 
 
 class _EmptyAutomaton:
