@@ -324,6 +324,11 @@ HEDGE = _words(
     rumour rumor speculation scenario option
     halt cessation end prevention avoidance de escalation deescalation ceasefire truce"""
 )
+#: verbs of asking, a hedge only over what they ask for ("called *for* an end to the
+#: fighting", "urged A *to stop* attacking B"), not over "call in tanks to repel the attack"
+ASKING = _words("call ask urge demand")
+#: determiners of a reference to something told before: "*the* attack", "*these* strikes"
+DEFINITE = _words("the this that these those its their")
 #: words that mean the claim of involvement is what is denied, not the fight itself:
 #: "A denied involvement in the clashes between B and C"
 INVOLVEMENT = _words("involvement role participation part responsibility presence hand link")

@@ -97,6 +97,8 @@ class Reading:
     unknown_attacker: bool = False
     #: someone claimed responsibility for it ("IS claimed responsibility for the attack")
     claimed: bool = False
+    #: the unnamed attacker is a reference to an attack told elsewhere ("the airstrikes")
+    definite: bool = False
 
     def covers(self, start: int, end: int) -> bool:
         """Is this predicate the word at [start, end) of the sentence?"""
@@ -326,13 +328,16 @@ def _predicates(tree: _Tree) -> Iterable[tuple[int, lx.PredicateClass, str]]:
 # -- what a word stands for -----------------------------------------------------------------
 
 
+_Avoid = frozenset[int] | None
+
+
 def _members(
-    tree: _Tree, node: int, depth: int = 0, split: bool = False, avoid: int | None = None
+    tree: _Tree, node: int, depth: int = 0, split: bool = False, avoid: _Avoid = None
 ) -> list[int]:
     """Mentions that ``node`` stands for: itself, what it belongs to or is backed by. With
     ``split``, conjoined words are not followed (the caller treats them as parties); ``avoid``
-    is a word not to enter."""
-    if depth > 5 or node == avoid:
+    are words not to enter."""
+    if depth > 5 or (avoid is not None and node in avoid):
         return []
     k = tree.owner.get(node)
     out: list[int] = [] if k is None else [k]
@@ -349,7 +354,7 @@ def _members(
     return out
 
 
-def _child_members(tree: _Tree, c: int, depth: int, split: bool, avoid: int | None) -> list[int]:
+def _child_members(tree: _Tree, c: int, depth: int, split: bool, avoid: _Avoid) -> list[int]:
     """What one dependent of a word adds to what the word stands for."""
     d = tree.dep(c)
     lemma = tree.lemma(c)
@@ -388,7 +393,7 @@ def _owner_of_control(tree: _Tree, control: int, depth: int) -> list[int]:
     return out
 
 
-def _affiliates(tree: _Tree, word: int, depth: int, avoid: int | None = None) -> list[int]:
+def _affiliates(tree: _Tree, word: int, depth: int, avoid: _Avoid = None) -> list[int]:
     """The owner named by an affiliation word: "held *by* A", "loyal *to* A", "linked *with*
     A", "A-backed", "under the control of A", "missiles fired *by* A"."""
     out: list[int] = []
@@ -433,10 +438,18 @@ def _parties(tree: _Tree, nodes: Iterable[int]) -> list[Side]:
         # last noun of the first party; a "between" phrase has two parties, so split there
         deep = _deep_conj(tree, nodes[0])
         if deep is not None:
-            first = _side_of(tree, _members(tree, nodes[0], split=True, avoid=deep))
-            second = _side_of(tree, _members(tree, deep))
+            # the conjunct's phrase, and every word of a name that reaches into it
+            inside = set(_subtree(tree, deep))
+            names = {tree.owner[z] for z in inside if z in tree.owner}
+            inside |= {z for z, k in tree.owner.items() if k in names}
+            first = _side_of(tree, _members(tree, nodes[0], split=True, avoid=frozenset(inside)))
+            second = _side_of(tree, sorted(names) or _members(tree, deep))
             if first.actors and second.actors:
                 return [first, second]
+    if len(nodes) == 1 and tree.dep(nodes[0]) == "pobj" and len(tree.conjuncts(nodes[0])) == 1:
+        split = _between_and(tree, nodes[0])
+        if split:
+            return split
     for n in nodes:
         for c in tree.conjuncts(n):
             ks = _members(tree, c, split=True)
@@ -468,6 +481,9 @@ def _distributed(tree: _Tree, head: int) -> list[Side]:
     """Parties of a word whose modifiers are conjoined: "Russian *and* Iranian forces" →
     Russia | Iran; "SDF *and* Syrian regime forces" → SDF | Assad regime (the head word goes
     with the last conjunct)."""
+    coordinated = _coordinated_modifiers(tree, head)
+    if coordinated:
+        return coordinated
     for x in _subtree(tree, head):
         if x == head or tree.dep(x) not in _MODIFIERS | {"conj"}:
             continue
@@ -490,6 +506,44 @@ def _distributed(tree: _Tree, head: int) -> list[Side]:
         if sum(1 for sd in sides if sd.actors) >= 2 and len({sd.actors for sd in sides}) >= 2:
             return [sd for sd in sides if sd.actors]
     return []
+
+
+def _between_and(tree: _Tree, pobj: int) -> list[Side]:
+    """ "between A subordinate to X and B": when the parser hung "and B" outside the phrase,
+    the "and" after the first party still opens the second one."""
+    prep = tree.head(pobj)
+    if tree.lemma(prep) not in lx.BETWEEN:
+        return []
+    ands = [
+        t.i
+        for t in tree.t[pobj + 1 :]
+        if t.dep == "cc" and t.lemma in ("and", "&") and t.i not in tree.owner
+    ]
+    for cc in ands:
+        conj = next((t.i for t in tree.t[cc + 1 :] if t.dep == "conj"), None)
+        if conj is None:
+            continue
+        second = _side_of(tree, _members(tree, conj))
+        first = _side_of(tree, sorted({tree.owner[z] for z in range(prep, cc) if z in tree.owner}))
+        if first.actors and second.actors and first.actors != second.actors:
+            return [first, second]
+        return []
+    return []
+
+
+def _coordinated_modifiers(tree: _Tree, head: int) -> list[Side]:
+    """ "Pro-Iranian and pro-Russian forces", parsed as two modifiers of one word with "and"
+    between them and no conjunct: one party each."""
+    mods = [c for c in tree.children(head, "amod", "compound", "nmod", "poss") if c in tree.owner]
+    ks = list(dict.fromkeys(tree.owner[c] for c in mods))
+    if len(ks) < 2:
+        return []
+    first = min(z for z, k in tree.owner.items() if k == ks[0])
+    last = max(z for z, k in tree.owner.items() if k == ks[-1])
+    if not any(tree.t[z].dep == "cc" for z in range(first, last)):
+        return []
+    sides = [_side_of(tree, [k]) for k in ks]
+    return sides if len({sd.actors for sd in sides}) >= 2 else []
 
 
 def _deep_conj(tree: _Tree, node: int) -> int | None:
@@ -570,7 +624,8 @@ def _read_predicate(
 def _allied(tree: _Tree, p: int) -> bool:
     """ "A and B fought alongside C", "advanced together": one side, with an ally."""
     return any(
-        (w in lx.ALLY_PREPS or w in lx.ALLY_PHRASES) and (w != "for" or bool(_members(tree, o)))
+        ((w in lx.ALLY_PREPS or w in lx.ALLY_PHRASES) and (w != "for" or bool(_members(tree, o))))
+        or (w in ("on", "by") and tree.lemma(o) in ("side", "behalf"))
         for w, o in tree.preps(p)
     ) or any(tree.lemma(c) in ("together", "jointly") for c in tree.children(p, "advmod"))
 
@@ -615,6 +670,10 @@ def _prep_args(tree: _Tree, p: int, cls: lx.PredicateClass, verb: bool, args: _A
     for word, o in tree.preps(p):
         if _is_time(tree, o):
             continue  # "clashed on Sunday"
+        if tree.lemma(o) in ("side", "behalf") and word in ("on", "by"):
+            # "fought on the side of A", "on behalf of A": with A
+            args.agent += [oo for w, oo in tree.preps(o) if w == "of"]
+            continue
         if word in lx.BETWEEN:
             args.each.append(o)
         elif word in cls.target or (word == "with" and cls.mutual):
@@ -712,7 +771,17 @@ def _assemble(
         and not parties
         and all(_unknown(tree, a) for a in args.agent),
         claimed=_claimed(tree, p),
+        definite=_definite(tree, p, args.agent),
     )
+
+
+def _definite(tree: _Tree, p: int, agent: list[int]) -> bool:
+    """Does the predicate refer to an attack told elsewhere: "*the* attacks were carried out
+    by A", "*the* airstrikes targeted B", "*the* attackers"?"""
+    words = [a for a in agent if not _members(tree, a)]
+    if not tok_is_verb(tree, p):
+        words.append(p)
+    return any(tree.lemma(d) in lx.DEFINITE for w in words for d in tree.children(w, "det", "poss"))
 
 
 def _unknown(tree: _Tree, node: int) -> bool:
@@ -744,14 +813,15 @@ def _noun_class(tree: _Tree, i: int) -> lx.PredicateClass | None:
 
 
 def _noun_agents(tree: _Tree, q: int) -> list[int]:
-    """Who a conflict noun says acted: "Turkish shelling", "A's attack", "an attack by A"."""
-    out = [
-        c
-        for c in tree.children(q, "poss", "compound", "amod", "nmod")
-        if tree.t[c].pos in ("PROPN", "NOUN", "ADJ") or c in tree.owner
-    ]
-    out += [o for w, o in tree.preps(q) if w in ("by", "from")]
-    return out
+    """Who a conflict noun says acted: "Turkish shelling", "A's attack", "an attack by A",
+    "A carried out strikes"."""
+    cls = _noun_class(tree, q)
+    if cls is None:
+        return []
+    args = _Args()
+    _noun_args(tree, q, cls, args)
+    args.agent += [o for w, o in tree.preps(q) if w in ("by", "from")]
+    return [a for a in args.agent if a != q]
 
 
 def _fire_object(tree: _Tree, objs: Sequence[int], cls: lx.PredicateClass) -> list[int]:
@@ -1013,13 +1083,16 @@ def _in_scope_of(tree: _Tree, p: int, denied_by: set[str]) -> str:
     statement of its own: the walk stops there."""
     node = p
     via_involvement = False
+    came_by = ""
     for _ in range(_DEPTH):
         tok = tree.t[node]
         found = _blocking_child(tree, node, p)
         if found:
             return found
         if node != p:
-            if tok.lemma in lx.DENIAL:
+            if tok.lemma in lx.ASKING and came_by not in ("xcomp", "ccomp", "for", "on"):
+                pass  # "had to call in tanks to repel the attack": no call to stop it
+            elif tok.lemma in lx.DENIAL:
                 if via_involvement:
                     denied_by |= _side(tree, tree.subject(node)).actors
                     return ""
@@ -1031,6 +1104,7 @@ def _in_scope_of(tree: _Tree, p: int, denied_by: set[str]) -> str:
             via_involvement = via_involvement or tok.lemma in lx.INVOLVEMENT
         if tok.head == node or (tok.dep in ("conj", "parataxis", "cc") and tok_is_verb(tree, node)):
             break
+        came_by = tok.lemma if tok.dep == "prep" else tok.dep
         node = tok.head
     return ""
 
@@ -1102,6 +1176,8 @@ def across(here: SentenceReading, there: SentenceReading) -> list[Reading]:
         for q in there.readings:
             if q.blocked or not q.attacker.actors or q.mutual or q.parties:
                 continue
+            if not (r.definite or q.definite or q.claimed):
+                continue  # no "the attack", no claim of responsibility: two attacks
             if q.kind != r.kind and not q.claimed:
                 continue
             if q.target.actors - r.target.actors:
