@@ -324,6 +324,8 @@ HEDGE = _words(
     rumour rumor speculation scenario option
     halt cessation end prevention avoidance de escalation deescalation ceasefire truce"""
 )
+#: verbs of stopping: a hedge when asked for or planned, a fact when they happened
+STOPPING = _words("stop halt end cease suspend")
 #: verbs of asking, a hedge only over what they ask for ("called *for* an end to the
 #: fighting", "urged A *to stop* attacking B"), not over "call in tanks to repel the attack"
 ASKING = _words("call ask urge demand")

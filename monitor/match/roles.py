@@ -34,7 +34,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from monitor.match import lexicon as lx
-from monitor.match.syntax import Parse
+from monitor.match.syntax import Parse, Token
 
 Verdict = Literal["opposed", "apart", "unknown"]
 _SUBJECTS = frozenset(["nsubj", "csubj", "expl"])
@@ -157,11 +157,13 @@ class _Tree:
 
     def __init__(self, parse: Parse, mentions: Sequence[Mention], lexicon: lx.Lexicon) -> None:
         self.parse = parse
-        self.t = tuple(
-            tok
-            if (fixed := lexicon.lemma(tok.text, tok.lemma)) == tok.lemma
-            else replace(tok, lemma=fixed)
-            for tok in parse.tokens
+        self.t = _repaired(
+            tuple(
+                tok
+                if (fixed := lexicon.lemma(tok.text, tok.lemma)) == tok.lemma
+                else replace(tok, lemma=fixed)
+                for tok in parse.tokens
+            )
         )
         self.kids: list[list[int]] = [[] for _ in self.t]
         for tok in self.t:
@@ -280,6 +282,25 @@ class _Tree:
                 return [self.head(v)]  # "fighters attacking B"
             return []
         return []
+
+
+def _repaired(tokens: tuple[Token, ...]) -> tuple[Token, ...]:
+    """Mend one frequent parser error: the later items of a list of names hung on the verb
+    ("hitting areas under the control of A, *B*, and *C*" with B and C conjoined to
+    "hitting"). A name conjoined to a verb joins the nearest name before it instead."""
+    out = list(tokens)
+    for tok in tokens:
+        head = tokens[tok.head]
+        if tok.dep != "conj" or tok.pos != "PROPN" or head.pos not in ("VERB", "AUX"):
+            continue
+        before = [
+            t.i
+            for t in out[head.i + 1 : tok.i]
+            if t.pos in ("PROPN", "NOUN") and t.dep in ("pobj", "dobj", "conj", "appos")
+        ]
+        if before:
+            out[tok.i] = replace(tok, head=before[-1])
+    return tuple(out)
 
 
 def read(
@@ -698,6 +719,18 @@ def _misplaced_args(tree: _Tree, p: int, cls: lx.PredicateClass, args: _Args) ->
     erupted between A and B", "clashes resumed on 15 October between A and B"), or on a word
     inside its own phrase ("an invasion by A in the district, against B")."""
     tok = tree.t[p]
+    if tok.dep in ("attr", "acomp") and tok.head != p:
+        # "Operation X was an invasion by A in the district, against B": the copula's phrases
+        for word, o in tree.preps(tok.head):
+            if word in cls.target and not args.target:
+                args.target.append(o)
+            elif word in lx.BETWEEN:
+                args.each.append(o)
+    if not cls.mutual and not args.target:
+        # "the shelling *of* the Turkish military", "the siege of A": the one it was done to
+        args.target += [
+            o for w, o in tree.preps(p) if w == "of" and tree.lemma(o) not in lx.PLACE_NOUNS
+        ]
     if tok.dep in _SUBJECTS | _PASSIVE_SUBJECTS and tree.lemma(tok.head) in lx.HAPPEN:
         for word, o in tree.clause_preps(tok.head, skip=p):
             if word in lx.BETWEEN:
@@ -909,10 +942,15 @@ def _casualties_caused(tree: _Tree, p: int) -> list[int]:
     """Whom an attack killed, told as its result: "the attack *led to the death of* X",
     "the strike *left* X dead", "the shelling *resulted in* casualties among X"."""
     tok = tree.t[p]
-    if tok.dep not in _SUBJECTS or tok.head == p:
-        return []
-    v = tok.head
     out: list[int] = []
+    for c in tree.children(p, "acl", "relcl"):
+        # "the air strikes, which left 12 people dead, including A and B troops"
+        if tree.lemma(c) in ("leave", "kill", "wound", "injure"):
+            out += [o for o in tree.children(c, *_OBJECTS) if tree.lemma(o) not in ("which",)]
+            out += [o for w, o in tree.preps(p) if w in lx.MEMBER_PREPS]
+    if tok.dep not in _SUBJECTS or tok.head == p:
+        return out
+    v = tok.head
     if tree.lemma(v) in ("lead", "result", "cause", "bring"):
         for word, o in tree.preps(v):
             if word in ("to", "in") and tree.lemma(o) in lx.CASUALTY_NOUNS:
@@ -1097,7 +1135,7 @@ def _in_scope_of(tree: _Tree, p: int, denied_by: set[str]) -> str:
                     denied_by |= _side(tree, tree.subject(node)).actors
                     return ""
                 return f"denied: {tok.text}"
-            if tok.lemma in lx.HEDGE:
+            elif tok.lemma in lx.HEDGE and not _done(tree, node):
                 return f"hedged: {tok.text}"
             if tok.lemma in lx.FALSITY and tok.pos in ("ADJ", "NOUN"):
                 return f"denied: {tok.text}"
@@ -1107,6 +1145,17 @@ def _in_scope_of(tree: _Tree, p: int, denied_by: set[str]) -> str:
         came_by = tok.lemma if tok.dep == "prep" else tok.dep
         node = tok.head
     return ""
+
+
+def _done(tree: _Tree, node: int) -> bool:
+    """A stop that happened: "Turkey *halted* the shelling" says there was shelling (unlike
+    "called to halt", "a halt to the clashes", "to prevent infighting")."""
+    tok = tree.t[node]
+    if tok.lemma not in lx.STOPPING or tok.tag not in ("VBD", "VBZ", "VBP"):
+        return False
+    if any(tree.lemma(c) in lx.MODALS or tree.dep(c) == "neg" for c in tree.children(node)):
+        return False
+    return tok.dep not in ("xcomp", "ccomp", "advcl", "acl")
 
 
 def _blocking_child(tree: _Tree, node: int, p: int) -> str:
