@@ -650,24 +650,25 @@ class Engine:
     ) -> _Unit | None:
         hits = by_sentence[here] + by_sentence[there]
         tracked = {h.actor for h in hits}
+        clashes: list[Clash] = []
+        fighters: set[str] = set()
         for r in found:
             pairs = [(a, b) for a, b in r.pairs() if a in tracked and b in tracked]
-            if not pairs:
-                continue
-            fighters = {x for pair in pairs for x in pair}
-            by_actor: dict[str, list[_ActorHit]] = {}
-            for h in hits:
-                if h.actor in fighters:
-                    by_actor.setdefault(h.actor, []).append(h)
-            if self._choose_actors(rule, by_actor) is None:
-                continue
-            lo, hi = min(here[0], there[0]), max(here[1], there[1])
-            keywords = [t for t in anchors if here[0] <= t.start < here[1]]
-            unit = _Unit(lo, hi, by_actor, keywords, 0.0, clashes=[_clash_record(r, pairs)])
-            unit.notes.append("across sentences: the attacker is named in another sentence")
-            unit.score = self._score(doc, unit)
-            return unit
-        return None
+            if pairs:
+                clashes.append(_clash_record(r, pairs))
+                fighters |= {x for pair in pairs for x in pair}
+        by_actor: dict[str, list[_ActorHit]] = {}
+        for h in hits:
+            if h.actor in fighters:
+                by_actor.setdefault(h.actor, []).append(h)
+        if not clashes or self._choose_actors(rule, by_actor) is None:
+            return None
+        lo, hi = min(here[0], there[0]), max(here[1], there[1])
+        keywords = [t for t in anchors if here[0] <= t.start < here[1]]
+        unit = _Unit(lo, hi, by_actor, keywords, 0.0, clashes=clashes)
+        unit.notes.append("across sentences: the attacker is named in another sentence")
+        unit.score = self._score(doc, unit)
+        return unit
 
     def _unit_spans(
         self,
@@ -788,7 +789,9 @@ class Engine:
                 ]
                 if read:  # the parser took the keyword for a predicate: its sides decide
                     for r in read:
-                        if r.blocked:
+                        if r.blocked and not (
+                            r.blocked == roles.QUARREL and self._turned_violent(doc, hi)
+                        ):
                             continue
                         pairs = [(a, b) for a, b in r.pairs() if a in present and b in present]
                         if pairs:
@@ -807,6 +810,22 @@ class Engine:
                     kept.append(k)
                     fighters |= present & set(candidates)
         return kept, fighters, clashes
+
+    def _turned_violent(self, doc: _Doc, end: int) -> bool:
+        """Does the next sentence tell of shooting or an attack, naming no one ("locked in a
+        standoff. Shots were fired and a guard was wounded")? Then the quarrel before it
+        turned violent."""
+        lo, hi = doc.sentence_after(end - 1)
+        if lo < end:
+            return False
+        reading = self._reading(doc, lo, hi)
+        escalated = {c.name for c in self.lexicon.classes if c.escalated}
+        return reading is not None and any(
+            not r.blocked
+            and r.kind not in escalated
+            and not (r.attacker.actors or r.target.actors or r.parties)
+            for r in reading.readings
+        )
 
     def _reading(self, doc: _Doc, lo: int, hi: int) -> roles.SentenceReading | None:
         """The role stage's reading of the sentence [lo, hi), parsed once per article; None

@@ -49,6 +49,7 @@ IRREGULAR: dict[str, tuple[str, ...]] = {
     "undertake": ("undertook", "undertaken"),
     "shell": ("shelled", "shelling"),
     "spar": ("sparred", "sparring"),
+    "leave": ("left",),
 }
 
 
@@ -76,7 +77,8 @@ class PredicateClass:
         for verb in self.verbs:
             first, _, rest = verb.partition(" ")
             forms = {*textmod.inflections(first), *IRREGULAR.get(first, ())}
-            out |= {f"{f} {rest}".strip() for f in forms}
+            # "exchange fire" also as "exchanged artillery fire": words may come between
+            out |= {f"{f} ... {rest}" if rest else f for f in forms}
         for noun in self.nouns:
             words = noun.split()
             last = words[-1]
@@ -324,6 +326,10 @@ HEDGE = _words(
     rumour rumor speculation scenario option
     halt cessation end prevention avoidance de escalation deescalation ceasefire truce"""
 )
+#: verbs that tell what an attack caused: "the strikes *left* 12 dead", "*led to* deaths"
+CAUSING = _words("leave kill wound injure lead result cause bring")
+#: adjectives of taking part: "active in the clashes", "involved in the fighting"
+TAKING_PART = _words("active involved engaged embroiled locked lock caught")
 #: verbs of stopping: a hedge when asked for or planned, a fact when they happened
 STOPPING = _words("stop halt end cease suspend")
 #: verbs of asking, a hedge only over what they ask for ("called *for* an end to the

@@ -37,6 +37,8 @@ from monitor.match import lexicon as lx
 from monitor.match.syntax import Parse, Token
 
 Verdict = Literal["opposed", "apart", "unknown"]
+#: why a quarrel ("rift", "standoff") reports no fight: nothing said it turned violent
+QUARREL = "not armed: a quarrel"
 _SUBJECTS = frozenset(["nsubj", "csubj", "expl"])
 _PASSIVE_SUBJECTS = frozenset(["nsubjpass", "csubjpass"])
 _OBJECTS = frozenset(["dobj", "obj", "attr", "oprd", "dative"])
@@ -390,6 +392,11 @@ def _child_members(tree: _Tree, c: int, depth: int, split: bool, avoid: _Avoid) 
     if d in ("acl", "relcl", "amod", "acomp", "advcl"):
         if lemma in lx.AFFILIATION or lemma in lx.OPERATE:
             return _affiliates(tree, c, depth, avoid)  # "missiles fired by A"
+        allies = [
+            o for w, o in tree.preps(c) if w in lx.ALLY_PREPS - {"for"} or w in lx.ALLY_PHRASES
+        ]
+        if allies:  # "Syrian troops working alongside Russian special forces"
+            return [k for o in allies for k in _members(tree, o, depth + 1, avoid=avoid)]
         if lemma in lx.NAMING:  # "armed groups described as remnants of the regime"
             out = [
                 k
@@ -634,7 +641,7 @@ def _read_predicate(
             args.agent += _adverbial_subject(tree, p)  # "A entered X after fighting with B"
     denied_by: set[str] = set()
     if cls.escalated and not _escalated(tree, p):
-        blocked = "not armed: a quarrel"
+        blocked = QUARREL
     else:
         blocked = _blocked(tree, p, denied_by) or _background(tree, p, year)
     if cls.mutual and not (args.each or args.target or args.agent):
@@ -667,8 +674,8 @@ def _verb_args(tree: _Tree, p: int, cls: lx.PredicateClass, allied: bool, args: 
             args.each += subj  # "A and B clashed"
         else:
             args.agent += subj
-    if tree.dep(p) in ("acl", "relcl") and tree.t[p].tag == "VBN":
-        args.target.append(tree.head(p))  # "positions targeted by A"
+    if tree.dep(p) in ("acl", "relcl", "amod") and tree.t[p].tag == "VBN":
+        args.target.append(tree.head(p))  # "positions targeted by A", "targeted positions"
     objs = tree.children(p, *_OBJECTS)
     if tree.lemma(p) in lx.PITTING and objs:
         # "infighting pitted A against B": the object against the "against" phrase
@@ -676,6 +683,8 @@ def _verb_args(tree: _Tree, p: int, cls: lx.PredicateClass, allied: bool, args: 
         objs = []
     args.target += [o for o in objs if tree.lemma(o) not in lx.FIRE_OBJECTS]
     args.target += _fire_object(tree, objs, cls)
+    if not cls.mutual and objs and not any(_members(tree, o) for o in args.target):
+        args.target += _owned_place(tree, p)
 
 
 def _noun_args(tree: _Tree, p: int, cls: lx.PredicateClass, args: _Args) -> None:
@@ -716,33 +725,61 @@ def _prep_args(tree: _Tree, p: int, cls: lx.PredicateClass, verb: bool, args: _A
 
 def _misplaced_args(tree: _Tree, p: int, cls: lx.PredicateClass, args: _Args) -> None:
     """Phrases of a noun that the parser hung elsewhere: on its verb or further ("clashes
-    erupted between A and B", "clashes resumed on 15 October between A and B"), or on a word
-    inside its own phrase ("an invasion by A in the district, against B")."""
+    erupted between A and B", "clashes resumed on 15 October between A and B"), on a copula
+    ("X was an invasion by A …, against B"), or on a word inside its own phrase ("an invasion
+    by A in the district, against B")."""
     tok = tree.t[p]
     if tok.dep in ("attr", "acomp") and tok.head != p:
-        # "Operation X was an invasion by A in the district, against B": the copula's phrases
-        for word, o in tree.preps(tok.head):
-            if word in cls.target and not args.target:
-                args.target.append(o)
-            elif word in lx.BETWEEN:
-                args.each.append(o)
+        _take(args, tree.preps(tok.head), cls.target)
     if not cls.mutual and not args.target:
         # "the shelling *of* the Turkish military", "the siege of A": the one it was done to
         args.target += [
             o for w, o in tree.preps(p) if w == "of" and tree.lemma(o) not in lx.PLACE_NOUNS
         ]
     if tok.dep in _SUBJECTS | _PASSIVE_SUBJECTS and tree.lemma(tok.head) in lx.HAPPEN:
-        for word, o in tree.clause_preps(tok.head, skip=p):
-            if word in lx.BETWEEN:
-                args.each.append(o)
-            elif (word in ("with", "against") or word in cls.target) and not args.target:
-                args.target.append(o)
+        _take(args, tree.clause_preps(tok.head, skip=p), cls.target | {"with", "against"})
+    if cls.mutual and not args.each and tok.dep == "pobj":
+        # "led to the most serious confrontations yet between A and B": the phrase went to
+        # the verb the noun's phrase hangs on
+        verb = _clause_verb(tree, p)
+        if verb is not None:
+            args.each += [o for w, o in tree.preps(verb) if w in lx.BETWEEN]
     if not args.each and not args.target:
-        for word, o in tree.clause_preps(p, skip=None, depth=2):
-            if word in lx.BETWEEN:
-                args.each.append(o)
-            elif word in cls.target and word != "at":
-                args.target.append(o)
+        _take(args, tree.clause_preps(p, skip=None, depth=2), cls.target - {"at"})
+
+
+def _take(args: _Args, phrases: Iterable[tuple[str, int]], targets: Iterable[str]) -> None:
+    """Each "between" phrase's object a party; the first target phrase's the target."""
+    targets = set(targets)
+    for word, o in phrases:
+        if word in lx.BETWEEN:
+            args.each.append(o)
+        elif word in targets and not args.target:
+            args.target.append(o)
+
+
+def _clause_verb(tree: _Tree, p: int) -> int | None:
+    """The verb whose phrases a noun sits in: "led to some of the confrontations" → led."""
+    node = p
+    for _ in range(6):
+        tok = tree.t[node]
+        if tok.head == node or tok.dep not in ("pobj", "prep"):
+            return None
+        node = tok.head
+        if tok_is_verb(tree, node):
+            return node
+    return None
+
+
+def _owned_place(tree: _Tree, p: int) -> list[int]:
+    """The owner named in a place phrase of the verb: "attacked a point in X village, *which
+    belonged to* the Damascus government" (the parser hangs the clause on the place)."""
+    out: list[int] = []
+    for _w, o in tree.clause_preps(p, skip=None, depth=3):
+        for z in _subtree(tree, o):
+            if tree.dep(z) in ("relcl", "acl") and tree.lemma(z) in lx.AFFILIATION:
+                out += [tree.root[k] for k in _affiliates(tree, z, 0) if k in tree.root]
+    return out
 
 
 def _reciprocal_args(tree: _Tree, p: int, verb: bool, args: _Args) -> None:
@@ -936,6 +973,20 @@ def _phrase_governor(
         args.target += tree.subject(verb)  # "A responded to the shelling"
     elif word in ("in", "into") and vl in ("join", "take", "participate", "engage", "involve"):
         args.agent += tree.subject(verb)  # "A took part in the offensive against B"
+    elif word == "in" and _taking_part(tree, verb):
+        # "A, who were active in the clashes against B"; "A were involved in the fighting"
+        holder = tree.head(verb) if tree.t[verb].pos == "ADJ" else verb
+        args.agent += tree.subject(holder) or tree.children(holder, *_PASSIVE_SUBJECTS)
+
+
+def _taking_part(tree: _Tree, word: int) -> bool:
+    """ "active in", "involved in", "engaged in": an adjective of taking part, or a form of
+    "be" that has one."""
+    if tree.lemma(word) in lx.TAKING_PART:
+        return True
+    return tree.lemma(word) == "be" and any(
+        tree.lemma(c) in lx.TAKING_PART for c in tree.children(word, "acomp", "attr")
+    )
 
 
 def _casualties_caused(tree: _Tree, p: int) -> list[int]:
@@ -945,7 +996,7 @@ def _casualties_caused(tree: _Tree, p: int) -> list[int]:
     out: list[int] = []
     for c in tree.children(p, "acl", "relcl"):
         # "the air strikes, which left 12 people dead, including A and B troops"
-        if tree.lemma(c) in ("leave", "kill", "wound", "injure"):
+        if tree.lemma(c) in lx.CAUSING:
             out += [o for o in tree.children(c, *_OBJECTS) if tree.lemma(o) not in ("which",)]
             out += [o for w, o in tree.preps(p) if w in lx.MEMBER_PREPS]
     if tok.dep not in _SUBJECTS or tok.head == p:
@@ -1219,13 +1270,16 @@ def across(here: SentenceReading, there: SentenceReading) -> list[Reading]:
     same kind ("Russian airstrikes had targeted rebel positions"; "IS claimed responsibility
     for the attack"). Each result is the first sentence's reading with the attacker filled."""
     out = []
+    # "The airstrikes took place near X and targeted positions held by A": a sentence about
+    # an attack it calls "the airstrikes" refers back as a whole
+    about = any(x.definite and x.unknown_attacker for x in here.readings)
     for r in here.readings:
         if r.blocked or not r.unknown_attacker or not r.target.actors:
             continue
         for q in there.readings:
             if q.blocked or not q.attacker.actors or q.mutual or q.parties:
                 continue
-            if not (r.definite or q.definite or q.claimed):
+            if not (r.definite or about or q.definite or q.claimed):
                 continue  # no "the attack", no claim of responsibility: two attacks
             if q.kind != r.kind and not q.claimed:
                 continue
