@@ -57,12 +57,20 @@ def paragraph(rng: random.Random, words: int) -> str:
     out = [rng.choice(WORDS) for _ in range(words)]
     if rng.random() < 0.3:
         i = rng.randrange(len(out))
-        out[i:i] = [rng.choice(ACTORS), rng.choice(CONFLICT), rng.choice(ACTORS)]
-    return " ".join(out).capitalize() + "."
+        first, second = rng.sample(ACTORS, 2)  # two actors (no "Daesh clashed with Daesh")
+        out[i:i] = [first, rng.choice(CONFLICT), second]
+    return sentence(out)
+
+
+def sentence(words: list[str]) -> str:
+    """Words as a sentence: a capital first letter, names keep theirs (str.capitalize()
+    lowered them: "hts", "the sdf", which no text writes)."""
+    text = " ".join(words)
+    return text[:1].upper() + text[1:] + "."
 
 
 def item(rng: random.Random, feed: int, n: int, when: datetime) -> str:
-    title = " ".join(rng.choice(WORDS) for _ in range(8)).capitalize()
+    title = sentence([rng.choice(WORDS) for _ in range(8)])[:-1]
     body = "".join(f"<p>{paragraph(rng, rng.randint(25, 45))}</p>" for _ in range(4))
     return (
         f"<item><title>{escape(title)}</title>"

@@ -191,6 +191,23 @@ class _Unit:
     clashes: list[Clash] = field(default_factory=list)
 
 
+@dataclass(slots=True)
+class _Found:
+    """What the opposition check gathers: the keywords kept, the actors set against each
+    other, the clashes read."""
+
+    kept: list[_TermHit] = field(default_factory=list)
+    fighters: set[str] = field(default_factory=set)
+    clashes: list[Clash] = field(default_factory=list)
+
+    def add(self, keyword: _TermHit, clash: Clash | None, fighters: Iterable[str]) -> None:
+        if keyword not in self.kept:
+            self.kept.append(keyword)
+        if clash is not None and clash not in self.clashes:
+            self.clashes.append(clash)
+        self.fighters.update(fighters)
+
+
 class _Doc:
     """One article being matched: folded text, hits, and lazily computed segments."""
 
@@ -310,6 +327,19 @@ class Engine:
         #: conflict vocabulary by class, and the parser that reads roles (None: word order)
         self.lexicon = lexicon or lx.Lexicon.build(())
         self._classes = frozenset(c.name for c in self.lexicon.classes)
+        #: the classes' nouns, every form ("airstrikes")
+        self._nouns = frozenset(
+            w
+            for c in self.lexicon.classes
+            for n in c.nouns
+            for w in textmod.inflections(n.split()[-1])
+            if (w == n.split()[-1] or w.endswith("s"))  # the noun and its plural
+            and w not in ("fire", "fires", "gunfire")  # "the … exchanged fire": no reference
+        )
+        #: finite verb forms of the classes (not of quarrels): "clashed" → its class
+        self._finite = {
+            form: c for c in self.lexicon.classes if not c.escalated for form in c.finite_forms()
+        }
         self.parser = parser if self.lexicon else None
         self._terms = tuple(terms)
         self._automaton = automaton
@@ -612,6 +642,10 @@ class Engine:
         anchored = sorted({doc.sentence_at(t.start) for t in anchors} & set(by_sentence))
         if len(anchored) < 2:
             return []
+        # only a sentence that refers back ("the airstrikes", "claimed the attack") can tell
+        # one attack across two; others are not read
+        if not any(self._refers_back(doc, *s) for s in anchored):
+            return []
         out: list[_Unit] = []
         for i, here in enumerate(anchored):
             reading = self._reading(doc, *here)
@@ -637,6 +671,17 @@ class Engine:
                     out.append(unit)
                     break
         return out
+
+    def _refers_back(self, doc: _Doc, lo: int, hi: int) -> bool:
+        """Does the sentence name an attack as one told before ("*the* airstrikes", "*these*
+        attacks") or a claim of it ("claimed responsibility")? Words only: no parse."""
+        words = textmod.normalise(doc.text[lo:hi]).split()
+        for i, w in enumerate(words):
+            if w in lx.DEFINITE and any(x in self._nouns for x in words[i + 1 : i + 4]):
+                return True
+            if w.startswith("claim"):
+                return True
+        return False
 
     def _unit_across(
         self,
@@ -722,10 +767,11 @@ class Engine:
         keywords = [t for t in found if t.set_name in rule.anchors]
         clashes: list[Clash] = []
         if rule.opposed and len(by_actor) >= 2 and keywords:
-            keywords, fighters, clashes = self._opposition(doc, keywords, by_actor)
-            if not keywords:
+            opposed = self._opposition(doc, keywords, by_actor)
+            if not opposed.kept:
                 return None
-            by_actor = {a: hits for a, hits in by_actor.items() if a in fighters}
+            keywords, clashes = opposed.kept, opposed.clashes
+            by_actor = {a: hits for a, hits in by_actor.items() if a in opposed.fighters}
         unit = _Unit(start, end, by_actor, keywords, 0.0, clashes=clashes)
         if rule.unless or rule.confirm:
             context = self._sentence_terms(doc, keywords, start, end)
@@ -763,53 +809,130 @@ class Engine:
 
     def _opposition(
         self, doc: _Doc, keywords: list[_TermHit], by_actor: dict[str, list[_ActorHit]]
-    ) -> tuple[list[_TermHit], set[str], list[Clash]]:
+    ) -> _Found:
         """The keywords whose sentences set two of the actors against each other, those
-        actors, and the clashes read. Where the parser read a sentence and placed the actors,
-        its reading decides; where it could not (no parser, Arabic script, an actor it gave
-        no role), word order does (``_opposed``), without the actors it found to be no side
-        (speakers, mediators, places)."""
+        actors, and the clashes read. A plain sentence ("A clashed with B") is read by word
+        order; else, where the parser read the sentence, its reading decides; where it could
+        not (no parser, Arabic script), word order does (``_opposed``), without the actors it
+        found to be no side (speakers, mediators, places)."""
         by_sentence: dict[tuple[int, int], list[_TermHit]] = {}
         for k in keywords:
             by_sentence.setdefault(doc.sentence_at(k.start), []).append(k)
-        kept: list[_TermHit] = []
-        fighters: set[str] = set()
-        clashes: list[Clash] = []
+        found = _Found()
         for (lo, hi), kws in by_sentence.items():
             present = {a for a, hits in by_actor.items() if any(lo <= h.start < hi for h in hits)}
-            reading = self._reading(doc, lo, hi) if len(present) >= 2 else None
-            candidates = by_actor
-            if reading is not None:
-                candidates = {a: h for a, h in by_actor.items() if a not in reading.aside}
+            reading = None
+            if len(present) >= 2:
+                plain = self._plain(doc, lo, hi, kws)
+                if plain is not None:  # "A clashed with B": word order says it all
+                    for keyword, clash in plain:
+                        found.add(keyword, clash, (*clash.attacker, *clash.target))
+                    continue
+                reading = self._reading(doc, lo, hi)
             for k in kws:
-                read = [
-                    r
-                    for r in (reading.readings if reading is not None else ())
-                    if r.covers(k.start - lo, k.end - lo)
-                ]
-                if read:  # the parser took the keyword for a predicate: its sides decide
-                    for r in read:
-                        if r.blocked and not (
-                            r.blocked == roles.QUARREL and self._turned_violent(doc, hi)
-                        ):
-                            continue
-                        pairs = [(a, b) for a, b in r.pairs() if a in present and b in present]
-                        if pairs:
-                            record = _clash_record(r, pairs)
-                            if record not in clashes:
-                                clashes.append(record)
-                            fighters |= {x for pair in pairs for x in pair}
-                            if k not in kept:
-                                kept.append(k)
-                elif reading is not None and k.set_name in self._classes:
-                    continue  # a conflict word the parser read as something else ("bomb shelters")
-                elif len(present) < 2:  # the actors meet in a wider unit: order says nothing
-                    kept.append(k)
-                    fighters |= set(by_actor)
-                elif len(present & set(candidates)) >= 2 and self._opposed(doc, k, candidates):
-                    kept.append(k)
-                    fighters |= present & set(candidates)
-        return kept, fighters, clashes
+                self._decide(doc, (lo, hi), k, reading, present, by_actor, found)
+        return found
+
+    def _decide(
+        self,
+        doc: _Doc,
+        sentence: tuple[int, int],
+        k: _TermHit,
+        reading: roles.SentenceReading | None,
+        present: set[str],
+        by_actor: dict[str, list[_ActorHit]],
+        found: _Found,
+    ) -> None:
+        """Does one keyword set two of the sentence's actors against each other?"""
+        lo, hi = sentence
+        read = [
+            r
+            for r in (reading.readings if reading is not None else ())
+            if r.covers(k.start - lo, k.end - lo)
+        ]
+        if read:  # the parser took the keyword for a predicate: its sides decide
+            for r in read:
+                if r.blocked and not (r.blocked == roles.QUARREL and self._turned_violent(doc, hi)):
+                    continue
+                pairs = [(a, b) for a, b in r.pairs() if a in present and b in present]
+                if pairs:
+                    found.add(k, _clash_record(r, pairs), [x for pair in pairs for x in pair])
+            return
+        if reading is not None and k.set_name in self._classes:
+            return  # a conflict word the parser read as something else ("bomb shelters")
+        if len(present) < 2:  # the actors meet in a wider unit: order says nothing
+            found.add(k, None, by_actor)
+            return
+        candidates = by_actor
+        if reading is not None:
+            candidates = {a: h for a, h in by_actor.items() if a not in reading.aside}
+        if len(present & set(candidates)) >= 2 and self._opposed(doc, k, candidates):
+            found.add(k, None, present & set(candidates))
+
+    def _plain(
+        self, doc: _Doc, lo: int, hi: int, kws: list[_TermHit]
+    ) -> list[tuple[_TermHit, Clash]] | None:
+        """Sentences whose grammar word order already gives. An actor right before a conflict
+        verb and another right after it or its preposition ("Hezbollah clashed with regime
+        forces", "HTS attacked the SDF"), with no word anywhere that could turn it around (a
+        negation, modal, denial, hedge, ally, date, question), are a clash; a sentence whose
+        every conflict verb has that shape and no list around its names is read whole by it
+        (no clash at all when each names one actor on both sides). Anything else (None) goes
+        to the parser."""
+        if self.parser is None:
+            return None
+        text = doc.text
+        if "?" in text[lo:hi]:
+            return None
+        if doc.folded.unit_map:  # the folded text, a space before and after the sentence
+            if _PLAIN_BLOCKERS.search(doc.folded.padded, lo, hi + 2):
+                return None
+        elif _PLAIN_BLOCKERS.search(f" {textmod.normalise(text[lo:hi])} "):
+            return None
+        hits = [h for h in doc.actor_hits if lo <= h.start < hi]
+        starts = [h.start for h in hits]
+        found: list[tuple[_TermHit, Clash]] = []
+        whole = True
+        for k in kws:
+            if any(
+                o.start <= k.start and k.end <= o.end and o.end - o.start > k.end - k.start
+                for o in kws
+            ):
+                continue  # "fire" inside "exchanged fire"
+            triple = self._triple(text, hits, starts, k, hi)
+            if triple is None:
+                whole = False
+                continue
+            a, b, cls = triple
+            if a.actor != b.actor and not self._untracked & {a.actor, b.actor}:
+                clash = Clash(
+                    k.surface, (a.actor,), (b.actor,), cls.mutual, (a.surface,), (b.surface,)
+                )
+                found.append((k, clash))
+            elif _in_list(text, hits, a, b):
+                whole = False
+        if found or whole:
+            return found
+        return None
+
+    def _triple(
+        self, text: str, hits: list[_ActorHit], starts: list[int], k: _TermHit, hi: int
+    ) -> tuple[_ActorHit, _ActorHit, lx.PredicateClass] | None:
+        """The names right before and after a conflict verb, when nothing else stands there."""
+        cls = self._finite.get(" ".join(k.surface.lower().split()))
+        i = bisect_left(starts, k.start)
+        if cls is None or i == 0 or i == len(hits):
+            return None
+        a, b = hits[i - 1], hits[i]
+        between = text[a.end : k.start]
+        if not (between == " " or (a.kind == "form" and _PLAIN_UNIT.fullmatch(between))):
+            return None  # "A clashed", "Iran-backed militias attacked"
+        joint = _PLAIN_JOINT.fullmatch(text, k.end, b.start)
+        if joint is None or (joint.group(1) and joint.group(1).lower() not in cls.target):
+            return None
+        if not _PLAIN_AFTER.match(text, b.end, hi):
+            return None  # "attacked A's rivals"
+        return a, b, cls
 
     def _turned_violent(self, doc: _Doc, end: int) -> bool:
         """Does the next sentence tell of shooting or an attack, naming no one ("locked in a
@@ -1023,6 +1146,39 @@ def _sides_text(r: roles.Reading) -> str:
     return "; ".join(parts)
 
 
+#: the plain "A clashed with B": what may stand between the verb and the second actor, …
+_PLAIN_JOINT = re.compile(r"\s+(?:(?!the\s)([A-Za-z]+)\s+)?(?:the\s+)?", re.ASCII | re.I)
+#: … what may stand between an adjective form and the verb ("Iran-backed *militias* attacked")
+_PLAIN_UNIT = re.compile(
+    r" (?:forces|troops|militias?|fighters|militants|jets|warplanes|drones|units|soldiers|"
+    r"gunmen|rebels|factions|artillery|army) ",
+    re.IGNORECASE,
+)
+#: … what must follow the second (not a possessive: "attacked A's rivals") …
+_PLAIN_AFTER = re.compile(r"(?!['’]s\b)(?![-‐])")
+#: … and words anywhere in the sentence that send it to the parser (folded, padded text)
+_PLAIN_BLOCKERS = re.compile(
+    r" (?:not|no|never|n t|without|nor|deny|denies|denied|denial|refute[ds]?|reject(?:s|ed)?|"
+    r"dismiss(?:es|ed)?|false|fake|untrue|lies?|fabricated|baseless|rumou?rs?|could|would|may|"
+    r"might|will|shall|should|can|cannot|must|if|whether|unless|prevent\w*|avoid\w*|risks?|"
+    r"threat\w*|warn\w*|fears?|feared|alleged\w*|possibl[ey]|plann?\w*|prepar\w*|intend\w*|"
+    r"urge[ds]?|call(?:s|ed)? for|halt\w*|stop\w*|ago|former|previously|since|verbal\w*|"
+    r"match|game|alongside|together|jointly|backed by|supported by|loyal|behalf|side|each other|"
+    r"(?:19|20)[0-9][0-9]) "
+)
+
+
+def _in_list(text: str, hits: list[_ActorHit], a: _ActorHit, b: _ActorHit) -> bool:
+    """Is another name listed with either side ("C and A clashed with B", "A attacked B, C")?"""
+    for h in hits:
+        if h is a or h is b:
+            continue
+        gap = text[h.end : a.start] if h.end <= a.start else text[b.end : h.start]
+        if (len(gap) <= 8 and not gap.strip(" ,&")) or gap.strip().lower() in ("and", "or"):
+            return True
+    return False
+
+
 def _clash_record(r: roles.Reading, pairs: list[tuple[str, str]]) -> Clash:
     """A reading as the record alerts carry, with only the actors set against each other."""
     first = tuple(dict.fromkeys(a for a, _ in pairs))
@@ -1161,7 +1317,10 @@ def compile_rules(settings: Any) -> Engine:
             term_id = len(terms)
             terms.append(Term(set_name, written, tuple(gaps)))
             for part_index, part in enumerate(parts):
-                for key in _term_keys(part, inflect):
+                # "first": a verb of several words inflects its verb only ("pushed … back")
+                for key in _term_keys(
+                    part, inflect is True or (inflect == "first" and not part_index)
+                ):
                     add(key, ("term", term_id, part_index, set_name, len(parts) > 1))
     if problems:
         raise RuleError(problems)
@@ -1185,9 +1344,12 @@ def compile_rules(settings: Any) -> Engine:
 
 def _keyword_sets(
     settings: Any, classes: list[lx.PredicateClass], problems: list[tuple[tuple[Any, ...], str]]
-) -> list[tuple[str, list[str], bool]]:
-    """(name, terms, inflect) of every keyword set: configured, conflict classes, built-in."""
-    out = [(name, kw.terms, kw.inflect) for name, kw in settings.keywords.items()]
+) -> list[tuple[str, list[str], bool | Literal["first"]]]:
+    """(name, terms, inflect) of every keyword set: configured, conflict classes, built-in.
+    ``inflect``: every word, none, or the ``first`` part only."""
+    out: list[tuple[str, list[str], bool | Literal["first"]]] = [
+        (name, kw.terms, kw.inflect) for name, kw in settings.keywords.items()
+    ]
     for name, _terms, _inflect in out:
         if name.startswith("@"):
             problems.append((("keywords", name), "keyword set names may not start with '@'"))
@@ -1196,7 +1358,9 @@ def _keyword_sets(
             problems.append(
                 (("conflict", c.name), f"{c.name!r} is both a conflict class and a keyword set")
             )
-    out += [(c.name, c.terms(), False) for c in classes]
+    for c in classes:
+        single, several, irregular = c.terms()
+        out += [(c.name, single, True), (c.name, several, "first"), (c.name, irregular, False)]
     out += [(name, words, False) for name, words in BUILTIN_SETS.items()]
     return out
 

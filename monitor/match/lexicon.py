@@ -71,20 +71,32 @@ class PredicateClass:
     #: a quarrel, armed only where it turned violent ("tensions erupted into gunfire")
     escalated: bool = False
 
-    def terms(self) -> list[str]:
-        """The words the lexical stage looks for: every form of the verbs and nouns."""
+    def finite_forms(self) -> set[str]:
+        """The verbs as a sentence's main verb says them, folded: "clashed", "attacks",
+        "exchanged fire" (for the plain "A clashed with B" that needs no parse)."""
         out: set[str] = set()
         for verb in self.verbs:
             first, _, rest = verb.partition(" ")
-            forms = {*textmod.inflections(first), *IRREGULAR.get(first, ())}
-            # "exchange fire" also as "exchanged artillery fire": words may come between
-            out |= {f"{f} ... {rest}" if rest else f for f in forms}
-        for noun in self.nouns:
-            words = noun.split()
-            last = words[-1]
-            plurals = {last, *(f for f in textmod.inflections(last) if f.endswith("s"))}
-            out |= {" ".join([*words[:-1], p]) for p in plurals}
-        return sorted(out)
+            forms = {f for f in textmod.inflections(first) if f.endswith(("ed", "s"))}
+            forms |= set(IRREGULAR.get(first, ()))
+            out |= {f"{f} {rest}".strip() for f in forms}
+        return out
+
+    def terms(self) -> tuple[list[str], list[str], list[str]]:
+        """The words the lexical stage looks for, in three lists: single verbs and the
+        nouns, to be inflected there (clash: clashes, clashed); verbs of several words, whose
+        first word only is inflected and whose rest may come a few words later ("exchange ...
+        fire": "exchanged artillery fire", "pushed the rebels back"); irregular forms, as
+        they are (fought)."""
+        single = {v for v in self.verbs if " " not in v} | self.nouns
+        several = {
+            f"{v.partition(' ')[0]} ... {v.partition(' ')[2]}" for v in self.verbs if " " in v
+        }
+        irregular = set()
+        for v in self.verbs:
+            first, _, rest = v.partition(" ")
+            irregular |= {f"{f} ... {rest}" if rest else f for f in IRREGULAR.get(first, ())}
+        return sorted(single), sorted(several), sorted(irregular - single - several)
 
 
 @dataclass(frozen=True, slots=True)
