@@ -283,6 +283,7 @@ def match_summary(m: Match) -> dict[str, Any]:
         "snippet": m.snippet(),
         "spans": [{"field": s.field, "start": s.start, "end": s.end} for s in m.spans],
         "notes": list(m.notes),
+        "clashes": [c.describe() for c in m.clashes],
     }
 
 
@@ -310,10 +311,15 @@ def _test_rules(engine: Engine, files: list[str], as_json: bool) -> int:
             for a in m.actors:
                 print(f"    actor  {a.actor}: {', '.join(repr(x) for x in a.forms)}")
             print(f"    words  {', '.join(m.keywords)}")
+            for clash in m.clashes:
+                print(f"    who    {clash.describe()}")
             for span in m.spans:
                 print(f"    {span.field}[{span.start}:{span.end}]  {mark_span(span, ('**', '**'))}")
             for note in m.notes:
                 print(f"    note   {note}")
+        if not matches:
+            for line in engine.explain_silence(title, body):
+                print(f"  why not: {line}")
     return status
 
 
@@ -385,7 +391,7 @@ def _eval(
             "expected_actors": expected(j),
             "alerts": [match_summary(m) for m in j.matches],
             "why_not": engine.explain_silence(j.item.title, j.item.body, when=j.item.published)
-            if j.verdict in ("fn", "wrong-actors")
+            if j.verdict == "fn"
             else [],
         }
 
@@ -448,7 +454,10 @@ def _print_eval(engine: Engine, report: Any) -> None:
             print(f"  [{m.severity}] {m.rule}: {', '.join(m.actor_names)} — {m.snippet()}")
             for line in m.explanation_lines():
                 print(f"    {line}")
-        if j.verdict in ("fn", "wrong-actors"):
+        if j.verdict == "wrong-actors":
+            missing = [e for e in j.item.actors if not set(e) & j.found_actors]
+            print(f"  not found: {', '.join('|'.join(e) for e in missing)}")
+        elif j.verdict == "fn":
             for line in engine.explain_silence(j.item.title, j.item.body, when=j.item.published):
                 print(f"  why not: {line}")
 

@@ -23,8 +23,10 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
     SecretStr,
+    Tag,
     ValidationError,
     field_validator,
     model_validator,
@@ -199,7 +201,10 @@ class DatedName(_Strict):
         return self
 
 
-Name = str | DatedName
+Name = Annotated[
+    Annotated[str, Tag("name")] | Annotated[DatedName, Tag("dated")],
+    Discriminator(lambda v: "dated" if isinstance(v, dict | DatedName) else "name"),
+]
 
 
 class ActorSettings(_Strict):
@@ -912,6 +917,9 @@ def _cross_check(data: dict[str, Any]) -> Iterator[tuple[tuple[Any, ...], str]]:
         for j, name in enumerate(health["channels"]):
             if isinstance(name, str) and name not in channels:
                 yield (("health", "channels", j), _unknown("channel", name, channels))
+    for name in conflict:
+        if name in keywords:
+            yield (("conflict", name), f"{name!r} is both a conflict class and a keyword set")
     yield from _confirm_refs("keywords", keywords, {**keywords, **conflict})
     yield from _confirm_refs("conflict", conflict, {**keywords, **conflict})
     keywords = {**keywords, **conflict}  # rules name either

@@ -181,3 +181,27 @@ def test_bot_token_threads_follow_ups(
     assert first["channel"] == "C123" and "blocks" in first and "thread_ts" not in first
     assert second["thread_ts"] == "1700000000.000001"
     assert second["text"].startswith("Also reported by outlet-")
+
+
+def test_roles_are_shown_and_escaped():
+    from dataclasses import replace
+
+    from monitor.alert import render_text
+    from monitor.alert.email import render_html
+    from monitor.models import Clash
+
+    a = alert()
+    clash = Clash(
+        "clashed",
+        ("Hezbollah",),
+        ("Assad regime",),
+        True,
+        ("<b>Hezbollah</b>",),
+        ("regime forces",),
+    )
+    a = replace(a, match=replace(a.match, clashes=(clash,)))
+    text = all_text(blocks(a))
+    assert "*Who fights whom*" in text
+    assert "&lt;b&gt;Hezbollah&lt;/b&gt; ↔ clashed ↔ regime forces [Assad regime]" in text
+    assert "  who:    <b>Hezbollah</b> ↔ clashed ↔ regime forces [Assad regime]" in (render_text(a))
+    assert "<li>&lt;b&gt;Hezbollah&lt;/b&gt; ↔ clashed" in render_html(a)

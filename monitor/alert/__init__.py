@@ -163,6 +163,7 @@ def render_text(alert: Alert) -> str:
     for a in m.actors:
         lines.append(f"  actor:  {a.actor} (as {', '.join(repr(f) for f in a.forms)})")
     lines.append(f"  words:  {', '.join(m.keywords)}")
+    lines.extend(f"  who:    {c.describe()}" for c in m.clashes)
     for span in m.spans:
         lines.append(f"  {span.field} [{span.start}:{span.end}]: {mark_span(span, ('**', '**'))}")
     lines.extend(f"  note:   {n}" for n in m.notes)

@@ -70,6 +70,10 @@ def render_html(alert: Alert) -> str:
     for a in m.actors:
         parts.append(f"<li><strong>{e(a.actor)}</strong> as {e(', '.join(a.forms))}</li>")
     parts.append(f"</ul><p>Keywords: {e(', '.join(m.keywords))}</p>")
+    if m.clashes:
+        parts.append("<p>Who fights whom:</p><ul>")
+        parts.extend(f"<li>{e(c.describe())}</li>" for c in m.clashes)
+        parts.append("</ul>")
     for span in m.spans:
         quoted = e(mark_span(span, ("\x01", "\x02"), limit=1000))
         quoted = quoted.replace("\x01", "<strong>").replace("\x02", "</strong>")

@@ -91,6 +91,17 @@ def blocks(alert: Alert) -> list[dict[str, Any]]:
             ],
         },
     ]
+    if m.clashes:
+        who = "\n".join(escape(c.describe()) for c in m.clashes)
+        out.append(
+            {
+                "type": "section",
+                "text": {
+                    "type": "mrkdwn",
+                    "text": trim("*Who fights whom*\n" + who, SECTION_LIMIT),
+                },
+            }
+        )
     for span in m.spans:
         # escape first, then mark: the marks are ours, the text is the web's
         quoted = mark_span(span, ("\x01", "\x02"), limit=SECTION_LIMIT - 10)

@@ -42,6 +42,9 @@ from monitor.match.syntax import Parser, ParserUnavailable
 from monitor.models import SEVERITIES, ActorMention, Clash, Match, Severity, Span
 
 _WORD = re.compile(r"\w+")
+#: an article's sentences parsed at most (a real one has a few candidates; a hostile one,
+#: thousands): the rest are read by word order
+MAX_PARSED_SENTENCES = 40
 _START = operator.attrgetter("start")
 _GAP_ANY = (0, 8)  # "fighting ... between": up to eight words in between
 
@@ -216,6 +219,9 @@ class _Doc:
         self.when = when
         #: the role stage's reading of each sentence read so far (None: not readable)
         self.readings: dict[tuple[int, int], roles.SentenceReading | None] = {}
+        #: how many sentences were parsed
+        self.parsed = 0
+        self._hit_starts: list[int] | None = None
         self.title_len = len(title)
         self.body_start = len(title) + 2 if title else 0
         self.text = f"{title}\n\n{body}" if title else body
@@ -236,6 +242,14 @@ class _Doc:
         self._para_starts: list[int] | None = None
         self._paragraphs: list[tuple[int, int]] | None = None
         self._words: list[int] | None = None
+
+    def hits_in(self, lo: int, hi: int) -> list[_ActorHit]:
+        """The actor hits that start in [lo, hi) (hits are in order of their starts)."""
+        if self._hit_starts is None:
+            self._hit_starts = [h.start for h in self.actor_hits]
+        return self.actor_hits[
+            bisect_left(self._hit_starts, lo) : bisect_left(self._hit_starts, hi)
+        ]
 
     def sentence_at(self, pos: int) -> tuple[int, int]:
         """The sentence holding ``pos`` (sentences are split per paragraph, on demand)."""
@@ -437,9 +451,10 @@ class Engine:
         for r in reading.readings:
             if not any(r.covers(k.start - lo, k.end - lo) for k in kws):
                 continue
-            if r.blocked and r.pairs():
+            opposed = [p for p in r.pairs() if p[0] in present and p[1] in present]
+            if r.blocked and (opposed or r.attacker.actors or r.target.actors or r.parties):
                 said.append(f"{r.predicate!r} {r.blocked}")
-            elif not r.pairs() and (r.parties or r.attacker.actors or r.target.actors):
+            elif not opposed and (r.parties or r.attacker.actors or r.target.actors):
                 said.append(f"{r.predicate!r}: {_sides_text(r)}")
         said += [f"{a} is a {why}" for a, why in sorted(reading.aside.items()) if a in present]
         return said
@@ -484,7 +499,7 @@ class Engine:
                 for h in doc.actor_hits
                 if not any(s <= h.start and h.end <= e and a == h.actor for s, e, a in excluded)
             ]
-        doc.actor_hits = _outermost(doc.actor_hits)
+        doc.actor_hits = [h for h in _outermost(doc.actor_hits) if not _dateline(original, h)]
         return True
 
     @staticmethod
@@ -775,7 +790,9 @@ class Engine:
         unit = _Unit(start, end, by_actor, keywords, 0.0, clashes=clashes)
         if rule.unless or rule.confirm:
             context = self._sentence_terms(doc, keywords, start, end)
-            cues = [t for t in context if t.set_name in rule.unless]
+            # where the parser read the sides, it also read what a denial or hedge covers
+            # ("A denied any involvement in the clashes between B and C" still reports them)
+            cues = [] if clashes else [t for t in context if t.set_name in rule.unless]
             if cues:
                 if rule.unless_action == "suppress":
                     return None
@@ -820,7 +837,7 @@ class Engine:
             by_sentence.setdefault(doc.sentence_at(k.start), []).append(k)
         found = _Found()
         for (lo, hi), kws in by_sentence.items():
-            present = {a for a, hits in by_actor.items() if any(lo <= h.start < hi for h in hits)}
+            present = {h.actor for h in doc.hits_in(lo, hi)} & by_actor.keys()
             reading = None
             if len(present) >= 2:
                 plain = self._plain(doc, lo, hi, kws)
@@ -889,7 +906,7 @@ class Engine:
                 return None
         elif _PLAIN_BLOCKERS.search(f" {textmod.normalise(text[lo:hi])} "):
             return None
-        hits = [h for h in doc.actor_hits if lo <= h.start < hi]
+        hits = doc.hits_in(lo, hi)
         starts = [h.start for h in hits]
         found: list[tuple[_TermHit, Clash]] = []
         whole = True
@@ -905,9 +922,8 @@ class Engine:
                 continue
             a, b, cls = triple
             if a.actor != b.actor and not self._untracked & {a.actor, b.actor}:
-                clash = Clash(
-                    k.surface, (a.actor,), (b.actor,), cls.mutual, (a.surface,), (b.surface,)
-                )
+                named = text[a.start : k.start].strip()  # "Hezbollah fighters"
+                clash = Clash(k.surface, (a.actor,), (b.actor,), cls.mutual, (named,), (b.surface,))
                 found.append((k, clash))
             elif _in_list(text, hits, a, b):
                 whole = False
@@ -925,8 +941,8 @@ class Engine:
             return None
         a, b = hits[i - 1], hits[i]
         between = text[a.end : k.start]
-        if not (between == " " or (a.kind == "form" and _PLAIN_UNIT.fullmatch(between))):
-            return None  # "A clashed", "Iran-backed militias attacked"
+        if not (between == " " or _PLAIN_UNIT.fullmatch(between)):
+            return None  # "A clashed", "Iran-backed militias attacked", "A fighters attacked"
         joint = _PLAIN_JOINT.fullmatch(text, k.end, b.start)
         if joint is None or (joint.group(1) and joint.group(1).lower() not in cls.target):
             return None
@@ -957,18 +973,20 @@ class Engine:
             return doc.readings[(lo, hi)]
         reading = None
         text = doc.text[lo:hi]
-        if self.parser is not None and not textmod.is_arabic(text):
+        if doc.parsed >= MAX_PARSED_SENTENCES:
+            pass  # a hostile or endless text: the rest goes to word order
+        elif self.parser is not None and not textmod.is_arabic(text):
+            hits = doc.hits_in(lo, hi)
             if lo < doc.title_len:
-                text = _sentence_case(text, [(h.start - lo, h.end - lo) for h in doc.actor_hits])
+                text = _sentence_case(text, [(h.start - lo, h.end - lo) for h in hits])
             try:
                 parse = self.parser.parse([text])[0]
             except ParserUnavailable:
                 self.parser = None
             else:
+                doc.parsed += 1
                 mentions = [
-                    roles.Mention(h.start - lo, h.end - lo, (h.actor,), h.surface)
-                    for h in doc.actor_hits
-                    if lo <= h.start < hi
+                    roles.Mention(h.start - lo, h.end - lo, (h.actor,), h.surface) for h in hits
                 ]
                 year = doc.when.year if doc.when is not None else None
                 reading = roles.read(parse, mentions, self.lexicon, year)
@@ -1168,6 +1186,24 @@ _PLAIN_BLOCKERS = re.compile(
 )
 
 
+#: a dateline: "DAMASCUS, Syria (Reuters) –", "Damascus, SANA –", "MOSCOW, October 7. /TASS/."
+_DATELINE = re.compile(r"[ ,]*(?:[A-Z][\w .'/()-]{0,40})?\s*(?:[–—-]{1,2}|:|/)\s")
+
+
+def _dateline(text: str, hit: _ActorHit) -> bool:
+    """A place name that opens a paragraph as the story's dateline is where it was filed,
+    not a side: the city ("Damascus", "Moscow", "Ankara") is followed by a comma or a dash
+    and a short run of names before the dash."""
+    if hit.kind != "metonym":
+        return False
+    line_start = text.rfind("\n", 0, hit.start) + 1
+    if text[line_start : hit.start].strip(" \t\"“'(") or hit.end >= len(text):
+        return False
+    if text[hit.end] not in ",–—-:/ ":
+        return False
+    return _DATELINE.match(text, hit.end, min(len(text), hit.end + 60)) is not None
+
+
 def _in_list(text: str, hits: list[_ActorHit], a: _ActorHit, b: _ActorHit) -> bool:
     """Is another name listed with either side ("C and A clashed with B", "A attacked B, C")?"""
     for h in hits:
@@ -1353,11 +1389,6 @@ def _keyword_sets(
     for name, _terms, _inflect in out:
         if name.startswith("@"):
             problems.append((("keywords", name), "keyword set names may not start with '@'"))
-    for c in classes:
-        if c.name in settings.keywords:
-            problems.append(
-                (("conflict", c.name), f"{c.name!r} is both a conflict class and a keyword set")
-            )
     for c in classes:
         single, several, irregular = c.terms()
         out += [(c.name, single, True), (c.name, several, "first"), (c.name, irregular, False)]

@@ -364,6 +364,8 @@ def _members(
         return []
     k = tree.owner.get(node)
     out: list[int] = [] if k is None else [k]
+    if k is None and tree.t[node].lemma in _PRONOUNS | {"we", "our", "us"}:
+        return _antecedent(tree, node, depth)  # "the SDF denied that *its* fighters attacked"
     for c in tree.children(node):
         out += _child_members(tree, c, depth, split, avoid)
     for word, o in tree.preps(node):
@@ -407,6 +409,24 @@ def _child_members(tree: _Tree, c: int, depth: int, split: bool, avoid: _Avoid) 
             for o in tree.children(c, "oprd", "attr", "xcomp"):
                 out += _members(tree, o, depth + 1, avoid=avoid)
             return out
+    return []
+
+
+def _antecedent(tree: _Tree, pronoun: int, depth: int) -> list[int]:
+    """Who "it", "its", "they", "their", "our" stands for: the one who speaks or denies in
+    the clause that governs it ("The SDF said *its* fighters repelled the attack", "Turkey
+    denied *its* forces fired on Russian planes")."""
+    node = pronoun
+    for _ in range(_DEPTH):
+        tok = tree.t[node]
+        if tok.head == node:
+            return []
+        node = tok.head
+        if tree.lemma(node) in lx.REPORTING or tree.lemma(node) in lx.DENIAL:
+            speaker = [
+                s for s in tree.subject(node) if s != pronoun and tree.t[s].lemma not in _PRONOUNS
+            ]
+            return [k for s in speaker for k in _members(tree, s, depth + 1)]
     return []
 
 
@@ -963,8 +983,11 @@ def _phrase_governor(
             args.agent += sufferers
         else:
             args.target += sufferers
+            if not args.agent:  # "killed in an ambush by A": the parser gave "by A" to the verb
+                args.agent += [o for w, o in tree.preps(verb) if w == "by" and o not in sufferers]
     elif word == "under" and vl in ("come", "be", "remain", "fall"):
         args.target += tree.subject(verb)  # "A came under attack from B"
+        args.agent += [o for w, o in tree.preps(verb) if w in ("from", "by")]
     elif word == "for" and vl in ("claim", "responsibility"):
         # "A claimed responsibility for the attack"
         claimer = verb if vl == "claim" else tree.head(verb)

