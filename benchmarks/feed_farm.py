@@ -51,6 +51,13 @@ ACTORS = [
     "Daesh",
 ]
 CONFLICT = ["clashed with", "attacked", "exchanged fire with", "met", "visited", "praised"]
+#: sentences whose sides only the parser can read ("A clashed with B" needs no parse)
+HARD = [
+    "On Sunday, fighters of {a} and {b} clashed near the town, a monitor said.",
+    "Two {a} members were killed overnight in an ambush by {b} militants.",
+    "{a} said its forces had repelled an attack by {b} on the outskirts.",
+    "A spokesman for {a} denied that its men had shelled {b} positions.",
+]
 
 
 def paragraph(rng: random.Random, words: int) -> str:
@@ -62,6 +69,12 @@ def paragraph(rng: random.Random, words: int) -> str:
     return sentence(out)
 
 
+def hard_sentence(rng: random.Random) -> str:
+    first, second = rng.sample(ACTORS, 2)
+    text = rng.choice(HARD).format(a=first, b=second)
+    return text[:1].upper() + text[1:]
+
+
 def sentence(words: list[str]) -> str:
     """Words as a sentence: a capital first letter, names keep theirs (str.capitalize()
     lowered them: "hts", "the sdf", which no text writes)."""
@@ -69,9 +82,11 @@ def sentence(words: list[str]) -> str:
     return text[:1].upper() + text[1:] + "."
 
 
-def item(rng: random.Random, feed: int, n: int, when: datetime) -> str:
+def item(rng: random.Random, feed: int, n: int, when: datetime, hard: float = 0.0) -> str:
     title = sentence([rng.choice(WORDS) for _ in range(8)])[:-1]
     body = "".join(f"<p>{paragraph(rng, rng.randint(25, 45))}</p>" for _ in range(4))
+    if hard and rng.random() < hard:  # one sentence of this article needs the parser
+        body += f"<p>{hard_sentence(rng)}</p>"
     return (
         f"<item><title>{escape(title)}</title>"
         f"<link>https://outlet{feed}.example/news/{n}</link>"
@@ -81,12 +96,19 @@ def item(rng: random.Random, feed: int, n: int, when: datetime) -> str:
     )
 
 
-def write_feed(path: Path, feed: int, first: int, count: int, seed: int) -> None:
+def write_feed(path: Path, feed: int, first: int, count: int, seed: int, hard: float = 0.0) -> None:
     """Items first .. first+count-1, newest first; an item's text depends only on its feed and
-    number, so a feed that gains items keeps the old ones exactly as they were."""
+    number, so a feed that gains items keeps the old ones exactly as they were. ``hard``: the
+    share of items with a sentence that needs the parser."""
     now = datetime(2026, 11, 22, tzinfo=UTC)
     items = "".join(
-        item(random.Random((seed * 100003 + feed) * 1009 + n), feed, n, now - timedelta(minutes=n))
+        item(
+            random.Random((seed * 100003 + feed) * 1009 + n),
+            feed,
+            n,
+            now - timedelta(minutes=n),
+            hard,
+        )
         for n in range(first + count - 1, first - 1, -1)
     )
     path.write_text(
@@ -251,6 +273,13 @@ def farm(n: int, seed: int) -> None:
             f"  event loop (cold, debug) {len(r['slow'])} callbacks held it over 50 ms; "
             f"longest {worst * 1000:.0f} ms"
         )
+        # the same farm where 2 % of the articles have a sentence only the parser reads: the
+        # workers load the model (once each) and parse those sentences
+        for f in range(n):
+            write_feed(root / f"f{f}.xml", f, 0, 20, seed, hard=0.02)
+        for db in work.glob("watch.db*"):
+            db.unlink()
+        show("cold, 2% need a parse", run_pass(fresh))
     finally:
         nginx.send_signal(signal.SIGQUIT)
         nginx.wait(timeout=10)

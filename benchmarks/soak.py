@@ -1,8 +1,9 @@
 """Soak: `monitor run` for N minutes over 500 feeds from nginx on 127.0.0.1, intervals
-accelerated, some feeds gaining items all along. Prints polls made (from the daemon's own
-/metrics), errors, alerts, and the resident memory of the daemon and its worker processes at
-the start, after the first minute and at the end: growth after the first minute should stay
-under 20 %. Usage: python benchmarks/soak.py [--feeds 500] [--minutes 10]
+accelerated, some feeds gaining items all along (2 % of the articles with a sentence that
+only the parser reads, so the workers load the parser's model). Prints polls made (from the
+daemon's own /metrics), errors, alerts, and the resident memory of the daemon and its worker
+processes at the start, after the first minute and at the end: growth after the first minute
+should stay under 20 %. Usage: python benchmarks/soak.py [--feeds 500] [--minutes 10]
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ from prometheus_client.parser import text_string_to_metric_families
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.feed_farm import ROOT, free_port, start_nginx, write_feed
+
+#: articles with a sentence only the parser reads: the workers load the model, as a daemon
+#: on real feeds does, so the memory figures include it
+HARD_SHARE = 0.02
 
 
 def tree_rss_mb(pid: int) -> float:
@@ -67,7 +72,7 @@ def soak(n: int, minutes: float, seed: int) -> None:
     root.mkdir(parents=True)
     first = dict.fromkeys(range(n), 0)
     for f in range(n):
-        write_feed(root / f"f{f}.xml", f, 0, 20, seed)
+        write_feed(root / f"f{f}.xml", f, 0, 20, seed, hard=HARD_SHARE)
     nginx, port = start_nginx(work, root)
     metrics_port = free_port()
     base = yaml.safe_load((ROOT / "config" / "monitor.yaml").read_text(encoding="utf-8"))
@@ -100,7 +105,7 @@ def soak(n: int, minutes: float, seed: int) -> None:
         while not stop.wait(1.0):
             for f in rng.sample(range(n), max(1, n // 100)):
                 first[f] += 2
-                write_feed(root / f"f{f}.xml", f, first[f], 20, seed)
+                write_feed(root / f"f{f}.xml", f, first[f], 20, seed, hard=HARD_SHARE)
 
     log = open(work / "daemon.log", "w")  # noqa: SIM115 (closed below)
     proc = subprocess.Popen(

@@ -480,10 +480,12 @@ async def _backtest(
     progress = Progress(await store.article_count(), "articles replayed")
     async for batch in store.iter_articles(since=start):
         progress.advance(len(batch))
-        for item in batch:
+        found = engine.match_many(
+            [(i.article.title, i.article.text, i.article.dated) for i in batch], rules
+        )
+        for item, matches in zip(batch, found, strict=True):
             scanned += 1
             a = item.article
-            matches = engine.match(a.title, a.text, rules, when=a.dated)
             if rules is None:
                 matches = [m for m in matches if m.mode == "live"]
             if not matches:

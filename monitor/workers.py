@@ -76,7 +76,7 @@ def _parse(
 
 def _match(texts: Sequence[tuple[str, str, datetime]]) -> list[list[Match]]:
     assert _engine is not None
-    return [_engine.match(title, text, when=when) for title, text, when in texts]
+    return _engine.match_many(texts)
 
 
 def _parse_and_match(
@@ -84,7 +84,8 @@ def _parse_and_match(
 ) -> list[tuple[Article, list[Match]]]:
     assert _engine is not None
     articles = parse_feed(body, url=url, source=source, fetched=fetched, headers=headers)
-    return [(a, _engine.match(a.title, a.text, when=a.dated)) for a in articles]
+    matches = _engine.match_many([(a.title, a.text, a.dated) for a in articles])
+    return list(zip(articles, matches, strict=True))
 
 
 _Document = tuple[bytes, str, str, datetime, dict[str, str]]
@@ -93,16 +94,44 @@ _Outcome = tuple[list[tuple[Article, list[Match]]] | None, Exception | None]
 
 def _parse_and_match_each(documents: list[_Document]) -> list[_Outcome]:
     """Several documents in one task; each one's entries, or what went wrong with it (one
-    broken feed fails alone)."""
-    out: list[_Outcome] = []
+    broken feed fails alone). The entries of every document are matched together, so that
+    the sentences they need parsed go to the parser in one batch."""
+    assert _engine is not None
+    parsed: list[list[Article] | Exception] = []
     for document in documents:
         try:
-            out.append((_parse_and_match(*document), None))
+            body, url, source, fetched, headers = document
+            parsed.append(
+                parse_feed(body, url=url, source=source, fetched=fetched, headers=headers)
+            )
         except Exception as e:  # raised again in the main process, for that document
-            if not isinstance(e, ParseError):  # a bug: keep where it happened
-                e.add_note("in a worker process:\n" + traceback.format_exc())
-            out.append((None, e))
-    return out
+            parsed.append(_kept(e))
+    articles = [a for p in parsed if isinstance(p, list) for a in p]
+    try:
+        found = iter(_engine.match_many([(a.title, a.text, a.dated) for a in articles]))
+    except Exception:  # a bug in matching: find the document it belongs to
+        return [_match_alone(p) for p in parsed]
+    return [
+        (None, p) if isinstance(p, Exception) else ([(a, next(found)) for a in p], None)
+        for p in parsed
+    ]
+
+
+def _kept(e: Exception) -> Exception:
+    if not isinstance(e, ParseError):  # a bug: keep where it happened
+        e.add_note("in a worker process:\n" + traceback.format_exc())
+    return e
+
+
+def _match_alone(parsed: list[Article] | Exception) -> _Outcome:
+    if isinstance(parsed, Exception):
+        return None, parsed
+    assert _engine is not None
+    try:
+        found = _engine.match_many([(a.title, a.text, a.dated) for a in parsed])
+    except Exception as e:
+        return None, _kept(e)
+    return list(zip(parsed, found, strict=True)), None
 
 
 class Processor:
@@ -205,10 +234,7 @@ class Processor:
         pool = await self._ready_pool()
         if pool is None:
             # in a thread: a sentence may need the parser (its model loads on first use)
-            engine = self._engine
-            return await asyncio.to_thread(
-                lambda: [engine.match(t, b, when=w) for t, b, w in texts]
-            )
+            return await asyncio.to_thread(self._engine.match_many, texts)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(pool, _match, texts)
 

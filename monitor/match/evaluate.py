@@ -134,9 +134,10 @@ def evaluate(
     engine: Engine, items: Iterable[Labelled], rules: Sequence[str] | None = None
 ) -> EvalReport:
     """Judge every item. Without ``rules``, only live rules count (shadow rules send nothing)."""
+    items = list(items)
+    found = engine.match_many([(i.title, i.body, i.published) for i in items], rules)
     judged = []
-    for item in items:
-        matches = engine.match(item.title, item.body, rules, when=item.published)
+    for item, matches in zip(items, found, strict=True):
         if rules is None:
             matches = [m for m in matches if m.mode == "live"]
         judged.append(Judged(item, tuple(matches), judge(item, matches)))

@@ -151,6 +151,9 @@ class SentenceReading:
         return "unknown" if unplaced and len(wanted - set(self.aside)) >= 2 else "apart"
 
 
+#: the reading of a sentence not parsed yet (its batch is still being gathered)
+PENDING = SentenceReading()
+
 # ------------------------------------------------------------------------------------------
 
 
