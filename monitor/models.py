@@ -412,8 +412,9 @@ class PollOutcome:
 # --------------------------------------------------------------------------- JSON round-trips
 
 
-def match_to_dict(m: Match) -> dict[str, object]:
-    """A Match as plain JSON-able data (the documented ``explanation`` of alerts)."""
+def match_to_dict(m: Match, described: bool = False) -> dict[str, object]:
+    """A Match as plain JSON-able data (the documented ``explanation`` of alerts; with
+    ``described``, each clash also as a sentence, for readers: the webhook body)."""
     return {
         "rule": m.rule,
         "severity": m.severity,
@@ -440,7 +441,7 @@ def match_to_dict(m: Match) -> dict[str, object]:
                 "mutual": c.mutual,
                 "attacker_text": list(c.attacker_text),
                 "target_text": list(c.target_text),
-                "explanation": c.describe(),
+                **({"explanation": c.describe()} if described else {}),
             }
             for c in m.clashes
         ],

@@ -97,7 +97,7 @@ def alert_payload(alert: Alert) -> dict[str, Any]:
         "actors": list(m.actor_names),
         "keywords": list(m.keywords),
         "snippet": m.snippet(),
-        "explanation": match_to_dict(m),
+        "explanation": match_to_dict(m, described=True),
     }
 
 

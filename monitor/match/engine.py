@@ -224,6 +224,7 @@ class _Doc:
         #: sentences to parse, gathered while matching a batch (None: parse when asked)
         self.pending: list[tuple[int, int]] | None = None
         self._hit_starts: list[int] | None = None
+        self._sentence_at: dict[int, tuple[int, int]] = {}
         self.title_len = len(title)
         self.body_start = len(title) + 2 if title else 0
         self.text = f"{title}\n\n{body}" if title else body
@@ -255,9 +256,14 @@ class _Doc:
 
     def sentence_at(self, pos: int) -> tuple[int, int]:
         """The sentence holding ``pos`` (sentences are split per paragraph, on demand)."""
-        p = self._paragraph_index(pos)
-        sents = self._sentences_of(p)
-        return sents[max(0, bisect_right(self._sentence_starts[p], pos) - 1)]
+        found = self._sentence_at.get(pos)
+        if found is None:
+            p = self._paragraph_index(pos)
+            sents = self._sentences_of(p)
+            found = self._sentence_at[pos] = sents[
+                max(0, bisect_right(self._sentence_starts[p], pos) - 1)
+            ]
+        return found
 
     def sentences_before(self, pos: int, n: int) -> list[tuple[int, int]]:
         """Up to ``n`` sentences before the one holding ``pos``, in this paragraph and the
@@ -859,6 +865,9 @@ class Engine:
         order; else, where the parser read the sentence, its reading decides; where it could
         not (no parser, Arabic script), word order does (``_opposed``), without the actors it
         found to be no side (speakers, mediators, places)."""
+        if self.parser is None:  # word order alone, as before there was a parser
+            kept = [k for k in keywords if self._opposed(doc, k, by_actor)]
+            return _Found(kept, set(by_actor) if kept else set(), [])
         by_sentence: dict[tuple[int, int], list[_TermHit]] = {}
         for k in keywords:
             by_sentence.setdefault(doc.sentence_at(k.start), []).append(k)
