@@ -157,6 +157,27 @@ CASES = [
         on(2019),
         {"Iran", "Russia"},
     ),
+    (
+        "the-two-groups-named-before",
+        "Azaz\nSDF fighters and HTS militants were seen moving near Azaz on Monday. Later the "
+        "two groups clashed, killing five fighters.",
+        on(2019),
+        {"SDF", "HTS"},
+    ),
+    (
+        "the-group-named-before",
+        "Qalamoun\nIslamic State fighters moved into the hills overnight. The group attacked "
+        "Hezbollah positions at dawn.",
+        on(2016),
+        {"Islamic State", "Hezbollah"},
+    ),
+    (
+        "the-two-sides-on-one-side",
+        "Hama\nRussia and Iran have backed the Syrian army for years. On Monday the two sides "
+        "clashed with rebels near Hama, killing five.",
+        on(2019),
+        set(),
+    ),
     # -- names that change with time ----------------------------------------------------------
     (
         "syrian-army-before-december-2024-is-assad",

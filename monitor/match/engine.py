@@ -19,7 +19,7 @@ import operator
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any, Literal
 
@@ -86,6 +86,23 @@ BUILTIN_SETS: dict[str, list[str]] = {
         "cooperating",
     ],
 }
+#: phrases that refer back to actors named before: "each" (both of the last two) or "one"
+REFERENCES: dict[str, str] = {
+    **{
+        f"{det} {noun}": "each"
+        for det in ("both", "the two", "the 2", "the rival", "the warring")
+        for noun in (
+            "sides groups factions parties forces rivals militias organizations organisations "
+            "movements armies formations camps"
+        ).split()
+    },
+    **{
+        f"the {noun}": "one"
+        for noun in "group militants jihadists militia movement organization organisation".split()
+    },
+}
+#: how sure a hit names its actor: an alias, an inflected form, a place (metonym), a reference
+_HIT_WEIGHTS: dict[str, float] = {**dict(WEIGHTS.items()), "reference": 0.8}
 #: a keyword followed by one of these has an object: "A and B clashed with rebels"
 _TARGET_WORDS = frozenset("with against on targeting upon into".split())
 #: ...unless it is about time: "clashed on Friday", "on 3 May", "on the night of"
@@ -163,10 +180,13 @@ class _Rule:
 @dataclass(slots=True)
 class _ActorHit:
     actor: str
+    #: alias, form, metonym; or reference ("the two groups")
     kind: str
     start: int
     end: int
     surface: str
+    #: one of several actors a reference stands for, each a party of its own ("both sides")
+    each: bool = False
 
 
 @dataclass(slots=True)
@@ -504,6 +524,7 @@ class Engine:
         unit_map = doc.folded.unit_map
         excluded: list[tuple[int, int, str]] = []
         raw_terms = doc.raw_terms
+        refs: list[tuple[int, int, str]] = []
         day = doc.when.date() if doc.when is not None else None
         for end, payloads in self._automaton.iter(padded):
             for payload in payloads:
@@ -512,6 +533,9 @@ class Engine:
                     raw_terms.append((end, payload))
                     continue
                 start, stop = self._offsets(doc, padded, unit_map, end, payload[-1])
+                if kind == "ref":
+                    refs.append((start, stop, payload[1]))
+                    continue
                 if kind == "actor":
                     alias: AliasKey = payload[1]
                     surface = original[start:stop]
@@ -533,7 +557,40 @@ class Engine:
                 if not any(s <= h.start and h.end <= e and a == h.actor for s, e, a in excluded)
             ]
         doc.actor_hits = [h for h in _outermost(doc.actor_hits) if not _dateline(original, h)]
+        if refs and doc.actor_hits and raw_terms:
+            self._references(doc, refs)
         return True
+
+    def _references(self, doc: _Doc, refs: list[tuple[int, int, str]]) -> None:
+        """ "The two groups", "both sides" (each of the last two actors named before them, in
+        this sentence or the two before) and "the group" (the last actor named in the
+        sentences before) stand for those actors: hits of their own, so that a sentence
+        that names its fighters only this way is read too."""
+        named = [h for h in doc.actor_hits if h.actor not in self._untracked]
+        added = []
+        for start, stop, how in refs:
+            lo = doc.sentence_at(start)[0]
+            before = doc.sentences_before(start, 2)
+            window_start = before[0][0] if before else lo
+            earlier = [h for h in named if window_start <= h.start and h.end <= start]
+            if how == "each":
+                last: list[str] = []
+                for h in reversed(earlier):
+                    if h.actor not in last:
+                        last.append(h.actor)
+                if len(last) >= 2:
+                    added += [
+                        _ActorHit(a, "reference", start, stop, doc.text[start:stop], True)
+                        for a in last[:2]
+                    ]
+            else:
+                prior = [h for h in earlier if h.start < lo]
+                if prior and prior[-1].actor not in {h.actor for h in earlier if h.start >= lo}:
+                    h = prior[-1]
+                    added.append(_ActorHit(h.actor, "reference", start, stop, doc.text[start:stop]))
+        if added:
+            doc.actor_hits = sorted([*doc.actor_hits, *added], key=_START)
+            doc._hit_starts = None
 
     @staticmethod
     def _offsets(doc: _Doc, padded: str, unit_map: bool, end: int, key: str) -> tuple[int, int]:
@@ -1052,10 +1109,7 @@ class Engine:
             self.parser = None
             return
         for (doc, lo, hi), parse in zip(wanted, parses, strict=True):
-            mentions = [
-                roles.Mention(h.start - lo, h.end - lo, (h.actor,), h.surface)
-                for h in doc.hits_in(lo, hi)
-            ]
+            mentions = _mentions(doc.hits_in(lo, hi), lo)
             year = doc.when.year if doc.when is not None else None
             doc.readings[(lo, hi)] = roles.read(parse, mentions, self.lexicon, year)
 
@@ -1172,7 +1226,7 @@ class Engine:
             where = 1.5
         else:
             where = 1.0
-        weights = [max(WEIGHTS[h.kind] for h in hits) for hits in unit.actors.values()]  # type: ignore[index]
+        weights = [max(_HIT_WEIGHTS[h.kind] for h in hits) for hits in unit.actors.values()]
         return round(where * (min(weights) if weights else 1.0), 2)
 
     @staticmethod
@@ -1212,6 +1266,18 @@ def _outermost(hits: list[_ActorHit]) -> list[_ActorHit]:
             continue
         out.append(h)
         reach = max(reach, h.end)
+    return out
+
+
+def _mentions(hits: list[_ActorHit], lo: int) -> list[roles.Mention]:
+    """The role stage's mentions of a sentence's hits; "both sides" is one mention of both."""
+    out: list[roles.Mention] = []
+    for h in hits:
+        if h.each and out and out[-1].each and out[-1].start == h.start - lo:
+            last = out.pop()
+            out.append(replace(last, actors=(*last.actors, h.actor)))
+            continue
+        out.append(roles.Mention(h.start - lo, h.end - lo, (h.actor,), h.surface, h.each))
     return out
 
 
@@ -1406,6 +1472,8 @@ def compile_rules(settings: Any) -> Engine:
         add(alias.key, ("actor", alias))
     for key, actor in exclusion_keys(settings.actors):
         add(key, ("exclude", actor))
+    for phrase, how in REFERENCES.items():
+        add(f" {phrase} ", ("ref", how))
     classes = lx.compile_classes(settings.conflict)
     terms: list[Term] = []
     for set_name, set_terms, inflect in _keyword_sets(settings, classes, problems):
