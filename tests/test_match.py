@@ -170,6 +170,52 @@ def test_arabic_aliases_match_after_folding():
     assert m.actor_names == ("Hezbollah", "Assad regime")
 
 
+@pytest.mark.parametrize(
+    "written",
+    [
+        "Hayat Tahrir ash-Sham",  # the article assimilated to the sun letter
+        "Hayat Tahrir es-Sham",
+        "Hayat Tahrir el-Sham",
+        "Hayat Tahrir Sham",  # the article left out
+        "Hayat Tahrir al-Shaam",  # a letter doubled in one word and not in another
+        "Hayyat Tahrir al-Sham",
+        "Hayat Tahrir al-Sham",
+    ],
+)
+def test_a_name_is_found_however_its_transliteration_writes_the_article_and_long_letters(
+    written: str,
+):
+    settings = Settings.model_validate(
+        {
+            "actors": {"HTS": ["Hayyat Tahrir al-Shaam"], "Islamic State": ["Daesh"]},
+            "keywords": {"conflict": ["clash"]},
+            "rules": [{"name": "r", "any": ["conflict"]}],
+        }
+    )
+    eng = compile_rules(settings)
+    assert [m.actor_names for m in eng.match("", f"{written} clashed with Daesh cells.")] == [
+        ("HTS", "Islamic State")
+    ]
+
+
+def test_one_arabic_adjective_covers_its_feminine_and_plural_endings():
+    settings = Settings.model_validate(
+        {
+            "actors": {"Iran": {"forms": ["الإيراني"]}, "Russia": {"forms": ["الروسي"]}},
+            "keywords": {"conflict": ["اشتباكات"]},
+            "rules": [{"name": "r", "any": ["conflict"]}],
+        }
+    )
+    eng = compile_rules(settings)
+    # "clashes between the Iranian militias and the Russian forces": feminine endings and a
+    # joined "and" on the second
+    [m] = eng.match("", "اشتباكات بين الميليشيات الإيرانية والقوات الروسية في دير الزور")
+    assert m.actor_names == ("Iran", "Russia")
+    # "... between the Russian forces and the Iranian fighters": a plural ending
+    [m] = eng.match("", "اشتباكات بين القوات الروسية والمقاتلين الإيرانيين")
+    assert m.actor_names == ("Russia", "Iran")
+
+
 def test_explanation_points_into_the_text():
     body = "On Sunday, Hizbollah fighters clashed with regime forces near Hadir."
     [m] = engine().match("A quiet title", body)

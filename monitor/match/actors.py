@@ -99,10 +99,14 @@ def letters_of(text: str) -> str:
     return "".join(c for c in text if c.isalnum())
 
 
-def variants(alias: str) -> list[tuple[str, bool]]:
+def variants(alias: str, name: bool = False) -> list[tuple[str, bool]]:
     """Folded variants of an alias, each with a stem flag (``clash*``-style, open at the end).
 
     "Hay'at Tahrir al-Sham" → hay at tahrir al sham, hayat tahrir al sham, … tahrir sham, …
+    A ``name`` (an actor's alias, not a conflict word) is also spelt the other ways
+    transliterations spell it: the article assimilated or not (al-Sham, ash-Sham, es-Sham),
+    doubled letters single (Quwwat, Quwat; al-Deen, al-Din), and an Arabic adjective in its
+    other endings (التركي, التركية, التركيين).
     """
     stem = alias.rstrip().endswith("*")
     base = normalise(alias.rstrip().rstrip("*"))
@@ -121,15 +125,25 @@ def variants(alias: str) -> list[tuple[str, bool]]:
     for f in forms:
         words = f.split()
         slots = [i for i, w in enumerate(words) if w in articles and i + 1 < len(words)]
-        for choice in itertools.product(("keep", "drop", "glue"), repeat=min(len(slots), 3)):
+        choices = [
+            ("drop", "glue", *(_article_spellings(words[i + 1]) if name else (words[i],)))
+            for i in slots[:3]
+        ]
+        for choice in itertools.product(*choices):
             ws = list(words)
             for i, how in sorted(zip(slots, choice, strict=False), reverse=True):
                 if how == "drop" and len(ws) > 1:
                     del ws[i]
                 elif how == "glue":
                     ws[i : i + 2] = [ws[i] + ws[i + 1]]
+                else:
+                    ws[i] = how
             out.add(" ".join(ws))
+    if name and not is_acronym(alias) and not is_arabic(base):
+        out |= {s for v in list(out) for s in _single_letters(v)}
     if is_arabic(base):
+        if name:
+            out |= {e for v in out for e in _nisba_endings(v)}
         out |= {p + v for v in list(out) for p in ARABIC_PROCLITICS}
         out |= {
             "\u0648" + p + v
@@ -138,6 +152,41 @@ def variants(alias: str) -> list[tuple[str, bool]]:
             for p in ARABIC_PROCLITICS[1:]
         }
     return sorted((v, stem) for v in out if v)
+
+
+#: the consonants the article assimilates to in transliteration (ash-Sham, ad-Din, an-Nusra)
+_SUN = ("sh", "th", "dh", "t", "d", "r", "z", "s", "n")
+
+
+def _article_spellings(word: str) -> tuple[str, ...]:
+    """How the article before ``word`` is written: al, el, and assimilated (ash, esh)."""
+    sun = next((c for c in _SUN if word.startswith(c) and len(word) > len(c)), None)
+    if sun is None:
+        return ("al", "el")
+    # "sh" is also written single: as-Sham, es-Sham
+    return ("al", "el", "a" + sun, "e" + sun, *(("as", "es") if sun == "sh" else ()))
+
+
+def _single_letters(name: str) -> list[str]:
+    """A transliterated name with its doubled letters written once (Quwwat → Quwat, Hassan →
+    Hasan) and its long vowels as one letter (Deen → Din, Mujahideen → Mujahidin), word by
+    word: "Hayyat Tahrir al-Shaam" is also "Hayat Tahrir al-Shaam"."""
+    options = []
+    for w in name.split():
+        single = re.sub(r"([a-z])\1", r"\1", w.replace("ee", "i").replace("oo", "u"))
+        options.append((w, single) if len(w) >= 4 and single != w else (w,))
+    return [" ".join(c) for c in itertools.islice(itertools.product(*options), 16)]
+
+
+def _nisba_endings(name: str) -> list[str]:
+    """An Arabic name ending in a relative adjective, with its other endings: masculine,
+    feminine, plural (folded: the ta marbuta is already a ha)."""
+    head, _, last = name.rpartition(" ")
+    if len(last) < 4 or not (last.endswith("\u064a") or last.endswith("\u064a\u0647")):
+        return []
+    root = last[:-1] if last.endswith("\u0647") else last
+    lead = head + " " if head else ""
+    return [lead + root + end for end in ("", "\u0647", "\u064a\u0646", "\u0648\u0646")]
 
 
 def alias_keys(actors: Mapping[str, Any]) -> Iterator[tuple[tuple[Any, ...], AliasKey]]:
@@ -161,7 +210,7 @@ def alias_keys(actors: Mapping[str, Any]) -> Iterator[tuple[tuple[Any, ...], Ali
                 )
                 written, since, until = _name(entry)
                 case = letters_of(written) if is_acronym(written) else None
-                for v, stem in variants(written):
+                for v, stem in variants(written, name=True):
                     key = " " + v + ("" if stem else " ")
                     yield loc, AliasKey(key, name, kind, written, case, since, until)
 
@@ -170,7 +219,7 @@ def exclusion_keys(actors: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     """(key, actor) for every exclusion phrase."""
     for name, actor in actors.items():
         for phrase in actor.exclude:
-            for v, _stem in variants(phrase):
+            for v, _stem in variants(phrase, name=True):
                 yield " " + v + " ", name
 
 
