@@ -198,6 +198,22 @@ def test_a_name_is_found_however_its_transliteration_writes_the_article_and_long
     ]
 
 
+def test_a_spelling_no_one_wrote_never_takes_a_name_from_another_actor():
+    # "Hassan Brigade" is also read "Hasan Brigade", unless another actor is called that
+    settings = Settings.model_validate(
+        {
+            "actors": {"A": ["Hassan Brigade"], "B": ["Hasan Brigade"], "C": ["Qassim Group"]},
+            "keywords": {"conflict": ["clash"]},
+            "rules": [{"name": "r", "any": ["conflict"]}],
+        }
+    )
+    eng = compile_rules(settings)
+    [m] = eng.match("", "The Hasan Brigade clashed with the Qasim Group.")
+    assert m.actor_names == ("B", "C")
+    [m] = eng.match("", "The Hassan Brigade clashed with the Qassim Group.")
+    assert m.actor_names == ("A", "C")
+
+
 def test_one_arabic_adjective_covers_its_feminine_and_plural_endings():
     settings = Settings.model_validate(
         {

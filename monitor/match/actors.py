@@ -190,7 +190,13 @@ def _nisba_endings(name: str) -> list[str]:
 
 
 def alias_keys(actors: Mapping[str, Any]) -> Iterator[tuple[tuple[Any, ...], AliasKey]]:
-    """Every key of every actor, with the configuration path it came from."""
+    """Every key of every actor, with the configuration path it came from.
+
+    The other spellings of a name that no one wrote (ash-Sham for al-Sham, Hasan for Hassan)
+    are left out where they would name another actor too: what is written wins.
+    """
+    entries = []
+    owners: dict[str, set[str]] = {}
     for name, actor in actors.items():
         # the canonical name is a name too, unless it is listed dated ("Syrian government"
         # since 2024-12-08): then the dated entry says when it applies
@@ -209,10 +215,17 @@ def alias_keys(actors: Mapping[str, Any]) -> Iterator[tuple[tuple[Any, ...], Ali
                     else ("actors", name, field, i - offset)
                 )
                 written, since, until = _name(entry)
-                case = letters_of(written) if is_acronym(written) else None
-                for v, stem in variants(written, name=True):
-                    key = " " + v + ("" if stem else " ")
-                    yield loc, AliasKey(key, name, kind, written, case, since, until)
+                keys = variants(written, name=True)
+                plain = set(variants(written))
+                entries.append((loc, name, kind, written, since, until, keys, plain))
+                for v, _stem in keys:
+                    owners.setdefault(v, set()).add(name)
+    for loc, name, kind, written, since, until, keys, plain in entries:
+        case = letters_of(written) if is_acronym(written) else None
+        for v, stem in keys:
+            if (v, stem) in plain or owners[v] == {name}:
+                key = " " + v + ("" if stem else " ")
+                yield loc, AliasKey(key, name, kind, written, case, since, until)
 
 
 def exclusion_keys(actors: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
