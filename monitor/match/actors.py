@@ -8,6 +8,7 @@ letters are acronyms and match only as written: "IS" never matches "is".
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Iterator, Mapping
@@ -50,6 +51,8 @@ AMBIGUOUS_ACRONYMS = frozenset(
     ]
 )
 _ARTICLES = ("al", "el", "an", "ad", "ar", "as", "ash", "at", "az")
+#: an article written joined to its word by a dash: al-Sham, ash-Sham
+_WRITTEN_ARTICLE = re.compile(rf"(?<!\w)({'|'.join(_ARTICLES)})[-‐‑–]", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +102,7 @@ def letters_of(text: str) -> str:
     return "".join(c for c in text if c.isalnum())
 
 
+@functools.lru_cache(maxsize=16384)
 def variants(alias: str, name: bool = False) -> list[tuple[str, bool]]:
     """Folded variants of an alias, each with a stem flag (``clash*``-style, open at the end).
 
@@ -118,9 +122,7 @@ def variants(alias: str, name: bool = False) -> list[tuple[str, bool]]:
     if squeezed:
         forms.add(squeezed)
     # the Arabic article: al-Assad = al Assad = Assad = alAssad (sun letters: ash-Sham)
-    articles = {"al", "el"} | {
-        a for a in _ARTICLES if re.search(rf"(?<!\w){a}[-‐‑–]", alias, re.IGNORECASE)
-    }
+    articles = {"al", "el"} | {m.lower() for m in _WRITTEN_ARTICLE.findall(alias)}
     out: set[str] = set()
     for f in forms:
         words = f.split()
