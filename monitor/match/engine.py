@@ -234,6 +234,32 @@ class _Found:
 class _Doc:
     """One article being matched: folded text, hits, and lazily computed segments."""
 
+    __slots__ = (
+        "_hit_starts",
+        "_para_starts",
+        "_paragraphs",
+        "_sentence_at",
+        "_sentence_starts",
+        "_sentences",
+        "_words",
+        "actor_hits",
+        "all_term_hits",
+        "all_term_starts",
+        "body_start",
+        "folded",
+        "parsed",
+        "pending",
+        "raw_terms",
+        "readings",
+        "term_hits",
+        "term_starts",
+        "terms_ready",
+        "text",
+        "title_len",
+        "tracked_hits",
+        "when",
+    )
+
     def __init__(self, title: str, body: str, when: datetime | None = None) -> None:
         #: when it was published (or fetched): dated aliases are read at this time
         self.when = when
@@ -250,6 +276,8 @@ class _Doc:
         self.text = f"{title}\n\n{body}" if title else body
         self.folded = textmod.fold(self.text)
         self.actor_hits: list[_ActorHit] = []
+        #: ...less those of parties that are not tracked (set by ``Engine._scan``)
+        self.tracked_hits: list[_ActorHit] = []
         #: (where it ends in the folded text, automaton payload) of every keyword term found
         self.raw_terms: list[tuple[int, tuple[Any, ...]]] = []
         #: ...turned into hits (by ``Engine._make_term_hits``, when a rule needs them)
@@ -556,9 +584,17 @@ class Engine:
                 for h in doc.actor_hits
                 if not any(s <= h.start and h.end <= e and a == h.actor for s, e, a in excluded)
             ]
-        doc.actor_hits = [h for h in _outermost(doc.actor_hits) if not _dateline(original, h)]
+        doc.actor_hits = [
+            h
+            for h in _outermost(doc.actor_hits)
+            if h.kind != "metonym" or not _dateline(original, h)
+        ]
         if refs and doc.actor_hits and raw_terms:
             self._references(doc, refs)
+        untracked = self._untracked
+        doc.tracked_hits = (
+            [h for h in doc.actor_hits if h.actor not in untracked] if untracked else doc.actor_hits
+        )
         return True
 
     def _references(self, doc: _Doc, refs: list[tuple[int, int, str]]) -> None:
@@ -655,12 +691,10 @@ class Engine:
 
     def _evaluate(self, rule: _Rule, doc: _Doc) -> Match | None:
         actors = (
-            doc.actor_hits
+            doc.tracked_hits
             if rule.scope == "any"
-            else [h for h in doc.actor_hits if _in_scope(rule.scope, doc, h.start)]
+            else [h for h in doc.tracked_hits if _in_scope(rule.scope, doc, h.start)]
         )
-        if self._untracked:
-            actors = [h for h in actors if h.actor not in self._untracked]
         if rule.actors is not None:
             actors = [h for h in actors if h.actor in rule.actors]
         if len({h.actor for h in actors}) < rule.min_actors:
@@ -930,10 +964,11 @@ class Engine:
             by_sentence.setdefault(doc.sentence_at(k.start), []).append(k)
         found = _Found()
         for (lo, hi), kws in by_sentence.items():
-            present = {h.actor for h in doc.hits_in(lo, hi)} & by_actor.keys()
+            hits = doc.hits_in(lo, hi)
+            present = {h.actor for h in hits} & by_actor.keys()
             reading = None
             if len(present) >= 2:
-                plain = self._plain(doc, lo, hi, kws)
+                plain = self._plain(doc, lo, hi, kws, hits)
                 if plain is not None:  # "A clashed with B": word order says it all
                     for keyword, clash in plain:
                         found.add(keyword, clash, (*clash.attacker, *clash.target))
@@ -982,7 +1017,7 @@ class Engine:
             found.add(k, None, present & set(candidates))
 
     def _plain(
-        self, doc: _Doc, lo: int, hi: int, kws: list[_TermHit]
+        self, doc: _Doc, lo: int, hi: int, kws: list[_TermHit], hits: list[_ActorHit]
     ) -> list[tuple[_TermHit, Clash]] | None:
         """Sentences whose grammar word order already gives. An actor right before a conflict
         verb and another right after it or its preposition ("Hezbollah clashed with regime
@@ -1001,12 +1036,11 @@ class Engine:
                 return None
         elif _PLAIN_BLOCKERS.search(f" {textmod.normalise(text[lo:hi])} "):
             return None
-        hits = doc.hits_in(lo, hi)
         starts = [h.start for h in hits]
         found: list[tuple[_TermHit, Clash]] = []
         whole = True
         for k in kws:
-            if any(
+            if len(kws) > 1 and any(
                 o.start <= k.start and k.end <= o.end and o.end - o.start > k.end - k.start
                 for o in kws
             ):
@@ -1170,8 +1204,10 @@ class Engine:
 
     def _complete_terms(self, hits: list[_TermHit], doc: _Doc) -> list[_TermHit]:
         """Single-part hits as they are; gapped terms only where all parts line up."""
-        out = [h for h in hits if not h.gapped]
-        multi = [h for h in hits if h.gapped]
+        out: list[_TermHit] = []
+        multi: list[_TermHit] = []
+        for h in hits:
+            (multi if h.gapped else out).append(h)
         if not multi:
             return out
         for h in multi:
@@ -1207,7 +1243,10 @@ class Engine:
         self, doc: _Doc, keywords: list[_TermHit], start: int, end: int
     ) -> list[_TermHit]:
         """Term hits in the sentences that hold the unit's keywords."""
-        spans = sorted({doc.sentence_at(k.start) for k in keywords}) or [(start, end)]
+        if len(keywords) == 1:
+            spans = [doc.sentence_at(keywords[0].start)]
+        else:
+            spans = sorted({doc.sentence_at(k.start) for k in keywords}) or [(start, end)]
         hits = doc.term_hits
         starts = doc.term_starts
         pool = []
