@@ -236,6 +236,27 @@ CASES = [
         set(),
     ),
     (
+        "mediator-is-no-side",
+        "Manbij\nRussia brokered a ceasefire on Sunday after the SDF and Turkish-backed "
+        "factions clashed near Manbij.",
+        on(2019),
+        {"SDF", "FSA/SNA"},
+    ),
+    (
+        "mediator-of-a-quarrel",
+        "Talks\nRussia hosted talks in Sochi on Monday to ease the tension between the SDF "
+        "and Turkey.",
+        on(2019),
+        set(),
+    ),
+    (
+        "modifier-of-a-bystander",
+        "Idlib\nA Russian journalist was wounded on Tuesday when HTS fighters shelled a "
+        "village near Saraqeb.",
+        on(2019),
+        set(),
+    ),
+    (
         "denial-covers-what-it-governs",
         "Tal Abyad\nThe SDF denied that its fighters attacked Turkish forces near Tal Abyad.",
         on(2019),
