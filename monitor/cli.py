@@ -139,6 +139,12 @@ def _main(argv: Sequence[str] | None) -> int:
         from monitor.daemon import load_checked
 
         loaded, engine = load_checked(path)
+        if args.command in ("run", "once") and engine.alerting:
+            # the first alert's fingerprint would load numpy on the event loop (~0.1 s, while
+            # deliveries wait to be marked sent): load it before the loop runs
+            from monitor.alert import stories
+
+            stories.prepare()
         # modules, configuration and compiled rules live as long as the process: out of the
         # cyclic collector's way for good (a thousand-source pass spent ~0.2 s re-scanning
         # them), before any worker is forked. The few cycles start-up left behind (~2,000

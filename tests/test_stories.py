@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from itertools import combinations
 from pathlib import Path
@@ -35,6 +36,20 @@ def test_copies_resemble_each_other_and_other_stories_do_not():
     threshold = StoryPolicy().threshold
     assert min(same)[0] >= threshold + 0.2, min(same)
     assert max(different)[0] <= threshold - 0.2, max(different)
+
+
+def test_fingerprints_stay_those_earlier_versions_stored():
+    # signatures in existing databases were made by datasketch 2.0's MinHash (affine32, seed
+    # 1, 128 permutations); the code that replaced it must make the very same bytes, or every
+    # story open at an upgrade would be raised again
+    sig = fingerprint(
+        "Clashes near Qusayr",
+        "Hezbollah fighters clashed with regime forces near Qusayr on Sunday, a monitor said.",
+    )
+    assert len(sig) == 4 + 128 * 8
+    assert hashlib.sha256(sig).hexdigest() == (
+        "0de1125512cccd07b48b1ac672850a6692d2a72eb84174c5bb1615de12144593"
+    )
 
 
 def test_policy_follow_ups_and_escalation():

@@ -3,16 +3,24 @@
 Pure. A story starts with the first article that alerts; later articles whose text is a near
 duplicate of it (the same wire copy with other boilerplate, light edits, repeated paragraphs)
 within the window join it instead of raising a new alert. Fingerprints are MinHash signatures
-(datasketch) of word 3-shingles of the folded text; resemblance is the estimated share of the
-smaller text's shingles found in the other (containment), which boilerplate does not dilute
-the way it dilutes plain Jaccard similarity.
+of word 3-shingles of the folded text; resemblance is the estimated share of the smaller
+text's shingles found in the other (containment), which boilerplate does not dilute the way it
+dilutes plain Jaccard similarity.
+
+The MinHash is datasketch's (2.0, scheme "affine32": SHA-1's first 32 bits of a shingle,
+MurmurHash3's finalizer, 128 affine permutations modulo 2^32 drawn from seed 1), written out
+here with numpy so that stored signatures compare across versions and alerting does not load
+scipy, which datasketch imports.
 """
 
 from __future__ import annotations
 
+import hashlib
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
 from monitor.match.text import normalise
 from monitor.models import Article, StoryDecision, StoryRef
@@ -23,24 +31,51 @@ _SEED = 1
 _HEADER = struct.Struct("<I")  # shingle count, before the hash values
 
 
+@cache
+def _numpy() -> Any:
+    """numpy and the permutations, loaded once (``prepare``, before the event loop runs)."""
+    import numpy as np
+
+    gen = np.random.RandomState(_SEED)
+    a = gen.randint(0, 1 << 31, NUM_PERM, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, NUM_PERM, dtype=np.uint32)
+    return np, a, b
+
+
+def prepare() -> None:
+    """Load what fingerprints need (numpy, ~0.1 s) now rather than on the first alert."""
+    _numpy()
+
+
+def _fmix32(np: Any, hv: Any) -> Any:
+    """MurmurHash3's 32-bit finalizer: spreads weak input bits over the whole word."""
+    hv = hv ^ (hv >> np.uint32(16))
+    hv = hv * np.uint32(0x85EBCA6B)
+    hv = hv ^ (hv >> np.uint32(13))
+    hv = hv * np.uint32(0xC2B2AE35)
+    return hv ^ (hv >> np.uint32(16))
+
+
 def fingerprint(title: str, text: str) -> bytes:
     """Shingle count and MinHash hash values, as bytes for the database."""
+    np, a, b = _numpy()
     words = normalise(f"{title}\n{text}").split()
     shingles = {" ".join(words[i : i + SHINGLE]) for i in range(max(1, len(words) - SHINGLE + 1))}
-    # imported here: datasketch loads scipy (0.3 s), which only alerting processes need
-    from datasketch import MinHash
-
-    m = MinHash(num_perm=NUM_PERM, seed=_SEED)
-    m.update_batch([s.encode() for s in shingles])
-    values: bytes = m.hashvalues.astype("<u8").tobytes()
+    hv = np.fromiter(
+        (int.from_bytes(hashlib.sha1(s.encode()).digest()[:4], "little") for s in shingles),
+        dtype=np.uint32,
+        count=len(shingles),
+    )
+    # one row per shingle, one column per permutation; uint32 arithmetic wraps (mod 2^32)
+    permuted = _fmix32(np, hv)[:, None] * a + b
+    values: bytes = permuted.min(axis=0).astype("<u8").tobytes()
     return _HEADER.pack(len(shingles)) + values
 
 
 def resemblance(a: bytes, b: bytes) -> float:
     """Estimated share of the smaller document's shingles that the other one holds (0..1)."""
     (size_a,), (size_b,) = _HEADER.unpack_from(a), _HEADER.unpack_from(b)
-    import numpy as np  # here: only processes that place stories need it (0.1 s to load)
-
+    np = _numpy()[0]
     ha = np.frombuffer(a, dtype="<u8", offset=_HEADER.size)
     hb = np.frombuffer(b, dtype="<u8", offset=_HEADER.size)
     jaccard = float(np.count_nonzero(ha == hb)) / len(ha)

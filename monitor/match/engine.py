@@ -421,6 +421,11 @@ class Engine:
         return self._by_name[rule].channels
 
     @property
+    def alerting(self) -> bool:
+        """Does any rule send alerts (not only record them, as shadow rules do)?"""
+        return any(r.mode == "live" for r in self.rules)
+
+    @property
     def digest_rules(self) -> dict[str, float]:
         """Rules whose alerts go out as periodic digests, with their periods in seconds."""
         return {r.name: r.digest for r in self.rules if r.digest}
