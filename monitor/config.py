@@ -21,50 +21,24 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import (
     BaseModel,
-    BeforeValidator,
-    ConfigDict,
     Discriminator,
     Field,
-    SecretStr,
     Tag,
     ValidationError,
+    WrapValidator,
     field_validator,
     model_validator,
 )
 
+from monitor.configbase import ChannelSettingsBase, Duration, Strict
 from monitor.errors import ConfigError, ConfigProblem
 from monitor.models import Severity, Source, SourceKind
 
 DEFAULT_PATH = "config/monitor.yaml"
 ENV_VAR = "MONITOR_CONFIG"
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
-_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, None: 1}
 
-
-def parse_duration(value: Any) -> float:
-    """``90``, ``"90s"``, ``"15m"``, ``"1h"``, ``"2d"`` → seconds."""
-    if isinstance(value, bool):
-        raise ValueError("expected a duration such as 90, '90s', '15m' or '1h'")
-    if isinstance(value, int | float):
-        seconds = float(value)
-    elif isinstance(value, str) and (m := _DURATION.match(value)):
-        seconds = float(m.group(1)) * _UNITS[m.group(2)]
-    else:
-        raise ValueError(f"expected a duration such as 90, '90s', '15m' or '1h', got {value!r}")
-    if seconds <= 0:
-        raise ValueError("a duration must be positive")
-    return seconds
-
-
-Duration = Annotated[float, BeforeValidator(parse_duration)]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
-class StorageSettings(_Strict):
+class StorageSettings(Strict):
     #: ``sqlite:///relative/path.db``, ``sqlite:////absolute/path.db`` or ``sqlite:///:memory:``
     url: str = "sqlite:///data/monitor.db"
 
@@ -76,7 +50,7 @@ class StorageSettings(_Strict):
         return v
 
 
-class FetchSettings(_Strict):
+class FetchSettings(Strict):
     #: default seconds between polls of a source
     interval: Duration = 900.0
     #: every source's polls stay within these (per source too); busy sources are polled more
@@ -119,7 +93,7 @@ class FetchSettings(_Strict):
         return v
 
 
-class LinkSettings(_Strict):
+class LinkSettings(Strict):
     """Which links on a listing page (``kind: page``) are articles."""
 
     #: CSS selector of the part of the page that lists articles
@@ -154,7 +128,7 @@ class LinkSettings(_Strict):
         return v
 
 
-class SourceSettings(_Strict):
+class SourceSettings(Strict):
     name: str = Field(min_length=1)
     url: str
     interval: Duration | None = None
@@ -182,7 +156,7 @@ class SourceSettings(_Strict):
         return v
 
 
-class DatedName(_Strict):
+class DatedName(Strict):
     """A name that means this actor only before or after a date: after December 2024 "the
     Syrian army" is the transitional government's, before it Assad's."""
 
@@ -207,7 +181,7 @@ Name = Annotated[
 ]
 
 
-class ActorSettings(_Strict):
+class ActorSettings(Strict):
     """A tracked actor: its names, and forms of words that point to it. Any name may be
     dated: ``{name: Syrian army, since: 2024-12-08}``."""
 
@@ -231,7 +205,7 @@ class ActorSettings(_Strict):
         return {"aliases": data} if isinstance(data, list) else data
 
 
-class KeywordSetSettings(_Strict):
+class KeywordSetSettings(Strict):
     #: words and phrases; ``clash*`` is a stem, ``fighting ... between`` a gapped phrase
     terms: list[str] = Field(min_length=1)
     #: also match simple English inflections (clash → clashes, clashed, clashing)
@@ -246,7 +220,7 @@ class KeywordSetSettings(_Strict):
         return {"terms": data} if isinstance(data, list) else data
 
 
-class ConflictClassSettings(_Strict):
+class ConflictClassSettings(Strict):
     """A class of conflict words (as event codebooks have them: fight, assault, seize…)."""
 
     #: both sides act ("A clashed with B", "clashes between A and B"); otherwise one side acts
@@ -283,7 +257,7 @@ class ConflictClassSettings(_Strict):
 TARGET_PREPOSITIONS = ["on", "against", "at", "upon", "targeting", "into"]
 
 
-class NlpSettings(_Strict):
+class NlpSettings(Strict):
     """The parser that reads who fights whom (spaCy)."""
 
     #: an installed spaCy pipeline with a dependency parser; null: word order alone
@@ -293,7 +267,7 @@ class NlpSettings(_Strict):
 _WITHIN = re.compile(r"^(sentence|paragraph|article|\d+\s*words?)$")
 
 
-class RuleSettings(_Strict):
+class RuleSettings(Strict):
     name: str = Field(min_length=1)
     #: at least one term from any of these keyword sets
     any: list[str] = []
@@ -343,107 +317,26 @@ class RuleSettings(_Strict):
         return int(m.group(1)) if m else None
 
 
-class ConsoleChannelSettings(_Strict):
-    type: Literal["console"]
+def _channel_settings(value: Any, _handler: Any) -> ChannelSettingsBase:
+    """A channel's settings, validated by the model its ``type`` registered (its errors keep
+    their place: ``channels.hook.url``)."""
+    from monitor.alert.registry import KINDS
+
+    if isinstance(value, ChannelSettingsBase):
+        return value
+    written = value.get("type") if isinstance(value, dict) else None
+    kind = KINDS.get(written) if isinstance(written, str) else None
+    if kind is None:
+        raise ValueError(f"expected 'type' to be one of: {', '.join(KINDS)}")
+    settings: ChannelSettingsBase = kind.settings.model_validate(value)
+    return settings
 
 
-def _http_secret(v: SecretStr | None) -> SecretStr | None:
-    if v is not None and not re.match(r"^https?://[^/\s]+", v.get_secret_value()):
-        raise ValueError("expected an http:// or https:// URL")
-    return v
+#: a channel's settings, whichever type it is (each declared beside its code, in ``alert``)
+ChannelSettings = Annotated[ChannelSettingsBase, WrapValidator(_channel_settings)]
 
 
-class WebhookChannelSettings(_Strict):
-    type: Literal["webhook"]
-    #: where to POST; usually ``${VAR}`` because it is a secret
-    url: SecretStr
-    timeout: Duration = 10.0
-    #: extra headers (for example an Authorization token from ``${VAR}``)
-    headers: dict[str, SecretStr] = {}
-    #: signs each body: ``X-Monitor-Signature: sha256=<hex HMAC-SHA256 of the body>``
-    secret: SecretStr | None = None
-
-    _url = field_validator("url")(_http_secret)
-
-
-class SlackChannelSettings(_Strict):
-    """Slack: an incoming webhook, or a bot token and channel (threads follow-ups)."""
-
-    type: Literal["slack"]
-    #: incoming-webhook URL (a secret: ``${SLACK_WEBHOOK_URL}``)
-    url: SecretStr | None = None
-    #: bot token (``xoxb-…``); with ``channel``, follow-ups become thread replies
-    token: SecretStr | None = None
-    channel: str | None = None
-    #: Slack's Web API; changed only for tests
-    api_url: str = "https://slack.com/api"
-    timeout: Duration = 10.0
-
-    _url = field_validator("url")(_http_secret)
-
-    @model_validator(mode="after")
-    def _one_way_in(self) -> SlackChannelSettings:
-        if self.token is None and self.url is None:
-            raise ValueError("set 'url' (incoming webhook) or 'token' and 'channel' (bot)")
-        if self.token is not None and not self.channel:
-            raise ValueError("'token' needs 'channel' (the channel ID to post to)")
-        return self
-
-
-class EmailChannelSettings(_Strict):
-    """Email through SMTP: ``smtp://user@host:587`` (STARTTLS) or ``smtps://user@host:465``."""
-
-    type: Literal["email"]
-    url: SecretStr
-    #: the SMTP password: ``${SMTP_PASSWORD}``
-    password: SecretStr | None = None
-    from_: str = Field(alias="from")
-    to: list[str] = Field(min_length=1)
-    #: smtp:// only: true requires STARTTLS, false never uses it, unset uses it when offered
-    starttls: bool | None = None
-    #: verify the server's certificate; ``ca_file`` adds a trusted authority
-    tls_verify: bool = True
-    ca_file: str | None = None
-    timeout: Duration = 30.0
-
-    @field_validator("url")
-    @classmethod
-    def _smtp_url(cls, v: SecretStr) -> SecretStr:
-        if not re.match(r"^smtps?://([^@/\s]+@)?[^/\s:]+(:\d+)?/?$", v.get_secret_value()):
-            raise ValueError("expected smtp://[user@]host[:port] or smtps://[user@]host[:port]")
-        return v
-
-
-class AppriseChannelSettings(_Strict):
-    """Any of the services apprise knows (an optional extra: ``pip install monitor[apprise]``)."""
-
-    type: Literal["apprise"]
-    #: apprise URLs, e.g. ``tgram://${TG_TOKEN}/${TG_CHAT}`` (secrets: from the environment)
-    urls: list[SecretStr] = Field(min_length=1)
-    timeout: Duration = 30.0
-
-    @model_validator(mode="after")
-    def _installed(self) -> AppriseChannelSettings:
-        import importlib.util
-
-        if importlib.util.find_spec("apprise") is None:
-            raise ValueError(
-                "the apprise channel needs the optional package: pip install 'monitor[apprise]'"
-            )
-        return self
-
-
-ChannelSettings = Annotated[
-    ConsoleChannelSettings
-    | WebhookChannelSettings
-    | SlackChannelSettings
-    | EmailChannelSettings
-    | AppriseChannelSettings,
-    Field(discriminator="type"),
-]
-
-
-class DeliverySettings(_Strict):
+class DeliverySettings(Strict):
     #: first retry after this, doubling each time
     retry_base: Duration = 30.0
     retry_max: Duration = 3600.0
@@ -462,7 +355,7 @@ class DeliverySettings(_Strict):
     max_per_minute: int = Field(default=20, ge=0)
 
 
-class DaemonSettings(_Strict):
+class DaemonSettings(Strict):
     #: after SIGTERM/SIGINT, in-flight polls and deliveries get this long to finish
     grace: Duration = 20.0
     #: host:port of the /healthz and /metrics endpoint (and POST /-/reload); null: none
@@ -478,7 +371,7 @@ class DaemonSettings(_Strict):
         return v
 
 
-class HealthSettings(_Strict):
+class HealthSettings(Strict):
     """Operational notices about sources (not news): failing, silent, and recovered."""
 
     #: where they go; empty: every channel
@@ -490,7 +383,7 @@ class HealthSettings(_Strict):
     silent_after: Duration | None = None
 
 
-class RetentionSettings(_Strict):
+class RetentionSettings(Strict):
     #: article texts fetched longer ago than this are pruned (identities stay, so nothing old
     #: is stored or alerted again; evidence of alerts stays); null: keep everything
     keep_text: Duration | None = 90 * 86400.0
@@ -498,7 +391,7 @@ class RetentionSettings(_Strict):
     compact_every: Duration = 7 * 86400.0
 
 
-class Settings(_Strict):
+class Settings(Strict):
     storage: StorageSettings = StorageSettings()
     retention: RetentionSettings = RetentionSettings()
     daemon: DaemonSettings = DaemonSettings()
@@ -564,7 +457,7 @@ def resolve_path(cli_path: str | None) -> Path:
     return Path(cli_path or os.environ.get(ENV_VAR) or DEFAULT_PATH)
 
 
-class OpmlSourcesSettings(_Strict):
+class OpmlSourcesSettings(Strict):
     """``- opml: feeds.opml`` in ``sources``: every feed of the file, with these settings."""
 
     opml: str
@@ -814,8 +707,6 @@ def _explain(err: Mapping[str, Any], data: Any) -> tuple[tuple[Any, ...], str]:
         elif known:
             msg += f"; expected one of: {', '.join(known)}"
         return loc, msg
-    if kind == "union_tag_invalid" or kind == "union_tag_not_found":
-        return loc, "expected 'type' to be one of: console, webhook, slack, email, apprise"
     if kind == "literal_error":
         return loc, f"expected one of {err['ctx']['expected']}, got {got!r}"
     if kind == "value_error":
@@ -826,9 +717,7 @@ def _explain(err: Mapping[str, Any], data: Any) -> tuple[tuple[Any, ...], str]:
     return loc, message
 
 
-_UNION_TAGS = frozenset(
-    {"console", "webhook", "slack", "email", "apprise", "list[str]", "tuple[str, str]"}
-)
+_UNION_TAGS = frozenset({"list[str]", "tuple[str, str]"})
 
 
 def _data_loc(loc: tuple[Any, ...], data: Any) -> tuple[Any, ...]:
@@ -892,13 +781,10 @@ def _model_at(loc: tuple[Any, ...], data: Any) -> type[BaseModel] | None:
     if head == "conflict" and len(loc) == 2:
         return ConflictClassSettings
     if head == "channels" and len(loc) == 2:
-        kinds: dict[Any, type[BaseModel]] = {
-            "webhook": WebhookChannelSettings,
-            "slack": SlackChannelSettings,
-            "email": EmailChannelSettings,
-            "apprise": AppriseChannelSettings,
-        }
-        return kinds.get(_lookup(data, (*loc, "type")), ConsoleChannelSettings)
+        from monitor.alert.registry import KINDS
+
+        kind = KINDS.get(_lookup(data, (*loc, "type")))
+        return kind.settings if kind is not None else ChannelSettingsBase
     return None
 
 

@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING, TextIO
 import httpx
 
 from monitor import config as configmod
-from monitor.alert import Channel, build_channels, uses_http
+from monitor.alert import Channel
 from monitor.alert.deliver import DispatchResult, FloodState, deliver_at, dispatch
+from monitor.alert.registry import build_channels, uses_http
 from monitor.alert.stories import StoryPolicy
 from monitor.context import PipelineContext
 from monitor.errors import ConfigError, StorageError

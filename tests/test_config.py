@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor import config
+from monitor import config, configbase
 from monitor.cli import main
 from monitor.errors import ConfigError
 
@@ -91,13 +91,13 @@ def test_environment_values_and_defaults(tmp_path: Path):
     ],
 )
 def test_durations(text: object, seconds: float):
-    assert config.parse_duration(text) == seconds
+    assert configbase.parse_duration(text) == seconds
 
 
 @pytest.mark.parametrize("bad", ["soon", "-5m", 0, True, "10 parsecs"])
 def test_bad_durations_are_rejected(bad: object):
     with pytest.raises(ValueError):
-        config.parse_duration(bad)
+        configbase.parse_duration(bad)
 
 
 def test_yaml_syntax_error_names_the_line(tmp_path: Path):

@@ -12,9 +12,9 @@ import httpx
 import pytest
 
 from monitor.alert.deliver import FloodState, deliver_at, digest_due, dispatch
-from monitor.alert.webhook import WebhookChannel
+from monitor.alert.webhook import WebhookChannel, WebhookSettings
 from monitor.cli import main
-from monitor.config import DeliverySettings, WebhookChannelSettings
+from monitor.config import DeliverySettings
 from monitor.models import ActorMention, Article, Match, Source, Span
 from monitor.store.sqlite import SQLiteStore
 from tests.conftest import Feed, LocalServer, Request, Response, make_config
@@ -87,7 +87,7 @@ async def test_digest_rule_sends_its_alerts_together_at_the_end_of_the_period(
     )
     client = httpx.AsyncClient()
     channel = WebhookChannel(
-        "hook", WebhookChannelSettings(type="webhook", url=server.url("/hook")), client
+        "hook", WebhookSettings(type="webhook", url=server.url("/hook")), client
     )
     try:
         clock = {"now": t0 + timedelta(minutes=30)}

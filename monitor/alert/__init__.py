@@ -1,18 +1,25 @@
-"""Alert channels: a small Protocol, a registry by type name, and shared rendering.
+"""Alert channels: a small Protocol, what a channel type declares, and shared rendering.
 
 A channel turns one ``Alert`` into one message and reports a ``Delivery`` (ok, retry later, or
-a permanent failure, with a reason). Channel modules hold the only code that talks to the
-outside world for alerts; objects that hold a secret have a redacted ``repr``.
+a permanent failure, with a reason). Each channel type is a module that declares its settings
+and a ``ChannelKind`` beside its code, listed in ``alert.registry``. Channel modules hold the
+only code that talks to the outside world for alerts; objects that hold a secret have a
+redacted ``repr``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, Protocol, TextIO
-
-import httpx
+import builtins
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from monitor.models import Alert, Delivery, Notice, mark_span, match_to_dict
+
+if TYPE_CHECKING:
+    import httpx
+
+    from monitor.configbase import ChannelSettingsBase
 
 
 class Channel(Protocol):
@@ -28,52 +35,33 @@ class Channel(Protocol):
         """An operational message about a source's health."""
 
 
-#: channel types that post over HTTP with the shared delivery client
-HTTP_CHANNELS = frozenset({"webhook", "slack"})
+@dataclass(frozen=True, slots=True)
+class ChannelContext:
+    """What building a channel may need besides its settings."""
+
+    #: the shared HTTP delivery client (present when a kind with ``http`` is configured)
+    client: httpx.AsyncClient | None = None
+    #: where the console channel prints (default: standard output)
+    console: TextIO | None = None
+
+    def http(self) -> httpx.AsyncClient:
+        assert self.client is not None, "an HTTP channel needs the delivery client"
+        return self.client
 
 
-def uses_http(settings: Mapping[str, Any]) -> bool:
-    """Whether any of these channels needs the HTTP delivery client."""
-    return any(cfg.type in HTTP_CHANNELS for cfg in settings.values())
+@dataclass(frozen=True, slots=True)
+class ChannelKind:
+    """What a channel type declares beside its code, and ``alert.registry`` lists."""
 
-
-def build_channels(
-    settings: Mapping[str, Any], client: httpx.AsyncClient | None, console: TextIO | None = None
-) -> dict[str, Channel]:
-    """One channel object per configured channel, by name; ``client``: the HTTP delivery
-    client (needed when ``uses_http``); ``console``: where the console channel prints
-    (default standard output). Each kind's code is loaded when a channel of that kind is
-    configured."""
-    return {name: _channel(name, cfg, client, console) for name, cfg in settings.items()}
-
-
-def _channel(
-    name: str, cfg: Any, client: httpx.AsyncClient | None, console: TextIO | None
-) -> Channel:
-    if cfg.type == "console":
-        from monitor.alert.console import ConsoleChannel
-
-        return ConsoleChannel(name, console)
-    if cfg.type == "email":
-        from monitor.alert.email import EmailChannel
-
-        return EmailChannel(name, cfg)
-    if cfg.type == "apprise":
-        return _apprise(name, cfg)
-    assert client is not None, "an HTTP channel needs the delivery client"
-    if cfg.type == "webhook":
-        from monitor.alert.webhook import WebhookChannel
-
-        return WebhookChannel(name, cfg, client)
-    from monitor.alert.slack import SlackChannel
-
-    return SlackChannel(name, cfg, client)
-
-
-def _apprise(name: str, cfg: Any) -> Channel:
-    from monitor.alert.apprise_notify import AppriseChannel  # an optional extra
-
-    return AppriseChannel(name, cfg)
+    #: the ``type:`` a configuration names it by
+    type: str
+    #: its settings: a model whose ``type`` field is ``Literal["<type>"]``; secrets are
+    #: ``SecretStr`` fields, never shown in logs, reprs or configuration errors
+    settings: builtins.type[ChannelSettingsBase]  # (``type`` is the field above)
+    #: makes one configured channel: (name, settings, context) → channel
+    build: Callable[[str, Any, ChannelContext], Channel]
+    #: it posts over HTTP with the shared delivery client
+    http: bool = False
 
 
 def alert_payload(alert: Alert) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """The apprise channel: alerts to any service apprise supports (Telegram, Teams, Matrix, ...).
 
-An optional extra (``pip install 'monitor[apprise]'``), imported only when configured::
+An optional extra (``pip install 'monitor[apprise]'``), imported only when it sends::
 
     team-chat:
       type: apprise
@@ -12,17 +12,44 @@ apprise reports only success or failure, so a failure is retried with backoff.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 from collections.abc import Sequence
+from typing import Literal
 
-import apprise
+from pydantic import Field, SecretStr, model_validator
 
-from monitor.alert import digest_text, digest_title, notice_title, render_text, subject
-from monitor.config import AppriseChannelSettings
+from monitor.alert import (
+    ChannelContext,
+    ChannelKind,
+    digest_text,
+    digest_title,
+    notice_title,
+    render_text,
+    subject,
+)
+from monitor.configbase import ChannelSettingsBase, Duration
 from monitor.models import Alert, Delivery, Notice
 
 
+class AppriseSettings(ChannelSettingsBase):
+    """Any of the services apprise knows (an optional extra: ``pip install monitor[apprise]``)."""
+
+    type: Literal["apprise"]
+    #: apprise URLs, e.g. ``tgram://${TG_TOKEN}/${TG_CHAT}`` (secrets: from the environment)
+    urls: list[SecretStr] = Field(min_length=1)
+    timeout: Duration = 30.0
+
+    @model_validator(mode="after")
+    def _installed(self) -> AppriseSettings:
+        if importlib.util.find_spec("apprise") is None:
+            raise ValueError(
+                "the apprise channel needs the optional package: pip install 'monitor[apprise]'"
+            )
+        return self
+
+
 class AppriseChannel:
-    def __init__(self, name: str, settings: AppriseChannelSettings) -> None:
+    def __init__(self, name: str, settings: AppriseSettings) -> None:
         self.name = name
         self._settings = settings
 
@@ -39,6 +66,8 @@ class AppriseChannel:
         return await self._notify(notice_title(notice), notice.message)
 
     async def _notify(self, title: str, body: str) -> Delivery:
+        import apprise  # an optional extra: loaded only where a channel uses it
+
         notifier = apprise.Apprise()
         for url in self._settings.urls:
             notifier.add(url.get_secret_value())
@@ -52,3 +81,10 @@ class AppriseChannel:
         if ok:
             return Delivery(ok=True, reason="notified")
         return Delivery(ok=False, retry=True, reason="apprise: a service did not accept it")
+
+
+def _build(name: str, settings: AppriseSettings, _context: ChannelContext) -> AppriseChannel:
+    return AppriseChannel(name, settings)
+
+
+KIND = ChannelKind("apprise", AppriseSettings, _build)

@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from typing import TextIO
+from typing import Literal, TextIO
 
-from monitor.alert import digest_text, notice_title, render_text
+from monitor.alert import ChannelContext, ChannelKind, digest_text, notice_title, render_text
+from monitor.configbase import ChannelSettingsBase
 from monitor.models import Alert, Delivery, Notice
+
+
+class ConsoleSettings(ChannelSettingsBase):
+    type: Literal["console"]
 
 
 class ConsoleChannel:
@@ -36,3 +41,10 @@ class ConsoleChannel:
         # operational, like a log line: standard error, so stdout stays the news (and JSON)
         print(f"{notice_title(notice)}: {notice.message}", file=sys.stderr, flush=True)
         return Delivery(ok=True, reason="printed")
+
+
+def _build(name: str, _settings: ConsoleSettings, context: ChannelContext) -> ConsoleChannel:
+    return ConsoleChannel(name, context.console)
+
+
+KIND = ChannelKind("console", ConsoleSettings, _build)

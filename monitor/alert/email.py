@@ -18,15 +18,20 @@ answers 4xx is retried later; 5xx and refused logins are permanent failures with
 from __future__ import annotations
 
 import html
+import importlib
+import re
 import ssl
 from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
+from typing import Literal
 from urllib.parse import unquote, urlsplit
 
-import aiosmtplib
+from pydantic import Field, SecretStr, field_validator
 
 from monitor.alert import (
+    ChannelContext,
+    ChannelKind,
     digest_text,
     digest_title,
     notice_title,
@@ -34,11 +39,35 @@ from monitor.alert import (
     render_text,
     subject,
 )
-from monitor.config import EmailChannelSettings
+from monitor.configbase import ChannelSettingsBase, Duration
 from monitor.models import Alert, Delivery, Notice, mark_span
 
 
-def build_message(alert: Alert, settings: EmailChannelSettings) -> EmailMessage:
+class EmailSettings(ChannelSettingsBase):
+    """Email through SMTP: ``smtp://user@host:587`` (STARTTLS) or ``smtps://user@host:465``."""
+
+    type: Literal["email"]
+    url: SecretStr
+    #: the SMTP password: ``${SMTP_PASSWORD}``
+    password: SecretStr | None = None
+    from_: str = Field(alias="from")
+    to: list[str] = Field(min_length=1)
+    #: smtp:// only: true requires STARTTLS, false never uses it, unset uses it when offered
+    starttls: bool | None = None
+    #: verify the server's certificate; ``ca_file`` adds a trusted authority
+    tls_verify: bool = True
+    ca_file: str | None = None
+    timeout: Duration = 30.0
+
+    @field_validator("url")
+    @classmethod
+    def _smtp_url(cls, v: SecretStr) -> SecretStr:
+        if not re.match(r"^smtps?://([^@/\s]+@)?[^/\s:]+(:\d+)?/?$", v.get_secret_value()):
+            raise ValueError("expected smtp://[user@]host[:port] or smtps://[user@]host[:port]")
+        return v
+
+
+def build_message(alert: Alert, settings: EmailSettings) -> EmailMessage:
     msg = EmailMessage()
     title = subject(alert)
     msg["Subject"] = f"Re: {title}" if alert.kind != "alert" and alert.thread_ref else title
@@ -82,7 +111,7 @@ def render_html(alert: Alert) -> str:
     return "<!doctype html><html><body>" + "".join(parts) + "</body></html>"
 
 
-def build_digest(alerts: Sequence[Alert], settings: EmailChannelSettings) -> EmailMessage:
+def build_digest(alerts: Sequence[Alert], settings: EmailSettings) -> EmailMessage:
     msg = EmailMessage()
     msg["Subject"] = digest_title(alerts)
     msg["From"] = settings.from_
@@ -110,7 +139,7 @@ def build_digest(alerts: Sequence[Alert], settings: EmailChannelSettings) -> Ema
     return msg
 
 
-def build_notice(notice: Notice, settings: EmailChannelSettings) -> EmailMessage:
+def build_notice(notice: Notice, settings: EmailSettings) -> EmailMessage:
     msg = EmailMessage()
     msg["Subject"] = f"{notice_title(notice)}: {notice.message}"[:200]
     msg["From"] = settings.from_
@@ -123,7 +152,7 @@ def build_notice(notice: Notice, settings: EmailChannelSettings) -> EmailMessage
 
 
 class EmailChannel:
-    def __init__(self, name: str, settings: EmailChannelSettings) -> None:
+    def __init__(self, name: str, settings: EmailSettings) -> None:
         self.name = name
         self._settings = settings
         url = urlsplit(settings.url.get_secret_value())
@@ -131,6 +160,9 @@ class EmailChannel:
         self._host = url.hostname or "localhost"
         self._port = url.port or (465 if self._implicit_tls else 587)
         self._user = unquote(url.username) if url.username else None
+        # the SMTP client is loaded with the channel, not with the configuration that names it
+        # (~50 ms), and not on the event loop at the first send
+        importlib.import_module("aiosmtplib")
 
     def __repr__(self) -> str:
         return f"EmailChannel(name={self.name!r}, url='***', password='***')"
@@ -152,6 +184,8 @@ class EmailChannel:
         return await self._send(build_notice(notice, self._settings))
 
     async def _send(self, msg: EmailMessage) -> Delivery:
+        import aiosmtplib  # loaded when the channel was built (see ``__init__``)
+
         s = self._settings
         tls = self._implicit_tls or s.starttls is not False
         try:
@@ -176,3 +210,10 @@ class EmailChannel:
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as e:
             return Delivery(ok=False, retry=True, reason=f"smtp unreachable: {type(e).__name__}")
         return Delivery(ok=True, reason="accepted", external_id=msg["Message-ID"])
+
+
+def _build(name: str, settings: EmailSettings, _context: ChannelContext) -> EmailChannel:
+    return EmailChannel(name, settings)
+
+
+KIND = ChannelKind("email", EmailSettings, _build)

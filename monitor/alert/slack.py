@@ -16,14 +16,47 @@ and Slack's limits are met by trimming, never by failing: header 150 characters,
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import httpx
+from pydantic import SecretStr, field_validator, model_validator
 
-from monitor.alert import digest_title, notice_title, published, subject
-from monitor.config import SlackChannelSettings
+from monitor.alert import (
+    ChannelContext,
+    ChannelKind,
+    digest_title,
+    notice_title,
+    published,
+    subject,
+)
+from monitor.configbase import ChannelSettingsBase, Duration, http_url
 from monitor.models import Alert, Delivery, Notice, mark_span
 from monitor.parse.headers import parse_retry_after
+
+
+class SlackSettings(ChannelSettingsBase):
+    """Slack: an incoming webhook, or a bot token and channel (threads follow-ups)."""
+
+    type: Literal["slack"]
+    #: incoming-webhook URL (a secret: ``${SLACK_WEBHOOK_URL}``)
+    url: SecretStr | None = None
+    #: bot token (``xoxb-…``); with ``channel``, follow-ups become thread replies
+    token: SecretStr | None = None
+    channel: str | None = None
+    #: Slack's Web API; changed only for tests
+    api_url: str = "https://slack.com/api"
+    timeout: Duration = 10.0
+
+    _url = field_validator("url")(http_url)
+
+    @model_validator(mode="after")
+    def _one_way_in(self) -> SlackSettings:
+        if self.token is None and self.url is None:
+            raise ValueError("set 'url' (incoming webhook) or 'token' and 'channel' (bot)")
+        if self.token is not None and not self.channel:
+            raise ValueError("'token' needs 'channel' (the channel ID to post to)")
+        return self
+
 
 HEADER_LIMIT = 150
 SECTION_LIMIT = 3000
@@ -163,7 +196,7 @@ def digest_blocks(alerts: Sequence[Alert]) -> list[dict[str, Any]]:
 
 
 class SlackChannel:
-    def __init__(self, name: str, settings: SlackChannelSettings, client: httpx.AsyncClient):
+    def __init__(self, name: str, settings: SlackSettings, client: httpx.AsyncClient):
         self.name = name
         self._settings = settings
         self._client = client
@@ -233,3 +266,10 @@ def _outcome(resp: httpx.Response, api: bool) -> Delivery:
     return Delivery(
         ok=False, retry=error in _RETRY_ERRORS, reason=f"slack: {error}", retry_after=retry_after
     )
+
+
+def _build(name: str, settings: SlackSettings, context: ChannelContext) -> SlackChannel:
+    return SlackChannel(name, settings, context.http())
+
+
+KIND = ChannelKind("slack", SlackSettings, _build, http=True)

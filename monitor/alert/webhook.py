@@ -20,15 +20,28 @@ import hashlib
 import hmac
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import httpx
-from pydantic import SecretStr
+from pydantic import Field, SecretStr, field_validator
 
-from monitor.alert import alert_payload, notice_payload
-from monitor.config import WebhookChannelSettings
+from monitor.alert import ChannelContext, ChannelKind, alert_payload, notice_payload
+from monitor.configbase import ChannelSettingsBase, Duration, http_url
 from monitor.models import Alert, Delivery, Notice
 from monitor.parse.headers import parse_retry_after
+
+
+class WebhookSettings(ChannelSettingsBase):
+    type: Literal["webhook"]
+    #: where to POST; usually ``${VAR}`` because it is a secret
+    url: SecretStr
+    timeout: Duration = 10.0
+    #: extra headers (for example an Authorization token from ``${VAR}``)
+    headers: dict[str, SecretStr] = Field(default_factory=dict)
+    #: signs each body: ``X-Monitor-Signature: sha256=<hex HMAC-SHA256 of the body>``
+    secret: SecretStr | None = None
+
+    _url = field_validator("url")(http_url)
 
 
 def sign(secret: SecretStr, body: bytes) -> str:
@@ -37,7 +50,7 @@ def sign(secret: SecretStr, body: bytes) -> str:
 
 
 class WebhookChannel:
-    def __init__(self, name: str, settings: WebhookChannelSettings, client: httpx.AsyncClient):
+    def __init__(self, name: str, settings: WebhookSettings, client: httpx.AsyncClient):
         self.name = name
         self._settings = settings
         self._client = client
@@ -88,3 +101,10 @@ class WebhookChannel:
             reason=f"http {resp.status_code}",
             retry_after=parse_retry_after(resp.headers.get("retry-after")),
         )
+
+
+def _build(name: str, settings: WebhookSettings, context: ChannelContext) -> WebhookChannel:
+    return WebhookChannel(name, settings, context.http())
+
+
+KIND = ChannelKind("webhook", WebhookSettings, _build, http=True)

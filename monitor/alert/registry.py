@@ -1,0 +1,42 @@
+"""Every channel type, by the ``type:`` a configuration names it by.
+
+A new channel is a module that declares its settings and ``KIND`` beside its code, and one line
+in ``_KINDS`` below; ``config`` validates each configured channel with its kind's settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TextIO
+
+from monitor.alert import (
+    Channel,
+    ChannelContext,
+    ChannelKind,
+    apprise_notify,
+    console,
+    email,
+    slack,
+    webhook,
+)
+
+if TYPE_CHECKING:
+    import httpx
+
+_KINDS = (console.KIND, webhook.KIND, slack.KIND, email.KIND, apprise_notify.KIND)
+KINDS: dict[str, ChannelKind] = {kind.type: kind for kind in _KINDS}
+
+
+def uses_http(settings: Mapping[str, Any]) -> bool:
+    """Whether any of these channels needs the HTTP delivery client."""
+    return any(KINDS[cfg.type].http for cfg in settings.values())
+
+
+def build_channels(
+    settings: Mapping[str, Any], client: httpx.AsyncClient | None, console: TextIO | None = None
+) -> dict[str, Channel]:
+    """One channel object per configured channel, by name; ``client``: the HTTP delivery
+    client (needed when ``uses_http``); ``console``: where the console channel prints
+    (default standard output)."""
+    context = ChannelContext(client, console)
+    return {name: KINDS[cfg.type].build(name, cfg, context) for name, cfg in settings.items()}
