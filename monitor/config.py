@@ -20,6 +20,7 @@ from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     Discriminator,
     Field,
@@ -32,7 +33,7 @@ from pydantic import (
 
 from monitor.configbase import ChannelSettingsBase, Duration, Strict
 from monitor.errors import ConfigError, ConfigProblem
-from monitor.models import Severity, Source, SourceKind
+from monitor.models import Severity, Source
 
 DEFAULT_PATH = "config/monitor.yaml"
 ENV_VAR = "MONITOR_CONFIG"
@@ -128,6 +129,18 @@ class LinkSettings(Strict):
         return v
 
 
+def _known_kind(name: str) -> str:
+    from monitor.poll.kinds.registry import KINDS  # (the kinds' modules, only when asked)
+
+    if name != "auto" and name not in KINDS:
+        raise ValueError(f"expected one of: auto, {', '.join(KINDS)}; got {name!r}")
+    return name
+
+
+#: ``auto``, or a kind of source that ``poll.kinds.registry`` lists
+SourceKindName = Annotated[str, AfterValidator(_known_kind)]
+
+
 class SourceSettings(Strict):
     name: str = Field(min_length=1)
     url: str
@@ -136,9 +149,9 @@ class SourceSettings(Strict):
     max_interval: Duration | None = None
     #: report the source as silent after this long without anything new (else learned)
     expect_every: Duration | None = None
-    #: feed, page (a listing page or, with ``watch: text``, a page watched for new text),
-    #: or auto: a feed, else the feed the page announces, else the page
-    kind: SourceKind = "auto"
+    #: feed, sitemap, page (a listing page or, with ``watch: text``, a page watched for new
+    #: text), or auto: a sitemap or a feed, else the feed the page announces, else the page
+    kind: SourceKindName = "auto"
     #: this source's User-Agent (some publishers want a name they know)
     user_agent: str | None = None
     #: fetch each new entry's page and read its full text: always, never, or when the
@@ -462,7 +475,7 @@ class OpmlSourcesSettings(Strict):
 
     opml: str
     interval: Duration | None = None
-    kind: SourceKind = "auto"
+    kind: SourceKindName = "auto"
     full_text: bool | Literal["auto"] = "auto"
 
 

@@ -24,18 +24,18 @@ from monitor.alert import Channel
 from monitor.alert.deliver import DispatchResult, FloodState, deliver_at, dispatch
 from monitor.alert.registry import build_channels, uses_http
 from monitor.alert.stories import StoryPolicy
-from monitor.context import PipelineContext
 from monitor.errors import ConfigError, StorageError
 from monitor.fetch import Fetcher
 from monitor.health import HealthPolicy
 from monitor.logs import event
 from monitor.match.engine import Engine, RuleError, compile_rules
 from monitor.models import Match, PollOutcome, Source, SourceState
-from monitor.pipeline import poll_source
+from monitor.poll.context import PipelineContext
+from monitor.poll.pipeline import poll_source
+from monitor.poll.workers import Processor
 from monitor.schedule import Scheduler, first_run
 from monitor.store import Store
 from monitor.store.sqlite import open_store
-from monitor.workers import Processor
 
 if TYPE_CHECKING:
     from monitor.metrics import Metrics

@@ -1,8 +1,9 @@
 """``monitor inspect``: what monitor would take from a document or URL, without storing it.
 
-A feed gives its entries; a page gives the article read from it (``article``) or, when it
-holds no article text, the links a listing page offers (``page``); either way the feeds a
-page announces are listed too.
+The document's kind is found as ``kind: auto`` finds it (``poll.kinds.registry.detect``): a
+feed gives its entries, a sitemap its article URLs (and child sitemaps); a page gives the
+article read from it (``article``) or, when it holds no article text, the links a listing page
+offers (``page``); either way the feeds a page announces are listed too.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ from monitor.config import FetchSettings
 from monitor.errors import ParseError
 from monitor.fetch import Fetcher
 from monitor.models import Article
-from monitor.parse.feeds import looks_like_feed, parse_feed
-from monitor.parse.pages import discover_feeds, extract_article, find_links
+from monitor.parse.feeds import parse_feed
+from monitor.parse.pages import discover_feeds, extract_article, find_links, parse_sitemap
+from monitor.poll.kinds import feed, sitemap
+from monitor.poll.kinds.registry import detect
 
 #: below this much extracted text a page is a listing, not an article
 ARTICLE_CHARS = 200
@@ -26,7 +29,7 @@ ARTICLE_CHARS = 200
 
 @dataclass
 class Inspection:
-    kind: str  # feed | article | page
+    kind: str  # feed | sitemap | article | page
     url: str
     entries: list[dict[str, Any]] = field(default_factory=list)
     feeds: list[str] = field(default_factory=list)
@@ -39,10 +42,16 @@ async def inspect(target: str, settings: FetchSettings) -> Inspection:
     """Read ``target`` (a file path or an http(s) URL) as monitor would."""
     body, url, content_type = await _load(target, settings)
     now = datetime.now(UTC)
-    if looks_like_feed(body):
+    kind = detect(body)
+    if kind is feed.KIND:
         headers = {"content-type": content_type} if content_type else {}
         articles = parse_feed(body, url=url, source="inspect", fetched=now, headers=headers)
         return Inspection("feed", url, [_entry(a) for a in articles])
+    if kind is sitemap.KIND:
+        found = parse_sitemap(body, url)
+        entries = [_link(e.url, e.title, e.modified) for e in found.entries]
+        # an index's child sitemaps, where a page would list the feeds it announces
+        return Inspection("sitemap", url, entries, [c.url for c in found.children])
     feeds = discover_feeds(body, url, content_type)
     try:
         got = extract_article(body, url, content_type)
@@ -60,10 +69,14 @@ async def inspect(target: str, settings: FetchSettings) -> Inspection:
         return Inspection("article", url, [entry], feeds)
     # a saved file has no site of its own: every absolute link on it is shown
     links = find_links(body, url, content_type=content_type, same_site=not url.startswith("file:"))
-    entries = [
-        {"id": link, "title": "", "link": link, "published": None, "text": ""} for link in links
-    ]
+    entries = [_link(link) for link in links]
     return Inspection("page", url, entries, feeds)
+
+
+def _link(url: str, title: str = "", published: datetime | None = None) -> dict[str, Any]:
+    """An entry that is only a link to an article (a sitemap's URL, a listing's link)."""
+    when = published.isoformat() if published is not None else None
+    return {"id": url, "title": title, "link": url, "published": when, "text": ""}
 
 
 def _entry(a: Article) -> dict[str, Any]:

@@ -13,7 +13,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal, TypeVar
 
-SourceKind = Literal["auto", "feed", "page", "sitemap"]
+#: "auto", or the name of a kind of source (``poll.kinds.registry``: feed, sitemap, page…)
+SourceKindName = str
 Severity = Literal["low", "medium", "high", "critical"]
 SEVERITIES: tuple[Severity, ...] = ("low", "medium", "high", "critical")
 T = TypeVar("T")
@@ -30,7 +31,7 @@ class Source:
     #: seconds between polls
     interval: float
     #: what the document is (``auto`` detects)
-    kind: SourceKind = "auto"
+    kind: SourceKindName = "auto"
     #: User-Agent for this source; None: the configured default
     user_agent: str | None = None
     #: fetch entries' pages for their full text: True, False, or "auto" (short summaries)

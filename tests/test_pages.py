@@ -213,7 +213,7 @@ def test_a_link_whose_page_fails_waits_its_turn_and_is_tried_again_later(
 
 
 def test_link_retries_back_off_to_a_week():
-    from monitor.harvest import link_retry_delay
+    from monitor.poll.kinds.linked import link_retry_delay
 
     assert [link_retry_delay(n) for n in (1, 2, 3)] == [
         timedelta(minutes=30),
@@ -399,6 +399,25 @@ def test_inspect_shows_a_feed_and_an_article_page(
     assert out.startswith("page: file://") and "https://desk.example/news/2" in out
     assert main(["inspect", str(tmp_path / "missing.html")]) == 1
     assert "missing.html" in capsys.readouterr().err
+
+
+def test_inspect_recognises_a_sitemap_as_polling_does(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    saved = tmp_path / "sitemap.xml"
+    saved.write_text(
+        "<?xml version='1.0' encoding='UTF-8'?>"
+        "<urlset xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>"
+        "<url><loc>https://desk.example/a/1</loc><lastmod>2026-11-21T08:00:00Z</lastmod></url>"
+        "<url><loc>https://desk.example/a/2</loc></url></urlset>"
+    )
+    assert main(["inspect", "--json", str(saved)]) == 0
+    found = json.loads(capsys.readouterr().out)
+    assert found["kind"] == "sitemap"
+    assert [(e["link"], e["published"]) for e in found["entries"]] == [
+        ("https://desk.example/a/1", "2026-11-21T08:00:00+00:00"),
+        ("https://desk.example/a/2", None),
+    ]
 
 
 def test_a_news_sitemap_index_yields_its_newest_articles(

@@ -189,9 +189,9 @@ def test_console_channel_prints_a_readable_alert(
 def test_worker_processes_parse_and_match_like_the_main_process(
     desk: dict[str, Any], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ):
-    import monitor.workers
+    import monitor.poll.workers
 
-    monkeypatch.setattr(monitor.workers, "POOL_FROM_SOURCES", 1)  # spawn them for one source
+    monkeypatch.setattr(monitor.poll.workers, "POOL_FROM_SOURCES", 1)  # spawn them for one source
     report = run_once(desk["config"], capsys)
     assert report["sources"][0]["new"] == 3 and report["sources"][0]["alerts"] == 1
     [alert] = desk["received"]
@@ -207,10 +207,10 @@ def test_worker_processes_read_many_feeds_together_and_a_broken_one_fails_alone(
 ):
     """Documents go to the worker processes several to a task; one that cannot be read
     fails its own source only, with its reason, and every other feed is stored."""
-    import monitor.workers
+    import monitor.poll.workers
 
-    monkeypatch.setattr(monitor.workers, "POOL_FROM_SOURCES", 1)
-    monkeypatch.setattr(monitor.workers, "DOCUMENTS_PER_TASK", 4)
+    monkeypatch.setattr(monitor.poll.workers, "POOL_FROM_SOURCES", 1)
+    monkeypatch.setattr(monitor.poll.workers, "DOCUMENTS_PER_TASK", 4)
     sources = []
     for i in range(12):
         feed = Feed(f"Desk {i}")

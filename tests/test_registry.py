@@ -1,8 +1,11 @@
-"""What README promises a developer: a new channel is one module and one line of the registry."""
+"""What README promises a developer: a new channel, or a new kind of source, is one module and
+one line of its registry."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
@@ -13,8 +16,12 @@ from monitor.cli import main
 from monitor.config import load
 from monitor.configbase import ChannelSettingsBase
 from monitor.errors import ConfigError
-from monitor.models import Alert, Delivery, Notice
-from tests.conftest import Feed, LocalServer, make_config
+from monitor.models import Alert, Delivery, Notice, Source, SourceState
+from monitor.parse.feeds import make_article
+from monitor.poll.context import PipelineContext
+from monitor.poll.kinds import Entry, Fetched, Harvest, SourceKind
+from monitor.poll.kinds import registry as source_kinds
+from tests.conftest import Feed, LocalServer, Response, make_config
 
 # -- a toy channel, as a new module would declare it ---------------------------------------
 
@@ -85,4 +92,48 @@ def test_an_unregistered_type_names_the_ones_there_are(tmp_path: Path):
         load(config)
     assert "channels.book: expected 'type' to be one of: console, webhook, slack, email" in str(
         e.value
+    )
+
+
+# -- a toy kind of source: a plain-text bulletin, one item per line ----------------------------
+
+
+async def bulletin(
+    source: Source, _ctx: PipelineContext, _state: SourceState, doc: Fetched, now: datetime
+) -> Harvest:
+    lines = [line for line in doc.body.decode().splitlines() if line.strip()]
+    return Harvest(
+        [Entry(make_article(source.name, line, doc.url, line, line, None, now)) for line in lines]
+    )
+
+
+BULLETIN = SourceKind("bulletin", bulletin)
+
+
+def test_a_registered_kind_of_source_is_polled_stored_and_matched(
+    tmp_path: Path,
+    server: LocalServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+):
+    monkeypatch.setitem(source_kinds.KINDS, BULLETIN.name, BULLETIN)  # the registry's one line
+    text = "Markets reopened in Idlib.\nHezbollah fighters clashed with regime forces.\n"
+    server.route("/bulletin.txt", Response(200, text.encode(), {"Content-Type": "text/plain"}))
+    config = make_config(
+        tmp_path, sources=[{"name": "wire", "url": server.url("/bulletin.txt"), "kind": "bulletin"}]
+    )
+    assert main(["--config", str(config), "once", "--json"]) == 0
+    [report] = json.loads(capsys.readouterr().out)["sources"]
+    assert (report["status"], report["new"], report["matches"]) == ("ok", 2, 1)
+
+
+def test_a_kind_no_one_registered_is_a_configuration_error(tmp_path: Path):
+    config = make_config(
+        tmp_path, sources=[{"name": "wire", "url": "http://x.example/", "kind": "bulletin"}]
+    )
+    with pytest.raises(ConfigError) as e:
+        load(config)
+    assert (
+        "sources[0].kind: expected one of: auto, sitemap, feed, page, text; got 'bulletin'"
+        in str(e.value)
     )

@@ -10,8 +10,8 @@ from datetime import datetime
 from monitor.fetch import Fetcher
 from monitor.health import HealthPolicy
 from monitor.models import Match
+from monitor.poll.workers import Processor
 from monitor.store import Store, StoryDecider
-from monitor.workers import Processor
 
 
 @dataclass

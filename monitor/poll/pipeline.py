@@ -1,10 +1,11 @@
 """``poll_source``: the whole story of one source, top to bottom.
 
 fetch (conditional) → not modified or the same body? record and stop → what kind of document
-(``harvest``: a feed's entries, a listing page's or sitemap's new articles, a watched page's
-new text) → new and edited entries (by identity and content hash) → full text for teaser
-feeds → match → store new articles and revisions, matches and alert rows → record the outcome,
-the source's health and when to poll next (``schedule.poll_delay``). Delivery happens
+(``kinds.registry.resolve``) and what it gives (the kind's ``harvest``: a feed's entries, a
+listing page's or sitemap's new articles, a watched page's new text) → new and edited entries
+(by identity and content hash), completed by the kind (full text for teaser feeds) → match →
+store new articles and revisions, matches and alert rows → what the kind keeps → record the
+outcome, the source's health and when to poll next (``schedule.next_due``). Delivery happens
 afterwards, from the outbox. Expected failures (fetch, parse) are recorded for the source and
 returned as the outcome; anything else is a bug and propagates.
 """
@@ -19,12 +20,13 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 
-from monitor import harvest
-from monitor.context import PipelineContext
 from monitor.errors import FetchError, ParseError
 from monitor.health import after_failure, after_success
 from monitor.logs import event
-from monitor.models import Article, Match, PollOutcome, Source, SourceState
+from monitor.models import PollOutcome, Source, SourceState
+from monitor.poll.context import PipelineContext
+from monitor.poll.kinds import Entry, Fetched, Harvest, SourceKind
+from monitor.poll.kinds.registry import resolve
 from monitor.schedule import Bounds, Signals, learn_publish_interval, next_due
 from monitor.store import PollRecord
 
@@ -71,60 +73,52 @@ async def poll_source(
             fetched_bytes=len(result.body),
         )
 
-    fetched = harvest.Fetched(result.url, result.body, result.headers)
-    record = replace(validators, body_hash=body_hash)
+    fetched = Fetched(result.url, result.body, result.headers)
     try:
-        kind, detected, fetched, record = await harvest.resolve_kind(source, ctx, fetched, record)
-        if kind == "feed":
-            got = await harvest.feed_entries(source, ctx, state, fetched, now)
-        elif kind == "sitemap":
-            got = await harvest.sitemap_articles(source, ctx, fetched, now)
-        elif source.watch == "text":
-            got = await harvest.page_text(source, ctx, fetched, now)
-        else:
-            got = await harvest.page_links(source, ctx, fetched, now)
+        read = await resolve(source, ctx, fetched, replace(validators, body_hash=body_hash))
+        got = await read.kind.harvest(source, ctx, state, read.doc, now)
     except FetchError as e:  # the feed a page announced could not be fetched
         return await _failed(source, ctx, state, str(e), started, e.retry_after)
     except ParseError as e:
         return await _failed(source, ctx, state, f"parse error: {e}", started, None)
 
-    parsed = got.entries
-    record = replace(record, reread=got.more)
-    fresh = _unique(parsed)
-    stored = await ctx.store.stored_hashes(source.name, [a.identity for a, _ in fresh])
-    new = [(a, m) for a, m in fresh if a.identity not in stored]
+    fresh = _unique(got.entries)
+    stored = await ctx.store.stored_hashes(source.name, [e.article.identity for e in fresh])
+    new = [e for e in fresh if e.article.identity not in stored]
     edited = [
-        (a, m) for a, m in fresh if a.identity in stored and stored[a.identity] != a.content_hash
+        e
+        for e in fresh
+        if e.article.identity in stored and stored[e.article.identity] != e.article.content_hash
     ]
-    if kind == "feed" and harvest.wants_full_text(source, [a for a, _ in fresh]):
-        new = await harvest.with_full_text(source, ctx, new)
-        edited = await harvest.with_full_text(source, ctx, edited)
-    unmatched = [a for a, m in new + edited if m is None]
+    new, edited = await _completed(read.kind, source, ctx, got, new, edited)
+    unmatched = [e.article for e in new + edited if e.matches is None]
     matched = iter(await ctx.processor.match(unmatched))
-    done = [(a, m if m is not None else next(matched)) for a, m in new + edited]
+    done = [
+        (e.article, e.matches if e.matches is not None else next(matched)) for e in new + edited
+    ]
     added = await ctx.store.add_articles(
         source.name, done[: len(new)], ctx.channels_for, now, ctx.stories, ctx.deliver_at
     )
     revised = await ctx.store.revise_articles(
         source.name, done[len(new) :], ctx.channels_for, now, ctx.stories, ctx.deliver_at
     )
-    if kind == "page" and source.watch == "text":
-        await ctx.store.remember_blocks(source.name, harvest.blocks_of(parsed), now)
+    if read.kind.keep is not None:
+        await read.kind.keep(source, ctx, got, now)
     await _succeeded(
         source,
         ctx,
         now,
-        replace(record, detected=detected),
+        replace(read.record, reread=got.more, detected=read.detected),
         state,
-        fetched.headers,  # the document read: the feed a page announced, if it did
-        fetched.body,
+        read.doc.headers,  # the document read: the feed a page announced, if it did
+        read.doc.body,
         added.new_articles,
     )
     outcome = _outcome(
         source,
         "ok",
         started,
-        entries=len(parsed),
+        entries=len(got.entries),
         new_articles=added.new_articles,
         revised=revised.new_articles,
         matches=added.matches + revised.matches,
@@ -137,7 +131,7 @@ async def poll_source(
         logging.INFO,
         "poll ok",
         source=source.name,
-        kind=kind,
+        kind=read.kind.name,
         entries=outcome.entries,
         new=outcome.new_articles,
         edited=outcome.revised,
@@ -204,17 +198,29 @@ def _ttl(body: bytes) -> float | None:
     return float(m.group(1)) * 60 if m else None
 
 
-def _unique(
-    parsed: list[tuple[Article, list[Match] | None]],
-) -> list[tuple[Article, list[Match] | None]]:
+def _unique(entries: list[Entry]) -> list[Entry]:
     """First entry of each identity (feeds repeat guids)."""
     seen: set[str] = set()
     out = []
-    for a, found in parsed:
-        if a.identity not in seen:
-            seen.add(a.identity)
-            out.append((a, found))
+    for e in entries:
+        if e.article.identity not in seen:
+            seen.add(e.article.identity)
+            out.append(e)
     return out
+
+
+async def _completed(
+    kind: SourceKind,
+    source: Source,
+    ctx: PipelineContext,
+    got: Harvest,
+    new: list[Entry],
+    edited: list[Entry],
+) -> tuple[list[Entry], list[Entry]]:
+    """New and edited entries as the kind completes them (a teaser feed's full text)."""
+    if kind.complete is None:
+        return new, edited
+    return await kind.complete(source, ctx, got, new), await kind.complete(source, ctx, got, edited)
 
 
 async def _failed(
