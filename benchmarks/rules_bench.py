@@ -152,7 +152,7 @@ def shipped_mix(count: int, seed: int, hard: float) -> None:
     articles never reach the parser (no two actors near a conflict word, or a plain "A
     clashed with B"); ``hard`` of them hold a sentence only the parser reads."""
     from benchmarks.feed_farm import WORDS, hard_sentence, paragraph, sentence
-    from monitor.daemon import load_checked
+    from monitor.compiled import load_checked
 
     _loaded, engine = load_checked(ROOT / "config" / "monitor.yaml")
     parser = engine.parser

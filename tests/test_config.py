@@ -158,7 +158,7 @@ def test_unknown_keyword_set_and_actor_in_rule(tmp_path: Path):
 
 
 def test_every_yaml_example_in_the_readme_is_valid(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    from monitor.daemon import load_checked
+    from monitor.compiled import load_checked
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for name in set(re.findall(r"\$\{([A-Z_]+)\}", readme)):
@@ -229,7 +229,7 @@ fetch:
 def _problems(tmp_path: Path, text: str) -> list[str]:
     path = tmp_path / "c.yaml"
     path.write_text(text)
-    from monitor.daemon import load_checked
+    from monitor.compiled import load_checked
 
     with pytest.raises(ConfigError) as e:
         load_checked(path)
@@ -243,7 +243,7 @@ def test_a_name_may_mean_two_actors_in_turn_but_not_at_once(tmp_path: Path):
         "  Old army: {aliases: [{name: National army, until: 2024-12-08}]}\n"
         "  New army: {aliases: [{name: National army, since: 2024-12-08}]}\n"
     )
-    from monitor.daemon import load_checked
+    from monitor.compiled import load_checked
 
     load_checked(ok)  # one after the other: fine
     problems = _problems(

@@ -86,7 +86,8 @@ async def test_a_reload_that_adds_a_webhook_channel_delivers_through_it(
 ):
     """A console-only configuration builds no HTTP delivery client; a reload that adds a
     webhook channel gets one, and the next alert goes out through it."""
-    from monitor.daemon import Runtime, load_checked
+    from monitor.compiled import load_checked
+    from monitor.daemon.runtime import Runtime
 
     feed = Feed()
     server.route("/feed.xml", feed)

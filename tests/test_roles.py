@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monitor.daemon import load_checked
+from monitor.compiled import load_checked
 from monitor.match.engine import Engine, compile_rules
 from monitor.match.syntax import Parser
 from monitor.match.text import fold, normalise

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from monitor.fetch import Fetcher
-from monitor.health import HealthPolicy
 from monitor.models import Match
+from monitor.poll.source_health import HealthPolicy
 from monitor.poll.workers import Processor
 from monitor.store import Store, StoryDecider
 

@@ -21,12 +21,12 @@ from dataclasses import replace
 from datetime import datetime
 
 from monitor.errors import FetchError, ParseError
-from monitor.health import after_failure, after_success
 from monitor.logs import event
 from monitor.models import PollOutcome, Source, SourceState
 from monitor.poll.context import PipelineContext
 from monitor.poll.kinds import Entry, Fetched, Harvest, SourceKind
 from monitor.poll.kinds.registry import resolve
+from monitor.poll.source_health import after_failure, after_success
 from monitor.schedule import Bounds, Signals, learn_publish_interval, next_due
 from monitor.store import PollRecord
 

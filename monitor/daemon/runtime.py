@@ -14,7 +14,6 @@ import signal
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 import httpx
@@ -24,22 +23,23 @@ from monitor.alert import Channel
 from monitor.alert.deliver import DispatchResult, FloodState, deliver_at, dispatch
 from monitor.alert.registry import build_channels, uses_http
 from monitor.alert.stories import StoryPolicy
+from monitor.compiled import load_checked
 from monitor.errors import ConfigError, StorageError
 from monitor.fetch import Fetcher
-from monitor.health import HealthPolicy
 from monitor.logs import event
-from monitor.match.engine import Engine, RuleError, compile_rules
+from monitor.match.engine import Engine
 from monitor.models import Match, PollOutcome, Source, SourceState
 from monitor.poll.context import PipelineContext
 from monitor.poll.pipeline import poll_source
+from monitor.poll.source_health import HealthPolicy
 from monitor.poll.workers import Processor
 from monitor.schedule import Scheduler, first_run
 from monitor.store import Store
 from monitor.store.sqlite import open_store
 
 if TYPE_CHECKING:
-    from monitor.metrics import Metrics
-    from monitor.server import StatusServer
+    from monitor.daemon.endpoint import StatusServer
+    from monitor.daemon.metrics import Metrics
 
 log = logging.getLogger("monitor.daemon")
 
@@ -52,18 +52,6 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def load_checked(path: str | Path) -> tuple[configmod.LoadedConfig, Engine]:
-    """Load the configuration and compile its rules; ConfigError lists every problem."""
-    loaded = configmod.load(path)
-    try:
-        engine = compile_rules(loaded.settings)
-    except RuleError as e:
-        raise ConfigError(
-            configmod.sort_problems([loaded.problem(loc, msg) for loc, msg in e.problems])
-        ) from e
-    return loaded, engine
-
-
 @dataclass(frozen=True, slots=True)
 class OnceReport:
     outcomes: list[PollOutcome]
@@ -71,7 +59,8 @@ class OnceReport:
 
 
 class Runtime:
-    """Everything a pass needs, opened once."""
+    """Everything a pass needs, opened once; what follows the configuration is (re)built by
+    ``_configure``, at the start and at every reload."""
 
     def __init__(
         self,
@@ -79,44 +68,50 @@ class Runtime:
         engine: Engine,
         store: Store,
         fetcher: Fetcher,
-        channels: dict[str, Channel],
         delivery_client: httpx.AsyncClient | None,
         processor: Processor,
         now: Callable[[], datetime] = utcnow,
+        console: TextIO | None = None,
     ) -> None:
-        self.settings = loaded.settings
         self.path = loaded.path
-        self.sources = loaded.settings.source_records()
-        self.engine = engine
         self.store = store
         self.fetcher = fetcher
-        self.channels = channels
         self._delivery_client = delivery_client
         self.now = now
+        #: where the console channel prints (None: standard output)
+        self.console = console
         self.in_flight: set[asyncio.Task[object]] = set()
         #: set when a stop begins: scheduled jobs that start now do nothing
         self.closing = False
-        d = loaded.settings.delivery
-        policy = StoryPolicy(d.story_window, d.duplicate_threshold, d.max_followups, d.escalate_at)
-        self.processor = processor
-        self.ctx = PipelineContext(
-            store,
-            fetcher,
-            self.processor,
-            self.channels_for,
-            now,
-            stories=policy,
-            deliver_at=deliver_at(engine.digest_rules),
-            health=self.health_policy(),
-        )
+        self.ctx = PipelineContext(store, fetcher, processor, self.channels_for, now)
         self.flood = FloodState()
-        #: where the console channel prints (None: standard output)
-        self.console: TextIO | None = None
         #: set by the daemon (``once`` does without: prometheus-client takes time to load)
         self.metrics: Metrics | None = None
         self._retired: set[asyncio.Task[None]] = set()
         self._compacted: datetime | None = None
         self._deliver_lock = asyncio.Lock()
+        self._configure(loaded.settings, engine, processor)
+
+    def _configure(
+        self, settings: configmod.Settings, engine: Engine, processor: Processor
+    ) -> None:
+        """What follows the configuration: the sources, the rules and the processor that
+        applies them, the channels, and the policies a poll applies (stories, digests, source
+        health). Opening and reloading both come through here."""
+        self.settings = settings
+        self.sources = settings.source_records()
+        self.engine = engine
+        self.processor = processor
+        self.channels: dict[str, Channel] = build_channels(
+            settings.channels, self._delivery_client, self.console
+        )
+        d = settings.delivery
+        self.ctx.processor = processor
+        self.ctx.stories = StoryPolicy(
+            d.story_window, d.duplicate_threshold, d.max_followups, d.escalate_at
+        )
+        self.ctx.deliver_at = deliver_at(engine.digest_rules)
+        self.ctx.health = self.health_policy()
 
     @classmethod
     async def open(
@@ -128,8 +123,8 @@ class Runtime:
     ) -> Runtime:
         # first, while this process has one thread: worker processes fork ready to work
         processor = Processor(engine, len(loaded.settings.source_records()))
-        # built in a thread, while the store opens: loading the TLS trust store takes ~20 ms
-        # per client, which must not happen inside a step of the event loop
+        # built in a thread, while the store opens: loading the TLS trust store must not
+        # happen inside a step of the event loop
         making_fetcher = asyncio.ensure_future(asyncio.to_thread(Fetcher, loaded.settings.fetch))
         try:
             store = await open_store(loaded.settings.storage.url)
@@ -143,48 +138,28 @@ class Runtime:
             await (await making_fetcher).aclose()
             raise
         fetcher = await making_fetcher
-        delivery_client = None
-        if uses_http(loaded.settings.channels):
-            delivery_client = await asyncio.to_thread(
-                _delivery_client, loaded.settings.fetch.user_agent
-            )
-        channels = build_channels(loaded.settings.channels, delivery_client, console)
-        runtime = cls(loaded, engine, store, fetcher, channels, delivery_client, processor, now)
-        runtime.console = console
-        return runtime
+        delivery_client = await _delivery_client_for(loaded.settings, None)
+        return cls(loaded, engine, store, fetcher, delivery_client, processor, now, console)
 
     async def reload(self, loaded: configmod.LoadedConfig, engine: Engine) -> list[str]:
         """Take a new configuration: sources, actors, keywords, rules, channels and delivery
         settings change at once; in-flight polls finish with what they started with. Returns
         what only a restart can change."""
         new = loaded.settings
+        fixed = ("storage", "fetch", "daemon")
         later = [
             f"{name}: changes take effect after a restart"
-            for name in ("storage", "fetch", "daemon")
+            for name in fixed
             if getattr(new, name) != getattr(self.settings, name)
         ]
         await self.store.sync_sources(new.source_records())
-        kept = {name: getattr(self.settings, name) for name in ("storage", "fetch", "daemon")}
-        self.settings = new.model_copy(update=kept)
-        self.sources = self.settings.source_records()
-        self.engine = engine
+        settings = new.model_copy(update={name: getattr(self.settings, name) for name in fixed})
         old = self.processor
-        self.processor = Processor(engine, len(self.sources))
         retire = asyncio.ensure_future(asyncio.to_thread(old.close, False))
         self._retired.add(retire)
         retire.add_done_callback(self._retired.discard)
-        if self._delivery_client is None and uses_http(new.channels):
-            self._delivery_client = await asyncio.to_thread(
-                _delivery_client, self.settings.fetch.user_agent
-            )
-        self.channels = build_channels(new.channels, self._delivery_client, self.console)
-        d = new.delivery
-        self.ctx.processor = self.processor
-        self.ctx.stories = StoryPolicy(
-            d.story_window, d.duplicate_threshold, d.max_followups, d.escalate_at
-        )
-        self.ctx.deliver_at = deliver_at(engine.digest_rules)
-        self.ctx.health = self.health_policy()
+        self._delivery_client = await _delivery_client_for(settings, self._delivery_client)
+        self._configure(settings, engine, Processor(engine, len(settings.source_records())))
         return later
 
     async def maintain(self) -> None:
@@ -309,10 +284,15 @@ class Runtime:
             await self.store.close()
 
 
-def _delivery_client(user_agent: str) -> httpx.AsyncClient:
-    """The HTTP client of webhook and Slack channels (built in a thread: loading the TLS
-    trust store takes ~40 ms, which must not happen inside a step of the event loop)."""
-    return httpx.AsyncClient(headers={"User-Agent": user_agent})
+async def _delivery_client_for(
+    settings: configmod.Settings, client: httpx.AsyncClient | None
+) -> httpx.AsyncClient | None:
+    """The HTTP client of webhook and Slack channels, once a channel needs it (built in a
+    thread: loading the TLS trust store must not happen inside a step of the event loop)."""
+    if client is not None or not uses_http(settings.channels):
+        return client
+    user_agent = settings.fetch.user_agent
+    return await asyncio.to_thread(httpx.AsyncClient, headers={"User-Agent": user_agent})
 
 
 async def run_once(
@@ -355,7 +335,7 @@ async def run_forever(
                 task.cancel()
 
     runtime = await Runtime.open(loaded, engine)
-    from monitor.metrics import Metrics  # here: only the daemon has an endpoint
+    from monitor.daemon.metrics import Metrics  # here: only the daemon has an endpoint
 
     runtime.metrics = Metrics()
     scheduler = Scheduler()
@@ -437,7 +417,7 @@ async def _start_server(
             return "the scheduler is not running"
         return await runtime.health()
 
-    from monitor.server import StatusServer  # aiohttp's server: only the daemon needs it
+    from monitor.daemon.endpoint import StatusServer  # aiohttp's server: only the daemon needs it
 
     server = StatusServer(listen, health, runtime.render_metrics, reload)
     try:

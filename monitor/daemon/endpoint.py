@@ -9,8 +9,8 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from monitor.daemon.metrics import CONTENT_TYPE
 from monitor.logs import event
-from monitor.metrics import CONTENT_TYPE
 
 log = logging.getLogger("monitor.server")
 

@@ -1,0 +1,173 @@
+"""The command line. Command names, options and ``--json`` outputs are a public interface.
+
+    monitor run                      the daemon
+    monitor once [--json]            poll every source once, deliver, exit
+    monitor check                    validate the configuration; exit 1 on any problem
+    monitor test-rules [--json] FILE...   rules over text files (line 1 title, rest body)
+    monitor articles [--json] [--limit N]
+    monitor alerts [--json] [--limit N] [--rule NAME] [--status S | --failed]
+    monitor status [--json]
+    monitor inspect [--json] FILE|URL
+    monitor health | reload
+    monitor sources import FILE.opml | sources export
+
+Exit codes: 0 success (``once`` too, when some sources failed: they are reported);
+1 ``check`` found problems; 2 the configuration is unusable (or bad usage); 3 storage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import os
+import sys
+from collections.abc import Sequence
+
+from monitor import __version__, logs
+from monitor import config as configmod
+from monitor.cli import check, reading, rules, running, sources
+from monitor.cli.common import EXIT_CONFIG, EXIT_OK, EXIT_STORAGE
+from monitor.cli.rules import read_article_file
+from monitor.errors import ConfigError, StorageError
+from monitor.match.engine import Engine
+
+__all__ = ["EXIT_CONFIG", "GC_YOUNG_THRESHOLD", "build_parser", "main", "read_article_file"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="monitor",
+        description="Watch news sources; alert when tracked actors turn on each other.",
+    )
+    p.add_argument("--version", action="version", version=f"monitor {__version__}")
+    p.add_argument(
+        "--config",
+        "-c",
+        help=f"configuration file (default: ${configmod.ENV_VAR} or {configmod.DEFAULT_PATH})",
+    )
+    p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    p.add_argument("--log-format", default="text", choices=["text", "json"])
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sub.add_parser("run", help="run the daemon until SIGINT/SIGTERM")
+    once = sub.add_parser("once", help="poll every source once, deliver alerts, exit")
+    once.add_argument("--json", action="store_true", help="one JSON object with every outcome")
+    sub.add_parser("check", help="validate the configuration; exit 1 on any problem")
+    tr = sub.add_parser("test-rules", help="run the rules over text files and explain matches")
+    tr.add_argument("--json", action="store_true", help="one JSON object per file")
+    tr.add_argument("files", nargs="+", metavar="FILE")
+    arts = sub.add_parser("articles", help="list stored articles, newest first")
+    arts.add_argument("--json", action="store_true")
+    arts.add_argument("--limit", type=int, default=20)
+    al = sub.add_parser("alerts", help="list alerts, newest first")
+    al.add_argument("--json", action="store_true")
+    al.add_argument("--limit", type=int, default=20)
+    al.add_argument("--rule", help="only alerts of this rule (shadow rules included)")
+    group = al.add_mutually_exclusive_group()
+    group.add_argument("--status", choices=["pending", "sent", "failed", "shadow"])
+    group.add_argument("--failed", action="store_true", help="same as --status failed")
+    group.add_argument(
+        "--retry", type=int, metavar="ID", help="make alert ID pending again and deliver it now"
+    )
+    st = sub.add_parser("status", help="each source: url, last success, failures, next due")
+    st.add_argument("--json", action="store_true")
+    ev = sub.add_parser("eval", help="precision and recall of the rules on labelled articles")
+    ev.add_argument("--labels", required=True, help="JSON list of {file, alert, actors}")
+    ev.add_argument("dir", help="folder holding the labelled files")
+    ev.add_argument("--rule", action="append", help="only this rule (shadow rules too); repeatable")
+    ev.add_argument("--json", action="store_true")
+    bt = sub.add_parser("backtest", help="re-run the rules over stored articles; sends nothing")
+    bt.add_argument("--since", help="only articles fetched since this date (YYYY-MM-DD or ISO)")
+    bt.add_argument("--rule", action="append", help="only this rule (shadow rules too); repeatable")
+    bt.add_argument("--json", action="store_true")
+    src = sub.add_parser("sources", help="import or export the source list as OPML")
+    src_sub = src.add_subparsers(dest="action", required=True, metavar="ACTION")
+    imp = src_sub.add_parser("import", help="add an OPML file's feeds to the sources")
+    imp.add_argument("file", metavar="FILE.opml")
+    src_sub.add_parser("export", help="print the configured sources as OPML")
+    sub.add_parser("health", help="ask the running daemon if it is healthy; exit 0 or 1")
+    sub.add_parser("reload", help="make the running daemon re-read its configuration")
+    ins = sub.add_parser("inspect", help="what monitor would take from a feed or page")
+    ins.add_argument("target", metavar="FILE|URL")
+    ins.add_argument("--json", action="store_true", help="one object: kind and entries")
+    return p
+
+
+#: allocations between two collections of the youngest generation (Python's default: 700)
+GC_YOUNG_THRESHOLD = 10_000
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    collecting = gc.isenabled()
+    gc.disable()  # until the command has loaded what it needs (see ``monitor.__main__``)
+    try:
+        return _main(argv)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    args = build_parser().parse_args(argv)
+    logs.setup(args.log_level, args.log_format)
+    path = configmod.resolve_path(args.config)
+    try:
+        if args.command == "check":
+            return check.check(path)
+        if args.command == "inspect":
+            return sources.inspect_target(path, args.target, args.json)
+        if args.command in ("health", "reload"):
+            return running.ask_daemon(path, args.command)
+        if args.command == "sources":
+            return sources.sources(path, args.action, getattr(args, "file", None))
+        from monitor.compiled import load_checked
+
+        loaded, engine = load_checked(path)
+        if args.command in ("run", "once") and engine.alerting:
+            # the first alert's fingerprint would load numpy on the event loop, while
+            # deliveries wait to be marked sent: load it before the loop runs
+            from monitor.alert import stories
+
+            stories.prepare()
+        # modules, configuration and compiled rules live as long as the process: out of the
+        # cyclic collector's way for good, before any worker is forked (the few cycles
+        # start-up left behind stay with them)
+        gc.freeze()
+        # a pass keeps thousands of young objects in flight (documents, articles, matches):
+        # collected less often, they are re-scanned less often (benchmarks/README.md)
+        gc.set_threshold(GC_YOUNG_THRESHOLD, 10, 10)
+        gc.enable()
+        if args.command == "test-rules":
+            return rules.test_rules(engine, args.files, args.json)
+        if args.command == "eval":
+            return rules.eval_labels(engine, args.labels, args.dir, args.rule, args.json)
+        # MONITOR_SLOW_CALLBACK_MS=50: asyncio's debug mode reports every callback that
+        # blocks the event loop longer than that (benchmarks/feed_farm.py uses it)
+        slow = os.environ.get("MONITOR_SLOW_CALLBACK_MS")
+        return asyncio.run(_async_main(args, loaded, engine, slow), debug=bool(slow))
+    except ConfigError as e:
+        for problem in e.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return EXIT_CONFIG
+    except StorageError as e:
+        print(f"error: storage: {e}", file=sys.stderr)
+        return EXIT_STORAGE
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # `monitor articles | head`: the reader left, nothing is wrong
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+
+
+async def _async_main(
+    args: argparse.Namespace,
+    loaded: configmod.LoadedConfig,
+    engine: Engine,
+    slow_callback_ms: str | None = None,
+) -> int:
+    if slow_callback_ms:
+        asyncio.get_running_loop().slow_callback_duration = float(slow_callback_ms) / 1000
+    if args.command in ("run", "once"):
+        return await running.run(args, loaded, engine)
+    return await reading.show(args, loaded, engine)

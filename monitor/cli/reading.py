@@ -1,0 +1,149 @@
+"""What is stored, read back: ``monitor articles``, ``monitor alerts`` (and ``--retry``),
+``monitor status``; ``monitor backtest`` opens the store here too."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from monitor import config as configmod
+from monitor.alert import alert_payload, render_text
+from monitor.cli.common import EXIT_CONFIG, EXIT_OK, EXIT_PROBLEMS, iso
+from monitor.cli.rules import backtest, parse_since
+from monitor.match.engine import Engine
+
+
+async def show(args: argparse.Namespace, loaded: configmod.LoadedConfig, engine: Engine) -> int:
+    """A reading command: articles, alerts, status or backtest (or ``alerts --retry``)."""
+    from monitor.store.sqlite import open_store
+
+    if args.command == "alerts" and args.retry is not None:
+        return await retry(loaded, engine, args.retry)
+    since = None
+    if args.command == "backtest":
+        unknown = sorted(set(args.rule or ()) - {r.name for r in engine.rules})
+        try:
+            since = parse_since(args.since)
+            if unknown:
+                raise ValueError(f"--rule: unknown rule {', '.join(unknown)}")
+        except ValueError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return EXIT_CONFIG
+    store = await open_store(loaded.settings.storage.url)
+    try:
+        await store.sync_sources(loaded.settings.source_records())
+        if args.command == "articles":
+            print_articles(await store.articles(args.limit), args.json)
+        elif args.command == "alerts":
+            status = "failed" if args.failed else args.status
+            print_alerts(await store.alerts(args.limit, status, args.rule), args.json)
+        elif args.command == "status":
+            print_status(await store.source_states(), args.json)
+        elif args.command == "backtest":
+            await backtest(store, engine, since, args.rule, args.json)
+    finally:
+        await store.close()
+    return EXIT_OK
+
+
+async def retry(loaded: configmod.LoadedConfig, engine: Engine, alert_id: int) -> int:
+    """Make one alert pending again and run the outbox once."""
+    from monitor.daemon import runtime as daemon
+
+    runtime = await daemon.Runtime.open(loaded, engine)
+    try:
+        if not await runtime.store.retry_alert(alert_id, runtime.now()):
+            print(f"error: no alert #{alert_id} to retry", file=sys.stderr)
+            return EXIT_PROBLEMS
+        await runtime.deliver()
+        alert = await runtime.store.get_alert(alert_id)
+    finally:
+        await runtime.close()
+    assert alert is not None
+    detail = f" ({alert.last_error})" if alert.status.value != "sent" and alert.last_error else ""
+    print(f"alert #{alert_id}: {alert.status.value}{detail}")
+    return EXIT_OK if alert.status.value == "sent" else EXIT_PROBLEMS
+
+
+def print_articles(items: list[Any], as_json: bool) -> None:
+    for item in items:
+        a = item.article
+        if as_json:
+            print(
+                json.dumps(
+                    {
+                        "id": item.id,
+                        "source": a.source,
+                        "url": a.url,
+                        "guid": a.guid,
+                        "title": a.title,
+                        "published": iso(a.published),
+                        "fetched": iso(a.fetched),
+                        "content_hash": a.content_hash,
+                        "rules": list(item.rules),
+                    },
+                    ensure_ascii=False,
+                )
+            )
+        else:
+            when = a.published.strftime("%Y-%m-%d %H:%M") if a.published else "????-??-?? ??:??"
+            flag = f"  [{', '.join(item.rules)}]" if item.rules else ""
+            print(f"{item.id:>6}  {when}  {a.source:<20} {a.title[:90]}{flag}")
+
+
+def print_alerts(items: list[Any], as_json: bool) -> None:
+    for alert in items:
+        if as_json:
+            print(json.dumps(alert_payload(alert), ensure_ascii=False))
+        else:
+            extra = f" · {alert.last_error}" if alert.last_error else ""
+            print(
+                f"#{alert.id} {alert.status.value} → {alert.channel} "
+                f"(attempts {alert.attempts}){extra}"
+            )
+            print(render_text(alert))
+            print()
+
+
+def print_status(states: list[Any], as_json: bool) -> None:
+    for s in states:
+        if as_json:
+            print(
+                json.dumps(
+                    {
+                        "source": s.name,
+                        "url": s.url,
+                        "last_success": iso(s.last_success),
+                        "last_attempt": iso(s.last_attempt),
+                        "failures": s.failures,
+                        "last_error": s.last_error,
+                        "next_due": iso(s.next_due),
+                        "gone": iso(s.gone),
+                        "detected": s.detected,
+                        "health": s.health or "ok",
+                        "last_new": iso(s.last_new),
+                        "failing_links": s.failing_links,
+                    },
+                    ensure_ascii=False,
+                )
+            )
+        else:
+            if s.failures:
+                since = f"{s.last_success:%Y-%m-%d %H:%M}" if s.last_success else "the start"
+                state = f"FAILING since {since} ({s.failures} polls): {s.last_error}"
+            elif not s.last_success:
+                state = "never polled"
+            elif s.health == "silent" and s.last_new:
+                state = f"SILENT since {s.last_new:%Y-%m-%d %H:%M} (polls succeed)"
+            else:
+                state = "ok"
+            if s.gone:
+                state = f"GONE since {s.gone:%Y-%m-%d %H:%M} (410): not polled; remove it"
+            if s.failing_links:
+                state += f"; {s.failing_links} article link(s) failing, tried again later"
+            last = s.last_success.strftime("%Y-%m-%d %H:%M:%S") if s.last_success else "-"
+            nxt = "-" if s.gone or not s.next_due else s.next_due.strftime("%Y-%m-%d %H:%M:%S")
+            print(f"{s.name:<24} last ok {last:<19}  next {nxt:<19}  {state}")
+            print(f"{'':<24} {s.url}" + (f"  [{s.detected}]" if s.detected else ""))

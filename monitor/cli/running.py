@@ -1,0 +1,111 @@
+"""The daemon's commands: ``monitor run``, ``monitor once``, and ``monitor health|reload``,
+which ask a running daemon through its endpoint."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from monitor import config as configmod
+from monitor.cli.common import EXIT_OK, EXIT_PROBLEMS
+from monitor.match.engine import Engine
+from monitor.progress import Progress
+
+
+async def run(args: argparse.Namespace, loaded: configmod.LoadedConfig, engine: Engine) -> int:
+    """``run`` until SIGINT/SIGTERM, or ``once``: every source polled, the outbox drained."""
+    from monitor.daemon import runtime as daemon
+
+    if args.command == "run":
+        await daemon.run_forever(loaded, engine)
+        return EXIT_OK
+    progress = Progress(len(loaded.settings.sources), "sources polled")
+    try:
+        report = await daemon.run_once(
+            loaded,
+            engine,
+            lambda _o: progress.advance(),
+            # with --json, standard output is the report: console alerts go to stderr
+            console=sys.stderr if args.json else None,
+        )
+    finally:
+        progress.close()
+    print_once(report, args.json)
+    return EXIT_OK
+
+
+def ask_daemon(path: Path, command: str) -> int:
+    """GET /healthz or POST /-/reload on the running daemon's endpoint (daemon.listen)."""
+    import urllib.error
+    import urllib.request
+
+    listen = configmod.load(path).settings.daemon.listen
+    if not listen:
+        print(f"error: {path}: daemon.listen is off: there is no endpoint to ask", file=sys.stderr)
+        return EXIT_PROBLEMS
+    host, _, port = listen.rpartition(":")
+    if host in ("0.0.0.0", "::", "[::]"):
+        host = "127.0.0.1"
+    url = f"http://{host}:{port}" + ("/healthz" if command == "health" else "/-/reload")
+    request = urllib.request.Request(url, method="GET" if command == "health" else "POST")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as resp:
+            print(resp.read().decode().strip())
+            return EXIT_OK
+    except urllib.error.HTTPError as e:
+        print(e.read().decode().strip())
+        return EXIT_PROBLEMS
+    except OSError as e:
+        reason = getattr(e, "reason", e)
+        print(f"monitor is not running (nothing answers on {listen}: {reason})")
+        return EXIT_PROBLEMS
+
+
+def print_once(report: Any, as_json: bool) -> None:
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "sources": [
+                        {
+                            "source": o.source,
+                            "status": o.status,
+                            "entries": o.entries,
+                            "new": o.new_articles,
+                            "matches": o.matches,
+                            "alerts": o.alerts,
+                            "error": o.error,
+                            "edited": o.revised,
+                        }
+                        for o in report.outcomes
+                    ],
+                    "delivery": {
+                        "sent": report.delivery.sent,
+                        "retrying": report.delivery.retrying,
+                        "failed": report.delivery.failed,
+                    },
+                },
+                ensure_ascii=False,
+            )
+        )
+        return
+    for o in report.outcomes:
+        detail = (
+            o.error
+            if o.status == "error"
+            else (
+                f"{o.entries} entries, {o.new_articles} new, "
+                + (f"{o.revised} edited, " if o.revised else "")
+                + f"{o.matches} matches, {o.alerts} alerts"
+            )
+        )
+        print(f"{o.source:<28} {o.status:<12} {detail}")
+    d = report.delivery
+    failed = sum(o.status == "error" for o in report.outcomes)
+    print(
+        f"{len(report.outcomes)} sources polled, {failed} failed; alerts: {d.sent} sent, "
+        f"{d.retrying} to retry, {d.failed} failed"
+    )
