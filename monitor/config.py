@@ -46,7 +46,10 @@ class StorageSettings(Strict):
     @field_validator("url")
     @classmethod
     def _known_scheme(cls, v: str) -> str:
-        if not v.startswith("sqlite:///"):
+        from monitor.store import BACKENDS, scheme_of  # (the backends' table only)
+
+        scheme = scheme_of(v)
+        if scheme not in BACKENDS or (scheme == "sqlite" and not v.startswith("sqlite:///")):
             raise ValueError("expected a URL such as 'sqlite:///data/monitor.db'")
         return v
 

@@ -300,8 +300,6 @@ class StoryDecision:
     escalate: bool = False
     #: outlets after this article
     outlets: int = 1
-    #: set by the store when it started a new story for this decision
-    created: bool = False
 
 
 class AlertStatus(StrEnum):

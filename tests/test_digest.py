@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from monitor.alert.deliver import FloodState, deliver_at, digest_due, dispatch
+from monitor.alert.planner import AlertPlanner
 from monitor.alert.webhook import WebhookChannel, WebhookSettings
 from monitor.cli import main
 from monitor.config import DeliverySettings
@@ -82,9 +83,8 @@ async def test_digest_rule_sends_its_alerts_together_at_the_end_of_the_period(
         )
         for i in range(3)
     ]
-    await store.add_articles(
-        "desk", batch, lambda m: ["hook"], t0, deliver_at=deliver_at({"hourly": 3600})
-    )
+    planner = AlertPlanner(lambda m: ["hook"], deliver_at=deliver_at({"hourly": 3600}))
+    await store.add_articles("desk", batch, t0, planner)
     client = httpx.AsyncClient()
     channel = WebhookChannel(
         "hook", WebhookSettings(type="webhook", url=server.url("/hook")), client

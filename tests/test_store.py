@@ -8,6 +8,7 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
+from monitor.alert.planner import AlertPlanner
 from monitor.errors import StorageError
 from monitor.models import ActorMention, AlertStatus, Article, Delivery, Match, Source, Span
 from monitor.parse.feeds import make_article
@@ -57,8 +58,12 @@ async def test_schema_is_migrated_and_in_wal_mode(store: SQLiteStore, tmp_path: 
 
 
 async def test_same_item_is_never_stored_twice(store: SQLiteStore):
-    first = await store.add_articles("desk", [(article("1"), [MATCH])], lambda m: ["c"], NOW)
-    again = await store.add_articles("desk", [(article("1"), [MATCH])], lambda m: ["c"], NOW)
+    first = await store.add_articles(
+        "desk", [(article("1"), [MATCH])], NOW, AlertPlanner(lambda m: ["c"])
+    )
+    again = await store.add_articles(
+        "desk", [(article("1"), [MATCH])], NOW, AlertPlanner(lambda m: ["c"])
+    )
     assert (first.new_articles, first.matches, first.alerts) == (1, 1, 1)
     assert (again.new_articles, again.matches, again.alerts) == (0, 0, 0)
     assert len(await store.articles()) == 1
@@ -66,7 +71,9 @@ async def test_same_item_is_never_stored_twice(store: SQLiteStore):
 
 
 async def test_alert_rows_round_trip_and_delivery_is_recorded(store: SQLiteStore):
-    await store.add_articles("desk", [(article("1", "Title"), [MATCH])], lambda m: ["a", "b"], NOW)
+    await store.add_articles(
+        "desk", [(article("1", "Title"), [MATCH])], NOW, AlertPlanner(lambda m: ["a", "b"])
+    )
     due = await store.due_alerts(NOW)
     assert [a.channel for a in due] == ["a", "b"]
     assert due[0].match == MATCH and due[0].article_title == "Title"
@@ -87,7 +94,9 @@ async def test_alert_rows_round_trip_and_delivery_is_recorded(store: SQLiteStore
 
 async def test_shadow_matches_record_but_never_send(store: SQLiteStore):
     shadow = Match(**{**{f: getattr(MATCH, f) for f in MATCH.__slots__}, "mode": "shadow"})
-    result = await store.add_articles("desk", [(article("1"), [shadow])], lambda m: ["c"], NOW)
+    result = await store.add_articles(
+        "desk", [(article("1"), [shadow])], NOW, AlertPlanner(lambda m: ["c"])
+    )
     assert result.alerts == 0
     assert await store.due_alerts(NOW) == []
     assert [a.status for a in await store.alerts(rule="r")] == [AlertStatus.SHADOW]
@@ -136,7 +145,7 @@ async def test_concurrent_writers_on_one_store_do_not_collide(store: SQLiteStore
             (Article(name, f"{name}-{k}", "", None, "t", "b", NOW, NOW, "h"), [MATCH])
             for k in range(5)
         ]
-        await store.add_articles(name, batch, lambda m: ["c"], NOW)
+        await store.add_articles(name, batch, NOW, AlertPlanner(lambda m: ["c"]))
         await store.record_poll(name, PollRecord(ok=True, next_due=NOW), NOW)
 
     await asyncio.gather(*(write(i) for i in range(20)))
@@ -178,8 +187,10 @@ async def test_upgrade_from_schema_1_keeps_alerts_and_deliveries(tmp_path: Path)
 
 async def test_articles_without_matches_are_counted_once(store: SQLiteStore):
     batch = [(article(str(i)), []) for i in range(5)]
-    first = await store.add_articles("desk", batch, lambda m: ["c"], NOW)
-    again = await store.add_articles("desk", [*batch, (article("new"), [])], lambda m: [], NOW)
+    first = await store.add_articles("desk", batch, NOW, AlertPlanner(lambda m: ["c"]))
+    again = await store.add_articles(
+        "desk", [*batch, (article("new"), [])], NOW, AlertPlanner(lambda m: [])
+    )
     assert (first.new_articles, again.new_articles) == (5, 1)
     assert len(await store.articles(limit=100)) == 6
 
@@ -191,7 +202,7 @@ async def test_pruned_articles_keep_their_identity_so_nothing_old_is_stored_agai
     try:
         await store.sync_sources([Source("desk", "https://desk.example/feed", 900)])
         old = make_article("desk", "urn:1", "https://desk.example/1", "Old", "Old text.", None, NOW)
-        await store.add_articles("desk", [(old, [])], lambda m: [], NOW)
+        await store.add_articles("desk", [(old, [])], NOW, AlertPlanner(lambda m: []))
         later = NOW + timedelta(days=100)
         assert await store.prune(later - timedelta(days=90)) == 1
         assert await store.prune(later - timedelta(days=90)) == 0  # once

@@ -17,7 +17,7 @@ from monitor.match.engine import Engine
 
 async def show(args: argparse.Namespace, loaded: configmod.LoadedConfig, engine: Engine) -> int:
     """A reading command: articles, alerts, status or backtest (or ``alerts --retry``)."""
-    from monitor.store.sqlite import open_store
+    from monitor.store import open_store
 
     if args.command == "alerts" and args.retry is not None:
         return await retry(loaded, engine, args.retry)

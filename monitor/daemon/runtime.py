@@ -21,6 +21,7 @@ import httpx
 from monitor import config as configmod
 from monitor.alert import Channel
 from monitor.alert.deliver import DispatchResult, FloodState, deliver_at, dispatch
+from monitor.alert.planner import AlertPlanner
 from monitor.alert.registry import build_channels, uses_http
 from monitor.alert.stories import StoryPolicy
 from monitor.compiled import load_checked
@@ -34,8 +35,7 @@ from monitor.poll.pipeline import poll_source
 from monitor.poll.source_health import HealthPolicy
 from monitor.poll.workers import Processor
 from monitor.schedule import Scheduler, first_run
-from monitor.store import Store
-from monitor.store.sqlite import open_store
+from monitor.store import Store, open_store
 
 if TYPE_CHECKING:
     from monitor.daemon.endpoint import StatusServer
@@ -83,7 +83,7 @@ class Runtime:
         self.in_flight: set[asyncio.Task[object]] = set()
         #: set when a stop begins: scheduled jobs that start now do nothing
         self.closing = False
-        self.ctx = PipelineContext(store, fetcher, processor, self.channels_for, now)
+        self.ctx = PipelineContext(store, fetcher, processor, AlertPlanner(self.channels_for), now)
         self.flood = FloodState()
         #: set by the daemon (``once`` does without: prometheus-client takes time to load)
         self.metrics: Metrics | None = None
@@ -107,10 +107,11 @@ class Runtime:
         )
         d = settings.delivery
         self.ctx.processor = processor
-        self.ctx.stories = StoryPolicy(
-            d.story_window, d.duplicate_threshold, d.max_followups, d.escalate_at
+        self.ctx.planner = AlertPlanner(
+            self.channels_for,
+            StoryPolicy(d.story_window, d.duplicate_threshold, d.max_followups, d.escalate_at),
+            deliver_at(engine.digest_rules),
         )
-        self.ctx.deliver_at = deliver_at(engine.digest_rules)
         self.ctx.health = self.health_policy()
 
     @classmethod

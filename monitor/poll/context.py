@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from monitor.fetch import Fetcher
-from monitor.models import Match
 from monitor.poll.source_health import HealthPolicy
 from monitor.poll.workers import Processor
-from monitor.store import Store, StoryDecider
+from monitor.store import Planner, Store
 
 
 @dataclass
@@ -20,13 +19,9 @@ class PipelineContext:
     fetcher: Fetcher
     #: parses and matches (in worker processes when there are many sources)
     processor: Processor
-    #: channel names an alert for this match goes to
-    channels_for: Callable[[Match], Sequence[str]]
+    #: what stored articles' matches become: stories, alert rows (``alert.planner``)
+    planner: Planner
     now: Callable[[], datetime]
     rand: Callable[[], float] = field(default=random.random)
-    #: one alert per story; None alerts every matching article
-    stories: StoryDecider | None = None
-    #: when a new alert is first due (digest rules wait for their period); None: now
-    deliver_at: Callable[[Match, datetime], datetime] | None = None
     #: operational notices about failing and silent sources
     health: HealthPolicy = field(default_factory=lambda: HealthPolicy(()))

@@ -96,12 +96,8 @@ async def poll_source(
     done = [
         (e.article, e.matches if e.matches is not None else next(matched)) for e in new + edited
     ]
-    added = await ctx.store.add_articles(
-        source.name, done[: len(new)], ctx.channels_for, now, ctx.stories, ctx.deliver_at
-    )
-    revised = await ctx.store.revise_articles(
-        source.name, done[len(new) :], ctx.channels_for, now, ctx.stories, ctx.deliver_at
-    )
+    added = await ctx.store.add_articles(source.name, done[: len(new)], now, ctx.planner)
+    revised = await ctx.store.revise_articles(source.name, done[len(new) :], now, ctx.planner)
     if read.kind.keep is not None:
         await read.kind.keep(source, ctx, got, now)
     await _succeeded(

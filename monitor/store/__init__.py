@@ -1,32 +1,33 @@
 """Storage: what the pipeline needs from a database, and nothing SQLite-specific.
 
-Contracts for every implementation:
+A store persists; it decides nothing about alerts. What stored articles' matches become (the
+story each starts or joins, the alert rows on each channel, what the analyst reads) is planned
+by pure code in the alert wing (``alert.planner``), which the store asks inside the
+transaction that stores the articles, and whose plan (``monitor.plan``) it writes as given.
+
+Contracts for every implementation (``tests/test_store_contract.py`` states them for every
+backend):
 
 * datetimes go in and come out timezone-aware UTC;
 * the store decides what is new: ``add_articles`` inserts only identities it has not stored for
   that source (a unique constraint, not an in-memory set), and writes each new article's
   matches and their alert rows in the same transaction, before anything is sent;
 * one ``Store`` is used from one event loop; methods may be awaited concurrently.
+
+Backends are chosen by the scheme of ``storage.url`` (``BACKENDS``).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+import importlib
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from monitor.models import (
-    Alert,
-    Article,
-    Delivery,
-    Match,
-    Notice,
-    Source,
-    SourceState,
-    StoryDecision,
-    StoryRef,
-)
+from monitor.errors import StorageError
+from monitor.models import Alert, Article, Delivery, Match, Notice, Source, SourceState, StoryRef
+from monitor.plan import Edit, Plan, Stored
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,19 +81,19 @@ class PollRecord:
     notices: tuple[tuple[str, str, str], ...] = ()
 
 
-class StoryDecider(Protocol):
-    """Decides whether an alerting article starts a story or joins one (pure; see
-    ``alert.stories.StoryPolicy``)."""
+class Planner(Protocol):
+    """What stored articles' matches become (``alert.planner.AlertPlanner``; pure)."""
 
     @property
-    def window(self) -> float:
-        """Seconds a story stays open for copies."""
+    def window(self) -> float | None:
+        """Seconds a story stays open for copies (None: no stories kept)."""
 
-    def fingerprint(self, article: Article) -> bytes: ...
+    def needs_stories(self, stored: Sequence[Stored]) -> bool:
+        """Does planning these need the open stories?"""
 
-    def decide(
-        self, signature: bytes, source: str, candidates: Sequence[StoryRef]
-    ) -> StoryDecision: ...
+    def plan(self, stored: Sequence[Stored], recent: Sequence[StoryRef] = ()) -> Plan: ...
+
+    def plan_edits(self, edits: Sequence[Edit], recent: Sequence[StoryRef] = ()) -> Plan: ...
 
 
 class Store(Protocol):
@@ -120,14 +121,11 @@ class Store(Protocol):
         self,
         source: str,
         batch: Sequence[tuple[Article, Sequence[Match]]],
-        channels_for: Callable[[Match], Sequence[str]],
         now: datetime,
-        stories: StoryDecider | None = None,
-        deliver_at: Callable[[Match, datetime], datetime] | None = None,
+        planner: Planner,
     ) -> AddResult:
-        """Store edited versions of stored articles: the old version becomes a revision. A
-        rule the new version matches for the first time alerts, its note showing the edit; an
-        earlier alert whose rule no longer matches gets an ``edit`` notice saying so."""
+        """Store edited versions of stored articles (the old version becomes a revision) and,
+        in the same transaction, the planner's plan for the edits (``plan_edits``)."""
 
     async def link_failures(self, source: str, links: Sequence[str]) -> dict[str, LinkFailure]:
         """Of these links (a listing page's, a sitemap's), those whose page could not be read
@@ -152,15 +150,11 @@ class Store(Protocol):
         self,
         source: str,
         batch: Sequence[tuple[Article, Sequence[Match]]],
-        channels_for: Callable[[Match], Sequence[str]],
         now: datetime,
-        stories: StoryDecider | None = None,
-        deliver_at: Callable[[Match, datetime], datetime] | None = None,
+        planner: Planner,
     ) -> AddResult:
-        """Store new articles; for each, its matches and their alert rows, in one transaction.
-        With ``stories``, an article that copies a recent alert's story joins it: follow-up
-        and escalation rows instead of a new alert. ``deliver_at`` sets when an alert is first
-        due (digest rules); default now."""
+        """Store the articles not stored yet and, in the same transaction, the planner's plan
+        for their matches (with the stories still open, when it needs them)."""
 
     async def due_alerts(self, now: datetime, limit: int = 100) -> list[Alert]:
         """Pending alerts whose next attempt is due, oldest first."""
@@ -212,3 +206,23 @@ class Store(Protocol):
         """None when the database takes writes; else why not."""
 
     async def close(self) -> None: ...
+
+
+#: storage backends by the scheme of ``storage.url``: module and class (loaded when used)
+BACKENDS: dict[str, str] = {"sqlite": "monitor.store.sqlite:SQLiteStore"}
+
+
+def scheme_of(url: str) -> str:
+    return url.partition(":")[0].lower()
+
+
+async def open_store(url: str) -> Store:
+    """The store a ``storage.url`` names, opened (and migrated)."""
+    where = BACKENDS.get(scheme_of(url))
+    if where is None:
+        known = ", ".join(f"{s}://" for s in BACKENDS)
+        raise StorageError(f"no storage backend for {url!r} (known: {known})")
+    module, _, name = where.partition(":")
+    backend = getattr(importlib.import_module(module), name)
+    store: Store = await backend.open(url)
+    return store

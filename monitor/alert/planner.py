@@ -1,0 +1,208 @@
+"""What stored articles' matches become: the plan of rows a store writes (``plan``). Pure.
+
+The store inserts the articles (it alone knows which are new: a unique constraint) and, in the
+same transaction, asks the planner what follows from them: which story each alerting article
+starts or joins (``alert.stories``), the match rows, and on each channel the alert rows —
+an alert, or for a copy of a story already alerted an "also reported by" follow-up and an
+escalation, each with its due time (digest rules wait for their period) and the words the
+analyst reads. An edited article alerts for the rules its new version meets for the first time
+(the note says what the edit changed), and an earlier alert whose rule no longer matches gets
+an ``edit`` notice. The store writes the plan as it is given; every backend shares this code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from monitor.models import SEVERITIES, AlertStatus, Article, Match, StoryDecision, StoryRef
+from monitor.plan import (
+    Edit,
+    EditNotice,
+    Plan,
+    PlannedAlert,
+    PlannedMatch,
+    Stored,
+    StoryKey,
+    StoryWrite,
+)
+from monitor.alert.edits import edit_note
+
+
+class StoryDecider(Protocol):
+    """Whether an alerting article starts a story or joins one (``alert.stories.StoryPolicy``)."""
+
+    @property
+    def window(self) -> float:
+        """Seconds a story stays open for copies."""
+
+    def fingerprint(self, article: Article) -> bytes: ...
+
+    def decide(
+        self, signature: bytes, source: str, candidates: Sequence[StoryRef]
+    ) -> StoryDecision: ...
+
+
+@dataclass(frozen=True)
+class AlertPlanner:
+    """How matches become alert rows: the channels of each match, the story policy (None:
+    every alerting article alerts), and when an alert is first due (default: now)."""
+
+    channels_for: Callable[[Match], Sequence[str]]
+    stories: StoryDecider | None = None
+    deliver_at: Callable[[Match, datetime], datetime] | None = None
+
+    @property
+    def window(self) -> float | None:
+        """Seconds a story stays open for copies (the recent stories a plan needs); None:
+        no stories."""
+        return self.stories.window if self.stories is not None else None
+
+    def needs_stories(self, stored: Sequence[Stored]) -> bool:
+        """Will planning these need the open stories (an alerting match, stories kept)?"""
+        return self.stories is not None and any(m.mode == "live" for s in stored for m in s.matches)
+
+    def plan(self, stored: Sequence[Stored], recent: Sequence[StoryRef] = ()) -> Plan:
+        """The rows that follow from stored articles' matches. ``recent``: the stories still
+        open (``window``), as the database holds them."""
+        plan = Plan()
+        stories = _Stories(list(recent), plan)
+        for s in stored:
+            live = [m for m in s.matches if m.mode == "live"]
+            decision: _Placed | None = None
+            if live:
+                plan.evidence[s.article_id] = (s.article, s.at)
+                if self.stories is not None:
+                    decision = stories.place(self.stories, s, live)
+            for m in s.matches:
+                first = m is (live[0] if live else None)
+                story = decision.key if decision is not None and m.mode == "live" else None
+                alerts = tuple(self._alerts(m, decision, s, first))
+                plan.matches.append(PlannedMatch(s.article_id, m, story, alerts, s.at))
+        return plan
+
+    def plan_edits(self, edits: Sequence[Edit], recent: Sequence[StoryRef] = ()) -> Plan:
+        """An edited article alerts for the rules its new version meets for the first time,
+        its note showing the edit; an earlier alert whose rule no longer matches gets an
+        ``edit`` notice on each channel it went to."""
+        fresh: list[Stored] = []
+        notices: list[EditNotice] = []
+        for e in edits:
+            s = e.stored
+            note = edit_note(e.old_title, e.old_text, s.article.title, s.article.text)
+            before = {m.rule for m in e.earlier}
+            new_rules = [m for m in s.matches if m.rule not in before]
+            if new_rules:
+                fresh.append(Stored(s.article_id, s.article, s.source, new_rules, s.at, note))
+            still = {m.rule for m in s.matches}
+            gone = f"the matched text is gone after an edit; {note}"
+            notices += [
+                EditNotice(m.match_id, channel, gone, s.at)
+                for m in e.earlier
+                if m.mode == "live" and m.rule not in still
+                for channel in m.channels
+            ]
+        plan = self.plan(fresh, recent)
+        plan.notices = notices
+        return plan
+
+    def _alerts(
+        self, m: Match, decision: _Placed | None, s: Stored, first: bool
+    ) -> list[PlannedAlert]:
+        due = self.deliver_at(m, s.at) if self.deliver_at else s.at
+        out = []
+        for channel in self.channels_for(m):
+            for kind, status, extra in _alert_kinds(m, decision, s.source, first):
+                text = f"{extra}; {s.note}" if extra and s.note else (extra or s.note)
+                out.append(PlannedAlert(channel, status, due, kind, text))
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Placed:
+    key: StoryKey
+    created: bool
+    followup: bool = False
+    escalate: bool = False
+    outlets: int = 1
+
+
+class _Stories:
+    """The open stories as the plan changes them, article after article."""
+
+    def __init__(self, open_: list[StoryRef], plan: Plan) -> None:
+        self.open = open_
+        self.plan = plan
+        #: a new story's number in the plan, for the refs that stand for it until written
+        self._new: dict[int, int] = {}
+
+    def place(self, policy: StoryDecider, s: Stored, live: list[Match]) -> _Placed:
+        article, source = s.article, s.source
+        signature = policy.fingerprint(article)
+        decision = policy.decide(signature, source, self.open)
+        if decision.story_id is None:
+            number = len(self._new)
+            ref_id = -(number + 1)  # a stand-in id no stored story has
+            self._new[ref_id] = number
+            severity = max((m.severity for m in live), key=SEVERITIES.index)
+            key = StoryKey(new=number)
+            self.plan.stories.append(
+                StoryWrite(
+                    key,
+                    True,
+                    signature,
+                    (source,),
+                    0,
+                    False,
+                    s.at,
+                    article.title,
+                    article.url,
+                    severity,
+                )
+            )
+            self.open.append(StoryRef(ref_id, signature, (source,), 0, False))
+            return _Placed(key, created=True)
+        k = next(i for i, c in enumerate(self.open) if c.id == decision.story_id)
+        old = self.open[k]
+        outlets = old.outlets + ((source,) if decision.new_outlet else ())
+        now_ref = StoryRef(
+            old.id,
+            old.signature,
+            outlets,
+            old.followups + decision.followup,
+            old.escalated or decision.escalate,
+        )
+        self.open[k] = now_ref
+        key = StoryKey(new=self._new[old.id]) if old.id in self._new else StoryKey(id=old.id)
+        self.plan.stories.append(
+            StoryWrite(
+                key, False, old.signature, outlets, now_ref.followups, now_ref.escalated, s.at
+            )
+        )
+        return _Placed(key, False, decision.followup, decision.escalate, decision.outlets)
+
+
+def _alert_kinds(
+    m: Match, decision: _Placed | None, source: str, first: bool
+) -> list[tuple[str, AlertStatus, str | None]]:
+    """(kind, status, note) of the alert rows a match gets on each channel."""
+    if m.mode == "shadow":
+        return [("alert", AlertStatus.SHADOW, None)]
+    if decision is None or decision.created:
+        return [("alert", AlertStatus.PENDING, None)]
+    rows: list[tuple[str, AlertStatus, str | None]] = []
+    if first and decision.followup:
+        rows.append(
+            (
+                "followup",
+                AlertStatus.PENDING,
+                f"also reported by {source} ({decision.outlets} outlets)",
+            )
+        )
+    if first and decision.escalate:
+        rows.append(
+            ("escalation", AlertStatus.PENDING, f"now reported by {decision.outlets} outlets")
+        )
+    return rows

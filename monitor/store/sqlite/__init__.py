@@ -1,0 +1,152 @@
+"""SQLite storage through aiosqlite: WAL mode, migrations at open, one transaction per batch.
+
+The only code that speaks SQL to SQLite, one module per domain: ``sources`` (the configured
+list and each one's state), ``articles`` (what is stored, edits, retention), ``plans`` (stories,
+and the rows a plan says to write), ``outbox`` (alerts and notices to send, deliveries);
+``base`` holds what they share. Times are stored as ISO 8601 UTC text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+from pathlib import Path
+
+import aiosqlite
+
+from monitor.batching import Coalescer
+from monitor.errors import StorageError
+from monitor.store.migrations import MIGRATIONS
+from monitor.store.sqlite.articles import Articles
+from monitor.store.sqlite.base import sqlite_path
+from monitor.store.sqlite.outbox import Outbox
+from monitor.store.sqlite.sources import Sources
+
+__all__ = ["SQLiteStore", "sqlite_path"]
+
+
+class SQLiteStore(Sources, Articles, Outbox):
+    """The default store. Open with ``await SQLiteStore.open(url)``."""
+
+    def __init__(self, db: aiosqlite.Connection, path: str) -> None:
+        self._db = db
+        self.path = path
+        # one connection serves every coroutine: writes take turns, each in its own transaction
+        self._write_lock = asyncio.Lock()
+        self._source_ids: dict[str, int] = {}
+        self._polls: list[tuple[str, tuple[object, ...]]] = []
+        # many polls at once: their lookups and new articles go to the database in batches
+        self._hashes = Coalescer(self._stored_hashes_of)
+        self._additions = Coalescer(self._add_many)
+
+    @classmethod
+    async def open(cls, url: str) -> SQLiteStore:
+        path = sqlite_path(url)
+        try:
+            if path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            db = await aiosqlite.connect(path, isolation_level=None)
+        except (sqlite3.Error, OSError) as e:
+            raise StorageError(f"cannot open database {path!r}: {e}") from e
+        store = cls(db, path)
+        try:
+            db.row_factory = aiosqlite.Row
+            await db.execute("PRAGMA busy_timeout = 10000")
+            if path != ":memory:":
+                await db.execute("PRAGMA journal_mode = WAL")
+            await db.execute("PRAGMA synchronous = NORMAL")
+            await db.execute("PRAGMA foreign_keys = ON")
+            await store._migrate()
+        except BaseException as e:
+            await db.close()  # never leave the connection's thread behind
+            if isinstance(e, sqlite3.Error):
+                raise StorageError(f"cannot open database {path!r}: {e}") from e
+            raise
+        return store
+
+    async def _migrate(self) -> None:
+        async with self._db.execute("PRAGMA user_version") as cur:
+            row = await cur.fetchone()
+        version = int(row[0]) if row else 0
+        if version > len(MIGRATIONS):
+            raise StorageError(
+                f"database {self.path!r} has schema version {version}, newer than this "
+                f"monitor ({len(MIGRATIONS)}); upgrade monitor"
+            )
+        if version == len(MIGRATIONS):
+            return
+        # SQLite's way to change a table: foreign keys off (outside the transaction), rebuild,
+        # check every reference before committing, foreign keys on again
+        await self._db.execute("PRAGMA foreign_keys = OFF")
+        try:
+            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+                await self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    for statement in _statements(script):  # not executescript: it commits
+                        await self._db.execute(statement)
+                    async with self._db.execute("PRAGMA foreign_key_check") as cur:
+                        broken = await cur.fetchall()
+                    if broken:
+                        raise StorageError(
+                            f"migration {number} broke references: {list(broken)[:3]}"
+                        )
+                    await self._db.execute(f"PRAGMA user_version = {number}")
+                    await self._db.execute("COMMIT")
+                except BaseException:
+                    if self._db.in_transaction:
+                        await self._db.execute("ROLLBACK")
+                    raise
+        finally:
+            await self._db.execute("PRAGMA foreign_keys = ON")
+
+    async def schema_version(self) -> int:
+        async with self._db.execute("PRAGMA user_version") as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    async def close(self) -> None:
+        try:
+            await self._additions.wait()
+            await self.flush()
+        finally:
+            await self._db.close()
+
+    async def compact(self) -> None:
+        async with self._write_lock:
+            try:
+                async with self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cur:
+                    await cur.fetchall()
+                await self._db.execute("VACUUM")
+            except sqlite3.Error as e:  # a reader busy on the connection: try again later
+                raise StorageError(f"compaction postponed: {e}") from e
+
+    async def check_writable(self) -> str | None:
+        """None when the database takes writes; else why not (for /healthz)."""
+        if self.path != ":memory:":
+            try:
+                mode = (await asyncio.to_thread(os.stat, self.path)).st_mode
+            except OSError as e:
+                return f"database file {self.path}: {e.strerror or e}"
+            if not mode & 0o222:
+                return f"database file {self.path} is read-only"
+        try:
+            async with self._write_lock:
+                await self._db.execute("BEGIN IMMEDIATE")
+                await self._db.execute("ROLLBACK")
+        except sqlite3.Error as e:
+            return f"database not writable: {e}"
+        return None
+
+
+def _statements(script: str) -> list[str]:
+    """The SQL statements of a migration script, one by one."""
+    out, current = [], ""
+    for line in script.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            out.append(current.strip())
+            current = ""
+    if current.strip():
+        out.append(current.strip())
+    return [stmt for stmt in out if stmt.rstrip(";").strip()]

@@ -1,0 +1,102 @@
+"""What every part of the SQLite store shares: the connection, its one writer at a time, the
+transaction, how times are stored (ISO 8601 UTC text), and source ids."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import aiosqlite
+
+from monitor.errors import StorageError
+
+
+def _ts(dt: datetime | None) -> str | None:
+    if dt is None:
+        return None
+    if dt.tzinfo is not UTC:
+        dt = dt.astimezone(UTC)
+    return dt.isoformat(timespec="microseconds")
+
+
+def _dt(s: str | None) -> datetime | None:
+    return None if s is None else datetime.fromisoformat(s)
+
+
+def sqlite_path(url: str) -> str:
+    """``sqlite:///data/x.db`` → ``data/x.db``; ``sqlite:////abs/x.db`` → ``/abs/x.db``."""
+    if not url.startswith("sqlite:///"):
+        raise StorageError(f"not a SQLite URL: {url!r} (expected sqlite:///path/to/file.db)")
+    return url[len("sqlite:///") :]
+
+
+class Base:
+    """The connection and what every domain's methods use."""
+
+    _db: aiosqlite.Connection
+    path: str
+    _write_lock: asyncio.Lock
+    _source_ids: dict[str, int]
+
+    @contextlib.asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        async with self._write_lock:
+            await self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                await self._db.execute("ROLLBACK")
+                raise
+            await self._db.execute("COMMIT")
+
+    async def _source_id(self, name: str) -> int:
+        """A source's row id (never changes: source rows are deactivated, not deleted)."""
+        known = self._source_ids.get(name)
+        if known is not None:
+            return known
+        rows = list(
+            await self._db.execute_fetchall("SELECT id FROM sources WHERE name = ?", (name,))
+        )
+        if not rows:
+            raise StorageError(f"unknown source {name!r}")
+        self._source_ids[name] = int(rows[0][0])
+        return int(rows[0][0])
+
+    async def _lookup(self, sql: str, source: str, keys: Sequence[str]) -> list[tuple[Any, ...]]:
+        """Rows of ``sql`` (``... WHERE source_id = ? AND key IN ({marks})``) for these keys,
+        500 at a time."""
+        if not keys:
+            return []
+        sid = await self._source_id(source)
+        wanted = list(dict.fromkeys(keys))
+        rows: list[tuple[Any, ...]] = []
+        for i in range(0, len(wanted), 500):
+            chunk = wanted[i : i + 500]
+            found = await self._db.execute_fetchall(
+                sql.format(marks=",".join("?" * len(chunk))), (sid, *chunk)
+            )
+            rows.extend(tuple(r) for r in found)
+        return rows
+
+
+_ROWS_PER_INSERT = 500
+
+
+async def _insert_returning(
+    db: aiosqlite.Connection, sql: str, rows: Sequence[tuple[object, ...]], key: str
+) -> dict[Any, int]:
+    """Insert ``rows`` with multi-row INSERT statements; the new rows' ids by ``key`` (rows
+    that were not inserted have no entry; RETURNING gives rows in no set order)."""
+    out: dict[Any, int] = {}
+    if not rows:
+        return out
+    one = "(" + ",".join("?" * len(rows[0])) + ")"
+    for i in range(0, len(rows), _ROWS_PER_INSERT):
+        chunk = rows[i : i + _ROWS_PER_INSERT]
+        statement = sql.format(values=",".join([one] * len(chunk)), key=key)
+        for r in await db.execute_fetchall(statement, [v for row in chunk for v in row]):
+            out[r[1] if len(r) == 2 else tuple(r[1:])] = int(r[0])
+    return out

@@ -1,0 +1,175 @@
+"""Alerts and notices waiting to go out (the outbox), their deliveries, and the lists that
+read them back."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from monitor.models import (
+    Alert,
+    AlertStatus,
+    Delivery,
+    Notice,
+    match_from_dict,
+)
+from monitor.store.sqlite.base import Base, _dt, _ts
+
+
+class Outbox(Base):
+    _ALERT_SELECT = """
+        SELECT al.*, m.explanation, m.story_id, a.title, a.url, a.published, s.name AS source,
+          (SELECT p.external_id FROM alerts p JOIN matches pm ON pm.id = p.match_id
+            WHERE pm.story_id = m.story_id AND p.channel = al.channel AND p.kind = 'alert'
+              AND p.id != al.id ORDER BY p.id LIMIT 1) AS thread_ref,
+          (SELECT st.title FROM stories st WHERE st.id = m.story_id) AS story_title
+        FROM alerts al
+        JOIN matches m ON m.id = al.match_id
+        JOIN articles a ON a.id = m.article_id
+        JOIN sources s ON s.id = a.source_id
+    """
+
+    async def due_alerts(self, now: datetime, limit: int = 100) -> list[Alert]:
+        async with self._db.execute(
+            self._ALERT_SELECT
+            + """ WHERE al.status = 'pending' AND al.next_attempt <= ?
+                AND NOT (al.kind != 'alert' AND EXISTS (
+                  SELECT 1 FROM alerts p JOIN matches pm ON pm.id = p.match_id
+                  WHERE pm.story_id = m.story_id AND p.channel = al.channel
+                    AND p.kind = 'alert' AND p.status = 'pending'))
+                ORDER BY al.id LIMIT ?""",
+            (_ts(now), limit),
+        ) as cur:
+            return [_alert(r) for r in await cur.fetchall()]
+
+    async def record_delivery(
+        self, alert_id: int, delivery: Delivery, now: datetime, next_attempt: datetime | None
+    ) -> None:
+        if delivery.ok:
+            status, when = AlertStatus.SENT.value, None
+        elif next_attempt is not None:
+            status, when = AlertStatus.PENDING.value, _ts(next_attempt)
+        else:
+            status, when = AlertStatus.FAILED.value, None
+        async with self._transaction() as db:
+            await db.execute(
+                """UPDATE alerts SET status = ?, attempts = attempts + 1,
+                     next_attempt = COALESCE(?, next_attempt),
+                     last_error = ?, sent = CASE WHEN ? THEN ? ELSE sent END,
+                     external_id = COALESCE(?, external_id)
+                   WHERE id = ?""",
+                (
+                    status,
+                    when,
+                    None if delivery.ok else delivery.reason,
+                    delivery.ok,
+                    _ts(now),
+                    delivery.external_id,
+                    alert_id,
+                ),
+            )
+            await db.execute(
+                "INSERT INTO deliveries (alert_id, at, ok, reason) VALUES (?, ?, ?, ?)",
+                (alert_id, _ts(now), delivery.ok, delivery.reason or "ok"),
+            )
+
+    async def get_alert(self, alert_id: int) -> Alert | None:
+        async with self._db.execute(self._ALERT_SELECT + " WHERE al.id = ?", (alert_id,)) as cur:
+            row = await cur.fetchone()
+        return _alert(row) if row is not None else None
+
+    async def defer(self, alert_ids: Sequence[int], until: datetime) -> None:
+        async with self._transaction() as db:
+            await db.executemany(
+                "UPDATE alerts SET next_attempt = ? WHERE id = ? AND status = 'pending'",
+                [(_ts(until), i) for i in alert_ids],
+            )
+
+    async def retry_alert(self, alert_id: int, now: datetime) -> bool:
+        async with self._transaction() as db:
+            cur = await db.execute(
+                "UPDATE alerts SET status = 'pending', next_attempt = ? WHERE id = ? "
+                "AND status != 'shadow'",
+                (_ts(now), alert_id),
+            )
+            return cur.rowcount == 1
+
+    async def alerts(
+        self, limit: int = 20, status: str | None = None, rule: str | None = None
+    ) -> list[Alert]:
+        where, args = [], []
+        if status:
+            where.append("al.status = ?")
+            args.append(status)
+        if rule:
+            where.append("m.rule = ?")
+            args.append(rule)
+        sql = self._ALERT_SELECT + (" WHERE " + " AND ".join(where) if where else "")
+        async with self._db.execute(sql + " ORDER BY al.id DESC LIMIT ?", (*args, limit)) as cur:
+            return [_alert(r) for r in await cur.fetchall()]
+
+    async def due_notices(self, now: datetime, limit: int = 100) -> list[Notice]:
+        async with self._db.execute(
+            """SELECT * FROM notices WHERE status = 'pending' AND next_attempt <= ?
+               ORDER BY id LIMIT ?""",
+            (_ts(now), limit),
+        ) as cur:
+            return [
+                Notice(
+                    id=r["id"],
+                    source=r["source"],
+                    event=r["event"],
+                    message=r["message"],
+                    channel=r["channel"],
+                    created=_dt(r["created"]) or now,
+                    attempts=r["attempts"],
+                )
+                for r in await cur.fetchall()
+            ]
+
+    async def record_notice(
+        self, notice_id: int, delivery: Delivery, now: datetime, next_attempt: datetime | None
+    ) -> None:
+        status = "sent" if delivery.ok else ("pending" if next_attempt else "failed")
+        async with self._transaction() as db:
+            await db.execute(
+                """UPDATE notices SET status = ?, attempts = attempts + 1,
+                     next_attempt = COALESCE(?, next_attempt), last_error = ?,
+                     sent = CASE WHEN ? THEN ? ELSE sent END WHERE id = ?""",
+                (
+                    status,
+                    _ts(next_attempt),
+                    None if delivery.ok else delivery.reason,
+                    delivery.ok,
+                    _ts(now),
+                    notice_id,
+                ),
+            )
+
+    async def alert_counts(self) -> dict[str, int]:
+        async with self._db.execute("SELECT status, count(*) FROM alerts GROUP BY status") as cur:
+            return {r[0]: int(r[1]) for r in await cur.fetchall()}
+
+
+def _alert(r: Any) -> Alert:
+    return Alert(
+        id=r["id"],
+        channel=r["channel"],
+        status=AlertStatus(r["status"]),
+        attempts=r["attempts"],
+        created=_dt(r["created"]) or datetime.now(UTC),
+        match=match_from_dict(json.loads(r["explanation"])),
+        article_title=r["title"],
+        article_url=r["url"],
+        source=r["source"],
+        published=_dt(r["published"]),
+        last_error=r["last_error"],
+        sent=_dt(r["sent"]),
+        kind=r["kind"],
+        story_id=r["story_id"],
+        note=r["note"],
+        thread_ref=r["thread_ref"],
+        story_title=r["story_title"],
+    )

@@ -1,0 +1,223 @@
+"""Sources: the configured list, each one's state and poll records (buffered, written
+together), links whose pages failed, and the text blocks of watched pages."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from monitor.errors import StorageError
+from monitor.models import (
+    Source,
+    SourceState,
+)
+from monitor.store import LinkFailure, PollRecord
+from monitor.store.sqlite.base import Base, _dt, _ts
+
+POLL_BUFFER = 256
+
+
+class Sources(Base):
+    _polls: list[tuple[str, tuple[object, ...]]]
+
+    async def sync_sources(self, sources: Sequence[Source]) -> None:
+        await self.flush()
+        now = _ts(datetime.now(UTC))
+        async with self._transaction() as db:
+            await db.execute("UPDATE sources SET active = 0")
+            await db.executemany(
+                """INSERT INTO sources (name, url, fetch_url, kind, active, created)
+                       VALUES (?, ?, ?, ?, 1, ?)
+                       ON CONFLICT (name) DO UPDATE SET
+                         active = 1, kind = excluded.kind,
+                         fetch_url = CASE WHEN sources.url = excluded.url
+                                          THEN sources.fetch_url ELSE excluded.url END,
+                         gone = CASE WHEN sources.url = excluded.url
+                                     THEN sources.gone ELSE NULL END,
+                         url = excluded.url""",
+                [(s.name, s.url, s.url, s.kind, now) for s in sources],
+            )
+        rows = await self._db.execute_fetchall("SELECT name, id FROM sources")
+        self._source_ids = {r[0]: int(r[1]) for r in rows}
+
+    async def source_state(self, name: str) -> SourceState:
+        await self.flush()
+        async with self._db.execute("SELECT * FROM sources WHERE name = ?", (name,)) as cur:
+            row = await cur.fetchone()
+        if row is None:
+            raise StorageError(f"unknown source {name!r}")
+        return _state(row)
+
+    async def source_states(self) -> list[SourceState]:
+        await self.flush()
+        async with self._db.execute(
+            """SELECT s.*, (SELECT count(*) FROM link_failures f WHERE f.source_id = s.id)
+                 AS failing_links
+               FROM sources s WHERE s.active = 1 ORDER BY s.name"""
+        ) as cur:
+            return [_state(r, r["failing_links"]) for r in await cur.fetchall()]
+
+    async def record_poll(self, name: str, record: PollRecord, now: datetime) -> None:
+        """Record a poll. A plain record (no health change) is buffered and written with
+        others in one transaction (a pass over a thousand unchanged feeds is then a handful
+        of writes, not a thousand); anything that reads sources writes the buffer first."""
+        if record.health is None and not record.notices:
+            self._polls.append(_poll_statement(name, record, now))
+            if len(self._polls) >= POLL_BUFFER:
+                await self.flush()
+            return
+        await self.flush()
+        async with self._transaction() as db:
+            await db.execute(*_poll_statement(name, record, now))
+            if record.health is not None:
+                await db.execute(
+                    "UPDATE sources SET health = NULLIF(?, '') WHERE name = ?",
+                    (record.health, name),
+                )
+            await db.executemany(
+                """INSERT INTO notices (source, event, message, channel, status, next_attempt,
+                     created) VALUES (?, ?, ?, ?, 'pending', ?, ?)""",
+                [(name, e, msg, ch, _ts(now), _ts(now)) for e, msg, ch in record.notices],
+            )
+
+    async def flush(self) -> None:
+        """Write buffered poll records, in order, one statement per kind."""
+        if not self._polls:
+            return
+        polls, self._polls = self._polls, []
+        async with self._transaction() as db:
+            run: list[tuple[object, ...]] = []
+            sql = polls[0][0]
+            for statement, params in polls:
+                if statement != sql:
+                    await db.executemany(sql, run)
+                    sql, run = statement, []
+                run.append(params)
+            await db.executemany(sql, run)
+
+    async def link_failures(self, source: str, links: Sequence[str]) -> dict[str, LinkFailure]:
+        rows = await self._lookup(
+            """SELECT url, failures, next_try FROM link_failures
+               WHERE source_id = ? AND url IN ({marks})""",
+            source,
+            links,
+        )
+        return {r[0]: LinkFailure(int(r[1]), datetime.fromisoformat(r[2])) for r in rows}
+
+    async def record_links(
+        self,
+        source: str,
+        failed: Mapping[str, tuple[str, datetime]],
+        read: Sequence[str],
+    ) -> None:
+        if not failed and not read:
+            return
+        sid = await self._source_id(source)
+        async with self._transaction() as db:
+            await db.executemany(
+                """INSERT INTO link_failures (source_id, url, failures, next_try, last_error)
+                   VALUES (?, ?, 1, ?, ?)
+                   ON CONFLICT (source_id, url) DO UPDATE SET failures = failures + 1,
+                     next_try = excluded.next_try, last_error = excluded.last_error""",
+                [(sid, url, _ts(when), reason) for url, (reason, when) in failed.items()],
+            )
+            await db.executemany(
+                "DELETE FROM link_failures WHERE source_id = ? AND url = ?",
+                [(sid, url) for url in read],
+            )
+
+    async def unseen_blocks(self, source: str, hashes: Sequence[str]) -> set[str]:
+        rows = await self._lookup(
+            "SELECT hash FROM page_blocks WHERE source_id = ? AND hash IN ({marks})",
+            source,
+            hashes,
+        )
+        return set(hashes) - {r[0] for r in rows}
+
+    async def remember_blocks(self, source: str, hashes: Sequence[str], now: datetime) -> None:
+        if not hashes:
+            return
+        sid = await self._source_id(source)
+        async with self._transaction() as db:
+            await db.executemany(
+                """INSERT INTO page_blocks (source_id, hash, first_seen) VALUES (?, ?, ?)
+                   ON CONFLICT (source_id, hash) DO NOTHING""",
+                [(sid, h, _ts(now)) for h in dict.fromkeys(hashes)],
+            )
+
+
+_POLL_REREAD = """UPDATE sources SET last_attempt = ?, last_success = ?, failures = 0,
+     last_error = NULL, next_due = ?, etag = NULL, last_modified = NULL,
+     body_hash = NULL, fetch_url = COALESCE(?, fetch_url),
+     detected = COALESCE(?, detected),
+     publish_interval = COALESCE(?, publish_interval),
+     last_new = COALESCE(?, last_new)
+   WHERE name = ?"""
+
+
+_POLL_OK = """UPDATE sources SET last_attempt = ?, last_success = ?, failures = 0,
+     last_error = NULL, next_due = ?,
+     etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified),
+     body_hash = COALESCE(?, body_hash), fetch_url = COALESCE(?, fetch_url),
+     detected = COALESCE(?, detected),
+     publish_interval = COALESCE(?, publish_interval),
+     last_new = COALESCE(?, last_new)
+   WHERE name = ?"""
+
+
+_POLL_FAILED = """UPDATE sources SET last_attempt = ?, failures = failures + 1,
+     last_error = ?, next_due = ?, fetch_url = COALESCE(?, fetch_url),
+     gone = CASE WHEN ? THEN ? ELSE gone END
+   WHERE name = ?"""
+
+
+def _poll_statement(name: str, record: PollRecord, now: datetime) -> tuple[str, tuple[object, ...]]:
+    at, due = _ts(now), _ts(record.next_due)
+    if record.ok and record.reread:
+        return _POLL_REREAD, (
+            at,
+            at,
+            due,
+            record.url,
+            record.detected,
+            record.publish_interval,
+            _ts(record.last_new),
+            name,
+        )
+    if record.ok:
+        return _POLL_OK, (
+            at,
+            at,
+            due,
+            record.etag,
+            record.last_modified,
+            record.body_hash,
+            record.url,
+            record.detected,
+            record.publish_interval,
+            _ts(record.last_new),
+            name,
+        )
+    return _POLL_FAILED, (at, record.error, due, record.url, record.gone, at, name)
+
+
+def _state(r: Any, failing_links: int = 0) -> SourceState:
+    return SourceState(
+        name=r["name"],
+        url=r["fetch_url"],
+        etag=r["etag"],
+        last_modified=r["last_modified"],
+        body_hash=r["body_hash"],
+        last_success=_dt(r["last_success"]),
+        last_attempt=_dt(r["last_attempt"]),
+        failures=r["failures"],
+        last_error=r["last_error"],
+        next_due=_dt(r["next_due"]),
+        gone=_dt(r["gone"]),
+        detected=r["detected"],
+        publish_interval=r["publish_interval"],
+        last_new=_dt(r["last_new"]),
+        health=r["health"],
+        failing_links=failing_links,
+    )

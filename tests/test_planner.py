@@ -1,0 +1,81 @@
+"""The alert planner, without a database: what stored articles' matches become."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from monitor.alert.planner import AlertPlanner
+from monitor.alert.stories import StoryPolicy
+from monitor.models import ActorMention, AlertStatus, Article, Match, Span
+from monitor.plan import Earlier, Edit, Stored
+
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+WIRE = (
+    "Hezbollah fighters clashed with regime forces near Qusayr on Sunday, killing four, "
+    "a war monitor said. The fighting lasted several hours and spread to two villages."
+)
+
+
+def article(identity: str, title: str, text: str) -> Article:
+    return Article(
+        "desk", identity, f"https://x.example/{identity}", identity, title, text, NOW, NOW, identity
+    )
+
+
+def match(rule: str = "clash", mode: str = "live") -> Match:
+    actors = (ActorMention("Hezbollah", ("Hezbollah",)), ActorMention("Assad regime", ("regime",)))
+    return Match(
+        rule, "high", 1.0, actors, ("clashed",), (Span("body", 0, 9, "Hezbollah", ()),), mode=mode
+    )
+
+
+def test_copies_from_other_outlets_join_the_first_alert_s_story_within_one_plan():
+    planner = AlertPlanner(lambda m: ["desk-slack"], StoryPolicy(escalate_at=3))
+    stored = [
+        Stored(i + 1, article(str(i), f"Clash {i}", WIRE), outlet, [match()], NOW)
+        for i, outlet in enumerate(["wire", "agency", "blog"])
+    ]
+    plan = planner.plan(stored)
+    kinds = [[(a.kind, a.note) for a in pm.alerts] for pm in plan.matches]
+    assert kinds == [
+        [("alert", None)],
+        [("followup", "also reported by agency (2 outlets)")],
+        [
+            ("followup", "also reported by blog (3 outlets)"),
+            ("escalation", "now reported by 3 outlets"),
+        ],
+    ]
+    # one story, started by the first article and joined by the others (no id until written)
+    assert [(w.create, w.key.new, w.outlets) for w in plan.stories] == [
+        (True, 0, ("wire",)),
+        (False, 0, ("wire", "agency")),
+        (False, 0, ("wire", "agency", "blog")),
+    ]
+    assert {pm.story for pm in plan.matches} == {plan.stories[0].key}
+    assert sorted(plan.evidence) == [1, 2, 3]
+
+
+def test_shadow_matches_are_recorded_never_sent():
+    planner = AlertPlanner(lambda m: ["a", "b"])
+    plan = planner.plan([Stored(1, article("1", "t", WIRE), "wire", [match(mode="shadow")], NOW)])
+    assert [(a.channel, a.status) for a in plan.matches[0].alerts] == [
+        ("a", AlertStatus.SHADOW),
+        ("b", AlertStatus.SHADOW),
+    ]
+    assert not plan.stories and not plan.evidence
+
+
+def test_an_edit_alerts_for_new_rules_and_notices_for_rules_it_lost():
+    planner = AlertPlanner(lambda m: ["hook"])
+    new = article("1", "Clash near Qusayr", WIRE)
+    edit = Edit(
+        Stored(5, new, "wire", [match("clash")], NOW),
+        old_title="Clash near Qusayr",
+        old_text="Markets reopened.",
+        earlier=[Earlier(9, "rift", "live", ("hook", "mail"))],
+    )
+    plan = planner.plan_edits([edit])
+    [pm] = plan.matches
+    assert pm.match.rule == "clash" and pm.alerts[0].note.startswith("edited: added")
+    assert [(n.match_id, n.channel) for n in plan.notices] == [(9, "hook"), (9, "mail")]
+    assert all(n.note.startswith("the matched text is gone after an edit") for n in plan.notices)
