@@ -1,0 +1,271 @@
+"""What every store must do, whatever the database: one suite, run against each backend.
+
+A new backend adds itself to ``BACKENDS`` below (a URL in a fresh database, and how to make a
+database look as if a newer monitor had written it); every test here then runs against it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import aiosqlite
+import pytest
+
+from monitor.alert.planner import AlertPlanner
+from monitor.alert.stories import StoryPolicy
+from monitor.errors import StorageError
+from monitor.models import ActorMention, AlertStatus, Article, Delivery, Match, Source, Span
+from monitor.store import PollRecord, Store, open_store
+from monitor.store.migrations import MIGRATIONS
+
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+TO = AlertPlanner(lambda m: ["c"])
+
+
+@dataclass(frozen=True)
+class Backend:
+    name: str
+    #: a URL naming a fresh, empty database under this folder
+    url: Callable[[Path], str]
+    #: make the database at this URL look as if a newer monitor had migrated it
+    from_the_future: Callable[[str], Awaitable[None]]
+
+
+async def _sqlite_future(url: str) -> None:
+    async with aiosqlite.connect(url.removeprefix("sqlite:///")) as db:
+        await db.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 5}")
+
+
+BACKENDS = [Backend("sqlite", lambda tmp: f"sqlite:///{tmp}/contract.db", _sqlite_future)]
+
+
+@pytest.fixture(params=BACKENDS, ids=[b.name for b in BACKENDS])
+def backend(request: pytest.FixtureRequest) -> Backend:
+    chosen: Backend = request.param
+    return chosen
+
+
+@pytest.fixture
+async def store(backend: Backend, tmp_path: Path) -> AsyncIterator[Store]:
+    s = await open_store(backend.url(tmp_path))
+    await s.sync_sources([Source("desk", "https://x.example/feed", 60)])
+    yield s
+    await s.close()
+
+
+def article(identity: str, title: str = "t", text: str = "body", source: str = "desk") -> Article:
+    return Article(
+        source,
+        identity,
+        f"https://x.example/{identity}",
+        identity,
+        title,
+        text,
+        NOW,
+        NOW,
+        "h" + text,
+    )
+
+
+def match(rule: str = "r", mode: str = "live") -> Match:
+    actors = (ActorMention("Hezbollah", ("Hizbollah",)),)
+    return Match(
+        rule, "high", 1.5, actors, ("clash",), (Span("body", 0, 4, "body", ((0, 4),)),), mode=mode
+    )
+
+
+# -- what is new -------------------------------------------------------------------------
+
+
+async def test_an_article_is_stored_matched_and_alerted_once(store: Store):
+    first = await store.add_articles("desk", [(article("1"), [match()])], NOW, TO)
+    again = await store.add_articles("desk", [(article("1"), [match()])], NOW, TO)
+    assert (first.new_articles, first.matches, first.alerts) == (1, 1, 1)
+    assert (again.new_articles, again.matches, again.alerts) == (0, 0, 0)
+    assert await store.unseen("desk", ["1", "2"]) == {"2"}
+    assert await store.stored_hashes("desk", ["1", "2"]) == {"1": "hbody"}
+
+
+async def test_articles_without_matches_are_counted_once(store: Store):
+    batch = [(article(str(i)), []) for i in range(5)]
+    first = await store.add_articles("desk", batch, NOW, TO)
+    again = await store.add_articles("desk", [*batch, (article("new"), [])], NOW, TO)
+    assert (first.new_articles, again.new_articles) == (5, 1)
+    assert len(await store.articles(limit=100)) == 6
+
+
+async def test_two_polls_bringing_one_article_at_once_store_it_once(store: Store):
+    both = await asyncio.gather(
+        *(store.add_articles("desk", [(article("1"), [match()])], NOW, TO) for _ in range(2))
+    )
+    assert sorted(r.new_articles for r in both) == [0, 1]
+    assert len(await store.due_alerts(NOW)) == 1
+
+
+async def test_concurrent_writers_do_not_collide(store: Store):
+    sources = [Source(f"s{i}", f"https://x.example/{i}", 60) for i in range(20)]
+    await store.sync_sources(sources)
+
+    async def write(i: int) -> None:
+        name = f"s{i}"
+        batch = [(article(f"{name}-{k}", source=name), [match()]) for k in range(5)]
+        await store.add_articles(name, batch, NOW, TO)
+        await store.record_poll(name, PollRecord(ok=True, next_due=NOW), NOW)
+
+    await asyncio.gather(*(write(i) for i in range(20)))
+    assert len(await store.articles(limit=1000)) == 100
+    assert len(await store.due_alerts(NOW, limit=1000)) == 100
+    assert all(s.last_success == NOW for s in await store.source_states())
+
+
+# -- the outbox ----------------------------------------------------------------------------
+
+
+async def test_the_outbox_gives_what_is_due_and_records_each_attempt(store: Store):
+    await store.add_articles(
+        "desk", [(article("1", "Title"), [match()])], NOW, AlertPlanner(lambda m: ["a", "b"])
+    )
+    due = await store.due_alerts(NOW)
+    assert [a.channel for a in due] == ["a", "b"]
+    assert due[0].match == match() and due[0].article_title == "Title"
+    assert due[0].created.tzinfo is not None  # times come back aware, in UTC
+    await store.record_delivery(due[0].id, Delivery(ok=True), NOW, None)
+    later = NOW + timedelta(minutes=5)
+    await store.record_delivery(
+        due[1].id, Delivery(ok=False, retry=True, reason="http 503"), NOW, later
+    )
+    assert await store.due_alerts(NOW) == []
+    assert [a.channel for a in await store.due_alerts(later)] == ["b"]
+    [sent] = await store.alerts(status="sent")
+    assert (sent.channel, sent.status, sent.attempts) == ("a", AlertStatus.SENT, 1)
+    [pending] = await store.alerts(status="pending")
+    assert pending.last_error == "http 503"
+    await store.record_delivery(pending.id, Delivery(ok=False, reason="http 404"), later, None)
+    assert [a.status for a in await store.alerts(status="failed")] == [AlertStatus.FAILED]
+    assert await store.alert_counts() == {"sent": 1, "failed": 1}
+    assert await store.retry_alert(pending.id, later) is True
+    assert [a.id for a in await store.due_alerts(later)] == [pending.id]
+    assert await store.retry_alert(10_000, later) is False
+
+
+async def test_deferred_alerts_wait_and_shadow_matches_never_send(store: Store):
+    shadow = match("quiet", mode="shadow")
+    await store.add_articles("desk", [(article("1"), [match(), shadow])], NOW, TO)
+    [due] = await store.due_alerts(NOW)
+    await store.defer([due.id], NOW + timedelta(minutes=1))
+    assert await store.due_alerts(NOW) == []
+    assert len(await store.due_alerts(NOW + timedelta(minutes=1))) == 1
+    assert [a.status for a in await store.alerts(rule="quiet")] == [AlertStatus.SHADOW]
+
+
+async def test_a_copy_in_a_later_poll_joins_the_story_the_first_started(store: Store):
+    await store.sync_sources([Source("desk", "d", 60), Source("wire", "w", 60)])
+    planner = AlertPlanner(lambda m: ["c"], StoryPolicy())
+    text = "Hezbollah fighters clashed with regime forces near Qusayr on Sunday, killing four."
+    await store.add_articles("desk", [(article("1", "A", text), [match()])], NOW, planner)
+    copy = article("9", "B", text, source="wire")
+    result = await store.add_articles("wire", [(copy, [match()])], NOW, planner)
+    assert result.alerts == 1
+    kinds = sorted((a.kind, a.story_id) for a in await store.alerts())
+    assert [k for k, _ in kinds] == ["alert", "followup"] and kinds[0][1] == kinds[1][1]
+
+
+async def test_an_edit_keeps_the_old_version_and_tells_of_a_rule_it_lost(store: Store):
+    await store.add_articles("desk", [(article("1", "T", "first"), [match("r")])], NOW, TO)
+    edited = article("1", "T", "second")
+    result = await store.revise_articles("desk", [(edited, [])], NOW, TO)
+    assert result.new_articles == 1 and result.alerts == 1
+    notice = next(a for a in await store.alerts() if a.kind == "edit")
+    assert notice.note is not None and "gone after an edit" in notice.note
+    assert (await store.articles())[0].article.text == "second"
+    unchanged = await store.revise_articles("desk", [(edited, [])], NOW, TO)
+    assert unchanged.new_articles == 0
+
+
+# -- sources -------------------------------------------------------------------------------
+
+
+async def test_poll_records_and_notices_are_kept(store: Store):
+    await store.record_poll("desk", PollRecord(ok=False, next_due=NOW, error="timeout"), NOW)
+    failing = PollRecord(
+        ok=False,
+        next_due=NOW,
+        error="http 500",
+        health="failing",
+        notices=(("failing", "down", "c"),),
+    )
+    await store.record_poll("desk", failing, NOW)
+    state = await store.source_state("desk")
+    assert (state.failures, state.last_error, state.health) == (2, "http 500", "failing")
+    [notice] = await store.due_notices(NOW)
+    await store.record_notice(notice.id, Delivery(ok=True), NOW, None)
+    assert await store.due_notices(NOW) == []
+    moved = PollRecord(ok=True, next_due=NOW, etag='"e"', url="https://moved.example/feed")
+    await store.record_poll("desk", moved, NOW)
+    state = await store.source_state("desk")
+    assert (state.failures, state.etag, state.url, state.last_success) == (
+        0,
+        '"e"',
+        "https://moved.example/feed",
+        NOW,
+    )
+
+
+async def test_sources_no_longer_configured_leave_the_status(store: Store):
+    await store.sync_sources([Source("other", "https://o.example/", 60)])
+    assert [s.name for s in await store.source_states()] == ["other"]
+
+
+async def test_failed_links_and_seen_blocks_are_remembered(store: Store):
+    later = NOW + timedelta(hours=1)
+    await store.record_links("desk", {"https://x.example/a": ("timeout", later)}, [])
+    [(link, failure)] = (await store.link_failures("desk", ["https://x.example/a", "b"])).items()
+    assert (link, failure.failures, failure.next_try) == ("https://x.example/a", 1, later)
+    await store.record_links("desk", {}, ["https://x.example/a"])
+    assert await store.link_failures("desk", ["https://x.example/a"]) == {}
+    await store.remember_blocks("desk", ["h1", "h2"], NOW)
+    assert await store.unseen_blocks("desk", ["h1", "h3"]) == {"h3"}
+
+
+# -- retention and schema ------------------------------------------------------------------
+
+
+async def test_pruned_articles_keep_their_identity(store: Store):
+    await store.add_articles("desk", [(article("urn:1"), [])], NOW, TO)
+    later = NOW + timedelta(days=100)
+    assert await store.prune(later - timedelta(days=90)) == 1
+    assert await store.prune(later - timedelta(days=90)) == 0  # once
+    [stored] = await store.articles()
+    assert stored.article.text == "" and stored.article.identity == "urn:1"
+    assert await store.unseen("desk", ["urn:1", "urn:2"]) == {"urn:2"}
+    await store.compact()
+    assert await store.check_writable() is None
+
+
+async def test_reopening_keeps_everything_and_every_article_can_be_read_back(
+    backend: Backend, tmp_path: Path
+):
+    url = backend.url(tmp_path)
+    store = await open_store(url)
+    await store.sync_sources([Source("desk", "https://x.example/feed", 60)])
+    await store.add_articles("desk", [(article(str(i)), []) for i in range(7)], NOW, TO)
+    await store.close()
+    store = await open_store(url)
+    try:
+        batches = [b async for b in store.iter_articles(batch=3)]
+        assert [len(b) for b in batches] == [3, 3, 1]
+        assert await store.article_count() == 7
+    finally:
+        await store.close()
+
+
+async def test_a_database_from_a_newer_monitor_is_refused(backend: Backend, tmp_path: Path):
+    url = backend.url(tmp_path)
+    await (await open_store(url)).close()
+    await backend.from_the_future(url)
+    with pytest.raises(StorageError, match="newer than this monitor"):
+        await open_store(url)
