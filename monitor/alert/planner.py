@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from monitor.alert.edits import edit_note
 from monitor.models import SEVERITIES, AlertStatus, Article, Match, StoryDecision, StoryRef
 from monitor.plan import (
     Edit,
@@ -28,7 +29,6 @@ from monitor.plan import (
     StoryKey,
     StoryWrite,
 )
-from monitor.alert.edits import edit_note
 
 
 class StoryDecider(Protocol):

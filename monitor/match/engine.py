@@ -21,7 +21,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import ahocorasick
 
@@ -177,6 +177,50 @@ class _Rule:
         object.__setattr__(self, "anchors", self.any | self.all)
 
 
+@dataclass(frozen=True, slots=True)
+class _NameKey:
+    """An automaton key that is an actor's name."""
+
+    kind: ClassVar[str] = "actor"
+    key: str
+    alias: AliasKey
+
+
+@dataclass(frozen=True, slots=True)
+class _ExclusionKey:
+    """A longer phrase that holds an actor's name but means something else."""
+
+    kind: ClassVar[str] = "exclude"
+    key: str
+    actor: str
+
+
+@dataclass(frozen=True, slots=True)
+class _ReferenceKey:
+    """A phrase that refers back to actors named before ("the two groups")."""
+
+    kind: ClassVar[str] = "ref"
+    key: str
+    #: "each" (both of the last two actors) or "one" (the last)
+    how: str
+
+
+@dataclass(frozen=True, slots=True)
+class _TermKey:
+    """A keyword term, or one part of a gapped term ("fighting ... between")."""
+
+    kind: ClassVar[str] = "term"
+    key: str
+    term: int
+    part: int
+    set_name: str
+    gapped: bool
+
+
+#: what the automaton holds for a key (several records when keys coincide)
+_Payload = _NameKey | _ExclusionKey | _ReferenceKey | _TermKey
+
+
 @dataclass(slots=True)
 class _ActorHit:
     actor: str
@@ -278,8 +322,8 @@ class _Doc:
         self.actor_hits: list[_ActorHit] = []
         #: ...less those of parties that are not tracked (set by ``Engine._scan``)
         self.tracked_hits: list[_ActorHit] = []
-        #: (where it ends in the folded text, automaton payload) of every keyword term found
-        self.raw_terms: list[tuple[int, tuple[Any, ...]]] = []
+        #: (where it ends in the folded text, which) of every keyword term found
+        self.raw_terms: list[tuple[int, _TermKey]] = []
         #: ...turned into hits (by ``Engine._make_term_hits``, when a rule needs them)
         self.terms_ready = False
         self.term_hits: list[_TermHit] = []
@@ -294,6 +338,10 @@ class _Doc:
         self._paragraphs: list[tuple[int, int]] | None = None
         self._words: list[int] | None = None
 
+    def set_actor_hits(self, hits: list[_ActorHit]) -> None:
+        self.actor_hits = hits
+        self._hit_starts = None
+
     def hits_in(self, lo: int, hi: int) -> list[_ActorHit]:
         """The actor hits that start in [lo, hi) (hits are in order of their starts)."""
         if self._hit_starts is None:
@@ -306,7 +354,7 @@ class _Doc:
         """The sentence holding ``pos`` (sentences are split per paragraph, on demand)."""
         found = self._sentence_at.get(pos)
         if found is None:
-            p = self._paragraph_index(pos)
+            p = self.paragraph_index(pos)
             sents = self._sentences_of(p)
             found = self._sentence_at[pos] = sents[
                 max(0, bisect_right(self._sentence_starts[p], pos) - 1)
@@ -316,7 +364,7 @@ class _Doc:
     def sentences_before(self, pos: int, n: int) -> list[tuple[int, int]]:
         """Up to ``n`` sentences before the one holding ``pos``, in this paragraph and the
         one before it (nearest last)."""
-        p = self._paragraph_index(pos)
+        p = self.paragraph_index(pos)
         out = self._sentences_of(p)[: self._sentence_index(pos)]
         if len(out) < n and p > 0:
             out = self._sentences_of(p - 1) + out
@@ -324,7 +372,7 @@ class _Doc:
 
     def sentence_after(self, pos: int) -> tuple[int, int]:
         """The sentence after the one holding ``pos`` (itself when it is the last)."""
-        p = self._paragraph_index(pos)
+        p = self.paragraph_index(pos)
         sents = self._sentences_of(p)
         i = self._sentence_index(pos)
         if i + 1 < len(sents):
@@ -335,13 +383,13 @@ class _Doc:
                 return nxt[0]
         return sents[i]
 
-    def _paragraph_index(self, pos: int) -> int:
+    def paragraph_index(self, pos: int) -> int:
         if self._para_starts is None:
             self._para_starts = [s for s, _ in self.paragraphs]
         return max(0, bisect_right(self._para_starts, pos) - 1)
 
     def _sentence_index(self, pos: int) -> int:
-        p = self._paragraph_index(pos)
+        p = self.paragraph_index(pos)
         self._sentences_of(p)
         return max(0, bisect_right(self._sentence_starts[p], pos) - 1)
 
@@ -561,16 +609,16 @@ class Engine:
         day = doc.when.date() if doc.when is not None else None
         for end, payloads in self._automaton.iter(padded):
             for payload in payloads:
-                kind = payload[0]
+                kind = payload.kind
                 if kind == "term":
                     raw_terms.append((end, payload))
                     continue
-                start, stop = self._offsets(doc, padded, unit_map, end, payload[-1])
+                start, stop = self._offsets(doc, padded, unit_map, end, payload.key)
                 if kind == "ref":
-                    refs.append((start, stop, payload[1]))
+                    refs.append((start, stop, payload.how))
                     continue
                 if kind == "actor":
-                    alias: AliasKey = payload[1]
+                    alias: AliasKey = payload.alias
                     surface = original[start:stop]
                     if alias.case is not None and not _acronym_ok(alias, surface, original, start):
                         continue
@@ -580,7 +628,7 @@ class Engine:
                         continue
                     doc.actor_hits.append(_ActorHit(alias.actor, alias.kind, start, stop, surface))
                 else:
-                    excluded.append((start, stop, payload[1]))
+                    excluded.append((start, stop, payload.actor))
         if not doc.actor_hits and not raw_terms:
             return False
         if excluded:
@@ -630,8 +678,7 @@ class Engine:
                     h = prior[-1]
                     added.append(_ActorHit(h.actor, "reference", start, stop, doc.text[start:stop]))
         if added:
-            doc.actor_hits = sorted([*doc.actor_hits, *added], key=_START)
-            doc._hit_starts = None
+            doc.set_actor_hits(sorted([*doc.actor_hits, *added], key=_START))
 
     @staticmethod
     def _offsets(doc: _Doc, padded: str, unit_map: bool, end: int, key: str) -> tuple[int, int]:
@@ -656,18 +703,11 @@ class Engine:
         original = doc.text
         unit_map = doc.folded.unit_map
         hits = []
-        for end, payload in doc.raw_terms:
-            start, stop = self._offsets(doc, padded, unit_map, end, payload[-1])
+        for end, term in doc.raw_terms:
+            start, stop = self._offsets(doc, padded, unit_map, end, term.key)
+            surface = original[start:stop]
             hits.append(
-                _TermHit(
-                    payload[1],
-                    payload[2],
-                    start,
-                    stop,
-                    original[start:stop],
-                    payload[3],
-                    payload[4],
-                )
+                _TermHit(term.term, term.part, start, stop, surface, term.set_name, term.gapped)
             )
         hits.sort(key=_START)
         doc.all_term_hits = hits
@@ -705,7 +745,7 @@ class Engine:
         if len({h.actor for h in actors}) < rule.min_actors:
             return None
         if not doc.terms_ready:
-            noted = {payload[3] for _end, payload in doc.raw_terms}
+            noted = {t.set_name for _end, t in doc.raw_terms}
             if not rule.all <= noted or (rule.any and not rule.any & noted):
                 return None  # a keyword the rule needs is nowhere in the article
             self._make_term_hits(doc)
@@ -882,7 +922,7 @@ class Engine:
         if rule.within == "sentence":
             return sorted({doc.sentence_at(p) for p in points})
         paras = doc.paragraphs or [(0, len(doc.text))]
-        return sorted({paras[doc._paragraph_index(p)] for p in points})
+        return sorted({paras[doc.paragraph_index(p)] for p in points})
 
     def _check_unit(
         self,
@@ -1432,11 +1472,11 @@ _PAST_CUE = re.compile(
 
 
 def _meant(
-    alias: AliasKey, payloads: Sequence[Any], day: date | None, original: str, start: int
+    alias: AliasKey, payloads: Sequence[_Payload], day: date | None, original: str, start: int
 ) -> bool:
     """Does this dated name mean ``alias.actor`` here? By the text's date, unless a word of
     the past before it ("former", "ousted", "remnants of") sends it to its earlier meaning."""
-    earlier: list[AliasKey] = [p[1] for p in payloads if p[0] == "actor" and p[1].until]
+    earlier = [p.alias for p in payloads if isinstance(p, _NameKey) and p.alias.until]
     if earlier and _PAST_CUE.search(original, max(0, start - 30), start):
         latest = max(a.until for a in earlier if a.until is not None)
         if day is None or day >= latest:
@@ -1507,17 +1547,17 @@ def _term_keys(part: str, inflect: bool) -> set[str]:
 def compile_rules(settings: Any) -> Engine:
     """Build the engine from validated settings; raise RuleError naming every problem."""
     problems = list(find_clashes(settings.actors))
-    table: dict[str, list[tuple[Any, ...]]] = {}
+    table: dict[str, list[_Payload]] = {}
 
-    def add(key: str, payload: tuple[Any, ...]) -> None:
-        table.setdefault(key, []).append((*payload, key))
+    def add(payload: _Payload) -> None:
+        table.setdefault(payload.key, []).append(payload)
 
     for _loc, alias in alias_keys(settings.actors):
-        add(alias.key, ("actor", alias))
+        add(_NameKey(alias.key, alias))
     for key, actor in exclusion_keys(settings.actors):
-        add(key, ("exclude", actor))
+        add(_ExclusionKey(key, actor))
     for phrase, how in REFERENCES.items():
-        add(f" {phrase} ", ("ref", how))
+        add(_ReferenceKey(f" {phrase} ", how))
     classes = lx.compile_classes(settings.conflict)
     terms: list[Term] = []
     for set_name, set_terms, inflect in _keyword_sets(settings, classes, problems):
@@ -1535,7 +1575,7 @@ def compile_rules(settings: Any) -> Engine:
                 for key in _term_keys(
                     part, inflect is True or (inflect == "first" and not part_index)
                 ):
-                    add(key, ("term", term_id, part_index, set_name, len(parts) > 1))
+                    add(_TermKey(key, term_id, part_index, set_name, len(parts) > 1))
     if problems:
         raise RuleError(problems)
     set_confirm = {
@@ -1574,7 +1614,7 @@ def _keyword_sets(
     return out
 
 
-def _automaton(table: dict[str, list[tuple[Any, ...]]]) -> Any:
+def _automaton(table: dict[str, list[_Payload]]) -> Any:
     if not table:
         return _EmptyAutomaton()
     automaton = ahocorasick.Automaton()
