@@ -11,14 +11,16 @@ from typing import Any
 
 from monitor import config as configmod
 from monitor.cli.common import EXIT_OK, EXIT_PROBLEMS
+
+# loaded with the command, not inside the event loop's first step (it brings the fetcher, the
+# store and the channels: a long import)
+from monitor.daemon import runtime as daemon
 from monitor.match.engine import Engine
 from monitor.progress import Progress
 
 
 async def run(args: argparse.Namespace, loaded: configmod.LoadedConfig, engine: Engine) -> int:
     """``run`` until SIGINT/SIGTERM, or ``once``: every source polled, the outbox drained."""
-    from monitor.daemon import runtime as daemon
-
     if args.command == "run":
         await daemon.run_forever(loaded, engine)
         return EXIT_OK

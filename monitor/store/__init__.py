@@ -19,6 +19,7 @@ Backends are chosen by the scheme of ``storage.url`` (``BACKENDS``).
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -223,6 +224,8 @@ async def open_store(url: str) -> Store:
         known = ", ".join(f"{s}://" for s in BACKENDS)
         raise StorageError(f"no storage backend for {url!r} (known: {known})")
     module, _, name = where.partition(":")
-    backend = getattr(importlib.import_module(module), name)
+    # imported in a thread: a backend's code and its driver take a while to load, which must
+    # not happen inside a step of the event loop
+    backend = getattr(await asyncio.to_thread(importlib.import_module, module), name)
     store: Store = await backend.open(url)
     return store

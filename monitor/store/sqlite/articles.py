@@ -4,6 +4,7 @@ written in the same transaction; retention."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -276,6 +277,7 @@ async def _planned(
         if planner.needs_stories(stored):
             recent = await recent_stories(db, stored[0].at, planner.window)
         plan = planner.plan(stored, recent)
+        await asyncio.sleep(0)  # a pass's batch is big: planning and writing, two loop steps
         await write_plan(db, plan)
         request = {s.article_id: n for n, s in members}
         for pm in plan.matches:
