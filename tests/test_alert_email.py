@@ -103,7 +103,7 @@ def test_alert_mail_has_text_and_escaped_html(
     assert main(["--config", str(config), "once"]) == 0
     [msg] = smtp["inbox"].messages
     assert msg.get_content_type() == "multipart/alternative"
-    assert msg["Subject"] == f"[HIGH] Hezbollah, Assad regime: {HOSTILE}"
+    assert msg["Subject"] == f"[HIGH] Hezbollah ⟷ Assad regime: clashed — {HOSTILE}"
     assert msg["From"] == "monitor@desk.example" and msg["To"] == "analyst@desk.example"
     assert msg["Date"] and msg["Message-ID"].endswith("@desk.example>")
     body = parts(msg)
@@ -134,7 +134,7 @@ def test_follow_ups_thread_under_the_first_mail(
         assert msg["In-Reply-To"] == first["Message-ID"]
         assert msg["References"] == first["Message-ID"]
         assert msg["Subject"].startswith("Re: [")
-    assert any("now reported by 3 outlets" in m["Subject"] for m in rest)
+    assert any("Now reported by 3 outlets." in m["Subject"] for m in rest)
     assert any("[CRITICAL]" in m["Subject"] for m in rest)
 
 

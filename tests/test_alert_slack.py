@@ -101,19 +101,18 @@ def test_incoming_webhook_receives_block_kit(
     )
     assert main(["--config", str(config), "once"]) == 0
     [payload] = got
-    assert payload["text"].startswith("[HIGH] Hezbollah, Assad regime: Hizbollah &amp; regime")
-    header, title, fields = payload["blocks"][:3]
-    assert header["text"]["text"] == "HIGH · infighting"
-    assert title["text"]["text"].startswith("*<https://news.example/1|Hizbollah &amp; regime")
-    assert (
-        fields["fields"][0]["text"]
-        == "*Actors*\nHezbollah (Hizbollah), Assad regime (regime forces)"
+    assert payload["text"].startswith(
+        "[HIGH] Hezbollah ⟷ Assad regime: clash — Hizbollah &amp; regime"
     )
-    quotes = [b["text"]["text"] for b in payload["blocks"][3:] if b["type"] == "section"]
-    assert quotes == [
-        "> *Hizbollah* &amp; *regime forces* *clash*",
-        "> *Hizbollah* fighters *clashed* with *regime forces* near Qusayr, killing four.",
-    ]
+    header, title, quote, facts = payload["blocks"]
+    # the parties by their canonical names; the headline linked once, never quoted again
+    assert header["text"]["text"] == "HIGH · Hezbollah ⟷ Assad regime: clash"
+    assert title["text"]["text"].startswith("*<https://news.example/1|Hizbollah &amp; regime")
+    assert quote["text"]["text"] == (
+        "> *Hizbollah* fighters *clashed* with *regime forces* near Qusayr, killing four."
+    )
+    assert facts["type"] == "context"
+    assert facts["elements"][0]["text"].startswith("keywords: clash · rule infighting")
 
 
 def test_429_with_retry_after_delays_the_retry(
@@ -186,8 +185,8 @@ def test_bot_token_threads_follow_ups(
 def test_roles_are_shown_and_escaped():
     from dataclasses import replace
 
-    from monitor.alert import render_text
-    from monitor.alert.email import render_html
+    from monitor.alert.render import html_body, text
+    from monitor.alert.view import view
     from monitor.models import Clash
 
     a = alert()
@@ -200,8 +199,10 @@ def test_roles_are_shown_and_escaped():
         ("regime forces",),
     )
     a = replace(a, match=replace(a.match, clashes=(clash,)))
-    text = all_text(blocks(a))
-    assert "*Who fights whom*" in text
-    assert "&lt;b&gt;Hezbollah&lt;/b&gt; ↔ clashed ↔ regime forces [Assad regime]" in text
-    assert "  who:    <b>Hezbollah</b> ↔ clashed ↔ regime forces [Assad regime]" in (render_text(a))
-    assert "<li>&lt;b&gt;Hezbollah&lt;/b&gt; ↔ clashed" in render_html(a)
+    shown = all_text(blocks(a))
+    # the parties by their canonical names, as the sides were read; the text's own words
+    # (escaped) are in the quote
+    assert "HIGH · Hezbollah ⟷ Assad regime: clashed" in shown
+    assert text(view(a)).startswith("[HIGH] Hezbollah ⟷ Assad regime: clashed\n")
+    assert "<strong>[HIGH] Hezbollah ⟷ Assad regime: clashed</strong>" in html_body(view(a))
+    assert "<b>" not in shown and "<b>" not in html_body(view(a))

@@ -85,8 +85,9 @@ def test_apprise_channel_delivers_through_its_json_service(tmp_path: Path, serve
     assert main(["--config", config, "once"]) == 0
     [req] = got
     body = req.json()
-    assert body["title"] == "[HIGH] Hezbollah, Assad regime: Border clash"
-    assert "**Hizbollah** fighters **clashed**" in body["message"]
+    assert body["title"] == "[HIGH] Hezbollah ⟷ Assad regime: clashed — Border clash"
+    assert "“Hizbollah fighters clashed with regime forces near Qusayr.”" in body["message"]
+    assert "**" not in body["message"]  # prose: no markdown markers
 
 
 def shipped_vocabulary() -> dict[str, Any]:

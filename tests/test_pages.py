@@ -193,7 +193,7 @@ def test_a_link_whose_page_fails_waits_its_turn_and_is_tried_again_later(
     assert run_once(config, capsys)["sources"][0]["new"] == 0  # its retry is not due yet
     assert len(server.seen("/news/gone")) == 1
     assert main(["--config", str(config), "status"]) == 0
-    assert "1 article link(s) failing, tried again later" in capsys.readouterr().out
+    assert "1 article link failing, tried again later" in capsys.readouterr().out
     with sqlite3.connect(tmp_path / "monitor.db") as db:
         [(failures, next_try, error)] = db.execute(
             "SELECT failures, next_try, last_error FROM link_failures"
@@ -353,8 +353,8 @@ def test_an_edited_title_that_now_reports_a_clash_alerts_once_showing_the_edit(
     [alert] = hook
     assert alert["title"] == "Hizbollah and regime forces clash south of Aleppo"
     assert alert["note"] == (
-        "edited: title was “Leaders meet in Damascus”, now "
-        "“Hizbollah and regime forces clash south of Aleppo”"
+        "edited by its publisher, and now matches: the headline was “Leaders meet in Damascus”, "
+        "now “Hizbollah and regime forces clash south of Aleppo”"
     )
     feed.version += 1  # served again, unchanged text: nothing new
     assert run_once(config, capsys)["sources"][0]["alerts"] == 0
@@ -490,4 +490,4 @@ def test_an_edit_that_removes_the_clash_sends_one_edit_notice(
     assert (report["edited"], report["alerts"]) == (1, 1)
     first, notice = hook
     assert notice["kind"] == "edit" and notice["rule"] == first["rule"]
-    assert notice["note"].startswith("the matched text is gone after an edit; edited: title was")
+    assert notice["note"].startswith("no longer matches after an edit: the headline was")

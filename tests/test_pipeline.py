@@ -168,12 +168,13 @@ def test_console_channel_prints_a_readable_alert(
     config = make_config(tmp_path, sources=[{"name": "desk", "url": server.url("/feed.xml")}])
     assert main(["--config", str(config), "once"]) == 0
     out = capsys.readouterr().out
-    assert "[HIGH] infighting: Rift in Aleppo" in out
-    assert "source: desk · 2026-11-20 08:00 UTC" in out
-    assert "actor:  Hezbollah (as 'Hezbollah')" in out
-    assert "actor:  Assad regime (as 'forces loyal to Assad')" in out
-    assert "**Hezbollah** fighters **clashed** with **forces loyal to Assad** overnight." in out
-    assert "1 sources polled, 0 failed; alerts: 1 sent" in out
+    # the parties, the headline, outlet and time, the sentence that says it: prose, no markup
+    assert "[HIGH] Hezbollah ⟷ Assad regime: clashed\nRift in Aleppo\n" in out
+    assert "desk · 2026-11-20 08:00 UTC" in out
+    assert "“Hezbollah fighters clashed with forces loyal to Assad overnight.”" in out
+    assert "Keywords: clashed · Rule: infighting" in out
+    assert "**" not in out
+    assert "1 source polled, 0 failed; alerts: 1 sent" in out
     # with --json, standard output is the report alone; the console alert goes to stderr
     feed.add(
         "Second rift",
@@ -183,7 +184,7 @@ def test_console_channel_prints_a_readable_alert(
     assert main(["--config", str(config), "once", "--json"]) == 0
     captured = capsys.readouterr()
     assert json.loads(captured.out)["delivery"]["sent"] == 1
-    assert "[HIGH] infighting: Second rift" in captured.err
+    assert "[HIGH] Assad regime ⟷ Hezbollah: clashed\nSecond rift" in captured.err
 
 
 def test_worker_processes_parse_and_match_like_the_main_process(

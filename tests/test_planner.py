@@ -39,9 +39,9 @@ def test_copies_from_other_outlets_join_the_first_alert_s_story_within_one_plan(
     kinds = [[(a.kind, a.note) for a in pm.alerts] for pm in plan.matches]
     assert kinds == [
         [("alert", None)],
-        [("followup", "also reported by agency (2 outlets)")],
+        [("followup", "also reported by agency, 2 outlets so far")],
         [
-            ("followup", "also reported by blog (3 outlets)"),
+            ("followup", "also reported by blog, 3 outlets so far"),
             ("escalation", "now reported by 3 outlets"),
         ],
     ]
@@ -76,6 +76,8 @@ def test_an_edit_alerts_for_new_rules_and_notices_for_rules_it_lost():
     )
     plan = planner.plan_edits([edit])
     [pm] = plan.matches
-    assert pm.match.rule == "clash" and pm.alerts[0].note.startswith("edited: added")
+    assert pm.match.rule == "clash" and pm.alerts[0].note.startswith(
+        "edited by its publisher, and now matches: a paragraph was added: “"
+    )
     assert [(n.match_id, n.channel) for n in plan.notices] == [(9, "hook"), (9, "mail")]
-    assert all(n.note.startswith("the matched text is gone after an edit") for n in plan.notices)
+    assert all(n.note.startswith("no longer matches after an edit: ") for n in plan.notices)

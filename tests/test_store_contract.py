@@ -180,7 +180,7 @@ async def test_an_edit_keeps_the_old_version_and_tells_of_a_rule_it_lost(store: 
     result = await store.revise_articles("desk", [(edited, [])], NOW, TO)
     assert result.new_articles == 1 and result.alerts == 1
     notice = next(a for a in await store.alerts() if a.kind == "edit")
-    assert notice.note is not None and "gone after an edit" in notice.note
+    assert notice.note is not None and "no longer matches after an edit" in notice.note
     assert (await store.articles())[0].article.text == "second"
     unchanged = await store.revise_articles("desk", [(edited, [])], NOW, TO)
     assert unchanged.new_articles == 0

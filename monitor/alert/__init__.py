@@ -13,8 +13,10 @@ import builtins
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
+from zoneinfo import ZoneInfo
 
-from monitor.models import Alert, Delivery, Notice, mark_span, match_to_dict
+from monitor.alert.view import parties_line
+from monitor.models import Alert, Delivery, Notice, match_to_dict
 
 if TYPE_CHECKING:
     import httpx
@@ -43,6 +45,8 @@ class ChannelContext:
     client: httpx.AsyncClient | None = None
     #: where the console channel prints (default: standard output)
     console: TextIO | None = None
+    #: the desk's timezone (``delivery.timezone``): alerts show their time in it beside UTC
+    timezone: ZoneInfo | None = None
 
     def http(self) -> httpx.AsyncClient:
         assert self.client is not None, "an HTTP channel needs the delivery client"
@@ -83,34 +87,22 @@ def alert_payload(alert: Alert) -> dict[str, Any]:
         "published": alert.published.isoformat() if alert.published else None,
         "created": alert.created.isoformat(),
         "actors": list(m.actor_names),
+        "parties": parties_line(m),
         "keywords": list(m.keywords),
         "snippet": m.snippet(),
         "explanation": match_to_dict(m, described=True),
     }
 
 
-def published(alert: Alert) -> str:
-    return alert.published.strftime("%Y-%m-%d %H:%M UTC") if alert.published else "date unknown"
-
-
-def subject(alert: Alert, limit: int = 200) -> str:
-    """One line naming severity, actors and title: an email subject, a notification text."""
-    actors = ", ".join(alert.match.actor_names)
-    title = (
-        alert.story_title
-        if alert.kind != "alert" and alert.story_title
-        else (alert.article_title or "(untitled)")
-    )
-    line = f"[{alert.severity.upper()}] {actors}: {title}"
-    if alert.kind == "escalation" and alert.note:
-        line = f"[{alert.severity.upper()}] {alert.note}: {actors}: {title}"
-    line = " ".join(line.split())
-    return line if len(line) <= limit else line[: limit - 1] + "…"
-
-
 def notice_title(notice: Notice) -> str:
-    """``[SOURCE FAILING] desk``: one line for a subject or a notification title."""
-    return f"[source {notice.event}] {notice.source}"
+    """``[SOURCE FAILING] desk``: a notification's title."""
+    return f"[SOURCE {notice.event.upper()}] {notice.source}"
+
+
+def notice_line(notice: Notice) -> str:
+    """``[SOURCE FAILING] desk failed 5 polls in a row (…)``: the notice in one line (its
+    message names the source)."""
+    return f"[SOURCE {notice.event.upper()}] {notice.message}"
 
 
 def notice_payload(notice: Notice) -> dict[str, Any]:
@@ -123,37 +115,3 @@ def notice_payload(notice: Notice) -> dict[str, Any]:
         "message": notice.message,
         "created": notice.created.isoformat(),
     }
-
-
-def digest_title(alerts: Sequence[Alert]) -> str:
-    rules = sorted({a.match.rule for a in alerts})
-    return f"Digest: {len(alerts)} alerts ({', '.join(rules)})"
-
-
-def digest_text(alerts: Sequence[Alert]) -> str:
-    lines = [digest_title(alerts)]
-    for a in alerts:
-        lines.append(f"- {subject(a)}" + (f"\n  {a.article_url}" if a.article_url else ""))
-    return "\n".join(lines)
-
-
-def render_text(alert: Alert) -> str:
-    """A readable plain-text alert (console, email's text part)."""
-    m = alert.match
-    lines = [
-        f"[{alert.severity.upper()}] {m.rule}: {alert.article_title or '(untitled)'}",
-        f"  source: {alert.source} · {published(alert)}",
-    ]
-    if alert.note:
-        lines.insert(1, f"  {alert.note}" + (f": {alert.story_title}" if alert.story_title else ""))
-    if alert.article_url:
-        lines.append(f"  link:   {alert.article_url}")
-    for a in m.actors:
-        lines.append(f"  actor:  {a.actor} (as {', '.join(repr(f) for f in a.forms)})")
-    lines.append(f"  words:  {', '.join(m.keywords)}")
-    lines.extend(f"  who:    {c.describe()}" for c in m.clashes)
-    for span in m.spans:
-        lines.append(f"  {span.field} [{span.start}:{span.end}]: {mark_span(span, ('**', '**'))}")
-    lines.extend(f"  note:   {n}" for n in m.notes)
-    lines.append(f"  score:  {m.score}")
-    return "\n".join(lines)

@@ -15,18 +15,13 @@ import asyncio
 import importlib.util
 from collections.abc import Sequence
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import Field, SecretStr, model_validator
 
-from monitor.alert import (
-    ChannelContext,
-    ChannelKind,
-    digest_text,
-    digest_title,
-    notice_title,
-    render_text,
-    subject,
-)
+from monitor.alert import ChannelContext, ChannelKind, notice_title
+from monitor.alert.render import digest_text, digest_title, subject, text
+from monitor.alert.view import view
 from monitor.configbase import ChannelSettingsBase, Duration
 from monitor.models import Alert, Delivery, Notice
 
@@ -49,18 +44,22 @@ class AppriseSettings(ChannelSettingsBase):
 
 
 class AppriseChannel:
-    def __init__(self, name: str, settings: AppriseSettings) -> None:
+    def __init__(
+        self, name: str, settings: AppriseSettings, timezone: ZoneInfo | None = None
+    ) -> None:
         self.name = name
         self._settings = settings
+        self._tz = timezone
 
     def __repr__(self) -> str:  # the URLs hold secrets
         return f"AppriseChannel(name={self.name!r}, urls='***')"
 
     async def send(self, alert: Alert) -> Delivery:
-        return await self._notify(subject(alert), render_text(alert))
+        v = view(alert, self._tz)
+        return await self._notify(subject(v), text(v))
 
     async def send_digest(self, alerts: Sequence[Alert]) -> Delivery:
-        return await self._notify(digest_title(alerts), digest_text(alerts))
+        return await self._notify(digest_title(alerts), digest_text(alerts, self._tz))
 
     async def send_notice(self, notice: Notice) -> Delivery:
         return await self._notify(notice_title(notice), notice.message)
@@ -83,8 +82,8 @@ class AppriseChannel:
         return Delivery(ok=False, retry=True, reason="apprise: a service did not accept it")
 
 
-def _build(name: str, settings: AppriseSettings, _context: ChannelContext) -> AppriseChannel:
-    return AppriseChannel(name, settings)
+def _build(name: str, settings: AppriseSettings, context: ChannelContext) -> AppriseChannel:
+    return AppriseChannel(name, settings, context.timezone)
 
 
 KIND = ChannelKind("apprise", AppriseSettings, _build)

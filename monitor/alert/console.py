@@ -9,8 +9,11 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from typing import Literal, TextIO
+from zoneinfo import ZoneInfo
 
-from monitor.alert import ChannelContext, ChannelKind, digest_text, notice_title, render_text
+from monitor.alert import ChannelContext, ChannelKind, notice_line
+from monitor.alert.render import digest_text, text
+from monitor.alert.view import view
 from monitor.configbase import ChannelSettingsBase
 from monitor.models import Alert, Delivery, Notice
 
@@ -20,31 +23,34 @@ class ConsoleSettings(ChannelSettingsBase):
 
 
 class ConsoleChannel:
-    def __init__(self, name: str, stream: TextIO | None = None) -> None:
+    def __init__(
+        self, name: str, stream: TextIO | None = None, timezone: ZoneInfo | None = None
+    ) -> None:
         self.name = name
+        self.timezone = timezone
         #: standard output, or standard error when stdout carries a command's JSON
         self.stream = stream
 
     async def send(self, alert: Alert) -> Delivery:
         out = self.stream or sys.stdout
-        print(render_text(alert), file=out, flush=True)
+        print(text(view(alert, self.timezone)), file=out, flush=True)
         print(file=out, flush=True)
         return Delivery(ok=True, reason="printed")
 
     async def send_digest(self, alerts: Sequence[Alert]) -> Delivery:
         out = self.stream or sys.stdout
-        print(digest_text(alerts), file=out, flush=True)
+        print(digest_text(alerts, self.timezone), file=out, flush=True)
         print(file=out, flush=True)
         return Delivery(ok=True, reason="printed")
 
     async def send_notice(self, notice: Notice) -> Delivery:
         # operational, like a log line: standard error, so stdout stays the news (and JSON)
-        print(f"{notice_title(notice)}: {notice.message}", file=sys.stderr, flush=True)
+        print(notice_line(notice), file=sys.stderr, flush=True)
         return Delivery(ok=True, reason="printed")
 
 
 def _build(name: str, _settings: ConsoleSettings, context: ChannelContext) -> ConsoleChannel:
-    return ConsoleChannel(name, context.console)
+    return ConsoleChannel(name, context.console, context.timezone)
 
 
 KIND = ChannelKind("console", ConsoleSettings, _build)

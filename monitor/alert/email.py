@@ -17,30 +17,24 @@ answers 4xx is retried later; 5xx and refused logins are permanent failures with
 
 from __future__ import annotations
 
-import html
 import importlib
 import re
 import ssl
 from collections.abc import Sequence
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Literal
 from urllib.parse import unquote, urlsplit
+from zoneinfo import ZoneInfo
 
 from pydantic import Field, SecretStr, field_validator
 
-from monitor.alert import (
-    ChannelContext,
-    ChannelKind,
-    digest_text,
-    digest_title,
-    notice_title,
-    published,
-    render_text,
-    subject,
-)
+from monitor.alert import ChannelContext, ChannelKind, notice_line
+from monitor.alert.render import digest_html, digest_text, digest_title, html_body, subject, text
+from monitor.alert.view import view
 from monitor.configbase import ChannelSettingsBase, Duration
-from monitor.models import Alert, Delivery, Notice, mark_span
+from monitor.models import Alert, Delivery, Notice
 
 
 class EmailSettings(ChannelSettingsBase):
@@ -67,94 +61,57 @@ class EmailSettings(ChannelSettingsBase):
         return v
 
 
-def build_message(alert: Alert, settings: EmailSettings) -> EmailMessage:
-    msg = EmailMessage()
-    title = subject(alert)
+def build_message(
+    alert: Alert, settings: EmailSettings, timezone: ZoneInfo | None = None
+) -> EmailMessage:
+    v = view(alert, timezone)
+    msg = _headed(settings, f"alert{alert.id}", alert.created)
+    title = subject(v)
     msg["Subject"] = f"Re: {title}" if alert.kind != "alert" and alert.thread_ref else title
-    msg["From"] = settings.from_
-    msg["To"] = ", ".join(settings.to)
-    msg["Date"] = format_datetime(alert.created)
-    domain = settings.from_.rpartition("@")[2] or "monitor.invalid"
-    msg["Message-ID"] = make_msgid(idstring=f"alert{alert.id}", domain=domain)
     if alert.kind != "alert" and alert.thread_ref:
         msg["In-Reply-To"] = alert.thread_ref
         msg["References"] = alert.thread_ref
     msg["X-Monitor-Alert"] = alert.idempotency_key
-    msg.set_content(render_text(alert))
-    msg.add_alternative(render_html(alert), subtype="html")
+    msg.set_content(text(v) + "\n")
+    msg.add_alternative(html_body(v), subtype="html")
     return msg
 
 
-def render_html(alert: Alert) -> str:
-    e = html.escape
-    m = alert.match
-    url = alert.article_url if alert.article_url.startswith(("http://", "https://")) else ""
-    title = e(alert.article_title or "(untitled)")
-    parts = [f"<p><strong>[{e(alert.severity.upper())}] {e(m.rule)}</strong>"]
-    if alert.note:
-        parts.append(f" — {e(alert.note)}")
-    parts.append("</p>")
-    parts.append(f'<h2><a href="{e(url)}">{title}</a></h2>' if url else f"<h2>{title}</h2>")
-    parts.append(f"<p>{e(alert.source)} · {e(published(alert))}</p><ul>")
-    for a in m.actors:
-        parts.append(f"<li><strong>{e(a.actor)}</strong> as {e(', '.join(a.forms))}</li>")
-    parts.append(f"</ul><p>Keywords: {e(', '.join(m.keywords))}</p>")
-    if m.clashes:
-        parts.append("<p>Who fights whom:</p><ul>")
-        parts.extend(f"<li>{e(c.describe())}</li>" for c in m.clashes)
-        parts.append("</ul>")
-    for span in m.spans:
-        quoted = e(mark_span(span, ("\x01", "\x02"), limit=1000))
-        quoted = quoted.replace("\x01", "<strong>").replace("\x02", "</strong>")
-        parts.append(f"<blockquote>{quoted}</blockquote>")
-    parts.append(f"<p><small>score {m.score}</small></p>")
-    return "<!doctype html><html><body>" + "".join(parts) + "</body></html>"
-
-
-def build_digest(alerts: Sequence[Alert], settings: EmailSettings) -> EmailMessage:
+def _headed(settings: EmailSettings, idstring: str, date: datetime) -> EmailMessage:
+    """A message with From, To, Date and a Message-ID in the sender's domain."""
     msg = EmailMessage()
-    msg["Subject"] = digest_title(alerts)
     msg["From"] = settings.from_
     msg["To"] = ", ".join(settings.to)
-    msg["Date"] = format_datetime(alerts[-1].created)
+    msg["Date"] = format_datetime(date)
     domain = settings.from_.rpartition("@")[2] or "monitor.invalid"
-    msg["Message-ID"] = make_msgid(idstring=f"digest{alerts[0].id}", domain=domain)
-    msg.set_content(digest_text(alerts))
-    items = "".join(
-        f"<li><strong>{html.escape(a.severity.upper())}</strong> "
-        f"{html.escape(', '.join(a.match.actor_names))}: "
-        + (
-            f'<a href="{html.escape(a.article_url)}">{html.escape(a.article_title)}</a>'
-            if a.article_url.startswith(("http://", "https://"))
-            else html.escape(a.article_title)
-        )
-        + f" ({html.escape(a.source)})</li>"
-        for a in alerts
-    )
-    msg.add_alternative(
-        f"<!doctype html><html><body><h2>{html.escape(digest_title(alerts))}</h2>"
-        f"<ul>{items}</ul></body></html>",
-        subtype="html",
-    )
+    msg["Message-ID"] = make_msgid(idstring=idstring, domain=domain)
+    return msg
+
+
+def build_digest(
+    alerts: Sequence[Alert], settings: EmailSettings, timezone: ZoneInfo | None = None
+) -> EmailMessage:
+    msg = _headed(settings, f"digest{alerts[0].id}", alerts[-1].created)
+    msg["Subject"] = digest_title(alerts)
+    msg.set_content(digest_text(alerts, timezone) + "\n")
+    msg.add_alternative(digest_html(alerts, timezone), subtype="html")
     return msg
 
 
 def build_notice(notice: Notice, settings: EmailSettings) -> EmailMessage:
-    msg = EmailMessage()
-    msg["Subject"] = f"{notice_title(notice)}: {notice.message}"[:200]
-    msg["From"] = settings.from_
-    msg["To"] = ", ".join(settings.to)
-    msg["Date"] = format_datetime(notice.created)
-    domain = settings.from_.rpartition("@")[2] or "monitor.invalid"
-    msg["Message-ID"] = make_msgid(idstring=f"notice{notice.id}", domain=domain)
-    msg.set_content(f"{notice_title(notice)}\n\n{notice.message}\n")
+    msg = _headed(settings, f"notice{notice.id}", notice.created)
+    msg["Subject"] = notice_line(notice)[:200]
+    msg.set_content(f"{notice.message}\n")
     return msg
 
 
 class EmailChannel:
-    def __init__(self, name: str, settings: EmailSettings) -> None:
+    def __init__(
+        self, name: str, settings: EmailSettings, timezone: ZoneInfo | None = None
+    ) -> None:
         self.name = name
         self._settings = settings
+        self._tz = timezone
         url = urlsplit(settings.url.get_secret_value())
         self._implicit_tls = url.scheme == "smtps"
         self._host = url.hostname or "localhost"
@@ -175,10 +132,10 @@ class EmailChannel:
         return ctx
 
     async def send(self, alert: Alert) -> Delivery:
-        return await self._send(build_message(alert, self._settings))
+        return await self._send(build_message(alert, self._settings, self._tz))
 
     async def send_digest(self, alerts: Sequence[Alert]) -> Delivery:
-        return await self._send(build_digest(alerts, self._settings))
+        return await self._send(build_digest(alerts, self._settings, self._tz))
 
     async def send_notice(self, notice: Notice) -> Delivery:
         return await self._send(build_notice(notice, self._settings))
@@ -212,8 +169,8 @@ class EmailChannel:
         return Delivery(ok=True, reason="accepted", external_id=msg["Message-ID"])
 
 
-def _build(name: str, settings: EmailSettings, _context: ChannelContext) -> EmailChannel:
-    return EmailChannel(name, settings)
+def _build(name: str, settings: EmailSettings, context: ChannelContext) -> EmailChannel:
+    return EmailChannel(name, settings, context.timezone)
 
 
 KIND = ChannelKind("email", EmailSettings, _build)

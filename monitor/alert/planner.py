@@ -91,13 +91,14 @@ class AlertPlanner:
         notices: list[EditNotice] = []
         for e in edits:
             s = e.stored
-            note = edit_note(e.old_title, e.old_text, s.article.title, s.article.text)
+            change = edit_note(e.old_title, e.old_text, s.article.title, s.article.text)
+            note = f"edited by its publisher, and now matches: {change}"
             before = {m.rule for m in e.earlier}
             new_rules = [m for m in s.matches if m.rule not in before]
             if new_rules:
                 fresh.append(Stored(s.article_id, s.article, s.source, new_rules, s.at, note))
             still = {m.rule for m in s.matches}
-            gone = f"the matched text is gone after an edit; {note}"
+            gone = f"no longer matches after an edit: {change}"
             notices += [
                 EditNotice(m.match_id, channel, gone, s.at)
                 for m in e.earlier
@@ -198,7 +199,7 @@ def _alert_kinds(
             (
                 "followup",
                 AlertStatus.PENDING,
-                f"also reported by {source} ({decision.outlets} outlets)",
+                f"also reported by {source}, {decision.outlets} outlets so far",
             )
         )
     if first and decision.escalate:

@@ -21,6 +21,8 @@ from monitor.alert import (
 )
 
 if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
     import httpx
 
 _KINDS = (console.KIND, webhook.KIND, slack.KIND, email.KIND, apprise_notify.KIND)
@@ -33,10 +35,13 @@ def uses_http(settings: Mapping[str, Any]) -> bool:
 
 
 def build_channels(
-    settings: Mapping[str, Any], client: httpx.AsyncClient | None, console: TextIO | None = None
+    settings: Mapping[str, Any],
+    client: httpx.AsyncClient | None,
+    console: TextIO | None = None,
+    timezone: ZoneInfo | None = None,
 ) -> dict[str, Channel]:
     """One channel object per configured channel, by name; ``client``: the HTTP delivery
     client (needed when ``uses_http``); ``console``: where the console channel prints
-    (default standard output)."""
-    context = ChannelContext(client, console)
+    (default standard output); ``timezone``: the desk's, shown beside UTC."""
+    context = ChannelContext(client, console, timezone)
     return {name: KINDS[cfg.type].build(name, cfg, context) for name, cfg in settings.items()}

@@ -17,20 +17,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 import httpx
 from pydantic import SecretStr, field_validator, model_validator
 
-from monitor.alert import (
-    ChannelContext,
-    ChannelKind,
-    digest_title,
-    notice_title,
-    published,
-    subject,
-)
+from monitor.alert import ChannelContext, ChannelKind, notice_line
+from monitor.alert.render import digest_title, subject
+from monitor.alert.view import view
 from monitor.configbase import ChannelSettingsBase, Duration, http_url
-from monitor.models import Alert, Delivery, Notice, mark_span
+from monitor.models import Alert, Delivery, Notice
 from monitor.parse.headers import parse_retry_after
 
 
@@ -87,88 +83,49 @@ def _link(url: str, text: str) -> str:
     return f"*<{url}|{escape(text).replace('|', '¦')}>*"
 
 
-def blocks(alert: Alert) -> list[dict[str, Any]]:
-    """Block Kit blocks for an alert, within Slack's limits."""
-    m = alert.match
-    head = f"{alert.severity.upper()} · {m.rule}"
-    if alert.kind == "escalation" and alert.note:
-        head = f"{alert.severity.upper()} · {alert.note}"
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": trim(text, SECTION_LIMIT)}}
+
+
+def _context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": trim(text, SECTION_LIMIT)}]}
+
+
+def blocks(alert: Alert, tz: ZoneInfo | None = None) -> list[dict[str, Any]]:
+    """Block Kit blocks for an alert, within Slack's limits: the parties as the header, the
+    headline linked with outlet and time, the best evidence sentence once, then the facts."""
+    v = view(alert, tz)
+    head = f"{v.severity.upper()} · {v.parties}"
     out: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": trim(head, HEADER_LIMIT)}},
-        {
-            "type": "section",
-            "text": {
-                "type": "mrkdwn",
-                "text": trim(
-                    f"{_link(alert.article_url, alert.article_title or '(untitled)')}\n"
-                    f"{escape(alert.source)} · {published(alert)}",
-                    SECTION_LIMIT,
-                ),
-            },
-        },
-        {
-            "type": "section",
-            "fields": [
-                {
-                    "type": "mrkdwn",
-                    "text": trim(
-                        "*Actors*\n"
-                        + escape(", ".join(f"{a.actor} ({', '.join(a.forms)})" for a in m.actors)),
-                        FIELD_LIMIT,
-                    ),
-                },
-                {
-                    "type": "mrkdwn",
-                    "text": trim("*Keywords*\n" + escape(", ".join(m.keywords)), FIELD_LIMIT),
-                },
-            ],
-        },
+        {"type": "header", "text": {"type": "plain_text", "text": trim(head, HEADER_LIMIT)}}
     ]
-    if m.clashes:
-        who = "\n".join(escape(c.describe()) for c in m.clashes)
-        out.append(
-            {
-                "type": "section",
-                "text": {
-                    "type": "mrkdwn",
-                    "text": trim("*Who fights whom*\n" + who, SECTION_LIMIT),
-                },
-            }
-        )
-    for span in m.spans:
-        # escape first, then mark: the marks are ours, the text is the web's
-        quoted = mark_span(span, ("\x01", "\x02"), limit=SECTION_LIMIT - 10)
-        text = escape(quoted).replace("\x01", "*").replace("\x02", "*")
-        out.append(
-            {
-                "type": "section",
-                "text": {"type": "mrkdwn", "text": trim("> " + text, SECTION_LIMIT)},
-            }
-        )
-    context = f"score {m.score}"
-    if m.notes:
-        context += " · " + "; ".join(m.notes)
-    out.append(
-        {
-            "type": "context",
-            "elements": [{"type": "mrkdwn", "text": trim(escape(context), SECTION_LIMIT)}],
-        }
-    )
-    if len(out) > BLOCK_LIMIT:
-        out = [*out[: BLOCK_LIMIT - 1], out[-1]]
-    return out
+    if v.lead:
+        out.append(_section(escape(v.lead)))
+    out.append(_section(f"{_link(v.url, v.headline)}\n{escape(v.outlet)} · {v.time_line}"))
+    if v.quote is not None:
+        out.append(_section("> " + v.quote.marked(escape, "*", "*")))
+    facts = []
+    if v.keywords:
+        facts.append("keywords: " + ", ".join(v.keywords))
+    if v.also_mentioned:
+        facts.append("also mentioned: " + ", ".join(v.also_mentioned))
+    facts.append(f"rule {v.rule} · score {v.score:g}")
+    facts += list(v.notes)
+    out.append(_context(escape(" · ".join(facts))))
+    return out[:BLOCK_LIMIT]
 
 
-def followup_text(alert: Alert) -> str:
+def followup_text(alert: Alert, tz: ZoneInfo | None = None) -> str:
+    """A follow-up or an edit notice as one line (in the story's thread when the bot posts)."""
+    v = view(alert, tz)
     return trim(
-        f"Also reported by {escape(alert.source)}: "
-        f"{_link(alert.article_url, alert.article_title or '(untitled)')}"
-        + (f" ({escape(alert.note)})" if alert.note else ""),
+        f"{escape(v.lead or 'Also reported.')} {_link(v.url, v.headline)}"
+        f" · {escape(v.outlet)} · {v.time_line}",
         TEXT_LIMIT,
     )
 
 
-def digest_blocks(alerts: Sequence[Alert]) -> list[dict[str, Any]]:
+def digest_blocks(alerts: Sequence[Alert], tz: ZoneInfo | None = None) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = [
         {
             "type": "header",
@@ -177,50 +134,52 @@ def digest_blocks(alerts: Sequence[Alert]) -> list[dict[str, Any]]:
     ]
     shown = alerts[: BLOCK_LIMIT - 2]
     for a in shown:
-        line = (
-            f"{_link(a.article_url, a.article_title or '(untitled)')}\n"
-            f"{escape(a.severity.upper())} · {escape(', '.join(a.match.actor_names))} · "
-            f"{escape(a.source)}"
-        )
+        v = view(a, tz)
         out.append(
-            {"type": "section", "text": {"type": "mrkdwn", "text": trim(line, SECTION_LIMIT)}}
+            _section(
+                f"{_link(v.url, v.headline)}\n{escape(v.severity.upper())} · "
+                f"{escape(v.parties)} · {escape(v.outlet)} · {v.time_line}"
+            )
         )
     if len(alerts) > len(shown):
-        out.append(
-            {
-                "type": "context",
-                "elements": [{"type": "mrkdwn", "text": f"and {len(alerts) - len(shown)} more"}],
-            }
-        )
+        out.append(_context(f"and {len(alerts) - len(shown)} more"))
     return out
 
 
 class SlackChannel:
-    def __init__(self, name: str, settings: SlackSettings, client: httpx.AsyncClient):
+    def __init__(
+        self,
+        name: str,
+        settings: SlackSettings,
+        client: httpx.AsyncClient,
+        timezone: ZoneInfo | None = None,
+    ):
         self.name = name
         self._settings = settings
         self._client = client
+        self._tz = timezone
 
     def __repr__(self) -> str:  # the URL and token are secrets
         return f"SlackChannel(name={self.name!r}, url='***', token='***')"
 
     def payload(self, alert: Alert) -> dict[str, Any]:
-        if alert.kind == "followup":
-            body: dict[str, Any] = {"text": followup_text(alert)}
+        if alert.kind in ("followup", "edit"):
+            body: dict[str, Any] = {"text": followup_text(alert, self._tz)}
             if self._settings.token is not None and alert.thread_ref:
                 body["thread_ts"] = alert.thread_ref
             return body
-        return {"text": trim(escape(subject(alert)), TEXT_LIMIT), "blocks": blocks(alert)}
+        text = trim(escape(subject(view(alert, self._tz))), TEXT_LIMIT)
+        return {"text": text, "blocks": blocks(alert, self._tz)}
 
     async def send(self, alert: Alert) -> Delivery:
         return await self._post(self.payload(alert))
 
     async def send_digest(self, alerts: Sequence[Alert]) -> Delivery:
         text = trim(escape(digest_title(alerts)), TEXT_LIMIT)
-        return await self._post({"text": text, "blocks": digest_blocks(alerts)})
+        return await self._post({"text": text, "blocks": digest_blocks(alerts, self._tz)})
 
     async def send_notice(self, notice: Notice) -> Delivery:
-        text = trim(escape(f"{notice_title(notice)}: {notice.message}"), TEXT_LIMIT)
+        text = trim(escape(notice_line(notice)), TEXT_LIMIT)
         return await self._post({"text": text})
 
     async def _post(self, body: dict[str, Any]) -> Delivery:
@@ -269,7 +228,7 @@ def _outcome(resp: httpx.Response, api: bool) -> Delivery:
 
 
 def _build(name: str, settings: SlackSettings, context: ChannelContext) -> SlackChannel:
-    return SlackChannel(name, settings, context.http())
+    return SlackChannel(name, settings, context.http(), context.timezone)
 
 
 KIND = ChannelKind("slack", SlackSettings, _build, http=True)
