@@ -451,3 +451,27 @@ def test_folding_is_idempotent(text: str):
     once = normalise(text)
     assert normalise(once) == once
     assert fold(once).padded == f" {once} " or not once
+
+
+@pytest.mark.parametrize(
+    ("text", "rules"),
+    [
+        # a rift of words: the shadow rule, and no alert
+        (
+            "Hezbollah and the Syrian government are locked in a bitter dispute over the "
+            "border crossing, officials said.",
+            {"political-rift"},
+        ),
+        ("Hezbollah and the Syrian government clash over the new border deal.", {"political-rift"}),
+        # an armed fight: the alerting rule alone, the rift rule stays out of it
+        (
+            "Heavy clashes erupted between Hezbollah and the Syrian army near Qusayr, "
+            "killing four fighters.",
+            {"actor-infighting"},
+        ),
+        ("Hezbollah fighters attacked Syrian army positions near Qusayr.", {"actor-infighting"}),
+    ],
+)
+def test_political_rift_fires_on_rifts_of_words_only(shipped: Engine, text: str, rules: set[str]):
+    found = {m.rule for m in shipped.match("Report", text, when=on(2023))}
+    assert found == rules

@@ -166,6 +166,8 @@ class _Rule:
     mode: Literal["live", "shadow"]
     channels: tuple[str, ...]
     digest: float | None = None
+    #: a quarrel counts as it is, not only once it turns violent (``RuleSettings.quarrels``)
+    quarrels: bool = False
     #: every keyword set the rule looks at; the sets whose terms anchor a match (any, all)
     sets: frozenset[str] = field(init=False)
     anchors: frozenset[str] = field(init=False)
@@ -951,7 +953,7 @@ class Engine:
         keywords = [t for t in found if t.set_name in rule.anchors]
         clashes: list[Clash] = []
         if rule.opposed and len(by_actor) >= 2 and keywords:
-            opposed = self._opposition(doc, keywords, by_actor)
+            opposed = self._opposition(doc, keywords, by_actor, rule.quarrels)
             if not opposed.kept:
                 return None
             keywords, clashes = opposed.kept, opposed.clashes
@@ -994,7 +996,11 @@ class Engine:
     # -- who fights whom ------------------------------------------------------------------
 
     def _opposition(
-        self, doc: _Doc, keywords: list[_TermHit], by_actor: dict[str, list[_ActorHit]]
+        self,
+        doc: _Doc,
+        keywords: list[_TermHit],
+        by_actor: dict[str, list[_ActorHit]],
+        quarrels: bool = False,
     ) -> _Found:
         """The keywords whose sentences set two of the actors against each other, those
         actors, and the clashes read. A plain sentence ("A clashed with B") is read by word
@@ -1020,7 +1026,7 @@ class Engine:
                     continue
                 reading = self._reading(doc, lo, hi)
             for k in kws:
-                self._decide(doc, (lo, hi), k, reading, present, by_actor, found)
+                self._decide(doc, (lo, hi), k, reading, present, by_actor, found, quarrels)
         return found
 
     def _decide(
@@ -1032,8 +1038,10 @@ class Engine:
         present: set[str],
         by_actor: dict[str, list[_ActorHit]],
         found: _Found,
+        quarrels: bool = False,
     ) -> None:
-        """Does one keyword set two of the sentence's actors against each other?"""
+        """Does one keyword set two of the sentence's actors against each other? (A quarrel
+        does where it turned violent, or as it is for a rule of ``quarrels``.)"""
         lo, hi = sentence
         read = [
             r
@@ -1044,7 +1052,9 @@ class Engine:
             return  # read once the batch is parsed
         if read:  # the parser took the keyword for a predicate: its sides decide
             for r in read:
-                if r.blocked and not (r.blocked == roles.QUARREL and self._turned_violent(doc, hi)):
+                if r.blocked and not (
+                    r.blocked == roles.QUARREL and (quarrels or self._turned_violent(doc, hi))
+                ):
                     continue
                 pairs = [(a, b) for a, b in r.pairs() if a in present and b in present]
                 if pairs:
@@ -1655,6 +1665,7 @@ def _compile_rule(r: Any) -> _Rule:
         mode=r.mode,
         channels=tuple(r.channels),
         digest=r.digest,
+        quarrels=r.quarrels,
     )
 
 
