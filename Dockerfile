@@ -1,6 +1,10 @@
 FROM python:3.12-slim
 
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 MONITOR_CONFIG=/config/monitor.yaml
+# the example configuration reads these: the database in the /data volume, the endpoint on
+# every interface of the container so that `-p 9108:9108` reaches it (a mounted configuration
+# that uses ${MONITOR_DATABASE} and ${MONITOR_LISTEN} the same way gets them too)
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 MONITOR_CONFIG=/config/monitor.yaml \
+    MONITOR_DATABASE=sqlite:////data/monitor.db MONITOR_LISTEN=0.0.0.0:9108
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY requirements ./requirements
@@ -10,10 +14,6 @@ RUN pip install --no-cache-dir . \
  && useradd --system --uid 10001 --home-dir /data monitor \
  && mkdir -p /data /config && chown monitor /data
 COPY config/monitor.yaml /config/monitor.yaml
-# the database in the volume; the endpoint on every interface of the container, so that
-# Prometheus can scrape it when the port is published (-p 9108:9108)
-RUN sed -i -e 's#sqlite:///data/monitor.db#sqlite:////data/monitor.db#' \
-           -e 's#listen: 127.0.0.1:9108#listen: 0.0.0.0:9108#' /config/monitor.yaml
 
 USER monitor
 VOLUME ["/data"]

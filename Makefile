@@ -2,13 +2,14 @@
 #   make run     create .venv, install, start the daemon on config/monitor.yaml
 #   make test    install test extras (and Debian packages the tests need), lint, type-check, test
 #   make bench   benchmarks (figures printed; targets in benchmarks/README.md)
+#   make docker-test  build the image and try it on a local feed (needs a Docker daemon)
 
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 CONFIG ?= config/monitor.yaml
 
-.PHONY: run test lint typecheck unit bench deps clean
+.PHONY: run test lint typecheck unit bench deps clean docker-test
 
 $(VENV)/bin/activate:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "monitor needs Python 3.11 or newer"'
@@ -57,6 +58,10 @@ bench: $(VENV)/.installed-test
 	$(PY) -m benchmarks.transports
 	$(PY) benchmarks/feed_farm.py --feeds 1000 --feeds 5000
 	$(PY) benchmarks/soak.py --feeds 500 --minutes 10
+
+# where a Docker daemon runs: build the image, poll a local feed with it, ask /healthz
+docker-test:
+	sh docker/smoke-test.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -9,9 +9,12 @@ from monitor.errors import ConfigError
 from monitor.match.engine import Engine, RuleError, compile_rules
 
 
-def load_checked(path: str | Path) -> tuple[configmod.LoadedConfig, Engine]:
-    """Load the configuration and compile its rules; ConfigError lists every problem."""
-    loaded = configmod.load(path)
+def load_checked(
+    path: str | Path, delivering: bool = True
+) -> tuple[configmod.LoadedConfig, Engine]:
+    """Load the configuration and compile its rules; ConfigError lists every problem.
+    ``delivering=False``: for a command that sends nothing (``configmod.load``)."""
+    loaded = configmod.load(path, delivering=delivering)
     try:
         engine = compile_rules(loaded.settings)
     except RuleError as e:

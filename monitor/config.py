@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import (
@@ -302,6 +303,9 @@ class RuleSettings(Strict):
     #: the text must set the actors against each other ("clashes between A and B", "A attacked
     #: B"), not side by side ("A and B clashed with rebels", "a joint offensive")
     opposed: bool = True
+    #: a quarrel counts as it is ("a rift between A and B", "a dispute over the crossing"),
+    #: not only once it turns violent: for rules about rifts of words (political-rift)
+    quarrels: bool = False
     #: where keywords and actors must meet: sentence, paragraph, article or "N words"
     within: str = "sentence"
     #: which part of the article to read
@@ -369,6 +373,24 @@ class DeliverySettings(Strict):
     #: per channel, at most this many messages a minute; the overflow goes out as one digest
     #: (0: no limit)
     max_per_minute: int = Field(default=20, ge=0)
+    #: the desk's timezone (IANA name, "Asia/Beirut"): alerts show their time in it beside UTC
+    timezone: str | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                ZoneInfo(v)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(
+                    f"unknown timezone {v!r}: use an IANA name such as Asia/Beirut or Europe/London"
+                ) from None
+        return v
+
+    @property
+    def zone(self) -> ZoneInfo | None:
+        return ZoneInfo(self.timezone) if self.timezone else None
 
 
 class DaemonSettings(Strict):
@@ -519,12 +541,22 @@ def _with_files(
     opml_lists: list[tuple[OpmlSourcesSettings, list[Any]]],
     problem: Callable[[tuple[Any, ...], str], None],
 ) -> Settings:
-    """Settings with what other files give: the sources of OPML lists, and certificate
-    authority files checked (each must load) and made absolute."""
+    """Settings with what other files give, and paths made absolute against the configuration
+    file's folder: the sources of OPML lists, the SQLite database, and certificate authority
+    files checked (each must load)."""
     if opml_lists:
         settings = settings.model_copy(
             update={"sources": [*settings.sources, *_opml_sources(settings, opml_lists)]}
         )
+    url = settings.storage.url
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        # a relative database path is the configuration file's neighbour, wherever the
+        # command runs from (``monitor --config /srv/desk/monitor.yaml status`` from ~)
+        rel = url[len("sqlite:///") :]
+        if rel != ":memory:":
+            where = os.path.abspath(base / Path(rel).expanduser())
+            storage = settings.storage.model_copy(update={"url": f"sqlite:///{where}"})
+            settings = settings.model_copy(update={"storage": storage})
     if not settings.fetch.ca_certificates:
         return settings
     import ssl
@@ -569,8 +601,14 @@ def _opml_sources(
     return out
 
 
-def load(path: str | Path, environ: Mapping[str, str] | None = None) -> LoadedConfig:
-    """Read, substitute and validate; raise ConfigError listing every problem."""
+def load(
+    path: str | Path, environ: Mapping[str, str] | None = None, delivering: bool = True
+) -> LoadedConfig:
+    """Read, substitute and validate; raise ConfigError listing every problem.
+
+    ``delivering=False`` (commands that send nothing: ``articles``, ``status``, ``eval`` …): a
+    channel whose secrets are not in the environment stands as a console channel of the same
+    name, so reading the database never needs ``MONITOR_WEBHOOK_URL`` or a password."""
     path = Path(path)
     env = os.environ if environ is None else environ
     fname = str(path)
@@ -596,6 +634,8 @@ def load(path: str | Path, environ: Mapping[str, str] | None = None) -> LoadedCo
     def problem(loc: tuple[Any, ...], message: str) -> None:
         problems.append(ConfigProblem(fname, format_path(loc), message, _line_for(lines(), loc)))
 
+    if not delivering:
+        data = _without_unset_secrets(data, env)
     data = _substitute(data, env, (), problem)
     data, opml_lists, positions = _split_opml(data, path.parent, problem)
     settings: Settings | None = None
@@ -672,6 +712,25 @@ def _line_for(lines: dict[tuple[Any, ...], int], loc: tuple[Any, ...]) -> int | 
 
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def _without_unset_secrets(data: dict[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
+    """Channels that name an unset ``${VAR}`` (with no default) replaced by console stand-ins."""
+    channels = data.get("channels")
+    if not isinstance(channels, dict):
+        return data
+
+    def unset(value: Any) -> bool:
+        if isinstance(value, dict):
+            return any(unset(v) for v in value.values())
+        if isinstance(value, list):
+            return any(unset(v) for v in value)
+        return isinstance(value, str) and any(
+            m.group(1) not in env and m.group(2) is None for m in _VAR.finditer(value)
+        )
+
+    kept = {k: ({"type": "console"} if unset(v) else v) for k, v in channels.items()}
+    return {**data, "channels": kept}
 
 
 def _substitute(value: Any, env: Mapping[str, str], loc: tuple[Any, ...], problem: Any) -> Any:

@@ -10,6 +10,9 @@
     monitor inspect [--json] FILE|URL
     monitor health | reload
     monitor sources import FILE.opml | sources export
+    monitor help [COMMAND] | version
+
+Global options (``--config``, ``--log-level``, ``--log-format``) go before or after the command.
 
 Exit codes: 0 success (``once`` too, when some sources failed: they are reported);
 1 ``check`` found problems; 2 the configuration is unusable (or bad usage); 3 storage error.
@@ -23,32 +26,61 @@ import gc
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 from monitor import __version__, logs
 from monitor import config as configmod
 from monitor.cli import check, reading, rules, running, sources
-from monitor.cli.common import EXIT_CONFIG, EXIT_OK, EXIT_STORAGE
+from monitor.cli.common import EXIT_CONFIG, EXIT_OK, EXIT_PROBLEMS, EXIT_STORAGE
 from monitor.cli.rules import read_article_file
+from monitor.daemon.instance import AlreadyRunning
 from monitor.errors import ConfigError, StorageError
 from monitor.match.engine import Engine
 
 __all__ = ["EXIT_CONFIG", "GC_YOUNG_THRESHOLD", "build_parser", "main", "read_article_file"]
 
 
+def _global_options(parser: argparse.ArgumentParser, defaults: bool) -> None:
+    """``--config``, ``--log-level``, ``--log-format``: on the program and on every command,
+    so they may come before or after it. A command's copy has no defaults (a value given
+    before the command stands unless given again after it)."""
+
+    def default(value: object) -> object:
+        return value if defaults else argparse.SUPPRESS
+
+    parser.add_argument(
+        "--config",
+        "-c",
+        default=default(None),
+        help=f"configuration file (default: ${configmod.ENV_VAR} or {configmod.DEFAULT_PATH})",
+    )
+    parser.add_argument(
+        "--log-level", default=default("info"), choices=["debug", "info", "warning", "error"]
+    )
+    parser.add_argument("--log-format", default=default("text"), choices=["text", "json"])
+
+
+class _Commands(argparse._SubParsersAction):  # type: ignore[type-arg]
+    """Every command also takes the global options (``monitor check --config FILE``)."""
+
+    def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        parser = super().add_parser(name, **kwargs)
+        _global_options(parser, defaults=False)
+        return parser  # type: ignore[no-any-return]
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="monitor",
         description="Watch news sources; alert when tracked actors turn on each other.",
+        epilog="monitor help COMMAND: a command's options. Global options may also follow "
+        "the command.",
     )
     p.add_argument("--version", action="version", version=f"monitor {__version__}")
-    p.add_argument(
-        "--config",
-        "-c",
-        help=f"configuration file (default: ${configmod.ENV_VAR} or {configmod.DEFAULT_PATH})",
-    )
-    p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
-    p.add_argument("--log-format", default="text", choices=["text", "json"])
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _global_options(p, defaults=True)
+    p.register("action", "commands", _Commands)
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND", action="commands")
 
     sub.add_parser("run", help="run the daemon until SIGINT/SIGTERM")
     once = sub.add_parser("once", help="poll every source once, deliver alerts, exit")
@@ -91,7 +123,28 @@ def build_parser() -> argparse.ArgumentParser:
     ins = sub.add_parser("inspect", help="what monitor would take from a feed or page")
     ins.add_argument("target", metavar="FILE|URL")
     ins.add_argument("--json", action="store_true", help="one object: kind and entries")
+    hp = sub.add_parser("help", help="this help, or a command's: monitor help COMMAND")
+    hp.add_argument("topic", nargs="?", metavar="COMMAND")
+    sub.add_parser("version", help="print the version")
     return p
+
+
+def _about(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """``monitor help [COMMAND]``, ``monitor version``."""
+    if args.command == "version":
+        print(f"monitor {__version__}")
+        return EXIT_OK
+    topic = args.topic
+    if topic is None:
+        parser.print_help()
+        return EXIT_OK
+    commands = next(a for a in parser._actions if isinstance(a, _Commands)).choices
+    if topic not in commands:
+        known = ", ".join(sorted(commands))
+        print(f"monitor help: no command {topic!r} (commands: {known})", file=sys.stderr)
+        return EXIT_CONFIG
+    commands[topic].print_help()
+    return EXIT_OK
 
 
 #: allocations between two collections of the youngest generation (Python's default: 700)
@@ -109,43 +162,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command in ("help", "version"):
+        return _about(parser, args)
     logs.setup(args.log_level, args.log_format)
-    path = configmod.resolve_path(args.config)
     try:
-        if args.command == "check":
-            return check.check(path)
-        if args.command == "inspect":
-            return sources.inspect_target(path, args.target, args.json)
-        if args.command in ("health", "reload"):
-            return running.ask_daemon(path, args.command)
-        if args.command == "sources":
-            return sources.sources(path, args.action, getattr(args, "file", None))
-        from monitor.compiled import load_checked
-
-        loaded, engine = load_checked(path)
-        if args.command in ("run", "once") and engine.alerting:
-            # the first alert's fingerprint would load numpy on the event loop, while
-            # deliveries wait to be marked sent: load it before the loop runs
-            from monitor.alert import stories
-
-            stories.prepare()
-        # modules, configuration and compiled rules live as long as the process: out of the
-        # cyclic collector's way for good, before any worker is forked (the few cycles
-        # start-up left behind stay with them)
-        gc.freeze()
-        # a pass keeps thousands of young objects in flight (documents, articles, matches):
-        # collected less often, they are re-scanned less often (benchmarks/README.md)
-        gc.set_threshold(GC_YOUNG_THRESHOLD, 10, 10)
-        gc.enable()
-        if args.command == "test-rules":
-            return rules.test_rules(engine, args.files, args.json)
-        if args.command == "eval":
-            return rules.eval_labels(engine, args.labels, args.dir, args.rule, args.json)
-        # MONITOR_SLOW_CALLBACK_MS=50: asyncio's debug mode reports every callback that
-        # blocks the event loop longer than that (benchmarks/feed_farm.py uses it)
-        slow = os.environ.get("MONITOR_SLOW_CALLBACK_MS")
-        return asyncio.run(_async_main(args, loaded, engine, slow), debug=bool(slow))
+        return _command(args, configmod.resolve_path(args.config))
     except ConfigError as e:
         for problem in e.problems:
             print(f"error: {problem}", file=sys.stderr)
@@ -153,11 +176,58 @@ def _main(argv: Sequence[str] | None) -> int:
     except StorageError as e:
         print(f"error: storage: {e}", file=sys.stderr)
         return EXIT_STORAGE
+    except AlreadyRunning as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_PROBLEMS
     except KeyboardInterrupt:
+        if args.command == "once":
+            print(
+                "\ninterrupted: what was polled is stored; alerts not yet delivered stay "
+                "pending and go out with the next `monitor once` or `monitor run`",
+                file=sys.stderr,
+            )
         return 130
     except BrokenPipeError:  # `monitor articles | head`: the reader left, nothing is wrong
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+
+
+def _command(args: argparse.Namespace, path: Path) -> int:
+    if args.command == "check":
+        return check.check(path)
+    if args.command == "inspect":
+        return sources.inspect_target(path, args.target, args.json)
+    if args.command in ("health", "reload"):
+        return running.ask_daemon(path, args.command)
+    if args.command == "sources":
+        return sources.sources(path, args.action, getattr(args, "file", None))
+    from monitor.compiled import load_checked
+
+    # a command that delivers nothing does not need delivery secrets
+    delivering = args.command in ("run", "once") or getattr(args, "retry", None) is not None
+    loaded, engine = load_checked(path, delivering=delivering)
+    if args.command in ("run", "once") and engine.alerting:
+        # the first alert's fingerprint would load numpy on the event loop, while
+        # deliveries wait to be marked sent: load it before the loop runs
+        from monitor.alert import stories
+
+        stories.prepare()
+    # modules, configuration and compiled rules live as long as the process: out of the
+    # cyclic collector's way for good, before any worker is forked (the few cycles
+    # start-up left behind stay with them)
+    gc.freeze()
+    # a pass keeps thousands of young objects in flight (documents, articles, matches):
+    # collected less often, they are re-scanned less often (benchmarks/README.md)
+    gc.set_threshold(GC_YOUNG_THRESHOLD, 10, 10)
+    gc.enable()
+    if args.command == "test-rules":
+        return rules.test_rules(engine, args.files, args.json)
+    if args.command == "eval":
+        return rules.eval_labels(engine, args.labels, args.dir, args.rule, args.json)
+    # MONITOR_SLOW_CALLBACK_MS=50: asyncio's debug mode reports every callback that
+    # blocks the event loop longer than that (benchmarks/feed_farm.py uses it)
+    slow = os.environ.get("MONITOR_SLOW_CALLBACK_MS")
+    return asyncio.run(_async_main(args, loaded, engine, slow), debug=bool(slow))
 
 
 async def _async_main(

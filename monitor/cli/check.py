@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import errno
+import os
+import socket
 import sys
 from pathlib import Path
 
-from monitor.cli.common import EXIT_OK, EXIT_PROBLEMS
+from monitor.cli.common import EXIT_OK, EXIT_PROBLEMS, plural
+from monitor.config import LoadedConfig
 from monitor.errors import ConfigError
 
 
@@ -18,9 +22,17 @@ def check(path: Path) -> int:
         for problem in e.problems:
             print(f"error: {problem}", file=sys.stderr)
         n = len(e.problems)
-        print(f"{path}: {n} problem{'s' if n != 1 else ''}", file=sys.stderr)
+        print(f"{path}: {plural(n, 'problem')}", file=sys.stderr)
         return EXIT_PROBLEMS
     s = loaded.settings
+    errors, warnings, facts = run_time_checks(loaded)
+    for w in warnings:
+        print(f"warning: {path}: {w}", file=sys.stderr)
+    if errors:
+        for error in errors:
+            print(f"error: {path}: {error}", file=sys.stderr)
+        print(f"{path}: {plural(len(errors), 'problem')}", file=sys.stderr)
+        return EXIT_PROBLEMS
     parser = "no parser (nlp.model: null): word order decides who fights whom"
     if engine.parser is not None:
         unusable = engine.parser.problem()  # loads the model: what `run` would meet
@@ -29,9 +41,95 @@ def check(path: Path) -> int:
         else:
             print(f"warning: {path}: {unusable}; until then word order decides", file=sys.stderr)
             parser = "no usable parser"
-    print(
-        f"{path}: ok — {len(s.sources)} sources, {len(s.actors)} actors, "
-        f"{len(s.keywords) + len(s.conflict)} keyword sets, {len(engine.rules)} rules, "
-        f"{len(s.channels)} channels; {parser}"
+    counts = ", ".join(
+        [
+            plural(len(s.sources), "source"),
+            plural(len(s.actors), "actor"),
+            plural(len(s.keywords) + len(s.conflict), "keyword set"),
+            plural(len(engine.rules), "rule"),
+            plural(len(s.channels), "channel"),
+        ]
     )
+    print(f"{path}: ok — {counts}; {parser}")
+    print("  (relative paths in it follow its folder, wherever monitor runs from)")
+    for fact in facts:
+        print(f"  {fact}")
     return EXIT_OK
+
+
+def run_time_checks(loaded: LoadedConfig) -> tuple[list[str], list[str], list[str]]:
+    """What would fail or do nothing at run time, found now: (errors, warnings, facts)."""
+    s = loaded.settings
+    errors: list[str] = []
+    warnings: list[str] = []
+    if not loaded.text.strip() or not any(
+        line.strip() and not line.lstrip().startswith("#") for line in loaded.text.splitlines()
+    ):
+        errors.append("the file is empty: nothing to watch (config/monitor.yaml is an example)")
+        return errors, warnings, []
+    if not s.sources:
+        warnings.append("no sources: nothing will be polled (add some under sources:)")
+    if not s.rules:
+        warnings.append("no rules: nothing will alert (add some under rules:)")
+    elif not s.channels:
+        warnings.append("no channels: matches are stored but sent nowhere (add channels:)")
+    facts = []
+    database = _database(s.storage.url, errors)
+    if database:
+        facts.append(f"database: {database}")
+    if s.daemon.listen:
+        problem = _listen_problem(s.daemon.listen)
+        if problem and problem.startswith("in use"):
+            warnings.append(f"daemon.listen {s.daemon.listen}: {problem}")
+        elif problem:
+            errors.append(f"daemon.listen {s.daemon.listen}: {problem}")
+        else:
+            facts.append(f"endpoint: http://{s.daemon.listen}/healthz")
+    return errors, warnings, facts
+
+
+def _database(url: str, errors: list[str]) -> str | None:
+    """Where a SQLite database will be, and whether it can be: an error when it cannot."""
+    if not url.startswith("sqlite:///") or url.endswith(":memory:"):
+        return url.split("@")[-1] if "://" in url else url  # a server: no credentials shown
+    path = Path(url[len("sqlite:///") :])
+    if path.is_dir():
+        errors.append(f"storage.url: {path} is a folder, not a database file")
+        return None
+    if path.exists():
+        if not os.access(path, os.R_OK | os.W_OK):
+            errors.append(f"storage.url: {path} cannot be written by this user")
+            return None
+        return f"{path} (exists, {path.stat().st_size / 1e6:.1f} MB)"
+    folder = path.parent
+    while not folder.exists():
+        folder = folder.parent
+    if not folder.is_dir():
+        errors.append(f"storage.url: cannot create {path}: {folder} is a file, not a folder")
+        return None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        errors.append(f"storage.url: cannot create {path}: {folder} is not writable")
+        return None
+    return f"{path} (will be created)"
+
+
+def _listen_problem(listen: str) -> str | None:
+    """Can the daemon's endpoint listen there? None, or why not."""
+    host, _, port = listen.rpartition(":")
+    host = host.strip("[]") or "0.0.0.0"
+    try:
+        infos = socket.getaddrinfo(host, int(port), type=socket.SOCK_STREAM)
+    except (OSError, ValueError) as e:
+        return f"not an address: {getattr(e, 'strerror', None) or e}"
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(address)
+        except OSError as e:
+            if e.errno == errno.EADDRINUSE:
+                return "in use (is a daemon already running? `monitor health` asks it)"
+            if e.errno == errno.EADDRNOTAVAIL:
+                return f"{host} is not an address of this machine"
+            return e.strerror or str(e)
+    return None

@@ -9,8 +9,9 @@ import sys
 from typing import Any
 
 from monitor import config as configmod
-from monitor.alert import alert_payload, render_text
-from monitor.cli.common import EXIT_CONFIG, EXIT_OK, EXIT_PROBLEMS, iso
+from monitor.alert import alert_payload
+from monitor.alert.view import view
+from monitor.cli.common import EXIT_CONFIG, EXIT_OK, EXIT_PROBLEMS, iso, plural
 from monitor.cli.rules import backtest, parse_since
 from monitor.match.engine import Engine
 
@@ -88,26 +89,54 @@ def print_articles(items: list[Any], as_json: bool) -> None:
                 )
             )
         else:
-            when = a.published.strftime("%Y-%m-%d %H:%M") if a.published else "????-??-?? ??:??"
+            when = (
+                a.published.strftime("%Y-%m-%d %H:%M UTC")
+                if a.published
+                else "date unknown".ljust(20)
+            )
             flag = f"  [{', '.join(item.rules)}]" if item.rules else ""
             print(f"{item.id:>6}  {when}  {a.source:<20} {a.title[:90]}{flag}")
+    if not items and not as_json:
+        print("no articles stored yet", file=sys.stderr)
 
 
 def print_alerts(items: list[Any], as_json: bool) -> None:
-    for alert in items:
-        if as_json:
+    """``--json``: one documented object per alert row (per channel). Otherwise one line per
+    alert, its delivery on each channel at the end of the line."""
+    if as_json:
+        for alert in items:
             print(json.dumps(alert_payload(alert), ensure_ascii=False))
-        else:
-            extra = f" · {alert.last_error}" if alert.last_error else ""
-            print(
-                f"#{alert.id} {alert.status.value} → {alert.channel} "
-                f"(attempts {alert.attempts}){extra}"
-            )
-            print(render_text(alert))
-            print()
+        return
+    if not items:
+        print("no alerts", file=sys.stderr)
+        return
+    groups: dict[tuple[object, ...], list[Any]] = {}
+    for a in items:
+        key = (a.kind, a.source, a.article_url, a.article_title, a.match.rule, a.note)
+        groups.setdefault(key, []).append(a)
+    for rows in groups.values():
+        v = view(rows[0])
+        kind = "" if v.kind == "alert" else f"{v.kind}: "
+        ids = ",".join(f"#{a.id}" for a in sorted(rows, key=lambda r: r.id))
+        head = v.headline if len(v.headline) <= 90 else v.headline[:89] + "…"
+        print(
+            f"{rows[0].created:%Y-%m-%d %H:%M} UTC  {v.severity.upper():<8} {kind}{v.parties}"
+            f" — {head} ({v.outlet})  [{'; '.join(_delivery(a) for a in rows)}]  {ids}"
+        )
+
+
+def _delivery(alert: Any) -> str:
+    """``desk-slack sent``, ``team-hook pending (2 attempts: http 500)``."""
+    state = f"{alert.channel} {alert.status.value}"
+    if alert.status.value in ("sent", "shadow"):
+        return state
+    tries = plural(alert.attempts, "attempt")
+    return f"{state} ({tries}: {alert.last_error})" if alert.last_error else state
 
 
 def print_status(states: list[Any], as_json: bool) -> None:
+    if not states and not as_json:
+        print("no sources configured", file=sys.stderr)
     for s in states:
         if as_json:
             print(
@@ -131,19 +160,20 @@ def print_status(states: list[Any], as_json: bool) -> None:
             )
         else:
             if s.failures:
-                since = f"{s.last_success:%Y-%m-%d %H:%M}" if s.last_success else "the start"
-                state = f"FAILING since {since} ({s.failures} polls): {s.last_error}"
+                since = f"{s.last_success:%Y-%m-%d %H:%M} UTC" if s.last_success else "the start"
+                state = f"FAILING since {since} ({plural(s.failures, 'poll')}): {s.last_error}"
             elif not s.last_success:
                 state = "never polled"
             elif s.health == "silent" and s.last_new:
-                state = f"SILENT since {s.last_new:%Y-%m-%d %H:%M} (polls succeed)"
+                state = f"SILENT since {s.last_new:%Y-%m-%d %H:%M} UTC (polls succeed)"
             else:
                 state = "ok"
             if s.gone:
-                state = f"GONE since {s.gone:%Y-%m-%d %H:%M} (410): not polled; remove it"
+                state = f"GONE since {s.gone:%Y-%m-%d %H:%M} UTC (410): not polled; remove it"
             if s.failing_links:
-                state += f"; {s.failing_links} article link(s) failing, tried again later"
-            last = s.last_success.strftime("%Y-%m-%d %H:%M:%S") if s.last_success else "-"
-            nxt = "-" if s.gone or not s.next_due else s.next_due.strftime("%Y-%m-%d %H:%M:%S")
+                links = plural(s.failing_links, "article link")
+                state += f"; {links} failing, tried again later"
+            last = s.last_success.strftime("%Y-%m-%d %H:%M UTC") if s.last_success else "-"
+            nxt = "-" if s.gone or not s.next_due else s.next_due.strftime("%Y-%m-%d %H:%M UTC")
             print(f"{s.name:<24} last ok {last:<19}  next {nxt:<19}  {state}")
             print(f"{'':<24} {s.url}" + (f"  [{s.detected}]" if s.detected else ""))

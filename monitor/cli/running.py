@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor import config as configmod
-from monitor.cli.common import EXIT_OK, EXIT_PROBLEMS
+from monitor.cli.common import EXIT_OK, EXIT_PROBLEMS, plural
 
 # loaded with the command, not inside the event loop's first step (it brings the fetcher, the
 # store and the channels: a long import)
@@ -88,6 +88,8 @@ def print_once(report: Any, as_json: bool) -> None:
                         "sent": report.delivery.sent,
                         "retrying": report.delivery.retrying,
                         "failed": report.delivery.failed,
+                        # only beside a running daemon on the same database: who delivers
+                        **({"left_to": report.delivery_left_to} if report.delivery_left_to else {}),
                     },
                 },
                 ensure_ascii=False,
@@ -99,15 +101,21 @@ def print_once(report: Any, as_json: bool) -> None:
             o.error
             if o.status == "error"
             else (
-                f"{o.entries} entries, {o.new_articles} new, "
+                f"{plural(o.entries, 'entry', 'entries')}, {o.new_articles} new, "
                 + (f"{o.revised} edited, " if o.revised else "")
-                + f"{o.matches} matches, {o.alerts} alerts"
+                + f"{plural(o.matches, 'match', 'matches')}, {plural(o.alerts, 'alert')}"
             )
         )
         print(f"{o.source:<28} {o.status:<12} {detail}")
     d = report.delivery
     failed = sum(o.status == "error" for o in report.outcomes)
+    if report.delivery_left_to:
+        print(
+            f"{plural(len(report.outcomes), 'source')} polled, {failed} failed; alerts are "
+            f"delivered by {report.delivery_left_to}"
+        )
+        return
     print(
-        f"{len(report.outcomes)} sources polled, {failed} failed; alerts: {d.sent} sent, "
+        f"{plural(len(report.outcomes), 'source')} polled, {failed} failed; alerts: {d.sent} sent, "
         f"{d.retrying} to retry, {d.failed} failed"
     )

@@ -25,6 +25,7 @@ from monitor.alert.planner import AlertPlanner
 from monitor.alert.registry import build_channels, uses_http
 from monitor.alert.stories import StoryPolicy
 from monitor.compiled import load_checked
+from monitor.daemon.instance import AlreadyRunning, InstanceLock, describe, holder
 from monitor.errors import ConfigError, StorageError
 from monitor.fetch import Fetcher
 from monitor.logs import event
@@ -56,6 +57,8 @@ def utcnow() -> datetime:
 class OnceReport:
     outcomes: list[PollOutcome]
     delivery: DispatchResult
+    #: a daemon runs on the same database: delivery is its job (who it is)
+    delivery_left_to: str | None = None
 
 
 class Runtime:
@@ -103,7 +106,7 @@ class Runtime:
         self.engine = engine
         self.processor = processor
         self.channels: dict[str, Channel] = build_channels(
-            settings.channels, self._delivery_client, self.console
+            settings.channels, self._delivery_client, self.console, settings.delivery.zone
         )
         d = settings.delivery
         self.ctx.processor = processor
@@ -302,13 +305,24 @@ async def run_once(
     on_poll: Callable[[PollOutcome], None] | None = None,
     console: TextIO | None = None,
 ) -> OnceReport:
+    url, config = loaded.settings.storage.url, str(loaded.path.resolve())
+    try:
+        lock = InstanceLock.acquire(url, "once", config=config)
+        left_to = None
+    except AlreadyRunning:
+        # beside a running daemon: poll and store (idempotent), leave sending to it, so an
+        # alert never goes out from two processes
+        path = InstanceLock.lock_path(url)
+        lock, left_to = None, describe(holder(path) if path else {})
     runtime = await Runtime.open(loaded, engine, console=console)
     try:
         outcomes = await runtime.poll_all(on_poll)
-        delivery = await runtime.deliver()
-        return OnceReport(outcomes, delivery)
+        delivery = DispatchResult() if left_to else await runtime.deliver()
+        return OnceReport(outcomes, delivery, left_to)
     finally:
         await runtime.close()
+        if lock is not None:
+            lock.release()
 
 
 async def run_forever(
@@ -318,9 +332,27 @@ async def run_forever(
     grace: float | None = None,
 ) -> None:
     """Run until ``stop`` is set or SIGINT/SIGTERM arrives; then stop cleanly. SIGHUP (or
-    ``POST /-/reload``) re-reads the configuration."""
+    ``POST /-/reload``) re-reads the configuration. One daemon per SQLite database
+    (``daemon.instance``): a second one raises ``AlreadyRunning`` naming the first."""
     stop = stop or asyncio.Event()
     grace = loaded.settings.daemon.grace if grace is None else grace
+    settings = loaded.settings
+    lock = InstanceLock.acquire(
+        settings.storage.url,
+        "run",
+        listen=settings.daemon.listen,
+        config=str(loaded.path.resolve()),
+    )
+    try:
+        await _serve(loaded, engine, stop, grace)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+async def _serve(
+    loaded: configmod.LoadedConfig, engine: Engine, stop: asyncio.Event, grace: float
+) -> None:
     loop = asyncio.get_running_loop()
     signals = 0
 
@@ -383,16 +415,10 @@ async def run_forever(
             "maintain", MAINTAIN_EVERY, runtime.maintain, first=runtime.now() + timedelta(minutes=1)
         )
         scheduler.start()
-        event(
-            log,
-            logging.INFO,
-            "monitor running",
-            sources=len(runtime.sources),
-            rules=len(runtime.engine.rules),
-            channels=",".join(runtime.channels) or "-",
-        )
-        if loaded.settings.daemon.listen:
-            server = await _start_server(runtime, scheduler, loaded.settings.daemon.listen, reload)
+        listen = loaded.settings.daemon.listen
+        if listen:
+            server = await _start_server(runtime, scheduler, listen, reload)
+        event(log, logging.INFO, _started(runtime, jobs, server is not None and listen))
         await stop.wait()
     finally:
         runtime.closing = True
@@ -405,6 +431,23 @@ async def run_forever(
             await server.stop()
         await runtime.close()
         event(log, logging.INFO, "stopped")
+
+
+def _started(runtime: Runtime, jobs: _Jobs, listen: str | bool | None) -> str:
+    """What happens next, in words: ``monitor running: 13 sources; first polls spread over
+    the next 5 min (`monitor once` polls every source now); health on http://…/healthz``."""
+    n = len(runtime.sources)
+    line = f"monitor running: {n} source{'s' if n != 1 else ''}"
+    if jobs.due:
+        span = max(0.0, (max(jobs.due.values()) - runtime.now()).total_seconds())
+        when = f"{span / 60:.0f} min" if span >= 90 else f"{span:.0f} s"
+        line += f"; first polls spread over the next {when} (`monitor once` polls every source now)"
+    line += f"; alerts to {', '.join(runtime.channels) or 'no channel'}"
+    if isinstance(listen, str):
+        host, _, port = listen.rpartition(":")
+        host = "127.0.0.1" if host in ("0.0.0.0", "", "::", "[::]") else host
+        line += f"; health on http://{host}:{port}/healthz"
+    return line
 
 
 async def _start_server(
