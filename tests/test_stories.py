@@ -111,3 +111,37 @@ def test_five_copies_from_five_outlets_make_one_alert_and_follow_ups(
     # a second pass changes nothing
     assert main(["--config", five_outlets["config"], "once"]) == 0
     assert len(five_outlets["received"]) == 5
+
+
+def test_a_home_page_and_its_own_feed_are_one_outlet(
+    tmp_path: Path, server: LocalServer, capsys: pytest.CaptureFixture[str]
+):
+    """A site's home page announces its feed, and the desk also configured that feed: two
+    sources, one outlet. Its story alerts once, with no "also reported by" itself; `check`
+    says so, and `status` shows what the home page resolved to."""
+    feed = Feed()
+    feed.add("Regime forces and Hizbollah clash", "Regime forces clashed with Hizbollah at dawn.")
+    server.route("/feed.xml", feed)
+    home = (
+        '<html><head><link rel="alternate" type="application/rss+xml" href="/feed.xml">'
+        "</head><body><p>Levant news</p></body></html>"
+    )
+    server.route("/", Response(200, home.encode(), {"Content-Type": "text/html"}))
+    config = make_config(
+        tmp_path,
+        sources=[
+            {"name": "levant-home", "url": server.url("/")},
+            {"name": "levant-feed", "url": server.url("/feed.xml")},
+        ],
+    )
+    assert main(["--config", str(config), "once"]) == 0
+    capsys.readouterr()
+    assert main(["--config", str(config), "alerts", "--json"]) == 0
+    rows = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert [r["kind"] for r in rows] == ["alert"]
+    assert main(["--config", str(config), "check"]) == 0
+    err = capsys.readouterr().err
+    assert "levant-home, levant-feed read the same feed" in err
+    assert main(["--config", str(config), "status"]) == 0
+    out = capsys.readouterr().out
+    assert f"{server.url('/')} → {server.url('/feed.xml')}" in out

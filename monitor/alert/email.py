@@ -34,6 +34,7 @@ from monitor.alert import ChannelContext, ChannelKind, notice_line
 from monitor.alert.render import digest_html, digest_text, digest_title, html_body, subject, text
 from monitor.alert.view import view
 from monitor.configbase import ChannelSettingsBase, Duration
+from monitor.errors import network_failure
 from monitor.models import Alert, Delivery, Notice
 
 
@@ -165,7 +166,8 @@ class EmailChannel:
         except aiosmtplib.SMTPResponseException as e:
             return Delivery(ok=False, retry=400 <= e.code < 500, reason=f"smtp {e.code}")
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as e:
-            return Delivery(ok=False, retry=True, reason=f"smtp unreachable: {type(e).__name__}")
+            where = f"smtp://{self._host}:{self._port}"
+            return Delivery(ok=False, retry=True, reason=f"smtp: {network_failure(e, where)}")
         return Delivery(ok=True, reason="accepted", external_id=msg["Message-ID"])
 
 

@@ -13,7 +13,7 @@ an ``edit`` notice. The store writes the plan as it is given; every backend shar
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
@@ -53,6 +53,8 @@ class AlertPlanner:
     channels_for: Callable[[Match], Sequence[str]]
     stories: StoryDecider | None = None
     deliver_at: Callable[[Match, datetime], datetime] | None = None
+    #: the outlet a source belongs to (``alert.outlets``: one feed reached two ways is one)
+    outlet_of: Callable[[str], str] | None = None
 
     @property
     def window(self) -> float | None:
@@ -68,14 +70,15 @@ class AlertPlanner:
         """The rows that follow from stored articles' matches. ``recent``: the stories still
         open (``window``), as the database holds them."""
         plan = Plan()
-        stories = _Stories(list(recent), plan)
+        stories = _Stories(list(recent), plan, self.outlet_of)
         for s in stored:
             live = [m for m in s.matches if m.mode == "live"]
             decision: _Placed | None = None
             if live:
                 plan.evidence[s.article_id] = (s.article, s.at)
                 if self.stories is not None:
-                    decision = stories.place(self.stories, s, live)
+                    outlet = self.outlet_of(s.source) if self.outlet_of else s.source
+                    decision = stories.place(self.stories, s, live, outlet)
             for m in s.matches:
                 first = m is (live[0] if live else None)
                 story = decision.key if decision is not None and m.mode == "live" else None
@@ -115,7 +118,8 @@ class AlertPlanner:
         due = self.deliver_at(m, s.at) if self.deliver_at else s.at
         out = []
         for channel in self.channels_for(m):
-            for kind, status, extra in _alert_kinds(m, decision, s.source, first):
+            outlet = self.outlet_of(s.source) if self.outlet_of else s.source
+            for kind, status, extra in _alert_kinds(m, decision, outlet, first):
                 text = f"{extra}; {s.note}" if extra and s.note else (extra or s.note)
                 out.append(PlannedAlert(channel, status, due, kind, text))
         return out
@@ -133,16 +137,25 @@ class _Placed:
 class _Stories:
     """The open stories as the plan changes them, article after article."""
 
-    def __init__(self, open_: list[StoryRef], plan: Plan) -> None:
+    def __init__(
+        self, open_: list[StoryRef], plan: Plan, outlet_of: Callable[[str], str] | None = None
+    ) -> None:
         self.open = open_
         self.plan = plan
+        #: the outlet of a source as known now: a story's earlier outlets are read through it
+        #: too (two sources found to be one outlet after the story began)
+        self.outlet_of = outlet_of
         #: a new story's number in the plan, for the refs that stand for it until written
         self._new: dict[int, int] = {}
 
-    def place(self, policy: StoryDecider, s: Stored, live: list[Match]) -> _Placed:
-        article, source = s.article, s.source
+    def place(self, policy: StoryDecider, s: Stored, live: list[Match], source: str) -> _Placed:
+        article = s.article
         signature = policy.fingerprint(article)
-        decision = policy.decide(signature, source, self.open)
+        seen = self.open
+        if self.outlet_of is not None:
+            of = self.outlet_of
+            seen = [replace(c, outlets=tuple(dict.fromkeys(map(of, c.outlets)))) for c in seen]
+        decision = policy.decide(signature, source, seen)
         if decision.story_id is None:
             number = len(self._new)
             ref_id = -(number + 1)  # a stand-in id no stored story has

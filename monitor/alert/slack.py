@@ -26,6 +26,7 @@ from monitor.alert import ChannelContext, ChannelKind, notice_line
 from monitor.alert.render import digest_title, subject
 from monitor.alert.view import view
 from monitor.configbase import ChannelSettingsBase, Duration, http_url
+from monitor.errors import network_failure
 from monitor.models import Alert, Delivery, Notice
 from monitor.parse.headers import parse_retry_after
 
@@ -198,10 +199,9 @@ class SlackChannel:
                 resp = await self._client.post(
                     s.url.get_secret_value(), json=body, timeout=s.timeout
                 )
-        except httpx.TimeoutException:
-            return Delivery(ok=False, retry=True, reason="timeout")
-        except httpx.HTTPError as e:
-            return Delivery(ok=False, retry=True, reason=f"network error: {type(e).__name__}")
+        except httpx.HTTPError as e:  # the reason names host and port, never the secret path
+            url = s.api_url if s.token is not None else s.url.get_secret_value()  # type: ignore[union-attr]
+            return Delivery(ok=False, retry=True, reason=network_failure(e, url))
         return _outcome(resp, api=s.token is not None)
 
 

@@ -27,6 +27,7 @@ from pydantic import Field, SecretStr, field_validator
 
 from monitor.alert import ChannelContext, ChannelKind, alert_payload, notice_payload
 from monitor.configbase import ChannelSettingsBase, Duration, http_url
+from monitor.errors import network_failure
 from monitor.models import Alert, Delivery, Notice
 from monitor.parse.headers import parse_retry_after
 
@@ -88,10 +89,9 @@ class WebhookChannel:
                 timeout=self._settings.timeout,
                 follow_redirects=False,
             )
-        except httpx.TimeoutException:
-            return Delivery(ok=False, retry=True, reason="timeout")
-        except httpx.HTTPError as e:
-            return Delivery(ok=False, retry=True, reason=f"network error: {type(e).__name__}")
+        except httpx.HTTPError as e:  # the reason names host and port, never the secret path
+            reason = network_failure(e, self._settings.url.get_secret_value())
+            return Delivery(ok=False, retry=True, reason=reason)
         if 200 <= resp.status_code < 300:
             return Delivery(ok=True, reason=f"http {resp.status_code}")
         retry = resp.status_code in (408, 425, 429) or resp.status_code >= 500

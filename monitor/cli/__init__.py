@@ -88,6 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("check", help="validate the configuration; exit 1 on any problem")
     tr = sub.add_parser("test-rules", help="run the rules over text files and explain matches")
     tr.add_argument("--json", action="store_true", help="one JSON object per file")
+    tr.add_argument(
+        "--verbose", "-v", action="store_true", help="why not: every candidate sentence"
+    )
     tr.add_argument("files", nargs="+", metavar="FILE")
     arts = sub.add_parser("articles", help="list stored articles, newest first")
     arts.add_argument("--json", action="store_true")
@@ -109,6 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("dir", help="folder holding the labelled files")
     ev.add_argument("--rule", action="append", help="only this rule (shadow rules too); repeatable")
     ev.add_argument("--json", action="store_true")
+    ev.add_argument(
+        "--verbose", "-v", action="store_true", help="why not: every candidate sentence"
+    )
     bt = sub.add_parser("backtest", help="re-run the rules over stored articles; sends nothing")
     bt.add_argument("--since", help="only articles fetched since this date (YYYY-MM-DD or ISO)")
     bt.add_argument("--rule", action="append", help="only this rule (shadow rules too); repeatable")
@@ -221,9 +227,9 @@ def _command(args: argparse.Namespace, path: Path) -> int:
     gc.set_threshold(GC_YOUNG_THRESHOLD, 10, 10)
     gc.enable()
     if args.command == "test-rules":
-        return rules.test_rules(engine, args.files, args.json)
+        return rules.test_rules(engine, args.files, args.json, args.verbose)
     if args.command == "eval":
-        return rules.eval_labels(engine, args.labels, args.dir, args.rule, args.json)
+        return rules.eval_labels(engine, args.labels, args.dir, args.rule, args.json, args.verbose)
     # MONITOR_SLOW_CALLBACK_MS=50: asyncio's debug mode reports every callback that
     # blocks the event loop longer than that (benchmarks/feed_farm.py uses it)
     slow = os.environ.get("MONITOR_SLOW_CALLBACK_MS")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import os
 import socket
@@ -10,7 +11,7 @@ from pathlib import Path
 
 from monitor.cli.common import EXIT_OK, EXIT_PROBLEMS, plural
 from monitor.config import LoadedConfig
-from monitor.errors import ConfigError
+from monitor.errors import ConfigError, StorageError
 
 
 def check(path: Path) -> int:
@@ -73,6 +74,7 @@ def run_time_checks(loaded: LoadedConfig) -> tuple[list[str], list[str], list[st
         warnings.append("no rules: nothing will alert (add some under rules:)")
     elif not s.channels:
         warnings.append("no channels: matches are stored but sent nowhere (add channels:)")
+    warnings += _one_outlet(loaded)
     facts = []
     database = _database(s.storage.url, errors)
     if database:
@@ -86,6 +88,53 @@ def run_time_checks(loaded: LoadedConfig) -> tuple[list[str], list[str], list[st
         else:
             facts.append(f"endpoint: http://{s.daemon.listen}/healthz")
     return errors, warnings, facts
+
+
+def _one_outlet(loaded: LoadedConfig) -> list[str]:
+    """Sources with the same URL, or that resolved to the same feed when last polled (the
+    database says): one outlet for stories, polled twice."""
+    from monitor.alert.outlets import Outlets
+
+    names = [s.name for s in loaded.settings.sources]
+    configured = Outlets(names)
+    for s in loaded.settings.sources:
+        configured.note(s.name, s.url)
+    out = [
+        f"{', '.join(same)} have the same URL {url}: one outlet, polled twice"
+        for url, same in configured.shared()
+    ]
+    resolved = Outlets(names)
+    wanted = set(names)
+    for name, url in _resolved_urls(loaded.settings.storage.url).items():
+        if name in wanted:
+            resolved.note(name, url)
+    told = {tuple(same) for _url, same in configured.shared()}
+    out += [
+        f"{', '.join(same)} read the same feed {url} (one announces it): one outlet for "
+        "stories; keep one of them"
+        for url, same in resolved.shared()
+        if tuple(same) not in told
+    ]
+    return out
+
+
+def _resolved_urls(url: str) -> dict[str, str]:
+    """What each source read when last polled, from an existing database ({} when none)."""
+    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///") :]).is_file():
+        return {}
+    from monitor.store import open_store
+
+    async def read() -> dict[str, str]:
+        store = await open_store(url)
+        try:
+            return {s.name: s.url for s in await store.source_states()}
+        finally:
+            await store.close()
+
+    try:
+        return asyncio.run(read())
+    except StorageError:
+        return {}
 
 
 def _database(url: str, errors: list[str]) -> str | None:

@@ -41,7 +41,8 @@ async def show(args: argparse.Namespace, loaded: configmod.LoadedConfig, engine:
             status = "failed" if args.failed else args.status
             print_alerts(await store.alerts(args.limit, status, args.rule), args.json)
         elif args.command == "status":
-            print_status(await store.source_states(), args.json)
+            configured = {s.name: s.url for s in loaded.settings.sources}
+            print_status(await store.source_states(), args.json, configured)
         elif args.command == "backtest":
             await backtest(store, engine, since, args.rule, args.json)
     finally:
@@ -134,7 +135,12 @@ def _delivery(alert: Any) -> str:
     return f"{state} ({tries}: {alert.last_error})" if alert.last_error else state
 
 
-def print_status(states: list[Any], as_json: bool) -> None:
+def print_status(
+    states: list[Any], as_json: bool, configured: dict[str, str] | None = None
+) -> None:
+    """Each source's state; its URL as configured, and what it resolved to when that
+    differs (a feed the page announced, a permanent redirect)."""
+    configured = configured or {}
     if not states and not as_json:
         print("no sources configured", file=sys.stderr)
     for s in states:
@@ -144,6 +150,7 @@ def print_status(states: list[Any], as_json: bool) -> None:
                     {
                         "source": s.name,
                         "url": s.url,
+                        "configured_url": configured.get(s.name, s.url),
                         "last_success": iso(s.last_success),
                         "last_attempt": iso(s.last_attempt),
                         "failures": s.failures,
@@ -176,4 +183,6 @@ def print_status(states: list[Any], as_json: bool) -> None:
             last = s.last_success.strftime("%Y-%m-%d %H:%M UTC") if s.last_success else "-"
             nxt = "-" if s.gone or not s.next_due else s.next_due.strftime("%Y-%m-%d %H:%M UTC")
             print(f"{s.name:<24} last ok {last:<19}  next {nxt:<19}  {state}")
-            print(f"{'':<24} {s.url}" + (f"  [{s.detected}]" if s.detected else ""))
+            given = configured.get(s.name, s.url)
+            url = s.url if given == s.url else f"{given} → {s.url}"
+            print(f"{'':<24} {url}" + (f"  [{s.detected}]" if s.detected else ""))

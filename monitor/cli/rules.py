@@ -38,7 +38,7 @@ def match_summary(m: Match) -> dict[str, Any]:
     }
 
 
-def test_rules(engine: Engine, files: list[str], as_json: bool) -> int:
+def test_rules(engine: Engine, files: list[str], as_json: bool, verbose: bool = False) -> int:
     status = EXIT_OK
     for f in files:
         try:
@@ -60,7 +60,9 @@ def test_rules(engine: Engine, files: list[str], as_json: bool) -> int:
             shadow = ", shadow" if m.mode == "shadow" else ""
             print(f"  [{m.severity}] {m.rule} (score {m.score}{shadow})")
             for a in m.actors:
-                print(f"    actor  {a.actor}: {', '.join(repr(x) for x in a.forms)}")
+                # as written, in quotes (a non-breaking space is a space to a reader)
+                forms = ", ".join(f"“{' '.join(x.split())}”" for x in a.forms)
+                print(f"    actor  {a.actor}: {forms}")
             print(f"    words  {', '.join(m.keywords)}")
             for clash in m.clashes:
                 print(f"    who    {clash.describe()}")
@@ -69,13 +71,18 @@ def test_rules(engine: Engine, files: list[str], as_json: bool) -> int:
             for note in m.notes:
                 print(f"    note   {note}")
         if not matches:
-            for line in engine.explain_silence(title, body):
-                print(f"  why not: {line}")
+            for line in engine.explain_silence(title, body, verbose=verbose):
+                print(f"  {line}" if line.startswith("found: ") else f"  why not: {line}")
     return status
 
 
 def eval_labels(
-    engine: Engine, labels_path: str, folder: str, rules: list[str] | None, as_json: bool
+    engine: Engine,
+    labels_path: str,
+    folder: str,
+    rules: list[str] | None,
+    as_json: bool,
+    verbose: bool = False,
 ) -> int:
     from monitor.match.evaluate import Labelled, evaluate, parse_label_date
 
@@ -151,11 +158,11 @@ def eval_labels(
             )
         )
         return EXIT_OK
-    print_eval(engine, report)
+    print_eval(engine, report, verbose)
     return EXIT_OK
 
 
-def print_eval(engine: Engine, report: Any) -> None:
+def print_eval(engine: Engine, report: Any, verbose: bool = False) -> None:
     """The eval report for a reader: totals, figures per category, every miss explained."""
     categories = report.categories()
     wanted = report.count("tp", "fn", "wrong-actors")
@@ -187,8 +194,11 @@ def print_eval(engine: Engine, report: Any) -> None:
             missing = [e for e in j.item.actors if not set(e) & j.found_actors]
             print(f"  not found: {', '.join('|'.join(e) for e in missing)}")
         elif j.verdict == "fn":
-            for line in engine.explain_silence(j.item.title, j.item.body, when=j.item.published):
-                print(f"  why not: {line}")
+            lines = engine.explain_silence(
+                j.item.title, j.item.body, when=j.item.published, verbose=verbose
+            )
+            for line in lines:
+                print(f"  {line}" if line.startswith("found: ") else f"  why not: {line}")
 
 
 def parse_since(text: str | None) -> datetime | None:

@@ -110,10 +110,12 @@ class Runtime:
         )
         d = settings.delivery
         self.ctx.processor = processor
+        self.ctx.outlets.order([s.name for s in self.sources])
         self.ctx.planner = AlertPlanner(
             self.channels_for,
             StoryPolicy(d.story_window, d.duplicate_threshold, d.max_followups, d.escalate_at),
             deliver_at(engine.digest_rules),
+            self.ctx.outlets.outlet,
         )
         self.ctx.health = self.health_policy()
 
@@ -143,7 +145,10 @@ class Runtime:
             raise
         fetcher = await making_fetcher
         delivery_client = await _delivery_client_for(loaded.settings, None)
-        return cls(loaded, engine, store, fetcher, delivery_client, processor, now, console)
+        runtime = cls(loaded, engine, store, fetcher, delivery_client, processor, now, console)
+        for state in await store.source_states():  # what each source resolved to last time
+            runtime.ctx.outlets.note(state.name, state.url)
+        return runtime
 
     async def reload(self, loaded: configmod.LoadedConfig, engine: Engine) -> list[str]:
         """Take a new configuration: sources, actors, keywords, rules, channels and delivery

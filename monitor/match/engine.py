@@ -303,6 +303,7 @@ class _Doc:
         "text",
         "title_len",
         "tracked_hits",
+        "undated",
         "when",
     )
 
@@ -313,6 +314,8 @@ class _Doc:
         self.readings: dict[tuple[int, int], roles.SentenceReading | None] = {}
         #: how many sentences were parsed
         self.parsed = 0
+        #: dated names set aside at this text's date (for "why not"): (as written, alias)
+        self.undated: list[tuple[str, AliasKey]] = []
         #: sentences to parse, gathered while matching a batch (None: parse when asked)
         self.pending: list[tuple[int, int]] | None = None
         self._hit_starts: list[int] | None = None
@@ -533,48 +536,119 @@ class Engine:
         text: str,
         when: datetime | None = None,
         rules: Iterable[str] | None = None,
-        limit: int = 6,
+        limit: int | None = 6,
+        verbose: bool = False,
     ) -> list[str]:
-        """Why no live rule matched, in a few lines: which actors were named, whether they met
-        a conflict word in a sentence, and what the parse read there (one side, a speaker,
-        a denial…)."""
+        """Why no live rule matched, by the nearest miss: what was found and where (tracked
+        actors, conflict words, by sentence), then what stopped each rule — one actor only,
+        actors in different sentences, one side, a speaker, a denial or hedge, a name outside
+        its dates, a rule's ``pairs`` or ``actors``. ``verbose``: every candidate sentence,
+        and no limit on lines."""
         doc = _Doc(title, text, when)
         if not self._scan(doc):
             return ["no tracked actor and no conflict word in the text"]
+        self._make_term_hits(doc)
+        wanted = None if rules is None else set(rules)
+        live = [r for r in self.rules if r.mode == "live" and (wanted is None or r.name in wanted)]
+        out = [self._found_line(doc, live)]
+        for form, alias in doc.undated:
+            span = " ".join(
+                ([f"from {alias.since}"] if alias.since else [])
+                + ([f"until {alias.until}"] if alias.until else [])
+            )
+            dated = f"dated {doc.when:%Y-%m-%d}" if doc.when else "undated: read as of today"
+            out.append(f"“{form}” is {alias.actor} only {span}; this text is {dated}")
         tracked = sorted({h.actor for h in doc.actor_hits if h.actor not in self._untracked})
         if len(tracked) < 2:
             named = f"only {tracked[0]}" if tracked else "none"
-            return [f"tracked actors named: {named}; a clash needs two"]
-        self._make_term_hits(doc)
-        wanted = None if rules is None else set(rules)
-        out: list[str] = []
-        for rule in self.rules:
-            if rule.mode != "live" or (wanted is not None and rule.name not in wanted):
-                continue
-            out.extend(self._why_not(rule, doc))
-        if not out:
+            out.append(f"tracked actors named: {named}; a clash needs two")
+            return out
+        before = len(out)
+        for rule in live:
+            out.extend(self._why_not(rule, doc, verbose))
+        if len(out) == before:
             out.append(f"{', '.join(tracked)} never meet a conflict word in one sentence")
-        return list(dict.fromkeys(out))[:limit]
+        out = list(dict.fromkeys(out))
+        return out if verbose or limit is None else out[:limit]
 
-    def _why_not(self, rule: _Rule, doc: _Doc) -> list[str]:
+    def _found_line(self, doc: _Doc, rules: list[_Rule]) -> str:
+        """``found: Hezbollah (“Hizbollah”, sentence 1), …; conflict words: clashed
+        (sentence 2)``: sentences counted from the title (0)."""
+
+        def where(pos: int) -> str:
+            if pos < doc.title_len:
+                return "title"
+            p = doc.paragraph_index(pos)
+            paras = doc.paragraphs
+            before = sum(
+                len(doc._sentences_of(q)) for q in range(p) if paras[q][0] >= doc.body_start
+            )
+            return str(before + doc._sentence_index(pos) + 1)
+
+        def places(at: list[str]) -> str:
+            at = list(dict.fromkeys(at))
+            body = [a for a in at if a != "title"]
+            out = ["title"] if "title" in at else []
+            if body:
+                out.append(("sentence " if len(body) == 1 else "sentences ") + ", ".join(body))
+            return ", ".join(out)
+
+        actors: dict[str, dict[str, list[str]]] = {}
+        for h in doc.actor_hits:
+            if h.actor not in self._untracked:
+                form = " ".join(h.surface.split())
+                actors.setdefault(h.actor, {}).setdefault(form, []).append(where(h.start))
+        anchors = set().union(*(r.anchors for r in rules)) if rules else set()
+        words: dict[str, list[str]] = {}
+        for t in doc.term_hits:
+            if t.set_name in anchors:
+                words.setdefault(" ".join(t.surface.lower().split()), []).append(where(t.start))
+        shown = "; ".join(
+            f"{a} ({'; '.join(f'“{f}”, {places(at)}' for f, at in forms.items())})"
+            for a, forms in actors.items()
+        )
+        said = "; ".join(f"{w} ({places(at)})" for w, at in words.items())
+        return f"found: {shown or 'no tracked actor'}; conflict words: {said or 'none'}"
+
+    def _why_not(self, rule: _Rule, doc: _Doc, verbose: bool = False) -> list[str]:
         out = []
         by_sentence: dict[tuple[int, int], set[str]] = {}
         for h in doc.actor_hits:
             if h.actor not in self._untracked:
                 by_sentence.setdefault(doc.sentence_at(h.start), set()).add(h.actor)
         for (lo, hi), present in sorted(by_sentence.items()):
-            if len(present) < max(2, rule.min_actors):
-                continue
             pool = [t for t in doc.term_hits if lo <= t.start < hi and t.set_name in rule.sets]
             kws = [t for t in self._complete_terms(pool, doc) if t.set_name in rule.anchors]
-            if not kws:
-                continue
             quote = " ".join(doc.text[lo:hi].split())
             quote = quote if len(quote) <= 90 else quote[:89] + "…"
+            if len(present) < max(2, rule.min_actors):
+                if verbose and kws:
+                    out.append(f"«{quote}»: one tracked actor ({', '.join(present)})")
+                continue
+            if not kws:
+                if verbose:
+                    out.append(f"«{quote}»: {', '.join(sorted(present))} but no conflict word")
+                continue
+            allowed = self._rule_allows(rule, present)
+            if allowed:
+                out.append(f"«{quote}»: rule {rule.name}: {allowed}")
+                continue
             said = self._what_was_read(doc, lo, hi, kws, present)
             if said:
                 out.append(f"«{quote}»: " + "; ".join(said))
+            elif verbose:
+                out.append(f"«{quote}»: {rule.name} did not match")
         return out
+
+    @staticmethod
+    def _rule_allows(rule: _Rule, present: set[str]) -> str | None:
+        """What a rule's own limits say about these actors (None: nothing against them)."""
+        if rule.actors is not None and len(present & rule.actors) < 2:
+            return f"counts only {', '.join(sorted(rule.actors))}"
+        if rule.pairs is not None and not any(p <= present for p in rule.pairs):
+            pairs = ", ".join("–".join(sorted(p)) for p in rule.pairs)
+            return f"{'–'.join(sorted(present))} is not among its pairs ({pairs})"
+        return None
 
     def _what_was_read(
         self, doc: _Doc, lo: int, hi: int, kws: list[_TermHit], present: set[str]
@@ -627,6 +701,7 @@ class Engine:
                     if (alias.since or alias.until) and not _meant(
                         alias, payloads, day, original, start
                     ):
+                        doc.undated.append((original[start:stop], alias))
                         continue
                     doc.actor_hits.append(_ActorHit(alias.actor, alias.kind, start, stop, surface))
                 else:

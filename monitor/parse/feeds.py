@@ -74,12 +74,24 @@ def _feedparser_entries(body: bytes, url: str, content_type: str | None) -> list
             exc = parsed.get("bozo_exception")
             if not body.strip():
                 raise ParseError("empty document")
+            head = body[:1024].lower()
+            if b"<html" in head or b"<!doctype html" in head:
+                raise ParseError(
+                    "not a feed: the URL returned an HTML page (did you mean kind: page?)"
+                )
             if exc is not None:
-                raise ParseError(f"not a feed: {exc}")
-            head = body[:512].lower()
-            raise ParseError("not a feed (an HTML page)" if b"<html" in head else "not a feed")
+                raise ParseError(f"not a feed: {_xml_problem(exc)}")
+            raise ParseError("not a feed")
         return []
     return list(entries)
+
+
+def _xml_problem(exc: object) -> str:
+    """``<unknown>:2:0: syntax error`` → ``XML syntax error at line 2``."""
+    m = re.match(r"<[^>]*>:(\d+):\d+: (.*)", str(exc))
+    if m:
+        return f"XML {m.group(2)} at line {m.group(1)}"
+    return str(exc)
 
 
 def _articles(

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from monitor.alert.outlets import Outlets
 from monitor.fetch import Fetcher
 from monitor.poll.source_health import HealthPolicy
 from monitor.poll.workers import Processor
@@ -25,3 +26,5 @@ class PipelineContext:
     rand: Callable[[], float] = field(default=random.random)
     #: operational notices about failing and silent sources
     health: HealthPolicy = field(default_factory=lambda: HealthPolicy(()))
+    #: which sources are one outlet (the same feed reached two ways)
+    outlets: Outlets = field(default_factory=Outlets)

@@ -80,7 +80,9 @@ async def poll_source(
     except FetchError as e:  # the feed a page announced could not be fetched
         return await _failed(source, ctx, state, str(e), started, e.retry_after)
     except ParseError as e:
-        return await _failed(source, ctx, state, f"parse error: {e}", started, None)
+        # "not a feed: …" says it all; other parse failures say what failed
+        said = str(e) if str(e).startswith("not a feed") else f"parse error: {e}"
+        return await _failed(source, ctx, state, said, started, None)
 
     fresh = _unique(got.entries)
     stored = await ctx.store.stored_hashes(source.name, [e.article.identity for e in fresh])
@@ -91,6 +93,7 @@ async def poll_source(
         if e.article.identity in stored and stored[e.article.identity] != e.article.content_hash
     ]
     new, edited = await _completed(read.kind, source, ctx, got, new, edited)
+    ctx.outlets.note(source.name, read.doc.url)  # the same feed reached two ways: one outlet
     unmatched = [e.article for e in new + edited if e.matches is None]
     matched = iter(await ctx.processor.match(unmatched))
     done = [

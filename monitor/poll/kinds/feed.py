@@ -4,7 +4,6 @@ are completed with their pages' full text."""
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -12,7 +11,7 @@ from typing import TYPE_CHECKING
 from monitor.models import Article, Source, SourceState
 from monitor.parse.feeds import looks_like_feed
 from monitor.poll.kinds import Entry, Fetched, Harvest, SourceKind
-from monitor.poll.kinds.linked import article_page
+from monitor.poll.kinds.linked import article_pages
 
 if TYPE_CHECKING:
     from monitor.poll.context import PipelineContext
@@ -53,7 +52,10 @@ async def complete(
     if not wants_full_text(source, [e.article for e in got.entries]):
         return entries
     todo = [e.article for e in entries if e.article.url][: source.max_new]
-    pages = await asyncio.gather(*(article_page(source, ctx, a.url, a.fetched) for a in todo))
+    if not todo:
+        return entries
+    # one poll's articles share their fetch time
+    pages = await article_pages(source, ctx, [a.url for a in todo], todo[0].fetched)
     full = {a.identity: p for a, p in zip(todo, pages, strict=True) if isinstance(p, Article)}
     out = []
     for e in entries:

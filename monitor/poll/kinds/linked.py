@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -46,7 +48,7 @@ async def read_links(
         link for link in waiting if link in failed_before and failed_before[link].next_try <= now
     ]
     todo = (fresh + due)[: source.max_new]
-    pages = await asyncio.gather(*(article_page(source, ctx, link, now) for link in todo))
+    pages = await article_pages(source, ctx, todo, now)
     read: dict[str, Article] = {}
     failed: dict[str, tuple[str, datetime]] = {}
     for link, page in zip(todo, pages, strict=True):
@@ -63,19 +65,38 @@ async def read_links(
     return read, len(fresh) + len(due) > len(todo) or bool(still_failing)
 
 
+async def article_pages(
+    source: Source, ctx: PipelineContext, links: Sequence[str], now: datetime
+) -> list[Article | str]:
+    """Article pages fetched and read, or why each could not be; the failures of one poll
+    logged as one line (the commonest reason, how many, the first link)."""
+    pages = await asyncio.gather(*(article_page(source, ctx, link, now) for link in links))
+    failed = [(link, p) for link, p in zip(links, pages, strict=True) if isinstance(p, str)]
+    if failed:
+        reasons = Counter(reason for _, reason in failed)
+        common, times = reasons.most_common(1)[0]
+        event(
+            log,
+            logging.WARNING,
+            "article pages skipped" if len(failed) > 1 else "article page skipped",
+            source=source.name,
+            pages=f"{len(failed)} of {len(links)}",
+            error=common if times == len(failed) else f"{common} (×{times}); and other errors",
+            url=failed[0][0],
+        )
+    return pages
+
+
 async def article_page(
     source: Source, ctx: PipelineContext, link: str, now: datetime
 ) -> Article | str:
-    """An article page fetched and read; or why it could not be (logged)."""
+    """An article page fetched and read; or why it could not be."""
     try:
         page = await ctx.fetcher.fetch(link, user_agent=source.user_agent, trusted=False)
         got = await ctx.processor.run(
             extract_article, page.body, page.url, page.headers.get("content-type")
         )
     except (FetchError, ParseError) as e:
-        event(
-            log, logging.WARNING, "article page skipped", source=source.name, url=link, error=str(e)
-        )
         return str(e)
     article = make_article(source.name, None, link, got.title, got.text, got.published, now)
     return replace(article, raw_html=page.body)

@@ -48,7 +48,7 @@ class SQLiteStore(Sources, Articles, Outbox):
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
             db = await aiosqlite.connect(path, isolation_level=None)
         except (sqlite3.Error, OSError) as e:
-            raise StorageError(f"cannot open database {path!r}: {e}") from e
+            raise StorageError(f"cannot open database {path}: {_why(Path(path), e)}") from e
         store = cls(db, path)
         try:
             db.row_factory = aiosqlite.Row
@@ -150,3 +150,15 @@ def _statements(script: str) -> list[str]:
     if current.strip():
         out.append(current.strip())
     return [stmt for stmt in out if stmt.rstrip(";").strip()]
+
+
+def _why(path: Path, e: BaseException) -> str:
+    """An open that failed, in words: a file where a folder must be, a folder not writable."""
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if folder.exists() and not folder.is_dir():
+        return f"{folder} is a file, not a folder (check storage.url)"
+    if isinstance(e, PermissionError) or (folder.is_dir() and not os.access(folder, os.W_OK)):
+        return f"{folder} is not writable by this user"
+    return getattr(e, "strerror", None) or str(e)
