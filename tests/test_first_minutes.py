@@ -299,3 +299,37 @@ def test_libraries_own_log_lines_stay_out_at_the_default_level(
     logging.getLogger("trafilatura.core").warning("discarding data: None")
     assert "discarding data" in capsys.readouterr().err
     logs.setup("info")
+
+
+def test_ctrl_c_during_once_says_what_was_kept(tmp_path: Path):
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)  # accepts, never answers: the poll is in flight at the interrupt
+    port = listener.getsockname()[1]
+    config = make_config(
+        tmp_path,
+        sources=[{"name": "slow", "url": f"http://127.0.0.1:{port}/feed"}],
+        fetch={"allow_private": True, "read_timeout": "60s", "deadline": "60s"},
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "monitor", "--config", str(config), "once"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        listener.settimeout(30)
+        conn, _ = listener.accept()  # the poll has started
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=30)
+        conn.close()
+    finally:
+        listener.close()
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 130
+    assert "interrupted: what was polled is stored; alerts not yet delivered stay pending" in err
+    assert "Traceback" not in err

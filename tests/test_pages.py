@@ -491,3 +491,19 @@ def test_an_edit_that_removes_the_clash_sends_one_edit_notice(
     first, notice = hook
     assert notice["kind"] == "edit" and notice["rule"] == first["rule"]
     assert notice["note"].startswith("no longer matches after an edit: the headline was")
+
+
+def test_pages_that_fail_in_one_poll_are_one_warning(
+    tmp_path: Path, server: LocalServer, capsys: pytest.CaptureFixture[str]
+):
+    links = ["/news/a", "/news/b", "/news/c"]
+    server.route("/latest", lambda _r: Response(200, listing(links), {"Content-Type": "text/html"}))
+    for path in links:
+        server.route(path, Response(404, b"not found"))
+    source = {"name": "desk", "url": server.url("/latest"), "kind": "page"}
+    config = make_config(tmp_path, sources=[{**source, "links": {"selector": ".latest"}}])
+    assert main(["--config", str(config), "once"]) == 0
+    warnings = [ln for ln in capsys.readouterr().err.splitlines() if "skipped" in ln]
+    assert len(warnings) == 1, warnings
+    assert '"article pages skipped"' in warnings[0] and 'pages="3 of 3"' in warnings[0]
+    assert 'error="http 404' in warnings[0]

@@ -81,11 +81,11 @@ def run_time_checks(loaded: LoadedConfig) -> tuple[list[str], list[str], list[st
         facts.append(f"database: {database}")
     if s.daemon.listen:
         problem = _listen_problem(s.daemon.listen)
-        if problem and problem.startswith("in use"):
-            warnings.append(f"daemon.listen {s.daemon.listen}: {problem}")
-        elif problem:
+        if problem and not problem.startswith("in use"):
             errors.append(f"daemon.listen {s.daemon.listen}: {problem}")
         else:
+            if problem:
+                warnings.append(f"daemon.listen {s.daemon.listen}: {problem}")
             facts.append(f"endpoint: http://{s.daemon.listen}/healthz")
     return errors, warnings, facts
 
