@@ -149,6 +149,18 @@ def console(alert: Alert | None = None, digest: list[Alert] | None = None) -> st
     return out.getvalue()
 
 
+def slack_notice(channel: SlackChannel) -> dict[str, Any]:
+    """The body the Slack channel posts for a source-health notice."""
+    sent: list[dict[str, Any]] = []
+
+    async def capture(body: dict[str, Any]) -> Any:
+        sent.append(body)
+
+    channel._post = capture  # type: ignore[method-assign]  # the body, not the network
+    asyncio.run(channel.send_notice(HEALTH))
+    return sent[0]
+
+
 def mail_parts(msg: EmailMessage) -> dict[str, str]:
     return {p.get_content_type(): p.get_content() for p in msg.walk() if not p.is_multipart()}
 
@@ -258,7 +270,10 @@ def test_every_message_for_every_channel_reads_well(matches: list[Match]):
     check_plain("email health", mail_parts(msg)["text/plain"])
     save("health.email.txt", f"Subject: {msg['Subject']}\n\n{mail_parts(msg)['text/plain']}")
     save("health.webhook.json", json.dumps(notice_payload(HEALTH), ensure_ascii=False, indent=2))
-    assert len(written) == 26
+    note = slack_notice(slack)
+    assert note["text"].startswith("[SOURCE FAILING] border-blog failed 5 polls in a row")
+    save("health.slack.json", json.dumps(note, ensure_ascii=False, indent=2))
+    assert len(written) == 27
     assert all((GALLERY / n).stat().st_size > 0 for n in written)
 
 
