@@ -29,8 +29,9 @@ $(VENV)/.installed-test: $(VENV)/.installed
 run: $(VENV)/.installed
 	$(VENV)/bin/monitor --config $(CONFIG) run
 
-# Debian packages the tests need (none yet beyond Python itself); installed only when missing.
-DEBS :=
+# Debian packages the tests need, installed only when missing: PostgreSQL, whose throwaway
+# clusters (tests/pg.py) run the store contract suite on a real server.
+DEBS := postgresql
 deps:
 	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

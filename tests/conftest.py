@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -245,8 +246,11 @@ def make_config(
     **extra: Any,
 ) -> Path:
     """Write a configuration file in tmp_path and return its path."""
+    storage = f"sqlite:///{tmp_path}/monitor.db"
+    if os.environ.get("MONITOR_TEST_STORAGE") == "postgresql":  # the suite on PostgreSQL
+        storage = postgres_cluster().database(f"t{abs(hash(str(tmp_path))) % 10**12}")
     data: dict[str, Any] = {
-        "storage": {"url": f"sqlite:///{tmp_path}/monitor.db"},
+        "storage": {"url": storage},
         "fetch": {
             "allow_private": True,
             "connect_timeout": "2s",
@@ -275,3 +279,21 @@ def make_config(
     path = tmp_path / "monitor.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
+
+
+_CLUSTER: list[Any] = []
+
+
+def postgres_cluster() -> Any:
+    """The session's throwaway PostgreSQL cluster (``tests.pg``), started on first use and
+    stopped when the tests end."""
+    if not _CLUSTER:
+        from tests.pg import Cluster
+
+        _CLUSTER.append(Cluster())
+    return _CLUSTER[0]
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    while _CLUSTER:
+        _CLUSTER.pop().stop()

@@ -21,6 +21,7 @@ from monitor.errors import StorageError
 from monitor.models import ActorMention, AlertStatus, Article, Delivery, Match, Source, Span
 from monitor.store import PollRecord, Store, open_store
 from monitor.store.migrations import MIGRATIONS
+from tests.conftest import postgres_cluster
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 TO = AlertPlanner(lambda m: ["c"])
@@ -40,7 +41,25 @@ async def _sqlite_future(url: str) -> None:
         await db.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 5}")
 
 
-BACKENDS = [Backend("sqlite", lambda tmp: f"sqlite:///{tmp}/contract.db", _sqlite_future)]
+async def _postgres_future(url: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute("INSERT INTO monitor_schema (version) VALUES (99)")
+    finally:
+        await conn.close()
+
+
+def _postgres_url(tmp: Path) -> str:
+    """A fresh database in the session's throwaway cluster (``tests.pg``)."""
+    return postgres_cluster().database(f"contract_{tmp.name.lower().replace('-', '_')[-40:]}")
+
+
+BACKENDS = [
+    Backend("sqlite", lambda tmp: f"sqlite:///{tmp}/contract.db", _sqlite_future),
+    Backend("postgresql", _postgres_url, _postgres_future),
+]
 
 
 @pytest.fixture(params=BACKENDS, ids=[b.name for b in BACKENDS])

@@ -210,7 +210,11 @@ class Store(Protocol):
 
 
 #: storage backends by the scheme of ``storage.url``: module and class (loaded when used)
-BACKENDS: dict[str, str] = {"sqlite": "monitor.store.sqlite:SQLiteStore"}
+BACKENDS: dict[str, str] = {
+    "sqlite": "monitor.store.sqlite:SQLiteStore",
+    "postgresql": "monitor.store.postgres:PostgresStore",
+    "postgres": "monitor.store.postgres:PostgresStore",
+}
 
 
 def scheme_of(url: str) -> str:

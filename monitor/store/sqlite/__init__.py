@@ -1,9 +1,8 @@
 """SQLite storage through aiosqlite: WAL mode, migrations at open, one transaction per batch.
 
-The only code that speaks SQL to SQLite, one module per domain: ``sources`` (the configured
-list and each one's state), ``articles`` (what is stored, edits, retention), ``plans`` (stories,
-and the rows a plan says to write), ``outbox`` (alerts and notices to send, deliveries);
-``base`` holds what they share. Times are stored as ISO 8601 UTC text.
+The SQL of each domain is in ``store.sql`` (sources, articles, plans, outbox), shared with the
+PostgreSQL store; here is what is SQLite's own: opening the file, its pragmas, migrations
+(``store.migrations``), compaction.
 """
 
 from __future__ import annotations
@@ -18,16 +17,24 @@ import aiosqlite
 from monitor.batching import Coalescer
 from monitor.errors import StorageError
 from monitor.store.migrations import MIGRATIONS
-from monitor.store.sqlite.articles import Articles
-from monitor.store.sqlite.base import sqlite_path
-from monitor.store.sqlite.outbox import Outbox
-from monitor.store.sqlite.sources import Sources
+from monitor.store.sql.articles import Articles
+from monitor.store.sql.outbox import Outbox
+from monitor.store.sql.sources import Sources
 
 __all__ = ["SQLiteStore", "sqlite_path"]
 
 
+def sqlite_path(url: str) -> str:
+    """``sqlite:///data/x.db`` → ``data/x.db``; ``sqlite:////abs/x.db`` → ``/abs/x.db``."""
+    if not url.startswith("sqlite:///"):
+        raise StorageError(f"not a SQLite URL: {url!r} (expected sqlite:///path/to/file.db)")
+    return url[len("sqlite:///") :]
+
+
 class SQLiteStore(Sources, Articles, Outbox):
     """The default store. Open with ``await SQLiteStore.open(url)``."""
+
+    _db: aiosqlite.Connection
 
     def __init__(self, db: aiosqlite.Connection, path: str) -> None:
         self._db = db

@@ -9,19 +9,15 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import aiosqlite
-
 from monitor.models import AlertStatus, StoryRef, match_to_dict
 from monitor.plan import Plan, StoryKey
-from monitor.store.sqlite.base import _insert_returning, _ts
+from monitor.store.sql.base import Connection, _insert_returning, _ts
 
 _INSERT_MATCH = """INSERT INTO matches (article_id, rule, severity, score, mode, explanation,
                      created, story_id) VALUES {values} RETURNING id, {key}"""
 
 
-async def recent_stories(
-    db: aiosqlite.Connection, now: datetime, window: float | None
-) -> list[StoryRef]:
+async def recent_stories(db: Connection, now: datetime, window: float | None) -> list[StoryRef]:
     """The stories that something has joined within ``window`` seconds before ``now``."""
     if window is None:
         return []
@@ -49,7 +45,7 @@ class Written:
     notices: int
 
 
-async def write_plan(db: aiosqlite.Connection, plan: Plan) -> Written:
+async def write_plan(db: Connection, plan: Plan) -> Written:
     """Write a plan, in order; new stories get their ids as they are written."""
     story_ids: dict[int, int] = {}
 
@@ -63,9 +59,9 @@ async def write_plan(db: aiosqlite.Connection, plan: Plan) -> Written:
 
     for w in plan.stories:
         if w.create:
-            cur = await db.execute(
+            [(new_id,)] = await db.execute_fetchall(
                 """INSERT INTO stories (signature, title, url, severity, outlets, created,
-                     last_seen) VALUES (?, ?, ?, ?, ?, ?, ?)""",
+                     last_seen) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id""",
                 (
                     w.signature,
                     w.title,
@@ -76,8 +72,8 @@ async def write_plan(db: aiosqlite.Connection, plan: Plan) -> Written:
                     _ts(w.at),
                 ),
             )
-            assert cur.lastrowid is not None and w.key.new is not None
-            story_ids[w.key.new] = cur.lastrowid
+            assert w.key.new is not None
+            story_ids[w.key.new] = int(new_id)
             continue
         await db.execute(
             """UPDATE stories SET last_seen = ?, outlets = ?, followups = ?, escalated = ?

@@ -1,17 +1,42 @@
-"""What every part of the SQLite store shares: the connection, its one writer at a time, the
-transaction, how times are stored (ISO 8601 UTC text), and source ids."""
+"""What every part of a SQL store shares: the connection (``Connection``: the part of
+aiosqlite's interface the domain modules use, which the PostgreSQL store provides over
+asyncpg too), its one writer at a time, the transaction, how times are stored (ISO 8601 UTC
+text, which sorts as time), and source ids."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any
-
-import aiosqlite
+from typing import Any, Protocol
 
 from monitor.errors import StorageError
+
+
+class Cursor(Protocol):
+    rowcount: int
+
+    async def fetchone(self) -> Any: ...
+
+    async def fetchall(self) -> Iterable[Any]: ...
+
+
+class Connection(Protocol):
+    """What the domain modules ask of a connection: SQL with ``?`` placeholders, standard
+    ``ON CONFLICT`` and ``RETURNING``; rows read by position or by column name."""
+
+    @property
+    def in_transaction(self) -> bool: ...
+
+    def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> Any:
+        """Awaitable, and an async context manager, giving a ``Cursor``."""
+
+    async def executemany(self, sql: str, parameters: Iterable[Iterable[Any]]) -> Any: ...
+
+    async def execute_fetchall(
+        self, sql: str, parameters: Iterable[Any] | None = None
+    ) -> Iterable[Any]: ...
 
 
 def _ts(dt: datetime | None) -> str | None:
@@ -26,23 +51,16 @@ def _dt(s: str | None) -> datetime | None:
     return None if s is None else datetime.fromisoformat(s)
 
 
-def sqlite_path(url: str) -> str:
-    """``sqlite:///data/x.db`` → ``data/x.db``; ``sqlite:////abs/x.db`` → ``/abs/x.db``."""
-    if not url.startswith("sqlite:///"):
-        raise StorageError(f"not a SQLite URL: {url!r} (expected sqlite:///path/to/file.db)")
-    return url[len("sqlite:///") :]
-
-
 class Base:
     """The connection and what every domain's methods use."""
 
-    _db: aiosqlite.Connection
+    _db: Connection
     path: str
     _write_lock: asyncio.Lock
     _source_ids: dict[str, int]
 
     @contextlib.asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def _transaction(self) -> AsyncIterator[Connection]:
         async with self._write_lock:
             await self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -86,7 +104,7 @@ _ROWS_PER_INSERT = 500
 
 
 async def _insert_returning(
-    db: aiosqlite.Connection, sql: str, rows: Sequence[tuple[object, ...]], key: str
+    db: Connection, sql: str, rows: Sequence[tuple[object, ...]], key: str
 ) -> dict[Any, int]:
     """Insert ``rows`` with multi-row INSERT statements; the new rows' ids by ``key`` (rows
     that were not inserted have no entry; RETURNING gives rows in no set order)."""

@@ -13,7 +13,7 @@ from monitor.models import (
     SourceState,
 )
 from monitor.store import LinkFailure, PollRecord
-from monitor.store.sqlite.base import Base, _dt, _ts
+from monitor.store.sql.base import Base, _dt, _ts
 
 POLL_BUFFER = 256
 
@@ -118,7 +118,7 @@ class Sources(Base):
             await db.executemany(
                 """INSERT INTO link_failures (source_id, url, failures, next_try, last_error)
                    VALUES (?, ?, 1, ?, ?)
-                   ON CONFLICT (source_id, url) DO UPDATE SET failures = failures + 1,
+                   ON CONFLICT (source_id, url) DO UPDATE SET failures = link_failures.failures + 1,
                      next_try = excluded.next_try, last_error = excluded.last_error""",
                 [(sid, url, _ts(when), reason) for url, (reason, when) in failed.items()],
             )

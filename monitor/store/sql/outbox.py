@@ -15,7 +15,7 @@ from monitor.models import (
     Notice,
     match_from_dict,
 )
-from monitor.store.sqlite.base import Base, _dt, _ts
+from monitor.store.sql.base import Base, _dt, _ts
 
 
 class Outbox(Base):
@@ -94,7 +94,7 @@ class Outbox(Base):
                 "AND status != 'shadow'",
                 (_ts(now), alert_id),
             )
-            return cur.rowcount == 1
+            return bool(cur.rowcount == 1)
 
     async def alerts(
         self, limit: int = 20, status: str | None = None, rule: str | None = None

@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import aiosqlite
-
 from monitor.batching import Coalescer
 from monitor.models import (
     AlertStatus,
@@ -21,8 +19,8 @@ from monitor.models import (
 )
 from monitor.plan import Earlier, Edit, Stored
 from monitor.store import AddResult, Planner, StoredArticle
-from monitor.store.sqlite.base import Base, _dt, _insert_returning, _ts
-from monitor.store.sqlite.plans import recent_stories, write_plan
+from monitor.store.sql.base import Base, Connection, _dt, _insert_returning, _ts
+from monitor.store.sql.plans import recent_stories, write_plan
 
 
 class Articles(Base):
@@ -47,8 +45,9 @@ class Articles(Base):
         for i in range(0, len(pairs), 500):
             chunk = pairs[i : i + 500]
             rows = await self._db.execute_fetchall(
-                "WITH wanted (sid, identity) AS (VALUES "
-                + ",".join(["(?, ?)"] * len(chunk))
+                # the first row says what type the ids are (a server database asks)
+                "WITH wanted (sid, identity) AS (VALUES (CAST(? AS INTEGER), ?)"
+                + ",(?, ?)" * (len(chunk) - 1)
                 + ") SELECT a.source_id, a.identity, a.content_hash FROM wanted "
                 "CROSS JOIN articles AS a "
                 "ON a.source_id = wanted.sid AND a.identity = wanted.identity",
@@ -259,7 +258,7 @@ class _Addition:
 
 
 async def _planned(
-    db: aiosqlite.Connection, additions: Sequence[_Addition], found: Sequence[tuple[int, Stored]]
+    db: Connection, additions: Sequence[_Addition], found: Sequence[tuple[int, Stored]]
 ) -> dict[int, tuple[int, int]]:
     """The plans for stored articles' matches, written: (matches, pending alerts) for each
     addition that had any. Additions that share a planner are planned together, so that an
@@ -288,7 +287,7 @@ async def _planned(
     return counts
 
 
-async def _earlier_matches(db: aiosqlite.Connection, article_id: int) -> list[Earlier]:
+async def _earlier_matches(db: Connection, article_id: int) -> list[Earlier]:
     """An article's matches before an edit, each with the channels it alerted on."""
     async with db.execute(
         """SELECT m.id, m.rule, m.mode,

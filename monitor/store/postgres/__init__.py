@@ -1,0 +1,228 @@
+"""PostgreSQL storage through asyncpg: ``storage.url: postgresql://user@host:5432/db``.
+
+The domains' SQL is ``store.sql``'s, shared with SQLite (standard ``ON CONFLICT`` and
+``RETURNING``; times as ISO 8601 UTC text, which sorts as time); ``_Connection`` gives asyncpg
+the small interface that SQL is written against (``?`` placeholders become ``$n``). The schema
+and its migrations are PostgreSQL's own (``store.postgres.schema``), with the version in a table
+of its own. A password comes from the URL's ``${PGPASSWORD}``-style substitution or the
+environment (``PGPASSWORD``), and is never logged: errors name the host and database only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import re
+from collections.abc import Iterable
+from types import TracebackType
+from typing import Any
+from urllib.parse import urlsplit
+
+import asyncpg
+
+from monitor.batching import Coalescer
+from monitor.errors import StorageError
+from monitor.store.postgres.schema import MIGRATIONS
+from monitor.store.sql.articles import Articles
+from monitor.store.sql.outbox import Outbox
+from monitor.store.sql.sources import Sources
+
+__all__ = ["PostgresStore"]
+
+#: the spellings where SQLite and PostgreSQL differ, in the SQL the domains share
+_SPELLINGS = (("BEGIN IMMEDIATE", "BEGIN"),)
+
+
+@functools.lru_cache(maxsize=512)
+def _translated(sql: str) -> str:
+    """``?`` placeholders numbered ``$1 … $n`` (none stand inside the domains' string
+    literals), and the few spellings where the two differ."""
+    for sqlite, postgres in _SPELLINGS:
+        sql = sql.replace(sqlite, postgres)
+    # group_concat(x) and group_concat(x, 'sep'): string_agg always names its separator
+    sql = re.sub(r"group_concat\(([^,()]+)\)", r"string_agg(\1, ',')", sql)
+    sql = re.sub(r"group_concat\(", "string_agg(", sql)
+    # SQLite's CROSS JOIN … ON fixes the join order (a planner hint): a plain join here
+    sql = re.sub(r"CROSS JOIN (\w+(?: AS \w+)?) ON", r"JOIN \1 ON", sql)
+    count = 0
+
+    def number(_m: re.Match[str]) -> str:
+        nonlocal count
+        count += 1
+        return f"${count}"
+
+    return re.sub(r"\?", number, sql)
+
+
+def _returns_rows(sql: str) -> bool:
+    head = sql.lstrip().split(None, 1)[0].upper() if sql.strip() else ""
+    return head in ("SELECT", "WITH", "VALUES") or " RETURNING " in f" {sql.upper()} "
+
+
+class _Cursor:
+    def __init__(self, rows: list[asyncpg.Record], rowcount: int) -> None:
+        self._rows = rows
+        self.rowcount = rowcount
+
+    async def fetchone(self) -> asyncpg.Record | None:
+        return self._rows[0] if self._rows else None
+
+    async def fetchall(self) -> list[asyncpg.Record]:
+        return self._rows
+
+
+class _Execution:
+    """``await db.execute(...)`` and ``async with db.execute(...) as cur``, as aiosqlite."""
+
+    def __init__(self, run: Any) -> None:
+        self._run = run
+
+    def __await__(self) -> Any:
+        return self._run.__await__()
+
+    async def __aenter__(self) -> _Cursor:
+        cursor: _Cursor = await self._run
+        return cursor
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        return None
+
+
+class _Connection:
+    """asyncpg behind the interface the shared SQL is written against (``sql.base``)."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.conn = conn
+        # one operation at a time, in the order asked (aiosqlite's one thread does the same):
+        # a read between two statements of a transaction sees that transaction, as in SQLite
+        self.turn = asyncio.Lock()
+
+    @property
+    def in_transaction(self) -> bool:
+        return bool(self.conn.is_in_transaction())
+
+    def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> _Execution:
+        return _Execution(self._run(sql, tuple(parameters or ())))
+
+    async def _run(self, sql: str, params: tuple[Any, ...]) -> _Cursor:
+        query = _translated(sql)
+        try:
+            async with self.turn:
+                if _returns_rows(sql):
+                    rows = await self.conn.fetch(query, *params)
+                    return _Cursor(list(rows), len(rows))
+                status = await self.conn.execute(query, *params)
+        except asyncpg.PostgresError as e:
+            raise StorageError(f"postgresql: {e} in {query}") from e
+        tail = status.rsplit(" ", 1)[-1]
+        return _Cursor([], int(tail) if tail.isdigit() else 0)
+
+    async def executemany(self, sql: str, parameters: Iterable[Iterable[Any]]) -> None:
+        rows = [tuple(p) for p in parameters]
+        if rows:
+            try:
+                async with self.turn:
+                    await self.conn.executemany(_translated(sql), rows)
+            except asyncpg.PostgresError as e:
+                raise StorageError(f"postgresql: {e}") from e
+
+    async def execute_fetchall(
+        self, sql: str, parameters: Iterable[Any] | None = None
+    ) -> list[asyncpg.Record]:
+        cursor = await self._run(sql, tuple(parameters or ()))
+        return await cursor.fetchall()
+
+    async def fetchval(self, sql: str, *params: Any) -> Any:
+        async with self.turn:
+            return await self.conn.fetchval(sql, *params)
+
+    async def close(self) -> None:
+        async with self.turn:
+            await self.conn.close()
+
+
+def where(url: str) -> str:
+    """``host:port/database`` of a URL: for messages (never the user's password)."""
+    parts = urlsplit(url)
+    return f"{parts.hostname or 'localhost'}:{parts.port or 5432}{parts.path or '/'}"
+
+
+class PostgresStore(Sources, Articles, Outbox):
+    """A store on a PostgreSQL server. Open with ``await PostgresStore.open(url)``."""
+
+    _db: _Connection
+
+    def __init__(self, db: _Connection, url: str) -> None:
+        self._db = db
+        self.path = where(url)
+        self._write_lock = asyncio.Lock()
+        self._source_ids: dict[str, int] = {}
+        self._polls: list[tuple[str, tuple[object, ...]]] = []
+        self._hashes = Coalescer(self._stored_hashes_of)
+        self._additions = Coalescer(self._add_many)
+
+    @classmethod
+    async def open(cls, url: str) -> PostgresStore:
+        try:
+            conn = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
+        except (TimeoutError, OSError, asyncpg.PostgresError) as e:
+            raise StorageError(f"cannot open database {where(url)}: {_reason(e)}") from e
+        store = cls(_Connection(conn), url)
+        try:
+            await store._migrate()
+        except BaseException:
+            await conn.close()
+            raise
+        return store
+
+    async def _migrate(self) -> None:
+        conn = self._db.conn
+        await conn.execute("CREATE TABLE IF NOT EXISTS monitor_schema (version INTEGER NOT NULL)")
+        async with conn.transaction():
+            # one migrating node at a time (several daemons may start together)
+            await conn.execute("LOCK TABLE monitor_schema IN EXCLUSIVE MODE")
+            version = await conn.fetchval("SELECT max(version) FROM monitor_schema") or 0
+            if version > len(MIGRATIONS):
+                raise StorageError(
+                    f"database {self.path} has schema version {version}, newer than this "
+                    f"monitor ({len(MIGRATIONS)}); upgrade monitor"
+                )
+            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+                await conn.execute(script)
+                await conn.execute("INSERT INTO monitor_schema (version) VALUES ($1)", number)
+
+    async def schema_version(self) -> int:
+        return int(await self._db.fetchval("SELECT max(version) FROM monitor_schema") or 0)
+
+    async def close(self) -> None:
+        try:
+            await self._additions.wait()
+            await self.flush()
+        finally:
+            await self._db.close()
+
+    async def compact(self) -> None:
+        """PostgreSQL's autovacuum keeps the tables compact; statistics refreshed here."""
+        async with self._write_lock:
+            await self._db.execute("ANALYZE")
+
+    async def check_writable(self) -> str | None:
+        try:
+            async with self._write_lock:
+                if await self._db.fetchval("SELECT pg_is_in_recovery()"):
+                    return f"database {self.path} is a read-only replica"
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as e:
+            return f"database {self.path}: {_reason(e)}"
+        return None
+
+
+def _reason(e: BaseException) -> str:
+    if isinstance(e, asyncpg.InvalidPasswordError):
+        return "the password was refused (check PGPASSWORD or the URL's ${…})"
+    if isinstance(e, asyncpg.InvalidCatalogNameError):
+        return "no such database (create it first: createdb)"
+    if isinstance(e, ConnectionRefusedError | OSError) and not isinstance(e, asyncpg.PostgresError):
+        return f"cannot connect ({e.strerror or e})"
+    return str(e)
