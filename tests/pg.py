@@ -57,6 +57,11 @@ class Cluster:
             "UTF8",
             "--no-instructions",
         )
+        # a user that must give its password over TCP (the others are trusted)
+        hba = data / "pg_hba.conf"
+        hba.write_text(
+            "host all desk 127.0.0.1/32 scram-sha-256\n" + hba.read_text(), encoding="utf-8"
+        )
         options = (
             f"-F -p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 "
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
@@ -66,6 +71,19 @@ class Cluster:
         )
         self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "monitor", "monitor")
         self.url = f"postgresql://monitor@127.0.0.1:{self.port}/monitor"
+        self._run(
+            "psql",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-U",
+            "monitor",
+            "-d",
+            "monitor",
+            "-c",
+            "CREATE ROLE desk LOGIN PASSWORD 'right-password'",
+        )
 
     def database(self, name: str) -> str:
         """A database of this name in the cluster (created when new); its URL."""

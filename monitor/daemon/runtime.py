@@ -25,7 +25,7 @@ from monitor.alert.planner import AlertPlanner
 from monitor.alert.registry import build_channels, uses_http
 from monitor.alert.stories import StoryPolicy
 from monitor.compiled import load_checked
-from monitor.daemon.instance import AlreadyRunning, InstanceLock, describe, holder
+from monitor.daemon.instance import AlreadyRunning, InstanceLock
 from monitor.errors import ConfigError, StorageError
 from monitor.fetch import Fetcher
 from monitor.logs import event
@@ -312,13 +312,12 @@ async def run_once(
 ) -> OnceReport:
     url, config = loaded.settings.storage.url, str(loaded.path.resolve())
     try:
-        lock = InstanceLock.acquire(url, "once", config=config)
+        lock = await _locked(url, "once", config=config)
         left_to = None
-    except AlreadyRunning:
+    except AlreadyRunning as e:
         # beside a running daemon: poll and store (idempotent), leave sending to it, so an
         # alert never goes out from two processes
-        path = InstanceLock.lock_path(url)
-        lock, left_to = None, describe(holder(path) if path else {})
+        lock, left_to = None, e.holder
     runtime = await Runtime.open(loaded, engine, console=console)
     try:
         outcomes = await runtime.poll_all(on_poll)
@@ -327,7 +326,7 @@ async def run_once(
     finally:
         await runtime.close()
         if lock is not None:
-            lock.release()
+            await lock.release()
 
 
 async def run_forever(
@@ -342,7 +341,7 @@ async def run_forever(
     stop = stop or asyncio.Event()
     grace = loaded.settings.daemon.grace if grace is None else grace
     settings = loaded.settings
-    lock = InstanceLock.acquire(
+    lock = await _locked(
         settings.storage.url,
         "run",
         listen=settings.daemon.listen,
@@ -352,7 +351,12 @@ async def run_forever(
         await _serve(loaded, engine, stop, grace)
     finally:
         if lock is not None:
-            lock.release()
+            await lock.release()
+
+
+async def _locked(url: str, role: str, **about: object) -> InstanceLock | None:
+    """The database's instance lock (``daemon.instance``)."""
+    return await InstanceLock.acquire(url, role, **about)
 
 
 async def _serve(

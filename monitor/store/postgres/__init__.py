@@ -143,6 +143,15 @@ class _Connection:
             await self.conn.close()
 
 
+async def connect(url: str) -> asyncpg.Connection:
+    """A connection; a ``StorageError`` naming host and database (never the password) and
+    what went wrong when there is none."""
+    try:
+        return await asyncpg.connect(url.replace("postgres://", "postgresql://", 1), timeout=10)
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as e:
+        raise StorageError(f"cannot open database {where(url)}: {_reason(e)}") from e
+
+
 def where(url: str) -> str:
     """``host:port/database`` of a URL: for messages (never the user's password)."""
     parts = urlsplit(url)
@@ -165,10 +174,7 @@ class PostgresStore(Sources, Articles, Outbox):
 
     @classmethod
     async def open(cls, url: str) -> PostgresStore:
-        try:
-            conn = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
-        except (TimeoutError, OSError, asyncpg.PostgresError) as e:
-            raise StorageError(f"cannot open database {where(url)}: {_reason(e)}") from e
+        conn = await connect(url)
         store = cls(_Connection(conn), url)
         try:
             await store._migrate()

@@ -1,0 +1,132 @@
+"""The PostgreSQL store as a user meets it, on a real server (a throwaway cluster, tests.pg):
+the pipeline end to end, a refused password, a server that is not there, one daemon per
+database, and moving an existing SQLite database over (`monitor migrate`). What every store
+must do is the contract suite's (tests/test_store_contract.py), run on both backends."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from monitor.cli import main
+from tests.conftest import Feed, LocalServer, make_config, postgres_cluster
+
+STORY = ("Regime forces and Hizbollah clash", "Regime forces clashed with Hizbollah at dawn.")
+
+
+def on_postgres(config: Path, url: str) -> Path:
+    data = yaml.safe_load(config.read_text())
+    data["storage"] = {"url": url}
+    config.write_text(yaml.safe_dump(data))
+    return config
+
+
+def database(tmp_path: Path) -> str:
+    return postgres_cluster().database(f"u{abs(hash(str(tmp_path))) % 10**12}")
+
+
+def test_a_pass_on_postgresql_stores_and_alerts_once(
+    tmp_path: Path, server: LocalServer, capsys: pytest.CaptureFixture[str]
+):
+    feed = Feed()
+    feed.add(*STORY)
+    server.route("/feed.xml", feed)
+    config = on_postgres(
+        make_config(tmp_path, sources=[{"name": "desk", "url": server.url("/feed.xml")}]),
+        database(tmp_path),
+    )
+    assert main(["--config", str(config), "once", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["sources"][0]["new"] == 1 and report["delivery"]["sent"] == 1
+    assert main(["--config", str(config), "once", "--json"]) == 0  # nothing new, nothing sent
+    report = json.loads(capsys.readouterr().out)
+    assert report["sources"][0]["new"] == 0 and report["delivery"]["sent"] == 0
+    assert main(["--config", str(config), "articles"]) == 0
+    assert STORY[0] in capsys.readouterr().out
+
+
+def test_a_refused_password_names_the_database_never_the_password(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+):
+    port = postgres_cluster().port
+    monkeypatch.setenv("DESK_PG_PASSWORD", "not-the-password")
+    url = f"postgresql://desk:${{DESK_PG_PASSWORD}}@127.0.0.1:{port}/monitor"
+    config = on_postgres(make_config(tmp_path), url)
+    assert main(["--config", str(config), "status"]) == 3
+    err = capsys.readouterr().err
+    assert f"cannot open database 127.0.0.1:{port}/monitor: the password was refused" in err
+    assert "not-the-password" not in err
+
+
+def test_a_server_that_is_not_there_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    config = on_postgres(make_config(tmp_path), "postgresql://monitor@127.0.0.1:9/monitor")
+    assert main(["--config", str(config), "status"]) == 3
+    assert "cannot open database 127.0.0.1:9/monitor: cannot connect" in capsys.readouterr().err
+
+
+def wait_for_holder(url: str, pid: int) -> None:
+    """Until the daemon of this pid holds the database's instance lock."""
+    import asyncio
+
+    import asyncpg
+
+    async def holder() -> str | None:
+        conn = await asyncpg.connect(url)
+        try:
+            return await conn.fetchval("SELECT holder FROM monitor_instance WHERE id = 1")
+        except asyncpg.UndefinedTableError:
+            return None
+        finally:
+            await conn.close()
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if f'"pid": {pid}' in (asyncio.run(holder()) or ""):
+            return
+        time.sleep(0.1)
+    pytest.fail("the daemon did not take the lock")
+
+
+def test_one_daemon_per_postgresql_database(
+    tmp_path: Path, server: LocalServer, capsys: pytest.CaptureFixture[str]
+):
+    feed = Feed()
+    feed.add(*STORY)
+    server.route("/feed.xml", feed)
+    url = database(tmp_path)
+    config = on_postgres(
+        make_config(tmp_path, sources=[{"name": "desk", "url": server.url("/feed.xml")}]), url
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "monitor", "--config", str(config), "run"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        wait_for_holder(url, proc.pid)
+        assert main(["--config", str(config), "run"]) == 1
+        assert f"monitor run (pid {proc.pid} on " in capsys.readouterr().err
+        assert main(["--config", str(config), "once", "--json"]) == 0
+        left_to = json.loads(capsys.readouterr().out)["delivery"]["left_to"]
+        assert left_to.startswith(f"monitor run (pid {proc.pid}")
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)
+    # gone with its process: the next one starts
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        assert main(["--config", str(config), "once", "--json"]) == 0
+        if "left_to" not in json.loads(capsys.readouterr().out)["delivery"]:
+            break
+        time.sleep(0.2)
+    else:
+        pytest.fail("the lock outlived the daemon")
