@@ -167,7 +167,7 @@ def test_one_daemon_per_database_and_once_beside_it_leaves_delivery_to_it(
             time.sleep(0.1)
         assert main(["--config", str(config), "run"]) == 1
         err = capsys.readouterr().err
-        assert f"monitor run (pid {proc.pid}, since " in err and "already using" in err
+        assert f"monitor run (pid {proc.pid} on " in err and "already using" in err
         # `once` beside it polls and stores, and leaves sending to the daemon
         assert main(["--config", str(config), "once", "--json"]) == 0
         report = json.loads(capsys.readouterr().out)
