@@ -130,3 +130,62 @@ def test_one_daemon_per_postgresql_database(
         time.sleep(0.2)
     else:
         pytest.fail("the lock outlived the daemon")
+
+
+def test_migrate_moves_a_sqlite_desk_to_postgresql_and_it_carries_on(
+    tmp_path: Path, server: LocalServer, capsys: pytest.CaptureFixture[str]
+):
+    """A desk's SQLite database (articles, a story, alerts sent and pending, source state)
+    copied into PostgreSQL: the copy carries on where the old one stopped — nothing stored
+    again, nothing sent again, the pending alert goes out, the story still groups copies."""
+    from tests.conftest import Request, Response
+
+    feed = Feed()
+    feed.add(*STORY)
+    feed.add("Market day", "Traders reopened the covered market on Monday.")
+    server.route("/feed.xml", feed)
+    got: list[Request] = []
+    server.route("/hook", lambda r: (got.append(r), Response(204))[1])
+    server.route("/down", Response(503))
+    config = make_config(
+        tmp_path,
+        sources=[
+            {"name": "desk", "url": server.url("/feed.xml")},
+            {"name": "copycat", "url": server.url("/copy.xml")},
+        ],
+        channels={
+            "hook": {"type": "webhook", "url": server.url("/hook")},
+            "later": {"type": "webhook", "url": server.url("/down")},
+        },
+        delivery={"retry_base": "1s"},
+    )
+    copy = Feed()
+    server.route("/copy.xml", copy)
+    assert main(["--config", str(config), "once"]) == 0
+    assert len(got) == 1  # sent on hook; pending on "later" (503)
+    capsys.readouterr()
+
+    url = database(tmp_path)
+    assert main(["--config", str(config), "migrate", "--to", url]) == 0
+    out = capsys.readouterr().out
+    assert "2 sources" in out and "2 articles" in out and "2 alerts" in out
+    assert main(["--config", str(config), "migrate", "--to", url]) == 3  # not into data
+    assert "already holds" in capsys.readouterr().err
+
+    on_postgres(config, url)
+    later: list[Request] = []
+    server.route("/down", lambda r: (later.append(r), Response(204))[1])
+    time.sleep(1.2)  # the pending alert's retry is due
+    copy.add(*STORY)  # another outlet carries the same story
+    assert main(["--config", str(config), "once", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    by = {s["source"]: s for s in report["sources"]}
+    assert by["desk"]["new"] == 0  # known already: stored in the copy
+    assert by["copycat"]["new"] == 1
+    # the copy is a follow-up of the old story; the alert pending on "later" went out
+    assert [json.loads(r.body)["kind"] for r in got[1:]] == ["followup"]
+    assert sorted(json.loads(r.body)["kind"] for r in later) == ["alert", "followup"]
+    assert main(["--config", str(config), "alerts", "--json"]) == 0
+    rows = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert all(r["status"] == "sent" for r in rows)
+    assert len({r["story"] for r in rows}) == 1

@@ -10,6 +10,7 @@
     monitor inspect [--json] FILE|URL
     monitor health | reload
     monitor sources import FILE.opml | sources export
+    monitor migrate --to postgresql://…
     monitor help [COMMAND] | version
 
 Global options (``--config``, ``--log-level``, ``--log-format``) go before or after the command.
@@ -129,6 +130,10 @@ def build_parser() -> argparse.ArgumentParser:
     ins = sub.add_parser("inspect", help="what monitor would take from a feed or page")
     ins.add_argument("target", metavar="FILE|URL")
     ins.add_argument("--json", action="store_true", help="one object: kind and entries")
+    mg = sub.add_parser(
+        "migrate", help="copy the configured database into another (postgresql://…)"
+    )
+    mg.add_argument("--to", required=True, metavar="URL", help="the database to copy into")
     hp = sub.add_parser("help", help="this help, or a command's: monitor help COMMAND")
     hp.add_argument("topic", nargs="?", metavar="COMMAND")
     sub.add_parser("version", help="print the version")
@@ -246,4 +251,8 @@ async def _async_main(
         asyncio.get_running_loop().slow_callback_duration = float(slow_callback_ms) / 1000
     if args.command in ("run", "once"):
         return await running.run(args, loaded, engine)
+    if args.command == "migrate":
+        from monitor.cli.migrate import migrate
+
+        return await migrate(loaded, args.to)
     return await reading.show(args, loaded, engine)

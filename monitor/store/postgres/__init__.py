@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
@@ -198,6 +198,20 @@ class PostgresStore(Sources, Articles, Outbox):
             for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
                 await conn.execute(script)
                 await conn.execute("INSERT INTO monitor_schema (version) VALUES ($1)", number)
+
+    async def after_import(self, tables: Sequence[str]) -> None:
+        """Identity columns continue after the imported ids."""
+        for table in tables:
+            has_id = await self._db.fetchval(
+                """SELECT 1 FROM information_schema.columns
+                   WHERE table_name = $1 AND column_name = 'id'""",
+                table,
+            )
+            if has_id:
+                await self._db.execute(
+                    f"""SELECT setval(pg_get_serial_sequence('{table}', 'id'),
+                                      COALESCE((SELECT max(id) FROM {table}), 0) + 1, false)"""
+                )
 
     async def schema_version(self) -> int:
         return int(await self._db.fetchval("SELECT max(version) FROM monitor_schema") or 0)

@@ -70,6 +70,10 @@ class Base:
                 raise
             await self._db.execute("COMMIT")
 
+    async def after_import(self, tables: Sequence[str]) -> None:
+        """After rows came in with their ids (``sql.transfer``): what the database needs to
+        number new rows after them (nothing, for SQLite)."""
+
     async def _source_id(self, name: str) -> int:
         """A source's row id (never changes: source rows are deactivated, not deleted)."""
         known = self._source_ids.get(name)
