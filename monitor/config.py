@@ -398,6 +398,11 @@ class DaemonSettings(Strict):
     grace: Duration = 20.0
     #: host:port of the /healthz and /metrics endpoint (and POST /-/reload); null: none
     listen: str | None = "127.0.0.1:9108"
+    #: this daemon's name among nodes sharing a database (default: host:pid)
+    node: str | None = None
+    #: how long a node's claim on a source holds (default: four fetch deadlines, ≥ 5 min);
+    #: a node that dies leaves its sources to the others after this
+    lease: Duration | None = None
 
     @field_validator("listen")
     @classmethod

@@ -81,6 +81,10 @@ class SourceState:
     #: article links (of a listing page or sitemap) whose page could not be read, waiting to
     #: be tried again
     failing_links: int = 0
+    #: a node's claim on the source: its lease token, the node, and until when it holds
+    lease: str | None = None
+    owner: str | None = None
+    lease_until: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

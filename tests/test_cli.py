@@ -66,6 +66,7 @@ def test_listings_on_an_empty_database(tmp_path: Path, capsys: pytest.CaptureFix
         "source": "a",
         "url": "http://127.0.0.1:9/",
         "configured_url": "http://127.0.0.1:9/",
+        "owner": None,
         "last_success": None,
         "last_attempt": None,
         "failures": 0,

@@ -1,14 +1,12 @@
 """The PostgreSQL store as a user meets it, on a real server (a throwaway cluster, tests.pg):
-the pipeline end to end, a refused password, a server that is not there, one daemon per
-database, and moving an existing SQLite database over (`monitor migrate`). What every store
+the pipeline end to end, a refused password, a server that is not there, and moving an
+existing SQLite database over (`monitor migrate`); several daemons sharing one database are
+tests/test_multinode.py's. What every store
 must do is the contract suite's (tests/test_store_contract.py), run on both backends."""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -69,67 +67,6 @@ def test_a_server_that_is_not_there_is_named(tmp_path: Path, capsys: pytest.Capt
     config = on_postgres(make_config(tmp_path), "postgresql://monitor@127.0.0.1:9/monitor")
     assert main(["--config", str(config), "status"]) == 3
     assert "cannot open database 127.0.0.1:9/monitor: cannot connect" in capsys.readouterr().err
-
-
-def wait_for_holder(url: str, pid: int) -> None:
-    """Until the daemon of this pid holds the database's instance lock."""
-    import asyncio
-
-    import asyncpg
-
-    async def holder() -> str | None:
-        conn = await asyncpg.connect(url)
-        try:
-            return await conn.fetchval("SELECT holder FROM monitor_instance WHERE id = 1")
-        except asyncpg.UndefinedTableError:
-            return None
-        finally:
-            await conn.close()
-
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if f'"pid": {pid}' in (asyncio.run(holder()) or ""):
-            return
-        time.sleep(0.1)
-    pytest.fail("the daemon did not take the lock")
-
-
-def test_one_daemon_per_postgresql_database(
-    tmp_path: Path, server: LocalServer, capsys: pytest.CaptureFixture[str]
-):
-    feed = Feed()
-    feed.add(*STORY)
-    server.route("/feed.xml", feed)
-    url = database(tmp_path)
-    config = on_postgres(
-        make_config(tmp_path, sources=[{"name": "desk", "url": server.url("/feed.xml")}]), url
-    )
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "monitor", "--config", str(config), "run"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        wait_for_holder(url, proc.pid)
-        assert main(["--config", str(config), "run"]) == 1
-        assert f"monitor run (pid {proc.pid} on " in capsys.readouterr().err
-        assert main(["--config", str(config), "once", "--json"]) == 0
-        left_to = json.loads(capsys.readouterr().out)["delivery"]["left_to"]
-        assert left_to.startswith(f"monitor run (pid {proc.pid}")
-    finally:
-        proc.terminate()
-        proc.communicate(timeout=30)
-    # gone with its process: the next one starts
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        assert main(["--config", str(config), "once", "--json"]) == 0
-        if "left_to" not in json.loads(capsys.readouterr().out)["delivery"]:
-            break
-        time.sleep(0.2)
-    else:
-        pytest.fail("the lock outlived the daemon")
 
 
 def test_migrate_moves_a_sqlite_desk_to_postgresql_and_it_carries_on(

@@ -288,3 +288,64 @@ async def test_a_database_from_a_newer_monitor_is_refused(backend: Backend, tmp_
     await backend.from_the_future(url)
     with pytest.raises(StorageError, match="newer than this monitor"):
         await open_store(url)
+
+
+# -- nodes sharing a database ------------------------------------------------------------
+
+
+async def test_nodes_claim_due_sources_without_overlap_and_a_dead_node_s_come_back(
+    backend: Backend, tmp_path: Path
+):
+    url = backend.url(tmp_path)
+    one, two = await open_store(url), await open_store(url)
+    try:
+        await one.sync_sources([Source(f"s{i}", f"https://x.example/{i}", 60) for i in range(30)])
+        claims = await asyncio.gather(
+            *(s.claim_sources(n, NOW, 10, 300) for n, s in (("a", one), ("b", two), ("a", one)))
+        )
+        names = [st.name for batch in claims for st in batch]
+        assert len(names) == 30 and len(set(names)) == 30  # every source once
+        assert await one.claim_sources("b", NOW, 10, 300) == []  # all held
+        # a poll records under its lease, which ends it; a lost lease's record is dropped
+        mine = claims[0][0]
+        assert mine.lease and mine.owner == "a"
+        later = NOW + timedelta(seconds=60)
+        await one.record_poll(mine.name, PollRecord(True, later, lease=mine.lease), NOW)
+        stale = claims[1][0]
+        await two.record_poll(stale.name, PollRecord(True, later, lease="not-its-lease"), NOW)
+        states = {s.name: s for s in await one.source_states()}
+        assert states[mine.name].next_due == later and states[mine.name].lease is None
+        assert states[stale.name].lease == stale.lease  # still held: the record was not its
+        # node b dies: once its leases run out, its sources are due again, for anyone
+        after = NOW + timedelta(seconds=301)
+        back = await one.claim_sources("a", after, 100, 300)
+        assert {s.name for s in claims[1]} <= {s.name for s in back}
+    finally:
+        await one.close()
+        await two.close()
+
+
+async def test_claiming_nodes_never_hand_out_one_delivery_twice(backend: Backend, tmp_path: Path):
+    url = backend.url(tmp_path)
+    one, two = await open_store(url), await open_store(url)
+    try:
+        await one.sync_sources([Source("desk", "https://x.example/feed", 60)])
+        batch = [(article(str(i)), [match()]) for i in range(6)]
+        await one.add_articles("desk", batch, NOW, AlertPlanner(lambda m: ["a"]))
+        one.claim_as("node-1", 120)
+        two.claim_as("node-2", 120)
+        got = await asyncio.gather(one.due_alerts(NOW, 4), two.due_alerts(NOW, 4))
+        ids = [a.id for batch in got for a in batch]
+        assert len(ids) == 6 and len(set(ids)) == 6
+        # sent by its claimant: recorded; a claim another node holds: not recorded
+        first, other = got[0][0], got[1][0]
+        await one.record_delivery(first.id, Delivery(ok=True), NOW, None)
+        await one.record_delivery(other.id, Delivery(ok=True), NOW, None)
+        assert {a.id for a in await one.alerts(status="sent")} == {first.id}
+        # a claim that ran out (its node died mid-send) is handed out again
+        after = NOW + timedelta(seconds=121)
+        again = {a.id for a in await one.due_alerts(after, 10)}
+        assert again == set(ids) - {first.id}
+    finally:
+        await one.close()
+        await two.close()

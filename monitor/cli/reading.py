@@ -161,6 +161,8 @@ def print_status(
                         "health": s.health or "ok",
                         "last_new": iso(s.last_new),
                         "failing_links": s.failing_links,
+                        # the node polling it now (several daemons on one database)
+                        "owner": s.owner,
                     },
                     ensure_ascii=False,
                 )
@@ -177,6 +179,8 @@ def print_status(
                 state = "ok"
             if s.gone:
                 state = f"GONE since {s.gone:%Y-%m-%d %H:%M} UTC (410): not polled; remove it"
+            if s.owner:
+                state += f"; being polled by {s.owner}"
             if s.failing_links:
                 links = plural(s.failing_links, "article link")
                 state += f"; {links} failing, tried again later"

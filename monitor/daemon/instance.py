@@ -1,10 +1,10 @@
-"""One daemon per database: a lock that the system releases when the process ends, however it
-ends (a SIGKILL leaves no stale lock), and that names its holder.
+"""One daemon per SQLite database: an advisory ``flock`` on ``<database>.lock`` that the
+system releases when the process ends, however it ends (a SIGKILL leaves no stale lock); the
+holder writes who it is into the file, so that a second ``monitor run`` can name it.
 
-- SQLite: an advisory ``flock`` on ``<database>.lock``; the holder is written into the file.
-- PostgreSQL: a session advisory lock (``pg_try_advisory_lock``) held by a connection of its
-  own; the holder is a row of ``monitor_instance``. Until polling is leased source by source
-  across nodes, one daemon per PostgreSQL database too.
+A server database (PostgreSQL) takes no such lock: several daemons share it, and each source
+and each delivery is claimed by one of them at a time (``Store.claim_sources``,
+``Store.claim_as``).
 
 ``monitor once`` beside a running daemon polls and stores (inserts are idempotent) and leaves
 delivery to the daemon, so that no alert goes out from two processes.
@@ -16,16 +16,11 @@ import fcntl
 import json
 import os
 import socket
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from monitor.errors import MonitorError
-
-#: the advisory lock's key in PostgreSQL (any 64-bit number no other program of the database
-#: uses: "monitor" in ASCII)
-PG_LOCK_KEY = 0x6D6F6E69746F72
 
 
 class AlreadyRunning(MonitorError):
@@ -42,7 +37,6 @@ class InstanceLock:
 
     where: str
     _fd: int = -1
-    _conn: Any = field(default=None, repr=False)
 
     @staticmethod
     def lock_path(storage_url: str) -> Path | None:
@@ -65,7 +59,8 @@ class InstanceLock:
             **{k: v for k, v in about.items() if v is not None},
         }
         if storage_url.startswith(("postgresql://", "postgres://")):
-            return await cls._postgres(storage_url, record)
+            return None  # several daemons share a server database: sources and deliveries
+            # are claimed one by one (``Store.claim_sources``, ``claim_as``)
         path = cls.lock_path(storage_url)
         if path is None:
             return None
@@ -80,36 +75,11 @@ class InstanceLock:
         os.pwrite(fd, json.dumps(record).encode(), 0)
         return cls(str(path), _fd=fd)
 
-    @classmethod
-    async def _postgres(cls, url: str, record: dict[str, object]) -> InstanceLock:
-        from monitor.store.postgres import connect, where
-
-        conn = await connect(url)  # a StorageError that names host and database when it fails
-        try:
-            await conn.execute(
-                "CREATE TABLE IF NOT EXISTS monitor_instance (id INTEGER PRIMARY KEY, holder TEXT)"
-            )
-            if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", PG_LOCK_KEY):
-                raw = await conn.fetchval("SELECT holder FROM monitor_instance WHERE id = 1")
-                raise _taken(_parsed(raw), where(url))
-            await conn.execute(
-                """INSERT INTO monitor_instance (id, holder) VALUES (1, $1)
-                   ON CONFLICT (id) DO UPDATE SET holder = excluded.holder""",
-                json.dumps(record),
-            )
-        except BaseException:
-            await conn.close()
-            raise
-        return cls(where(url), _conn=conn)
-
     async def release(self) -> None:
         if self._fd >= 0:
             os.ftruncate(self._fd, 0)
             os.close(self._fd)  # closing releases the lock
             self._fd = -1
-        if self._conn is not None:
-            conn, self._conn = self._conn, None
-            await conn.close()  # the session ends: its advisory lock with it
 
 
 def _taken(who: dict[str, object], database: str) -> AlreadyRunning:

@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
+import socket
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -45,8 +47,24 @@ if TYPE_CHECKING:
 log = logging.getLogger("monitor.daemon")
 
 DELIVERY_EVERY = 5.0
+#: sources one claim takes at most
+CLAIM_BATCH = 100
+#: how long a node's claim on a pending delivery holds (a send times out well before)
+DELIVERY_LEASE = 120.0
 #: retention runs this often (pruning is cheap; compaction follows its own period)
 MAINTAIN_EVERY = 3600.0
+
+
+def node_name(settings: configmod.Settings) -> str:
+    """This daemon's name among the nodes sharing a database: ``daemon.node``, else
+    host:pid."""
+    return settings.daemon.node or f"{socket.gethostname()}:{os.getpid()}"
+
+
+def lease_seconds(settings: configmod.Settings) -> float:
+    """How long a claim on a source holds: ``daemon.lease``, else long enough for a poll that
+    reads its feed and a few pages (four fetch deadlines, at least five minutes)."""
+    return settings.daemon.lease or max(300.0, 4 * settings.fetch.deadline)
 
 
 def utcnow() -> datetime:
@@ -103,6 +121,7 @@ class Runtime:
         health). Opening and reloading both come through here."""
         self.settings = settings
         self.sources = settings.source_records()
+        self._by_name = {s.name: s for s in self.sources}
         self.engine = engine
         self.processor = processor
         self.channels: dict[str, Channel] = build_channels(
@@ -209,6 +228,10 @@ class Runtime:
         states = await self.store.source_states()
         self.metrics.in_error.set(sum(1 for s in states if s.failures and not s.gone))
         return self.metrics.render()
+
+    def source(self, name: str) -> Source | None:
+        """The configured source of this name (None: not configured here)."""
+        return self._by_name.get(name)
 
     def channels_for(self, match: Match) -> list[str]:
         chosen = self.engine.channels_for(match.rule)
@@ -319,6 +342,8 @@ async def run_once(
         # alert never goes out from two processes
         lock, left_to = None, e.holder
     runtime = await Runtime.open(loaded, engine, console=console)
+    # deliveries claimed, as the daemons' are: a pass beside them never sends what they send
+    runtime.store.claim_as(f"once:{socket.gethostname()}:{os.getpid()}", DELIVERY_LEASE)
     try:
         outcomes = await runtime.poll_all(on_poll)
         delivery = DispatchResult() if left_to else await runtime.deliver()
@@ -348,7 +373,7 @@ async def run_forever(
         config=str(loaded.path.resolve()),
     )
     try:
-        await _serve(loaded, engine, stop, grace)
+        await _serve(loaded, engine, stop, grace, exclusive=lock is not None)
     finally:
         if lock is not None:
             await lock.release()
@@ -360,8 +385,13 @@ async def _locked(url: str, role: str, **about: object) -> InstanceLock | None:
 
 
 async def _serve(
-    loaded: configmod.LoadedConfig, engine: Engine, stop: asyncio.Event, grace: float
+    loaded: configmod.LoadedConfig,
+    engine: Engine,
+    stop: asyncio.Event,
+    grace: float,
+    exclusive: bool = False,
 ) -> None:
+    """The daemon's life; ``exclusive``: no other daemon uses the database (SQLite's lock)."""
     loop = asyncio.get_running_loop()
     signals = 0
 
@@ -377,11 +407,17 @@ async def _serve(
                 task.cancel()
 
     runtime = await Runtime.open(loaded, engine)
+    node = node_name(loaded.settings)
+    # what this node held before a crash is free again now (alone on the database: what
+    # anyone held; several nodes: what a node of this name held)
+    await runtime.store.release_claims(None if exclusive else node)
+    runtime.store.claim_as(node, DELIVERY_LEASE)
     from monitor.daemon.metrics import Metrics  # here: only the daemon has an endpoint
 
     runtime.metrics = Metrics()
     scheduler = Scheduler()
-    jobs = _Jobs(runtime, scheduler)
+    settings = loaded.settings
+    claims = _Claims(runtime, scheduler, node, lease_seconds(settings))
     reloading = asyncio.Lock()
     background: set[asyncio.Task[object]] = set()
 
@@ -401,7 +437,8 @@ async def _serve(
                 )
                 return problems
             later = await runtime.reload(new, new_engine)
-            await jobs.sync()
+            await claims.plan_first_polls()  # new sources come due in the first minutes
+            claims.wake()
             event(log, logging.INFO, "configuration reloaded", sources=len(runtime.sources))
             for note in later:
                 event(log, logging.WARNING, "not reloaded", note=note)
@@ -416,22 +453,27 @@ async def _serve(
         loop.add_signal_handler(sig, on_signal, sig)
     loop.add_signal_handler(signal.SIGHUP, on_hup)
     server = None
+    claiming: asyncio.Task[None] | None = None
     try:
-        await jobs.sync()
+        await claims.plan_first_polls()
         # right away too: alerts left pending by a crash or restart go out first
         scheduler.add_periodic("deliver", DELIVERY_EVERY, runtime.deliver, first=runtime.now())
         scheduler.add_periodic(
             "maintain", MAINTAIN_EVERY, runtime.maintain, first=runtime.now() + timedelta(minutes=1)
         )
         scheduler.start()
+        claiming = asyncio.ensure_future(claims.run())
         listen = loaded.settings.daemon.listen
         if listen:
             server = await _start_server(runtime, scheduler, listen, reload)
-        event(log, logging.INFO, _started(runtime, jobs, server is not None and listen))
+        event(log, logging.INFO, _started(runtime, claims, server is not None and listen))
         await stop.wait()
     finally:
         runtime.closing = True
         scheduler.pause()
+        if claiming is not None:
+            claims.wake()
+            await asyncio.wait([claiming], timeout=5)
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             loop.remove_signal_handler(sig)
         await _drain(runtime, grace)
@@ -442,13 +484,13 @@ async def _serve(
         event(log, logging.INFO, "stopped")
 
 
-def _started(runtime: Runtime, jobs: _Jobs, listen: str | bool | None) -> str:
+def _started(runtime: Runtime, claims: _Claims, listen: str | bool | None) -> str:
     """What happens next, in words: ``monitor running: 13 sources; first polls spread over
     the next 5 min (`monitor once` polls every source now); health on http://…/healthz``."""
     n = len(runtime.sources)
     line = f"monitor running: {n} source{'s' if n != 1 else ''}"
-    if jobs.due:
-        span = max(0.0, (max(jobs.due.values()) - runtime.now()).total_seconds())
+    if claims.first:
+        span = max(0.0, (max(claims.first.values()) - runtime.now()).total_seconds())
         when = f"{span / 60:.0f} min" if span >= 90 else f"{span:.0f} s"
         line += f"; first polls spread over the next {when} (`monitor once` polls every source now)"
     line += f"; alerts to {', '.join(runtime.channels) or 'no channel'}"
@@ -481,61 +523,84 @@ async def _start_server(
     return server
 
 
-class _Jobs:
-    """One scheduler job per source, kept in step with the runtime's sources."""
+class _Claims:
+    """The one scheduling path for sources, on one node or several sharing a database:
+    claim the due sources (``Store.claim_sources``: a lease each, so that no two nodes poll
+    one source), poll them, record each poll (which ends its lease), sleep until the next
+    comes due. A node that dies leaves leases that run out: its sources come due again."""
 
-    def __init__(self, runtime: Runtime, scheduler: Scheduler) -> None:
+    def __init__(self, runtime: Runtime, scheduler: Scheduler, node: str, lease: float) -> None:
         self.runtime = runtime
         self.scheduler = scheduler
-        self.current: dict[str, Source] = {}
-        #: when each source's next poll was asked for (scheduler lag is measured from it)
-        self.due: dict[str, datetime] = {}
+        self.node = node
+        self.lease = lease
+        #: sources being polled by this node now
+        self.polling: set[str] = set()
+        #: when each source was first due after the start (what the start-up line tells)
+        self.first: dict[str, datetime] = {}
+        self._woken = asyncio.Event()
 
-    async def sync(self) -> None:
-        """Add new sources, drop removed ones, replace changed ones (continuing their stored
-        schedule); unchanged sources are left alone."""
+    @property
+    def capacity(self) -> int:
+        return self.runtime.settings.fetch.concurrency * 2
+
+    async def plan_first_polls(self) -> None:
+        """Sources never polled are spread over the first minutes (as are those due further
+        off than their interval); the others keep their stored schedule."""
         runtime, now = self.runtime, self.runtime.now()
         states = {s.name: s for s in await runtime.store.source_states()}
-        wanted = {s.name: s for s in runtime.sources}
-        for name in set(self.current) - set(wanted):
-            self.scheduler.remove(name)
-            del self.current[name]
-        for name, src in wanted.items():
-            if self.current.get(name) == src:
-                continue
-            if name in states and states[name].gone is not None:
+        due = {}
+        for src in runtime.sources:
+            state = states.get(src.name)
+            if state is not None and state.gone is not None:
                 continue  # answered 410 Gone: not polled until its URL changes
-            stored = states[name].next_due if name in states else None
-            first = first_run(src.interval, now, stored)
-            self.scheduler.add_source(name, src.interval, first, self._job(src))
-            self.current[name] = src
-            self.due[name] = first
+            due[src.name] = first_run(src.interval, now, state.next_due if state else None)
+        await runtime.store.first_polls(due, now)
+        self.first = due
 
-    def _job(self, src: Source) -> Callable[[], Awaitable[None]]:
-        runtime, scheduler = self.runtime, self.scheduler
+    def wake(self) -> None:
+        self._woken.set()
 
-        async def job() -> None:
-            if runtime.closing:
-                return
-            started = runtime.now()
-            if src.name in self.due and runtime.metrics is not None:
-                runtime.metrics.lag.set(max(0.0, (started - self.due[src.name]).total_seconds()))
-            with runtime.tracked():
-                outcome = await runtime.poll(src)
-                state = await runtime.store.source_state(src.name)
-            if runtime.closing or self.current.get(src.name) is not src:
-                return  # stopping, or the source was removed or changed meanwhile
-            if state.gone is not None:
-                scheduler.remove(src.name)
-                return
-            if state.next_due is not None:
-                when = max(state.next_due, runtime.now())
-                scheduler.reschedule(src.name, when)
-                self.due[src.name] = when
-            if outcome.alerts:
-                scheduler.wake("deliver", runtime.now() + timedelta(milliseconds=50))
+    async def run(self) -> None:
+        runtime = self.runtime
+        while not runtime.closing:
+            room = min(CLAIM_BATCH, self.capacity - len(self.polling))
+            wait = 1.0
+            if room > 0:
+                claimed = await runtime.store.claim_sources(
+                    self.node, runtime.now(), room, self.lease
+                )
+                for state in claimed:
+                    self._start(state)
+                due = await runtime.store.next_due()
+                if due is not None:
+                    wait = min(wait, max(0.02, (due - runtime.now()).total_seconds()))
+            self._woken.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._woken.wait(), wait)
 
-        return job
+    def _start(self, state: SourceState) -> None:
+        source = self.runtime.source(state.name)
+        if source is None or state.name in self.polling:
+            return  # not in this node's configuration (any more): its lease runs out
+        self.polling.add(state.name)
+        task = asyncio.ensure_future(self._poll(source, state))
+        self.runtime.in_flight.add(task)
+        task.add_done_callback(self.runtime.in_flight.discard)
+
+    async def _poll(self, source: Source, state: SourceState) -> None:
+        runtime = self.runtime
+        try:
+            if runtime.metrics is not None and source.name in self.first:
+                started = runtime.now()
+                due = self.first.pop(source.name)
+                runtime.metrics.lag.set(max(0.0, (started - due).total_seconds()))
+            outcome = await runtime.poll(source, state)
+            if outcome.alerts and not runtime.closing:
+                self.scheduler.wake("deliver", runtime.now() + timedelta(milliseconds=50))
+        finally:
+            self.polling.discard(source.name)
+            self.wake()
 
 
 async def _drain(runtime: Runtime, grace: float) -> None:

@@ -168,6 +168,7 @@ async def _succeeded(
         source.name,
         replace(
             record,
+            lease=state.lease,
             next_due=due,
             publish_interval=learned,
             last_new=now if fresh else None,
@@ -239,7 +240,13 @@ async def _failed(
         error = "gone (410): no longer polled; remove it or change its URL"
     health, notices = after_failure(ctx.health, source, state, failures, error, gone, now)
     record = PollRecord(
-        ok=False, next_due=due, error=error, gone=gone, health=health, notices=notices
+        ok=False,
+        next_due=due,
+        error=error,
+        gone=gone,
+        health=health,
+        notices=notices,
+        lease=state.lease,
     )
     await ctx.store.record_poll(source.name, record, now)
     event(

@@ -80,6 +80,9 @@ class PollRecord:
     health: str | None = None
     #: health notices to send: (event, message, channel)
     notices: tuple[tuple[str, str, str], ...] = ()
+    #: the lease the poll was claimed with (``claim_sources``): the record is written only
+    #: while it holds (another node took the source over: dropped); None: an unleased poll
+    lease: str | None = None
 
 
 class Planner(Protocol):
@@ -104,6 +107,25 @@ class Store(Protocol):
     async def source_state(self, name: str) -> SourceState: ...
 
     async def source_states(self) -> list[SourceState]: ...
+
+    async def release_claims(self, node: str | None) -> None:
+        """Free what ``node`` (None: anyone) held before a restart."""
+
+    def claim_as(self, node: str, lease: float) -> None:
+        """Hand out deliveries (``due_alerts``, ``due_notices``) claimed for ``node`` for
+        ``lease`` seconds, and record them only while the claim holds."""
+
+    async def claim_sources(
+        self, node: str, now: datetime, limit: int, lease: float
+    ) -> list[SourceState]:
+        """Due sources claimed for ``node`` for ``lease`` seconds (their states carry the
+        token); nodes claiming at once never get the same source."""
+
+    async def next_due(self) -> datetime | None:
+        """When the next source comes due."""
+
+    async def first_polls(self, due: Mapping[str, datetime], now: datetime) -> None:
+        """Spread first polls: sources never polled, or due later than given, are due then."""
 
     async def record_poll(self, name: str, record: PollRecord, now: datetime) -> None:
         """Record a poll; plain records may be buffered until ``flush`` (or any read of

@@ -195,3 +195,19 @@ MIGRATIONS.append(
     );
     """
 )
+
+MIGRATIONS.append(
+    # 7: leases. A node claims due sources (owner, lease token, until when; next_due pushed
+    # to the lease's end, so that a dead node's sources come due again by themselves) and
+    # pending deliveries (claimed_by, claim_until) before it sends them
+    """
+    ALTER TABLE sources ADD COLUMN owner TEXT;
+    ALTER TABLE sources ADD COLUMN lease TEXT;
+    ALTER TABLE sources ADD COLUMN lease_until TEXT;
+    CREATE INDEX sources_due ON sources (active, next_due);
+    ALTER TABLE alerts ADD COLUMN claimed_by TEXT;
+    ALTER TABLE alerts ADD COLUMN claim_until TEXT;
+    ALTER TABLE notices ADD COLUMN claimed_by TEXT;
+    ALTER TABLE notices ADD COLUMN claim_until TEXT;
+    """
+)

@@ -162,6 +162,9 @@ class PostgresStore(Sources, Articles, Outbox):
     """A store on a PostgreSQL server. Open with ``await PostgresStore.open(url)``."""
 
     _db: _Connection
+    _SKIP_LOCKED = " FOR UPDATE SKIP LOCKED"
+    _SKIP_LOCKED_OF_AL = " FOR UPDATE OF al SKIP LOCKED"
+    _STORY_LOCK = "SELECT pg_advisory_xact_lock(7270001)"
 
     def __init__(self, db: _Connection, url: str) -> None:
         self._db = db

@@ -143,3 +143,18 @@ MIGRATIONS: list[str] = [
     );
     """,
 ]
+
+MIGRATIONS.append(
+    # 2: leases (SQLite's migration 7): due sources and pending deliveries are claimed by a
+    # node before it polls or sends them
+    """
+    ALTER TABLE sources ADD COLUMN owner TEXT;
+    ALTER TABLE sources ADD COLUMN lease TEXT;
+    ALTER TABLE sources ADD COLUMN lease_until TEXT;
+    CREATE INDEX sources_due ON sources (active, next_due);
+    ALTER TABLE alerts ADD COLUMN claimed_by TEXT;
+    ALTER TABLE alerts ADD COLUMN claim_until TEXT;
+    ALTER TABLE notices ADD COLUMN claimed_by TEXT;
+    ALTER TABLE notices ADD COLUMN claim_until TEXT;
+    """
+)

@@ -95,7 +95,7 @@ class Articles(Base):
                     if matches:
                         found.append((n, Stored(ids[key], a, add.source, matches, add.now)))
                 stored.append(mine)
-            counts = await _planned(db, additions, found)
+            counts = await _planned(db, additions, found, self._STORY_LOCK)
         return [AddResult(stored[n], *counts.get(n, (0, 0))) for n in range(len(additions))]
 
     async def revise_articles(
@@ -145,6 +145,8 @@ class Articles(Base):
                 earlier = await _earlier_matches(db, article_id)
                 edits.append(Edit(stored, old["title"], old["text"], earlier))
             stories = planner.needs_stories([e.stored for e in edits])
+            if stories and self._STORY_LOCK:
+                await db.execute(self._STORY_LOCK)
             recent = await recent_stories(db, now, planner.window) if stories else []
             plan = planner.plan_edits(edits, recent)
             written = await write_plan(db, plan)
@@ -258,7 +260,10 @@ class _Addition:
 
 
 async def _planned(
-    db: Connection, additions: Sequence[_Addition], found: Sequence[tuple[int, Stored]]
+    db: Connection,
+    additions: Sequence[_Addition],
+    found: Sequence[tuple[int, Stored]],
+    story_lock: str = "",
 ) -> dict[int, tuple[int, int]]:
     """The plans for stored articles' matches, written: (matches, pending alerts) for each
     addition that had any. Additions that share a planner are planned together, so that an
@@ -274,6 +279,8 @@ async def _planned(
         stored = [s for _n, s in members]
         recent: list[StoryRef] = []
         if planner.needs_stories(stored):
+            if story_lock:  # one node at a time reads and places stories
+                await db.execute(story_lock)
             recent = await recent_stories(db, stored[0].at, planner.window)
         plan = planner.plan(stored, recent)
         await asyncio.sleep(0)  # a pass's batch is big: planning and writing, two loop steps

@@ -56,6 +56,40 @@ class Base:
 
     _db: Connection
     path: str
+    #: (node, seconds): hand out deliveries claimed for this node (``claim_as``); None: not
+    #: claiming (one process alone, ``once``)
+    _claimant: tuple[str, float] | None = None
+    #: what a claim's row selection adds so that nodes claiming at once skip each other's
+    #: rows (PostgreSQL: FOR UPDATE SKIP LOCKED); SQLite has one writer at a time
+    _SKIP_LOCKED = ""
+    _SKIP_LOCKED_OF_AL = ""
+    #: taken in a transaction before it reads the open stories and places articles in them,
+    #: so that two nodes never open two stories for one event (PostgreSQL: an advisory lock
+    #: until the transaction ends); SQLite's writer lock already serialises it
+    _STORY_LOCK = ""
+
+    async def release_claims(self, node: str | None) -> None:
+        """Claims left by ``node`` in an earlier life (None: by anyone — a database only
+        this process uses): its sources and deliveries are free again at once, instead of
+        when their leases run out."""
+        async with self._transaction() as db:
+            for table, who, until in (
+                ("sources", "owner", "lease_until"),
+                ("alerts", "claimed_by", "claim_until"),
+                ("notices", "claimed_by", "claim_until"),
+            ):
+                lease = ", lease = NULL" if table == "sources" else ""
+                await db.execute(
+                    f"UPDATE {table} SET {who} = NULL, {until} = NULL{lease} "
+                    f"WHERE {who} IS NOT NULL AND {who} = COALESCE(?, {who})",
+                    (node,),
+                )
+
+    def claim_as(self, node: str, lease: float) -> None:
+        """From now on, deliveries handed out are claimed for ``node`` for ``lease`` seconds
+        and recorded only while the claim holds (several nodes share the outbox)."""
+        self._claimant = (node, lease)
+
     _write_lock: asyncio.Lock
     _source_ids: dict[str, int]
 

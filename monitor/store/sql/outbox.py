@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from monitor.models import (
@@ -31,18 +31,40 @@ class Outbox(Base):
         JOIN sources s ON s.id = a.source_id
     """
 
-    async def due_alerts(self, now: datetime, limit: int = 100) -> list[Alert]:
-        async with self._db.execute(
-            self._ALERT_SELECT
-            + """ WHERE al.status = 'pending' AND al.next_attempt <= ?
+    _DUE = """ al.status = 'pending' AND al.next_attempt <= ?
                 AND NOT (al.kind != 'alert' AND EXISTS (
                   SELECT 1 FROM alerts p JOIN matches pm ON pm.id = p.match_id
                   WHERE pm.story_id = m.story_id AND p.channel = al.channel
-                    AND p.kind = 'alert' AND p.status = 'pending'))
-                ORDER BY al.id LIMIT ?""",
-            (_ts(now), limit),
-        ) as cur:
-            return [_alert(r) for r in await cur.fetchall()]
+                    AND p.kind = 'alert' AND p.status = 'pending'))"""
+
+    async def due_alerts(self, now: datetime, limit: int = 100) -> list[Alert]:
+        """Pending alerts due now, oldest first (a follow-up after its story's alert). A
+        store that claims (``claim_as``) hands out only alerts no other node holds, each
+        claimed for this node until its send is recorded or the claim runs out."""
+        if self._claimant is None:
+            async with self._db.execute(
+                self._ALERT_SELECT + " WHERE" + self._DUE + " ORDER BY al.id LIMIT ?",
+                (_ts(now), limit),
+            ) as cur:
+                return [_alert(r) for r in await cur.fetchall()]
+        node, lease = self._claimant
+        async with self._transaction() as db:
+            claimed = await db.execute_fetchall(
+                f"""UPDATE alerts SET claimed_by = ?, claim_until = ? WHERE id IN (
+                      SELECT al.id FROM alerts al JOIN matches m ON m.id = al.match_id
+                      WHERE {self._DUE} AND (al.claim_until IS NULL OR al.claim_until <= ?)
+                      ORDER BY al.id LIMIT ?{self._SKIP_LOCKED_OF_AL})
+                    RETURNING id""",
+                (node, _ts(now + timedelta(seconds=lease)), _ts(now), _ts(now), limit),
+            )
+            ids = sorted(int(r[0]) for r in claimed)
+            if not ids:
+                return []
+            marks = ",".join("?" * len(ids))
+            rows = await db.execute_fetchall(
+                self._ALERT_SELECT + f" WHERE al.id IN ({marks}) ORDER BY al.id", ids
+            )
+        return [_alert(r) for r in rows]
 
     async def record_delivery(
         self, alert_id: int, delivery: Delivery, now: datetime, next_attempt: datetime | None
@@ -58,8 +80,9 @@ class Outbox(Base):
                 """UPDATE alerts SET status = ?, attempts = attempts + 1,
                      next_attempt = COALESCE(?, next_attempt),
                      last_error = ?, sent = CASE WHEN ? THEN ? ELSE sent END,
-                     external_id = COALESCE(?, external_id)
-                   WHERE id = ?""",
+                     external_id = COALESCE(?, external_id),
+                     claimed_by = NULL, claim_until = NULL
+                   WHERE id = ? AND (claimed_by IS NULL OR claimed_by = COALESCE(?, claimed_by))""",
                 (
                     status,
                     when,
@@ -68,6 +91,7 @@ class Outbox(Base):
                     _ts(now),
                     delivery.external_id,
                     alert_id,
+                    self._claimant[0] if self._claimant else None,
                 ),
             )
             await db.execute(
@@ -111,23 +135,42 @@ class Outbox(Base):
             return [_alert(r) for r in await cur.fetchall()]
 
     async def due_notices(self, now: datetime, limit: int = 100) -> list[Notice]:
-        async with self._db.execute(
-            """SELECT * FROM notices WHERE status = 'pending' AND next_attempt <= ?
-               ORDER BY id LIMIT ?""",
-            (_ts(now), limit),
-        ) as cur:
-            return [
-                Notice(
-                    id=r["id"],
-                    source=r["source"],
-                    event=r["event"],
-                    message=r["message"],
-                    channel=r["channel"],
-                    created=_dt(r["created"]) or now,
-                    attempts=r["attempts"],
+        """Pending source-health notices due now (claimed, as alerts are, by a claiming
+        store)."""
+        if self._claimant is None:
+            async with self._db.execute(
+                """SELECT * FROM notices WHERE status = 'pending' AND next_attempt <= ?
+                   ORDER BY id LIMIT ?""",
+                (_ts(now), limit),
+            ) as cur:
+                rows = list(await cur.fetchall())
+        else:
+            node, lease = self._claimant
+            async with self._transaction() as db:
+                rows = list(
+                    await db.execute_fetchall(
+                        f"""UPDATE notices SET claimed_by = ?, claim_until = ? WHERE id IN (
+                              SELECT id FROM notices WHERE status = 'pending'
+                                AND next_attempt <= ?
+                                AND (claim_until IS NULL OR claim_until <= ?)
+                              ORDER BY id LIMIT ?{self._SKIP_LOCKED})
+                            RETURNING *""",
+                        (node, _ts(now + timedelta(seconds=lease)), _ts(now), _ts(now), limit),
+                    )
                 )
-                for r in await cur.fetchall()
-            ]
+            rows.sort(key=lambda r: int(r["id"]))
+        return [
+            Notice(
+                id=r["id"],
+                source=r["source"],
+                event=r["event"],
+                message=r["message"],
+                channel=r["channel"],
+                created=_dt(r["created"]) or now,
+                attempts=r["attempts"],
+            )
+            for r in rows
+        ]
 
     async def record_notice(
         self, notice_id: int, delivery: Delivery, now: datetime, next_attempt: datetime | None
@@ -137,7 +180,9 @@ class Outbox(Base):
             await db.execute(
                 """UPDATE notices SET status = ?, attempts = attempts + 1,
                      next_attempt = COALESCE(?, next_attempt), last_error = ?,
-                     sent = CASE WHEN ? THEN ? ELSE sent END WHERE id = ?""",
+                     sent = CASE WHEN ? THEN ? ELSE sent END,
+                     claimed_by = NULL, claim_until = NULL
+                   WHERE id = ? AND (claimed_by IS NULL OR claimed_by = COALESCE(?, claimed_by))""",
                 (
                     status,
                     _ts(next_attempt),
@@ -145,6 +190,7 @@ class Outbox(Base):
                     delivery.ok,
                     _ts(now),
                     notice_id,
+                    self._claimant[0] if self._claimant else None,
                 ),
             )
 

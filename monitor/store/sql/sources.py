@@ -3,8 +3,9 @@ together), links whose pages failed, and the text blocks of watched pages."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from monitor.errors import StorageError
@@ -20,6 +21,47 @@ POLL_BUFFER = 256
 
 class Sources(Base):
     _polls: list[tuple[str, tuple[object, ...]]]
+
+    async def claim_sources(
+        self, node: str, now: datetime, limit: int, lease: float
+    ) -> list[SourceState]:
+        """Due sources (active, not gone, next poll due by ``now``; the longest waiting
+        first), at most ``limit``, claimed for ``node``: each gets a lease token, and its
+        next poll is pushed to the lease's end, so that the sources of a node that died
+        come due again by themselves. Their states carry the token (``PollRecord.lease``)."""
+        await self.flush()
+        until = _ts(now + timedelta(seconds=lease))
+        async with self._transaction() as db:
+            rows = await db.execute_fetchall(
+                f"""UPDATE sources SET owner = ?, lease = ?, lease_until = ?, next_due = ?
+                    WHERE id IN (
+                      SELECT id FROM sources
+                      WHERE active = 1 AND gone IS NULL AND (next_due IS NULL OR next_due <= ?)
+                      ORDER BY next_due IS NOT NULL, next_due LIMIT ?{self._SKIP_LOCKED})
+                    RETURNING *""",
+                (node, uuid.uuid4().hex, until, until, _ts(now), limit),
+            )
+        return [_state(r) for r in rows]
+
+    async def next_due(self) -> datetime | None:
+        """When the next source comes due (None: none will)."""
+        await self.flush()
+        rows = list(
+            await self._db.execute_fetchall(
+                "SELECT min(next_due) FROM sources WHERE active = 1 AND gone IS NULL"
+            )
+        )
+        return _dt(rows[0][0]) if rows and rows[0][0] is not None else None
+
+    async def first_polls(self, due: Mapping[str, datetime], now: datetime) -> None:
+        """Spread the first polls after a start: a source never polled (or due further off
+        than its time here) is due at the time given."""
+        async with self._transaction() as db:
+            await db.executemany(
+                """UPDATE sources SET next_due = ?
+                   WHERE name = ? AND lease IS NULL AND (next_due IS NULL OR next_due > ?)""",
+                [(_ts(when), name, _ts(when)) for name, when in due.items()],
+            )
 
     async def sync_sources(self, sources: Sequence[Source]) -> None:
         await self.flush()
@@ -152,8 +194,9 @@ _POLL_REREAD = """UPDATE sources SET last_attempt = ?, last_success = ?, failure
      body_hash = NULL, fetch_url = COALESCE(?, fetch_url),
      detected = COALESCE(?, detected),
      publish_interval = COALESCE(?, publish_interval),
-     last_new = COALESCE(?, last_new)
-   WHERE name = ?"""
+     last_new = COALESCE(?, last_new),
+     owner = NULL, lease = NULL, lease_until = NULL
+   WHERE name = ? AND (lease IS NULL OR lease = COALESCE(?, lease))"""
 
 
 _POLL_OK = """UPDATE sources SET last_attempt = ?, last_success = ?, failures = 0,
@@ -162,14 +205,16 @@ _POLL_OK = """UPDATE sources SET last_attempt = ?, last_success = ?, failures = 
      body_hash = COALESCE(?, body_hash), fetch_url = COALESCE(?, fetch_url),
      detected = COALESCE(?, detected),
      publish_interval = COALESCE(?, publish_interval),
-     last_new = COALESCE(?, last_new)
-   WHERE name = ?"""
+     last_new = COALESCE(?, last_new),
+     owner = NULL, lease = NULL, lease_until = NULL
+   WHERE name = ? AND (lease IS NULL OR lease = COALESCE(?, lease))"""
 
 
 _POLL_FAILED = """UPDATE sources SET last_attempt = ?, failures = failures + 1,
      last_error = ?, next_due = ?, fetch_url = COALESCE(?, fetch_url),
-     gone = CASE WHEN ? THEN ? ELSE gone END
-   WHERE name = ?"""
+     gone = CASE WHEN ? THEN ? ELSE gone END,
+     owner = NULL, lease = NULL, lease_until = NULL
+   WHERE name = ? AND (lease IS NULL OR lease = COALESCE(?, lease))"""
 
 
 def _poll_statement(name: str, record: PollRecord, now: datetime) -> tuple[str, tuple[object, ...]]:
@@ -184,6 +229,7 @@ def _poll_statement(name: str, record: PollRecord, now: datetime) -> tuple[str, 
             record.publish_interval,
             _ts(record.last_new),
             name,
+            record.lease,
         )
     if record.ok:
         return _POLL_OK, (
@@ -198,8 +244,9 @@ def _poll_statement(name: str, record: PollRecord, now: datetime) -> tuple[str, 
             record.publish_interval,
             _ts(record.last_new),
             name,
+            record.lease,
         )
-    return _POLL_FAILED, (at, record.error, due, record.url, record.gone, at, name)
+    return _POLL_FAILED, (at, record.error, due, record.url, record.gone, at, name, record.lease)
 
 
 def _state(r: Any, failing_links: int = 0) -> SourceState:
@@ -220,4 +267,7 @@ def _state(r: Any, failing_links: int = 0) -> SourceState:
         last_new=_dt(r["last_new"]),
         health=r["health"],
         failing_links=failing_links,
+        lease=r["lease"],
+        owner=r["owner"],
+        lease_until=_dt(r["lease_until"]),
     )

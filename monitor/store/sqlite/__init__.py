@@ -90,6 +90,11 @@ class SQLiteStore(Sources, Articles, Outbox):
             for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
                 await self._db.execute("BEGIN IMMEDIATE")
                 try:
+                    # another process may have migrated since the version was read (two
+                    # starting together): the writer's lock makes this reading the truth
+                    if await self.schema_version() >= number:
+                        await self._db.execute("ROLLBACK")
+                        continue
                     for statement in _statements(script):  # not executescript: it commits
                         await self._db.execute(statement)
                     async with self._db.execute("PRAGMA foreign_key_check") as cur:

@@ -1,0 +1,210 @@
+"""Several daemons on one PostgreSQL database, one of them killed again and again: every alert
+reaches the receiver, a duplicate only for a send in flight at a kill, no source polled twice
+within its interval but for a killed node's leases, every source kept polled, one alert per
+story across outlets. Prints the counts."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter, defaultdict
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.conftest import Feed, LocalServer, Request, Response, make_config, postgres_cluster
+
+FEEDS = 300
+INTERVAL = 4.0  # seconds between polls of one feed
+LEASE = 6.0  # a killed node's sources come back after this
+NODES = 3
+KILLS = 3
+RUN = 36.0  # seconds of stories appearing
+STORIES = 12  # each carried by three outlets
+
+
+WORDS = (
+    "market bridge school harvest convoy river winter council election hospital bakery "
+    "railway airport festival museum tunnel border quarry orchard stadium mosque factory "
+    "refinery pipeline garrison checkpoint village suburb valley plateau highway reservoir "
+    "cemetery barracks warehouse clinic courthouse prison embassy ministry parliament"
+).split()
+
+
+def story_text(rng: random.Random, n: int) -> tuple[str, str]:
+    """A story of its own (other stories share few of its words): a clash and its scene."""
+    scene = " ".join(rng.sample(WORDS, 14))
+    title = f"Hizbollah and regime forces clash at the {scene.split()[0]} (report {n})"
+    text = f"Regime forces clashed with Hizbollah near the {scene}, residents said."
+    return title, text
+
+
+def daemon(config: Path, name: str) -> subprocess.Popen[bytes]:
+    """A `monitor run` node; its log in a file beside the configuration."""
+    log = config.parent / f"{name}-{time.monotonic_ns()}.log"
+    with log.open("wb") as out:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(
+            [sys.executable, "-m", "monitor", "--config", str(config), "run"],
+            stdout=subprocess.DEVNULL,
+            stderr=out,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", "MONITOR_NODE": name},
+        )
+
+
+def run_the_desk(
+    nodes: list[subprocess.Popen[bytes]], feeds: list[Feed], lock: threading.Lock, config: Path
+) -> list[float]:
+    """Stories appear, three outlets each; node 0 is SIGKILLed and restarted ``KILLS`` times.
+    Returns when the kills were."""
+    kills: list[float] = []
+    rng = random.Random(7)
+    start = time.monotonic()
+    story = 0
+    next_kill = start + RUN / (KILLS + 1)
+    while time.monotonic() - start < RUN:
+        if story < STORIES and time.monotonic() - start > 2 + story * (RUN - 8) / STORIES:
+            title, text = story_text(rng, story)
+            with lock:
+                for i in rng.sample(range(FEEDS), 3):  # three outlets carry it
+                    feeds[i].add(title, text, guid=f"urn:story:{story}:{i}")
+            story += 1
+        if len(kills) < KILLS and time.monotonic() >= next_kill:
+            nodes[0].send_signal(signal.SIGKILL)
+            nodes[0].wait(10)
+            kills.append(time.monotonic())
+            nodes[0] = daemon(config, "node-0")
+            next_kill += RUN / (KILLS + 1)
+        for n in nodes:
+            assert n.poll() is None, logs(config)
+        time.sleep(0.2)
+    return kills
+
+
+def logs(config: Path) -> str:
+    return "\n".join(p.read_text()[-3000:] for p in sorted(config.parent.glob("node-*.log")))
+
+
+def alert_rows(url: str) -> list[dict[str, Any]]:
+    import asyncio
+
+    import asyncpg
+
+    async def rows() -> list[dict[str, Any]]:
+        conn = await asyncpg.connect(url)
+        try:
+            got = await conn.fetch("SELECT id, created, status, kind FROM alerts")
+            return [dict(r) for r in got]
+        finally:
+            await conn.close()
+
+    return asyncio.run(rows())
+
+
+@pytest.mark.timeout(240)
+def test_three_daemons_share_the_sources_and_the_outbox_through_kills(
+    tmp_path: Path, server: LocalServer
+):
+    feeds = [Feed(f"Desk {i}") for i in range(FEEDS)]
+    polls: dict[int, list[float]] = defaultdict(list)
+    lock = threading.Lock()
+
+    def serve(i: int) -> Any:
+        def handler(r: Request) -> Response:
+            with lock:
+                polls[i].append(time.monotonic())
+                return feeds[i](r)  # type: ignore[no-any-return]
+
+        return handler
+
+    for i in range(FEEDS):
+        server.route(f"/f{i}.xml", serve(i))
+    received: list[dict[str, Any]] = []
+    keys: Counter[str] = Counter()
+
+    def hook(r: Request) -> Response:
+        with lock:
+            received.append(json.loads(r.body))
+            keys[r.headers["idempotency-key"]] += 1
+        return Response(204)
+
+    server.route("/hook", hook)
+    url = postgres_cluster().database(f"nodes{abs(hash(str(tmp_path))) % 10**9}")
+    config = make_config(
+        tmp_path,
+        sources=[
+            {"name": f"f{i}", "url": server.url(f"/f{i}.xml"), "interval": f"{INTERVAL:g}s"}
+            for i in range(FEEDS)
+        ],
+        channels={"hook": {"type": "webhook", "url": server.url("/hook")}},
+    )
+    data = yaml.safe_load(config.read_text())
+    data["storage"] = {"url": url}
+    data["fetch"].update({"per_host": 64, "adapt": False, "min_interval": "1s", "robots": False})
+    data["daemon"] = {"listen": None, "lease": f"{LEASE:g}s", "node": "${MONITOR_NODE}"}
+    data["delivery"] = {"retry_base": "1s", "max_per_minute": 0}  # each alert its own send
+    config.write_text(yaml.safe_dump(data))
+
+    nodes = [daemon(config, f"node-{n}") for n in range(NODES)]
+    try:
+        kills = run_the_desk(nodes, feeds, lock, config)
+        # every alert the database holds gets sent
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            rows = alert_rows(url)
+            if rows and all(r["status"] == "sent" for r in rows):
+                break
+            time.sleep(0.5)
+        end = time.monotonic()
+    finally:
+        for n in nodes:
+            n.send_signal(signal.SIGTERM)
+        for n in nodes:
+            try:
+                n.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                n.kill()
+                n.wait()
+
+    rows = alert_rows(url)
+    sent_keys = {
+        f"monitor-{r['id']}-{int(datetime.fromisoformat(r['created']).timestamp() * 1000)}"
+        for r in rows
+    }
+    duplicates = sum(c - 1 for c in keys.values())
+    lost = [r for r in rows if r["status"] != "sent"]
+
+    def near_a_kill(t: float) -> bool:
+        return any(k - 1 <= t <= k + LEASE + INTERVAL + 2 for k in kills)
+
+    early = [
+        (i, b - a)
+        for i, times in polls.items()
+        for a, b in itertools.pairwise(times)
+        if b - a < INTERVAL * 0.5 and not near_a_kill(b)
+    ]
+    quiet = [i for i in range(FEEDS) if not any(t > end - 3 * INTERVAL - LEASE for t in polls[i])]
+    firsts = Counter(b["title"] for b in received if b["kind"] == "alert")
+    print(
+        f"\n{NODES} daemons, {FEEDS} feeds every {INTERVAL:g} s, {len(kills)} SIGKILLs: "
+        f"{sum(len(t) for t in polls.values())} polls, {len(rows)} alerts in the database, "
+        f"{len(keys)} received ({duplicates} duplicate sends), {len(lost)} not sent, "
+        f"{len(early)} polls within half an interval away from a kill, "
+        f"{len(quiet)} sources not polled lately, {len(firsts)} stories alerted "
+        f"(max {max(firsts.values(), default=0)} first alerts for one)"
+    )
+    assert not lost, lost[:5]
+    assert sent_keys <= set(keys)  # every alert in the database reached the receiver
+    assert duplicates <= len(kills)
+    assert not early, early[:10]
+    assert not quiet, quiet[:10]
+    assert len(firsts) == STORIES and set(firsts.values()) == {1}
