@@ -208,3 +208,39 @@ def test_three_daemons_share_the_sources_and_the_outbox_through_kills(
     assert not early, early[:10]
     assert not quiet, quiet[:10]
     assert len(firsts) == STORIES and set(firsts.values()) == {1}
+
+
+def test_a_node_whose_source_list_differs_claims_nothing_until_it_agrees(
+    tmp_path: Path, server: LocalServer
+):
+    feed = Feed()
+    server.route("/a.xml", feed)
+    server.route("/b.xml", feed)
+    url = postgres_cluster().database(f"lists{abs(hash(str(tmp_path))) % 10**9}")
+    config = make_config(
+        tmp_path, sources=[{"name": "a", "url": server.url("/a.xml"), "interval": "1s"}]
+    )
+    data = yaml.safe_load(config.read_text())
+    data["storage"] = {"url": url}
+    data["daemon"] = {"listen": None, "node": "${MONITOR_NODE}"}
+    config.write_text(yaml.safe_dump(data))
+    node = daemon(config, "node-a")
+    try:
+        server.wait_for("/a.xml", count=2, timeout=30)
+        # another node's configuration lists other sources, and syncs them
+        other = tmp_path / "other"
+        other.mkdir()
+        data["sources"] = [{"name": "b", "url": server.url("/b.xml"), "interval": "1s"}]
+        data["daemon"] = {"listen": None}
+        (other / "monitor.yaml").write_text(yaml.safe_dump(data))
+        from monitor.cli import main
+
+        assert main(["--config", str(other / "monitor.yaml"), "once"]) == 0
+        time.sleep(3)
+        polled = len(server.seen("/a.xml"))
+        time.sleep(3)
+        assert len(server.seen("/a.xml")) == polled  # it claims nothing meanwhile
+    finally:
+        node.send_signal(signal.SIGTERM)
+        node.wait(30)
+    assert "source list differs from the one the database was last synced with" in logs(config)

@@ -38,7 +38,7 @@ from monitor.poll.pipeline import poll_source
 from monitor.poll.source_health import HealthPolicy
 from monitor.poll.workers import Processor
 from monitor.schedule import Scheduler, first_run
-from monitor.store import Store, open_store
+from monitor.store import Store, open_store, sources_hash
 
 if TYPE_CHECKING:
     from monitor.daemon.endpoint import StatusServer
@@ -539,6 +539,7 @@ class _Claims:
         #: when each source was first due after the start (what the start-up line tells)
         self.first: dict[str, datetime] = {}
         self._woken = asyncio.Event()
+        self._agreed = True
 
     @property
     def capacity(self) -> int:
@@ -561,12 +562,33 @@ class _Claims:
     def wake(self) -> None:
         self._woken.set()
 
+    async def agrees(self) -> bool:
+        """Does this node list the sources the database was last synced with? A node whose
+        configuration differs (another node reloaded a new list) claims nothing, and says so
+        once, until it is reloaded too."""
+        mine = sources_hash(self.runtime.sources)
+        theirs = await self.runtime.store.synced_hash()
+        agreed = theirs is None or theirs == mine
+        if not agreed and self._agreed:
+            event(
+                log,
+                logging.ERROR,
+                "this node's source list differs from the one the database was last synced "
+                "with (another node has another configuration): claiming nothing until the "
+                "configurations agree (reload this node, or the other)",
+                node=self.node,
+            )
+        elif agreed and not self._agreed:
+            event(log, logging.INFO, "source lists agree again: claiming", node=self.node)
+        self._agreed = agreed
+        return agreed
+
     async def run(self) -> None:
         runtime = self.runtime
         while not runtime.closing:
             room = min(CLAIM_BATCH, self.capacity - len(self.polling))
             wait = 1.0
-            if room > 0:
+            if room > 0 and await self.agrees():
                 claimed = await runtime.store.claim_sources(
                     self.node, runtime.now(), room, self.lease
                 )

@@ -20,6 +20,7 @@ Backends are chosen by the scheme of ``storage.url`` (``BACKENDS``).
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import importlib
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -120,6 +121,9 @@ class Store(Protocol):
     ) -> list[SourceState]:
         """Due sources claimed for ``node`` for ``lease`` seconds (their states carry the
         token); nodes claiming at once never get the same source."""
+
+    async def synced_hash(self) -> str | None:
+        """The fingerprint of the source list last synced (``sql.sources.sources_hash``)."""
 
     async def next_due(self) -> datetime | None:
         """When the next source comes due."""
@@ -237,6 +241,13 @@ BACKENDS: dict[str, str] = {
     "postgresql": "monitor.store.postgres:PostgresStore",
     "postgres": "monitor.store.postgres:PostgresStore",
 }
+
+
+def sources_hash(sources: Sequence[Source]) -> str:
+    """A fingerprint of a source list (names, URLs, kinds), whatever its order: nodes that
+    share a database must list the same sources."""
+    listed = sorted(f"{s.name}\t{s.url}\t{s.kind}" for s in sources)
+    return hashlib.sha256("\n".join(listed).encode()).hexdigest()[:16]
 
 
 def scheme_of(url: str) -> str:

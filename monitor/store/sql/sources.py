@@ -13,7 +13,7 @@ from monitor.models import (
     Source,
     SourceState,
 )
-from monitor.store import LinkFailure, PollRecord
+from monitor.store import LinkFailure, PollRecord, sources_hash
 from monitor.store.sql.base import Base, _dt, _ts
 
 POLL_BUFFER = 256
@@ -43,6 +43,13 @@ class Sources(Base):
             )
         return [_state(r) for r in rows]
 
+    async def synced_hash(self) -> str | None:
+        """The fingerprint of the source list last synced, by any node."""
+        rows = list(
+            await self._db.execute_fetchall("SELECT value FROM state WHERE key = 'sources_hash'")
+        )
+        return str(rows[0][0]) if rows else None
+
     async def next_due(self) -> datetime | None:
         """When the next source comes due (None: none will)."""
         await self.flush()
@@ -64,9 +71,17 @@ class Sources(Base):
             )
 
     async def sync_sources(self, sources: Sequence[Source]) -> None:
+        """The configured sources: new ones added, changed ones updated, the others set
+        aside (kept, not polled). The list's fingerprint is kept (``sources_hash``): a node
+        whose configuration lists other sources claims nothing."""
         await self.flush()
         now = _ts(datetime.now(UTC))
         async with self._transaction() as db:
+            await db.execute(
+                """INSERT INTO state (key, value) VALUES ('sources_hash', ?)
+                   ON CONFLICT (key) DO UPDATE SET value = excluded.value""",
+                (sources_hash(sources),),
+            )
             await db.execute("UPDATE sources SET active = 0")
             await db.executemany(
                 """INSERT INTO sources (name, url, fetch_url, kind, active, created)
