@@ -51,13 +51,14 @@ unit: $(VENV)/.installed-test deps
 test: lint typecheck unit
 
 BENCH_DEBS := nginx-light
-bench: $(VENV)/.installed-test
+bench: $(VENV)/.installed-test deps
 	@command -v nginx >/dev/null 2>&1 || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $(BENCH_DEBS); }
 	$(PY) benchmarks/rules_bench.py
 	$(PY) benchmarks/restart.py
 	$(PY) -m benchmarks.transports
-	$(PY) benchmarks/feed_farm.py --feeds 1000 --feeds 5000
+	$(PY) benchmarks/feed_farm.py --feeds 1000 --feeds 5000 --postgresql
+	$(PY) benchmarks/leases.py
 	$(PY) benchmarks/soak.py --feeds 500 --minutes 10
 
 # where a Docker daemon runs: build the image, poll a local feed with it, ask /healthz

@@ -223,6 +223,49 @@ def show(name: str, r: dict[str, Any], runs: list[dict[str, Any]] | None = None)
     )
 
 
+def postgres_farm(n: int, seed: int) -> None:
+    """The 1,000-feed cold and warm passes with the database on PostgreSQL (a throwaway
+    cluster on this machine, tests/pg.py), beside the SQLite figures above."""
+    sys.path.insert(0, str(ROOT))
+    from tests.pg import Cluster
+
+    work = ROOT / "benchmarks" / "out" / f"farm-pg-{n}"
+    if work.exists():
+        shutil.rmtree(work)
+    root = work / "www"
+    root.mkdir(parents=True)
+    for f in range(n):
+        write_feed(root / f"f{f}.xml", f, 0, 20, seed)
+    nginx, port = start_nginx(work, root)
+    cluster = Cluster()
+    try:
+        config = work / "monitor.yaml"
+        base = yaml.safe_load((ROOT / "config" / "monitor.yaml").read_text(encoding="utf-8"))
+        base.update(
+            {
+                "fetch": {"allow_private": True, "per_host": 64, "concurrency": 64},
+                "sources": [
+                    {"name": f"f{f}", "url": f"http://127.0.0.1:{port}/f{f}.xml"} for f in range(n)
+                ],
+                "channels": {"console": {"type": "console"}},
+            }
+        )
+        base["rules"] = [{**r, "mode": "shadow"} for r in base["rules"]]
+        print(f"feed farm on PostgreSQL: {n} feeds x 20 items, nginx 127.0.0.1:{port}")
+        colds, warms = [], []
+        for i in range(REPEAT):
+            base["storage"] = {"url": cluster.database(f"farm{i}")}
+            config.write_text(yaml.safe_dump(base, allow_unicode=True), encoding="utf-8")
+            colds.append(run_pass(config))
+            warms.append(run_pass(config))
+        show("cold (all new), postgresql", median(colds), colds)
+        show("warm (unchanged), postgresql", median(warms), warms)
+    finally:
+        cluster.stop()
+        nginx.send_signal(signal.SIGQUIT)
+        nginx.wait(timeout=10)
+
+
 def farm(n: int, seed: int) -> None:
     work = ROOT / "benchmarks" / "out" / f"farm-{n}"
     if work.exists():
@@ -291,6 +334,9 @@ def main() -> None:
     ap.add_argument("--feeds", type=int, action="append")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--repeat", type=int, default=REPEAT, help="cold and warm passes, median")
+    ap.add_argument(
+        "--postgresql", action="store_true", help="also the passes on PostgreSQL (1,000 feeds)"
+    )
     args = ap.parse_args()
     REPEAT = max(1, args.repeat)
     # an installed package has its bytecode compiled (pip does it on install); a checkout
@@ -299,6 +345,8 @@ def main() -> None:
     compileall.compile_dir(ROOT / "monitor", quiet=1)
     for n in args.feeds or [1000]:
         farm(n, args.seed)
+    if args.postgresql:
+        postgres_farm(1000, args.seed)
 
 
 if __name__ == "__main__":
