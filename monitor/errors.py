@@ -70,6 +70,11 @@ class StorageError(MonitorError):
     """The database could not be opened, migrated or written."""
 
 
+class StorageUnavailable(StorageError):
+    """The database server cannot be reached now (down, restarting, failing over): waiting
+    and trying again may work, unlike a refused password or a schema from the future."""
+
+
 class DeliveryError(MonitorError):
     """A channel could not deliver an alert."""
 

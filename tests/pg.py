@@ -62,13 +62,7 @@ class Cluster:
         hba.write_text(
             "host all desk 127.0.0.1/32 scram-sha-256\n" + hba.read_text(), encoding="utf-8"
         )
-        options = (
-            f"-F -p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-        )
-        self._run(
-            "pg_ctl", "-D", str(data), "-o", options, "-w", "-l", str(self.dir / "log"), "start"
-        )
+        self.resume()
         self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "monitor", "monitor")
         self.url = f"postgresql://monitor@127.0.0.1:{self.port}/monitor"
         self._run(
@@ -84,6 +78,19 @@ class Cluster:
             "-c",
             "CREATE ROLE desk LOGIN PASSWORD 'right-password'",
         )
+
+    def resume(self) -> None:
+        """Start the server (again, after ``pause``), on the same port."""
+        options = (
+            f"-F -p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        )
+        data, log = str(self.dir / "data"), str(self.dir / "log")
+        self._run("pg_ctl", "-D", data, "-o", options, "-w", "-l", log, "start")
+
+    def pause(self) -> None:
+        """Stop the server, as a restart or a failover would (connections are dropped)."""
+        self._run("pg_ctl", "-D", str(self.dir / "data"), "-m", "fast", "-w", "stop")
 
     def database(self, name: str) -> str:
         """A database of this name in the cluster (created when new); its URL."""

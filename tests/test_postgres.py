@@ -7,6 +7,9 @@ must do is the contract suite's (tests/test_store_contract.py), run on both back
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -126,3 +129,66 @@ def test_migrate_moves_a_sqlite_desk_to_postgresql_and_it_carries_on(
     rows = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
     assert all(r["status"] == "sent" for r in rows)
     assert len({r["story"] for r in rows}) == 1
+
+
+@pytest.mark.timeout(180)
+def test_a_server_down_at_start_and_gone_mid_run_loses_nothing(tmp_path: Path, server: LocalServer):
+    """The daemon starts before its database (it waits, saying so), and the database goes
+    away for a while (polls and deliveries pause, saying so): every story reaches the
+    receiver once, and the daemon never stops."""
+    from tests.conftest import Request, Response
+    from tests.pg import Cluster
+
+    cluster = Cluster()
+    try:
+        url = cluster.database("desk")
+        cluster.pause()
+        feed = Feed()
+        feed.add(*STORY)
+        server.route("/feed.xml", feed)
+        got: list[Request] = []
+        server.route("/hook", lambda r: (got.append(r), Response(204))[1])
+        config = on_postgres(
+            make_config(
+                tmp_path,
+                sources=[{"name": "desk", "url": server.url("/feed.xml"), "interval": "1s"}],
+                channels={"hook": {"type": "webhook", "url": server.url("/hook")}},
+            ),
+            url,
+        )
+        log = (tmp_path / "daemon.log").open("w")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "monitor", "--config", str(config), "run"],
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        try:
+            time.sleep(3)
+            assert proc.poll() is None
+            cluster.resume()
+            server.wait_for("/hook", count=1, timeout=40)
+            cluster.pause()
+            feed.add(
+                "Nusra and Hizbollah clash near the border",
+                "Hizbollah fighters clashed with regime forces near the border crossing, "
+                "killing three, a monitor said.",
+            )
+            time.sleep(4)
+            assert proc.poll() is None, "the daemon stopped with its database"
+            cluster.resume()
+            server.wait_for("/hook", count=2, timeout=60)
+            time.sleep(2)
+        finally:
+            proc.terminate()
+            proc.wait(30)
+            log.close()
+    finally:
+        cluster.stop()
+    err = (tmp_path / "daemon.log").read_text()
+    assert "database not reachable, trying again" in err
+    assert "database unreachable: polls paused" in err
+    assert "database reachable again: polls resume" in err
+    assert "Traceback" not in err, err[-3000:]
+    titles = [json.loads(r.body)["title"] for r in got]
+    assert sorted(titles) == sorted([STORY[0], "Nusra and Hizbollah clash near the border"])

@@ -28,7 +28,7 @@ from monitor.alert.registry import build_channels, uses_http
 from monitor.alert.stories import StoryPolicy
 from monitor.compiled import load_checked
 from monitor.daemon.instance import AlreadyRunning, InstanceLock
-from monitor.errors import ConfigError, StorageError
+from monitor.errors import ConfigError, StorageError, StorageUnavailable
 from monitor.fetch import Fetcher
 from monitor.logs import event
 from monitor.match.engine import Engine
@@ -197,7 +197,11 @@ class Runtime:
         r, now = self.settings.retention, self.now()
         with self.tracked():
             if r.keep_text is not None:
-                pruned = await self.store.prune(now - timedelta(seconds=r.keep_text))
+                try:
+                    pruned = await self.store.prune(now - timedelta(seconds=r.keep_text))
+                except StorageError as e:
+                    event(log, logging.WARNING, "retention postponed", reason=str(e))
+                    return
                 if pruned:
                     event(log, logging.INFO, "pruned old article texts", articles=pruned)
             if self._compacted is None:
@@ -256,6 +260,9 @@ class Runtime:
             if self.metrics is not None:
                 self.metrics.observe_poll(outcome)
             return outcome
+        except StorageError as e:  # a database server away: polled again when it is back
+            event(log, logging.WARNING, "poll not stored", source=source.name, reason=str(e))
+            return PollOutcome(source.name, "error", error=f"storage: {e}")
         except Exception as e:
             log.exception(
                 "poll crashed (a bug: please report it)", extra={"fields": {"source": source.name}}
@@ -292,14 +299,18 @@ class Runtime:
             return DispatchResult()
         async with self._deliver_lock:
             with self.tracked():
-                result = await dispatch(
-                    self.store,
-                    self.channels,
-                    self.settings.delivery,
-                    self.now,
-                    self.engine.digest_rules,
-                    self.flood,
-                )
+                try:
+                    result = await dispatch(
+                        self.store,
+                        self.channels,
+                        self.settings.delivery,
+                        self.now,
+                        self.engine.digest_rules,
+                        self.flood,
+                    )
+                except StorageError as e:  # a database server away: pending alerts wait
+                    event(log, logging.WARNING, "deliveries paused", reason=str(e))
+                    return DispatchResult()
                 if self.metrics is not None:
                     self.metrics.observe_delivery(result.sent, result.retrying, result.failed)
                 return result
@@ -366,6 +377,7 @@ async def run_forever(
     stop = stop or asyncio.Event()
     grace = loaded.settings.daemon.grace if grace is None else grace
     settings = loaded.settings
+    await _wait_for_database(settings.storage.url, stop)
     lock = await _locked(
         settings.storage.url,
         "run",
@@ -377,6 +389,34 @@ async def run_forever(
     finally:
         if lock is not None:
             await lock.release()
+
+
+async def _wait_for_database(url: str, stop: asyncio.Event) -> None:
+    """A database server that is not there yet (starting with the host, failing over): try
+    again, waiting longer each time (up to 30 s), saying so; anything else (a refused
+    password, a schema from a newer monitor) ends the start with its message."""
+    if url.startswith("sqlite:"):
+        return  # a file: there is nothing to wait for
+    wait = 0.0
+    while not stop.is_set():
+        try:
+            store = await open_store(url)
+        except StorageUnavailable as e:
+            wait = min(30.0, wait * 2 or 1.0)
+            event(
+                log,
+                logging.ERROR,
+                "database not reachable, trying again",
+                reason=str(e),
+                retry_s=wait,
+            )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), wait)
+            continue
+        await store.close()
+        if wait:
+            event(log, logging.INFO, "database reachable")
+        return
 
 
 async def _locked(url: str, role: str, **about: object) -> InstanceLock | None:
@@ -585,21 +625,36 @@ class _Claims:
 
     async def run(self) -> None:
         runtime = self.runtime
+        away = 0.0  # seconds to wait while the database cannot be reached (doubling)
         while not runtime.closing:
-            room = min(CLAIM_BATCH, self.capacity - len(self.polling))
-            wait = 1.0
-            if room > 0 and await self.agrees():
-                claimed = await runtime.store.claim_sources(
-                    self.node, runtime.now(), room, self.lease
-                )
-                for state in claimed:
-                    self._start(state)
-                due = await runtime.store.next_due()
-                if due is not None:
-                    wait = min(wait, max(0.02, (due - runtime.now()).total_seconds()))
+            try:
+                wait = await self._claim()
+            except StorageError as e:
+                if not away:
+                    event(log, logging.ERROR, "database unreachable: polls paused", reason=str(e))
+                away = min(30.0, away * 2 or 1.0)
+                wait = away
+            else:
+                if away:
+                    event(log, logging.INFO, "database reachable again: polls resume")
+                away = 0.0
             self._woken.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._woken.wait(), wait)
+
+    async def _claim(self) -> float:
+        """Claim what is due and start its polls; how long to sleep before the next claim."""
+        runtime = self.runtime
+        room = min(CLAIM_BATCH, self.capacity - len(self.polling))
+        wait = 1.0
+        if room > 0 and await self.agrees():
+            claimed = await runtime.store.claim_sources(self.node, runtime.now(), room, self.lease)
+            for state in claimed:
+                self._start(state)
+            due = await runtime.store.next_due()
+            if due is not None:
+                wait = min(wait, max(0.02, (due - runtime.now()).total_seconds()))
+        return wait
 
     def _start(self, state: SourceState) -> None:
         source = self.runtime.source(state.name)

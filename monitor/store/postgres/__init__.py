@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import asyncpg
 
 from monitor.batching import Coalescer
-from monitor.errors import StorageError
+from monitor.errors import StorageError, StorageUnavailable
 from monitor.store.postgres.schema import MIGRATIONS
 from monitor.store.sql.articles import Articles
 from monitor.store.sql.outbox import Outbox
@@ -91,10 +91,15 @@ class _Execution:
 
 
 class _Connection:
-    """asyncpg behind the interface the shared SQL is written against (``sql.base``)."""
+    """asyncpg behind the interface the shared SQL is written against (``sql.base``). A
+    connection the server dropped (a restart, a failover) is opened again at the next
+    statement; until then every statement fails with a ``StorageError`` that names host and
+    database, and the callers pause (nothing is lost: what was not written is polled or sent
+    again)."""
 
-    def __init__(self, conn: asyncpg.Connection) -> None:
+    def __init__(self, conn: asyncpg.Connection, url: str) -> None:
         self.conn = conn
+        self.url = url
         # one operation at a time, in the order asked (aiosqlite's one thread does the same):
         # a read between two statements of a transaction sees that transaction, as in SQLite
         self.turn = asyncio.Lock()
@@ -108,25 +113,34 @@ class _Connection:
 
     async def _run(self, sql: str, params: tuple[Any, ...]) -> _Cursor:
         query = _translated(sql)
-        try:
-            async with self.turn:
-                if _returns_rows(sql):
-                    rows = await self.conn.fetch(query, *params)
-                    return _Cursor(list(rows), len(rows))
-                status = await self.conn.execute(query, *params)
-        except asyncpg.PostgresError as e:
-            raise StorageError(f"postgresql: {e} in {query}") from e
+        if _returns_rows(sql):
+            rows = await self._call("fetch", query, *params)
+            return _Cursor(list(rows), len(rows))
+        status = await self._call("execute", query, *params)
         tail = status.rsplit(" ", 1)[-1]
         return _Cursor([], int(tail) if tail.isdigit() else 0)
+
+    async def _call(self, method: str, *args: Any) -> Any:
+        async with self.turn:
+            if self.conn.is_closed():
+                self.conn = await connect(self.url)  # a StorageError while it cannot
+            try:
+                return await getattr(self.conn, method)(*args)
+            except (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError) as e:
+                if not self.conn.is_closed():
+                    self.conn.terminate()
+                raise StorageUnavailable(
+                    f"database {where(self.url)} went away: {_reason(e)}"
+                ) from e
+            except asyncpg.PostgresError as e:
+                if self.conn.is_closed():  # an administrator's shutdown, a failover
+                    raise StorageUnavailable(f"database {where(self.url)} went away: {e}") from e
+                raise StorageError(f"postgresql: {e}") from e
 
     async def executemany(self, sql: str, parameters: Iterable[Iterable[Any]]) -> None:
         rows = [tuple(p) for p in parameters]
         if rows:
-            try:
-                async with self.turn:
-                    await self.conn.executemany(_translated(sql), rows)
-            except asyncpg.PostgresError as e:
-                raise StorageError(f"postgresql: {e}") from e
+            await self._call("executemany", _translated(sql), rows)
 
     async def execute_fetchall(
         self, sql: str, parameters: Iterable[Any] | None = None
@@ -135,8 +149,7 @@ class _Connection:
         return await cursor.fetchall()
 
     async def fetchval(self, sql: str, *params: Any) -> Any:
-        async with self.turn:
-            return await self.conn.fetchval(sql, *params)
+        return await self._call("fetchval", sql, *params)
 
     async def close(self) -> None:
         async with self.turn:
@@ -148,7 +161,9 @@ async def connect(url: str) -> asyncpg.Connection:
     what went wrong when there is none."""
     try:
         return await asyncpg.connect(url.replace("postgres://", "postgresql://", 1), timeout=10)
-    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as e:
+    except (OSError, TimeoutError, asyncpg.CannotConnectNowError) as e:
+        raise StorageUnavailable(f"cannot open database {where(url)}: {_reason(e)}") from e
+    except (asyncpg.PostgresError, asyncpg.InterfaceError) as e:
         raise StorageError(f"cannot open database {where(url)}: {_reason(e)}") from e
 
 
@@ -178,7 +193,7 @@ class PostgresStore(Sources, Articles, Outbox):
     @classmethod
     async def open(cls, url: str) -> PostgresStore:
         conn = await connect(url)
-        store = cls(_Connection(conn), url)
+        store = cls(_Connection(conn, url), url)
         try:
             await store._migrate()
         except BaseException:
