@@ -244,6 +244,9 @@ def test_healthz_and_metrics(tmp_path: Path, server: LocalServer):
         assert families["monitor_articles_stored"].samples[0].value == 1
         assert any(s.value > 0 for s in families["monitor_fetch_seconds"].samples)
         assert "monitor_scheduler_lag_seconds" in families
+        # each source claimed (a lease each) by this node, none held once polled
+        claimed = families["monitor_sources_claimed"].samples[0].value
+        assert claimed >= 2 and "monitor_leases_held" in families
         # the database is made read-only: unhealthy, and says why
         (tmp_path / "monitor.db").chmod(0o444)
         status, text = get(base + "/healthz")

@@ -37,6 +37,12 @@ class Metrics:
             "monitor_sources_in_error", "Sources whose last poll failed", registry=r
         )
         self.sources = Gauge("monitor_sources", "Sources configured", registry=r)
+        self.leases = Gauge(
+            "monitor_leases_held", "Sources this node has claimed and is polling now", registry=r
+        )
+        self.claimed = Counter(
+            "monitor_sources_claimed", "Sources claimed by this node to poll", registry=r
+        )
         self.lag = Gauge(
             "monitor_scheduler_lag_seconds",
             "How late the last scheduled poll started",

@@ -651,6 +651,9 @@ class _Claims:
             claimed = await runtime.store.claim_sources(self.node, runtime.now(), room, self.lease)
             for state in claimed:
                 self._start(state)
+            if runtime.metrics is not None:
+                runtime.metrics.claimed.inc(len(claimed))
+                runtime.metrics.leases.set(len(self.polling))
             due = await runtime.store.next_due()
             if due is not None:
                 wait = min(wait, max(0.02, (due - runtime.now()).total_seconds()))
@@ -677,6 +680,8 @@ class _Claims:
                 self.scheduler.wake("deliver", runtime.now() + timedelta(milliseconds=50))
         finally:
             self.polling.discard(source.name)
+            if runtime.metrics is not None:
+                runtime.metrics.leases.set(len(self.polling))
             self.wake()
 
 
