@@ -13,7 +13,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import re
+import time
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
@@ -189,6 +191,9 @@ class PostgresStore(Sources, Articles, Outbox):
         self._polls: list[tuple[str, tuple[object, ...]]] = []
         self._hashes = Coalescer(self._stored_hashes_of)
         self._additions = Coalescer(self._add_many)
+        #: the server's clock minus this machine's, and when it was measured (monotonic)
+        self._skew = timedelta(0)
+        self._skew_at = -1e9
 
     @classmethod
     async def open(cls, url: str) -> PostgresStore:
@@ -216,6 +221,17 @@ class PostgresStore(Sources, Articles, Outbox):
             for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
                 await conn.execute(script)
                 await conn.execute("INSERT INTO monitor_schema (version) VALUES ($1)", number)
+
+    async def _lease_clock(self, now: datetime) -> datetime:
+        """``now`` on the server's clock (this machine's offset from it, measured every
+        minute): nodes whose clocks differ still agree on when a lease ends."""
+        if time.monotonic() - self._skew_at > 60:
+            before = datetime.now(UTC)
+            server: datetime = await self._db.fetchval("SELECT statement_timestamp()")
+            after = datetime.now(UTC)
+            self._skew = server.astimezone(UTC) - (before + (after - before) / 2)
+            self._skew_at = time.monotonic()
+        return now + self._skew
 
     async def after_import(self, tables: Sequence[str]) -> None:
         """Identity columns continue after the imported ids."""

@@ -85,6 +85,11 @@ class Base:
                     (node,),
                 )
 
+    async def _lease_clock(self, now: datetime) -> datetime:
+        """The time leases and claims are measured by: one clock for every node. SQLite
+        serves one machine, whose clock is ``now``; a server database uses its own."""
+        return now
+
     def claim_as(self, node: str, lease: float) -> None:
         """From now on, deliveries handed out are claimed for ``node`` for ``lease`` seconds
         and recorded only while the claim holds (several nodes share the outbox)."""

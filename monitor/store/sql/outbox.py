@@ -48,6 +48,7 @@ class Outbox(Base):
             ) as cur:
                 return [_alert(r) for r in await cur.fetchall()]
         node, lease = self._claimant
+        now = await self._lease_clock(now)
         async with self._transaction() as db:
             claimed = await db.execute_fetchall(
                 f"""UPDATE alerts SET claimed_by = ?, claim_until = ? WHERE id IN (
@@ -146,6 +147,7 @@ class Outbox(Base):
                 rows = list(await cur.fetchall())
         else:
             node, lease = self._claimant
+            now = await self._lease_clock(now)
             async with self._transaction() as db:
                 rows = list(
                     await db.execute_fetchall(

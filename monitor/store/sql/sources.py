@@ -30,6 +30,7 @@ class Sources(Base):
         next poll is pushed to the lease's end, so that the sources of a node that died
         come due again by themselves. Their states carry the token (``PollRecord.lease``)."""
         await self.flush()
+        now = await self._lease_clock(now)
         until = _ts(now + timedelta(seconds=lease))
         async with self._transaction() as db:
             rows = await db.execute_fetchall(
