@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -148,11 +151,15 @@ def test_a_server_down_at_start_and_gone_mid_run_loses_nothing(tmp_path: Path, s
         server.route("/feed.xml", feed)
         got: list[Request] = []
         server.route("/hook", lambda r: (got.append(r), Response(204))[1])
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
         config = on_postgres(
             make_config(
                 tmp_path,
                 sources=[{"name": "desk", "url": server.url("/feed.xml"), "interval": "1s"}],
                 channels={"hook": {"type": "webhook", "url": server.url("/hook")}},
+                daemon={"listen": f"127.0.0.1:{port}"},
             ),
             url,
         )
@@ -166,6 +173,11 @@ def test_a_server_down_at_start_and_gone_mid_run_loses_nothing(tmp_path: Path, s
         try:
             time.sleep(3)
             assert proc.poll() is None
+            # meanwhile /healthz says why it is not healthy
+            with pytest.raises(urllib.error.HTTPError) as e:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5)
+            assert e.value.code == 503
+            assert "waiting for the database" in e.value.read().decode()
             cluster.resume()
             server.wait_for("/hook", count=1, timeout=40)
             cluster.pause()

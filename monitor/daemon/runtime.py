@@ -377,7 +377,7 @@ async def run_forever(
     stop = stop or asyncio.Event()
     grace = loaded.settings.daemon.grace if grace is None else grace
     settings = loaded.settings
-    await _wait_for_database(settings.storage.url, stop)
+    await _wait_for_database(settings.storage.url, stop, settings.daemon.listen)
     lock = await _locked(
         settings.storage.url,
         "run",
@@ -391,32 +391,53 @@ async def run_forever(
             await lock.release()
 
 
-async def _wait_for_database(url: str, stop: asyncio.Event) -> None:
+async def _wait_for_database(url: str, stop: asyncio.Event, listen: str | None) -> None:
     """A database server that is not there yet (starting with the host, failing over): try
-    again, waiting longer each time (up to 30 s), saying so; anything else (a refused
-    password, a schema from a newer monitor) ends the start with its message."""
+    again, waiting longer each time (up to 30 s), saying so, with ``/healthz`` answering 503
+    and why meanwhile; anything else (a refused password, a schema from a newer monitor) ends
+    the start with its message."""
     if url.startswith("sqlite:"):
         return  # a file: there is nothing to wait for
-    wait = 0.0
-    while not stop.is_set():
-        try:
-            store = await open_store(url)
-        except StorageUnavailable as e:
-            wait = min(30.0, wait * 2 or 1.0)
-            event(
-                log,
-                logging.ERROR,
-                "database not reachable, trying again",
-                reason=str(e),
-                retry_s=wait,
-            )
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), wait)
-            continue
-        await store.close()
-        if wait:
-            event(log, logging.INFO, "database reachable")
-        return
+    wait, why = 0.0, ""
+    waiting: StatusServer | None = None
+
+    async def unhealthy() -> str:
+        return f"waiting for the database: {why}"
+
+    async def no_metrics() -> bytes:
+        return b""
+
+    async def not_yet() -> str:
+        return "the daemon has not started: it waits for its database"
+
+    try:
+        while not stop.is_set():
+            try:
+                store = await open_store(url)
+            except StorageUnavailable as e:
+                why = str(e)
+                if waiting is None and listen:
+                    from monitor.daemon.endpoint import StatusServer
+
+                    candidate = StatusServer(listen, unhealthy, no_metrics, not_yet)
+                    with contextlib.suppress(OSError):
+                        await candidate.start()
+                        waiting = candidate
+                await _wait_again(e, stop, wait := min(30.0, wait * 2 or 1.0))
+                continue
+            await store.close()
+            if wait:
+                event(log, logging.INFO, "database reachable")
+            return
+    finally:
+        if waiting is not None:
+            await waiting.stop()
+
+
+async def _wait_again(e: StorageUnavailable, stop: asyncio.Event, wait: float) -> None:
+    event(log, logging.ERROR, "database not reachable, trying again", reason=str(e), retry_s=wait)
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), wait)
 
 
 async def _locked(url: str, role: str, **about: object) -> InstanceLock | None:
