@@ -349,3 +349,22 @@ async def test_claiming_nodes_never_hand_out_one_delivery_twice(backend: Backend
     finally:
         await one.close()
         await two.close()
+
+
+async def test_a_long_poll_renews_its_lease_and_a_lost_one_cannot(backend: Backend, tmp_path: Path):
+    url = backend.url(tmp_path)
+    store = await open_store(url)
+    try:
+        await store.sync_sources([Source("slow", "https://x.example/slow", 60)])
+        [held] = await store.claim_sources("a", NOW, 10, 60)
+        assert held.lease is not None
+        later = NOW + timedelta(seconds=50)
+        assert await store.renew_lease("slow", held.lease, later, 60) is True
+        # renewed: not due for the others when the first lease would have run out
+        assert await store.claim_sources("b", NOW + timedelta(seconds=70), 10, 60) == []
+        # run out at last: another node takes it, and the old token renews nothing
+        [taken] = await store.claim_sources("b", NOW + timedelta(seconds=111), 10, 60)
+        assert taken.owner == "b"
+        assert await store.renew_lease("slow", held.lease, later, 60) is False
+    finally:
+        await store.close()

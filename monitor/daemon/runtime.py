@@ -689,6 +689,23 @@ class _Claims:
         self.runtime.in_flight.add(task)
         task.add_done_callback(self.runtime.in_flight.discard)
 
+    async def _renew(self, name: str, lease: str | None) -> None:
+        """A poll that runs long (pages to read, a slow server) keeps its lease: renewed at
+        half its length, for as long as the poll runs and the lease is still this node's."""
+        if lease is None:
+            return
+        while True:
+            await asyncio.sleep(self.lease / 2)
+            try:
+                held = await self.runtime.store.renew_lease(
+                    name, lease, self.runtime.now(), self.lease
+                )
+            except StorageError:
+                continue  # the database is away: the record will say whether it still holds
+            if not held:
+                event(log, logging.WARNING, "lease lost to another node", source=name)
+                return
+
     async def _poll(self, source: Source, state: SourceState) -> None:
         runtime = self.runtime
         try:
@@ -696,7 +713,11 @@ class _Claims:
                 started = runtime.now()
                 due = self.first.pop(source.name)
                 runtime.metrics.lag.set(max(0.0, (started - due).total_seconds()))
-            outcome = await runtime.poll(source, state)
+            renewing = asyncio.ensure_future(self._renew(source.name, state.lease))
+            try:
+                outcome = await runtime.poll(source, state)
+            finally:
+                renewing.cancel()
             if outcome.alerts and not runtime.closing:
                 self.scheduler.wake("deliver", runtime.now() + timedelta(milliseconds=50))
         finally:

@@ -122,6 +122,9 @@ class Store(Protocol):
         """Due sources claimed for ``node`` for ``lease`` seconds (their states carry the
         token); nodes claiming at once never get the same source."""
 
+    async def renew_lease(self, name: str, lease: str, now: datetime, seconds: float) -> bool:
+        """Extend a lease still held by its token; False when another node took it."""
+
     async def synced_hash(self) -> str | None:
         """The fingerprint of the source list last synced (``sql.sources.sources_hash``)."""
 

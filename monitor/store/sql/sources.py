@@ -44,6 +44,17 @@ class Sources(Base):
             )
         return [_state(r) for r in rows]
 
+    async def renew_lease(self, name: str, lease: str, now: datetime, seconds: float) -> bool:
+        """Extend a lease still held (a long poll); False: it was lost to another node."""
+        now = await self._lease_clock(now)
+        until = _ts(now + timedelta(seconds=seconds))
+        async with self._transaction() as db:
+            cur = await db.execute(
+                "UPDATE sources SET lease_until = ?, next_due = ? WHERE name = ? AND lease = ?",
+                (until, until, name, lease),
+            )
+            return bool(cur.rowcount == 1)
+
     async def synced_hash(self) -> str | None:
         """The fingerprint of the source list last synced, by any node."""
         rows = list(
