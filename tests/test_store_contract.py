@@ -368,3 +368,16 @@ async def test_a_long_poll_renews_its_lease_and_a_lost_one_cannot(backend: Backe
         assert await store.renew_lease("slow", held.lease, later, 60) is False
     finally:
         await store.close()
+
+
+async def test_daemons_starting_together_on_a_new_database_migrate_it_once(
+    backend: Backend, tmp_path: Path
+):
+    url = backend.url(tmp_path)
+    stores = await asyncio.gather(*(open_store(url) for _ in range(4)))
+    try:
+        versions = {await s.schema_version() for s in stores}  # type: ignore[attr-defined]
+        assert len(versions) == 1
+    finally:
+        for s in stores:
+            await s.close()

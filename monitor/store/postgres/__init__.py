@@ -31,6 +31,9 @@ from monitor.store.sql.sources import Sources
 
 __all__ = ["PostgresStore"]
 
+#: advisory lock keys (any numbers no other program on the database uses)
+_MIGRATION_LOCK = 7270000
+
 #: the spellings where SQLite and PostgreSQL differ, in the SQL the domains share
 _SPELLINGS = (("BEGIN IMMEDIATE", "BEGIN"),)
 
@@ -181,7 +184,7 @@ class PostgresStore(Sources, Articles, Outbox):
     _db: _Connection
     _SKIP_LOCKED = " FOR UPDATE SKIP LOCKED"
     _SKIP_LOCKED_OF_AL = " FOR UPDATE OF al SKIP LOCKED"
-    _STORY_LOCK = "SELECT pg_advisory_xact_lock(7270001)"
+    _STORY_LOCK = "SELECT pg_advisory_xact_lock(7270001)"  # (see _MIGRATION_LOCK)
 
     def __init__(self, db: _Connection, url: str) -> None:
         self._db = db
@@ -208,10 +211,13 @@ class PostgresStore(Sources, Articles, Outbox):
 
     async def _migrate(self) -> None:
         conn = self._db.conn
-        await conn.execute("CREATE TABLE IF NOT EXISTS monitor_schema (version INTEGER NOT NULL)")
+        # one migrating node at a time: several daemons may start together on a new
+        # database (CREATE TABLE IF NOT EXISTS is not safe against a concurrent one)
         async with conn.transaction():
-            # one migrating node at a time (several daemons may start together)
-            await conn.execute("LOCK TABLE monitor_schema IN EXCLUSIVE MODE")
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
+            await conn.execute(
+                "CREATE TABLE IF NOT EXISTS monitor_schema (version INTEGER NOT NULL)"
+            )
             version = await conn.fetchval("SELECT max(version) FROM monitor_schema") or 0
             if version > len(MIGRATIONS):
                 raise StorageError(
