@@ -43,6 +43,8 @@ ENV_VAR = "MONITOR_CONFIG"
 class StorageSettings(Strict):
     #: ``sqlite:///relative/path.db``, ``sqlite:////absolute/path.db`` or ``sqlite:///:memory:``
     url: str = "sqlite:///data/monitor.db"
+    #: connections a server database's store keeps per daemon (SQLite: one, always)
+    pool_size: int = Field(default=4, ge=1, le=100)
 
     @field_validator("url")
     @classmethod

@@ -152,7 +152,8 @@ class Runtime:
         # happen inside a step of the event loop
         making_fetcher = asyncio.ensure_future(asyncio.to_thread(Fetcher, loaded.settings.fetch))
         try:
-            store = await open_store(loaded.settings.storage.url)
+            s = loaded.settings.storage
+            store = await open_store(s.url, s.pool_size)
             try:
                 await store.sync_sources(loaded.settings.source_records())
             except BaseException:

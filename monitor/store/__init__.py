@@ -257,8 +257,9 @@ def scheme_of(url: str) -> str:
     return url.partition(":")[0].lower()
 
 
-async def open_store(url: str) -> Store:
-    """The store a ``storage.url`` names, opened (and migrated)."""
+async def open_store(url: str, pool_size: int = 4) -> Store:
+    """The store a ``storage.url`` names, opened (and migrated); ``pool_size``: connections
+    a server database's store keeps (``storage.pool_size``; SQLite has one)."""
     where = BACKENDS.get(scheme_of(url))
     if where is None:
         known = ", ".join(f"{s}://" for s in BACKENDS)
@@ -267,5 +268,5 @@ async def open_store(url: str) -> Store:
     # imported in a thread: a backend's code and its driver take a while to load, which must
     # not happen inside a step of the event loop
     backend = getattr(await asyncio.to_thread(importlib.import_module, module), name)
-    store: Store = await backend.open(url)
+    store: Store = await backend.open(url, pool_size=pool_size)
     return store

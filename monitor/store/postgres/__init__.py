@@ -11,10 +11,11 @@ environment (``PGPASSWORD``), and is never logged: errors name the host and data
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any
@@ -96,22 +97,21 @@ class _Execution:
 
 
 class _Connection:
-    """asyncpg behind the interface the shared SQL is written against (``sql.base``). A
-    connection the server dropped (a restart, a failover) is opened again at the next
-    statement; until then every statement fails with a ``StorageError`` that names host and
+    """asyncpg behind the interface the shared SQL is written against (``sql.base``): a
+    transaction's connection (``_Session``), or the pool for statements outside one
+    (``_Pool``). A connection the server dropped (a restart, a failover) is replaced at the
+    next statement; until then statements fail with ``StorageUnavailable``, naming host and
     database, and the callers pause (nothing is lost: what was not written is polled or sent
     again)."""
 
-    def __init__(self, conn: asyncpg.Connection, url: str) -> None:
-        self.conn = conn
-        self.url = url
-        # one operation at a time, in the order asked (aiosqlite's one thread does the same):
-        # a read between two statements of a transaction sees that transaction, as in SQLite
-        self.turn = asyncio.Lock()
+    url: str
 
     @property
     def in_transaction(self) -> bool:
-        return bool(self.conn.is_in_transaction())
+        return False
+
+    def _held(self) -> contextlib.AbstractAsyncContextManager[asyncpg.Connection]:
+        raise NotImplementedError
 
     def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> _Execution:
         return _Execution(self._run(sql, tuple(parameters or ())))
@@ -126,19 +126,17 @@ class _Connection:
         return _Cursor([], int(tail) if tail.isdigit() else 0)
 
     async def _call(self, method: str, *args: Any) -> Any:
-        async with self.turn:
-            if self.conn.is_closed():
-                self.conn = await connect(self.url)  # a StorageError while it cannot
+        async with self._held() as conn:
             try:
-                return await getattr(self.conn, method)(*args)
+                return await getattr(conn, method)(*args)
             except (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError) as e:
-                if not self.conn.is_closed():
-                    self.conn.terminate()
+                if not conn.is_closed():
+                    conn.terminate()
                 raise StorageUnavailable(
                     f"database {where(self.url)} went away: {_reason(e)}"
                 ) from e
             except asyncpg.PostgresError as e:
-                if self.conn.is_closed():  # an administrator's shutdown, a failover
+                if conn.is_closed():  # an administrator's shutdown, a failover
                     raise StorageUnavailable(f"database {where(self.url)} went away: {e}") from e
                 raise StorageError(f"postgresql: {e}") from e
 
@@ -156,9 +154,53 @@ class _Connection:
     async def fetchval(self, sql: str, *params: Any) -> Any:
         return await self._call("fetchval", sql, *params)
 
-    async def close(self) -> None:
+
+class _Session(_Connection):
+    """One connection, its statements in the order asked: a transaction's."""
+
+    def __init__(self, conn: asyncpg.Connection, url: str) -> None:
+        self.conn = conn
+        self.url = url
+        self.turn = asyncio.Lock()
+
+    @property
+    def in_transaction(self) -> bool:
+        return bool(self.conn.is_in_transaction())
+
+    @contextlib.asynccontextmanager
+    async def _held(self) -> AsyncIterator[asyncpg.Connection]:
         async with self.turn:
-            await self.conn.close()
+            yield self.conn
+
+
+class _Pool(_Connection):
+    """Statements outside a transaction, each on a connection of the pool (reads do not wait
+    behind a write)."""
+
+    def __init__(self, pool: asyncpg.Pool, url: str) -> None:
+        self.pool = pool
+        self.url = url
+
+    @contextlib.asynccontextmanager
+    async def _held(self) -> AsyncIterator[asyncpg.Connection]:
+        async with _acquired(self.pool, self.url) as conn:
+            yield conn
+
+    async def close(self) -> None:
+        await self.pool.close()
+
+
+@contextlib.asynccontextmanager
+async def _acquired(pool: asyncpg.Pool, url: str) -> AsyncIterator[asyncpg.Connection]:
+    """A connection of the pool; ``StorageUnavailable`` while the server cannot be reached."""
+    try:
+        conn = await pool.acquire(timeout=10)
+    except (OSError, TimeoutError, asyncpg.CannotConnectNowError, asyncpg.InterfaceError) as e:
+        raise StorageUnavailable(f"cannot reach database {where(url)}: {_reason(e)}") from e
+    try:
+        yield conn
+    finally:
+        await pool.release(conn)
 
 
 async def connect(url: str) -> asyncpg.Connection:
@@ -181,12 +223,12 @@ def where(url: str) -> str:
 class PostgresStore(Sources, Articles, Outbox):
     """A store on a PostgreSQL server. Open with ``await PostgresStore.open(url)``."""
 
-    _db: _Connection
+    _db: _Pool
     _SKIP_LOCKED = " FOR UPDATE SKIP LOCKED"
     _SKIP_LOCKED_OF_AL = " FOR UPDATE OF al SKIP LOCKED"
     _STORY_LOCK = "SELECT pg_advisory_xact_lock(7270001)"  # (see _MIGRATION_LOCK)
 
-    def __init__(self, db: _Connection, url: str) -> None:
+    def __init__(self, db: _Pool, url: str) -> None:
         self._db = db
         self.path = where(url)
         self._write_lock = asyncio.Lock()
@@ -199,21 +241,31 @@ class PostgresStore(Sources, Articles, Outbox):
         self._skew_at = -1e9
 
     @classmethod
-    async def open(cls, url: str) -> PostgresStore:
-        conn = await connect(url)
-        store = cls(_Connection(conn, url), url)
+    async def open(cls, url: str, pool_size: int = 4) -> PostgresStore:
+        dsn = url.replace("postgres://", "postgresql://", 1)
+        try:
+            pool = await asyncpg.create_pool(dsn, min_size=1, max_size=pool_size, timeout=10)
+        except (OSError, TimeoutError, asyncpg.CannotConnectNowError) as e:
+            raise StorageUnavailable(f"cannot open database {where(url)}: {_reason(e)}") from e
+        except (asyncpg.PostgresError, asyncpg.InterfaceError) as e:
+            raise StorageError(f"cannot open database {where(url)}: {_reason(e)}") from e
+        store = cls(_Pool(pool, url), url)
         try:
             await store._migrate()
         except BaseException:
-            await conn.close()
+            await pool.close()
             raise
         return store
 
+    @contextlib.asynccontextmanager
+    async def _writer(self) -> AsyncIterator[_Session]:
+        async with _acquired(self._db.pool, self._db.url) as conn:
+            yield _Session(conn, self._db.url)
+
     async def _migrate(self) -> None:
-        conn = self._db.conn
         # one migrating node at a time: several daemons may start together on a new
         # database (CREATE TABLE IF NOT EXISTS is not safe against a concurrent one)
-        async with conn.transaction():
+        async with _acquired(self._db.pool, self._db.url) as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
             await conn.execute(
                 "CREATE TABLE IF NOT EXISTS monitor_schema (version INTEGER NOT NULL)"

@@ -100,14 +100,22 @@ class Base:
 
     @contextlib.asynccontextmanager
     async def _transaction(self) -> AsyncIterator[Connection]:
-        async with self._write_lock:
-            await self._db.execute("BEGIN IMMEDIATE")
+        """One write transaction at a time in this process, on the writer's connection."""
+        async with self._write_lock, self._writer() as db:
+            await db.execute("BEGIN IMMEDIATE")
             try:
-                yield self._db
+                yield db
             except BaseException:
-                await self._db.execute("ROLLBACK")
+                with contextlib.suppress(StorageError):  # a connection lost rolls back itself
+                    await db.execute("ROLLBACK")
                 raise
-            await self._db.execute("COMMIT")
+            await db.execute("COMMIT")
+
+    @contextlib.asynccontextmanager
+    async def _writer(self) -> AsyncIterator[Connection]:
+        """The connection a transaction runs on: the one connection (SQLite); a server
+        database's store takes one from its pool."""
+        yield self._db
 
     async def after_import(self, tables: Sequence[str]) -> None:
         """After rows came in with their ids (``sql.transfer``): what the database needs to

@@ -48,7 +48,7 @@ class Outbox(Base):
             ) as cur:
                 return [_alert(r) for r in await cur.fetchall()]
         node, lease = self._claimant
-        now = await self._lease_clock(now)
+        leased = await self._lease_clock(now)  # claims run out by the lease clock
         async with self._transaction() as db:
             claimed = await db.execute_fetchall(
                 f"""UPDATE alerts SET claimed_by = ?, claim_until = ? WHERE id IN (
@@ -56,7 +56,7 @@ class Outbox(Base):
                       WHERE {self._DUE} AND (al.claim_until IS NULL OR al.claim_until <= ?)
                       ORDER BY al.id LIMIT ?{self._SKIP_LOCKED_OF_AL})
                     RETURNING id""",
-                (node, _ts(now + timedelta(seconds=lease)), _ts(now), _ts(now), limit),
+                (node, _ts(leased + timedelta(seconds=lease)), _ts(now), _ts(leased), limit),
             )
             ids = sorted(int(r[0]) for r in claimed)
             if not ids:
@@ -147,7 +147,7 @@ class Outbox(Base):
                 rows = list(await cur.fetchall())
         else:
             node, lease = self._claimant
-            now = await self._lease_clock(now)
+            leased = await self._lease_clock(now)
             async with self._transaction() as db:
                 rows = list(
                     await db.execute_fetchall(
@@ -157,7 +157,13 @@ class Outbox(Base):
                                 AND (claim_until IS NULL OR claim_until <= ?)
                               ORDER BY id LIMIT ?{self._SKIP_LOCKED})
                             RETURNING *""",
-                        (node, _ts(now + timedelta(seconds=lease)), _ts(now), _ts(now), limit),
+                        (
+                            node,
+                            _ts(leased + timedelta(seconds=lease)),
+                            _ts(now),
+                            _ts(leased),
+                            limit,
+                        ),
                     )
                 )
             rows.sort(key=lambda r: int(r["id"]))

@@ -30,17 +30,19 @@ class Sources(Base):
         next poll is pushed to the lease's end, so that the sources of a node that died
         come due again by themselves. Their states carry the token (``PollRecord.lease``)."""
         await self.flush()
-        now = await self._lease_clock(now)
-        until = _ts(now + timedelta(seconds=lease))
+        # due by the schedule's time; a lease held until the lease clock says it ran out
+        leased = await self._lease_clock(now)
+        until = _ts(leased + timedelta(seconds=lease))
         async with self._transaction() as db:
             rows = await db.execute_fetchall(
                 f"""UPDATE sources SET owner = ?, lease = ?, lease_until = ?, next_due = ?
                     WHERE id IN (
                       SELECT id FROM sources
                       WHERE active = 1 AND gone IS NULL AND (next_due IS NULL OR next_due <= ?)
+                        AND (lease_until IS NULL OR lease_until <= ?)
                       ORDER BY next_due IS NOT NULL, next_due LIMIT ?{self._SKIP_LOCKED})
                     RETURNING *""",
-                (node, uuid.uuid4().hex, until, until, _ts(now), limit),
+                (node, uuid.uuid4().hex, until, until, _ts(now), _ts(leased), limit),
             )
         return [_state(r) for r in rows]
 

@@ -48,7 +48,8 @@ class SQLiteStore(Sources, Articles, Outbox):
         self._additions = Coalescer(self._add_many)
 
     @classmethod
-    async def open(cls, url: str) -> SQLiteStore:
+    async def open(cls, url: str, pool_size: int = 1) -> SQLiteStore:
+        """``pool_size`` is a server database's: a SQLite file has one connection."""
         path = sqlite_path(url)
         try:
             if path != ":memory:":
@@ -61,7 +62,7 @@ class SQLiteStore(Sources, Articles, Outbox):
             db.row_factory = aiosqlite.Row
             await db.execute("PRAGMA busy_timeout = 10000")
             if path != ":memory:":
-                await db.execute("PRAGMA journal_mode = WAL")
+                await _wal(db)
             await db.execute("PRAGMA synchronous = NORMAL")
             await db.execute("PRAGMA foreign_keys = ON")
             await store._migrate()
@@ -149,6 +150,20 @@ class SQLiteStore(Sources, Articles, Outbox):
         except sqlite3.Error as e:
             return f"database not writable: {e}"
         return None
+
+
+async def _wal(db: aiosqlite.Connection) -> None:
+    """WAL mode. Switching a new file to it needs the file to itself, and SQLite answers
+    "database is locked" at once (no busy wait) while another process migrates it (two
+    starting together): try again for a while."""
+    for attempt in range(100):
+        try:
+            await db.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or attempt == 99:
+                raise
+            await asyncio.sleep(0.1)
 
 
 def _statements(script: str) -> list[str]:
