@@ -210,9 +210,12 @@ def test_three_daemons_share_the_sources_and_the_outbox_through_kills(
     assert len(firsts) == STORIES and set(firsts.values()) == {1}
 
 
-def test_a_node_whose_source_list_differs_claims_nothing_until_it_agrees(
-    tmp_path: Path, server: LocalServer
+def test_a_node_whose_source_list_differs_claims_nothing_and_takes_nothing_away(
+    tmp_path: Path, server: LocalServer, capsys: pytest.CaptureFixture[str]
 ):
+    """Node A runs with sources [a]. Node B starts with a configuration that lists [b]: it
+    leaves A's list in place, claims nothing, and says why; `once` with B's list refuses.
+    A goes on polling its source."""
     feed = Feed()
     server.route("/a.xml", feed)
     server.route("/b.xml", feed)
@@ -224,23 +227,60 @@ def test_a_node_whose_source_list_differs_claims_nothing_until_it_agrees(
     data["storage"] = {"url": url}
     data["daemon"] = {"listen": None, "node": "${MONITOR_NODE}"}
     config.write_text(yaml.safe_dump(data))
-    node = daemon(config, "node-a")
+    other = tmp_path / "other"
+    other.mkdir()
+    data["sources"] = [{"name": "b", "url": server.url("/b.xml"), "interval": "1s"}]
+    (other / "monitor.yaml").write_text(yaml.safe_dump(data))
+    first = daemon(config, "node-a")
+    second = None
     try:
         server.wait_for("/a.xml", count=2, timeout=30)
-        # another node's configuration lists other sources, and syncs them
-        other = tmp_path / "other"
-        other.mkdir()
-        data["sources"] = [{"name": "b", "url": server.url("/b.xml"), "interval": "1s"}]
-        data["daemon"] = {"listen": None}
-        (other / "monitor.yaml").write_text(yaml.safe_dump(data))
-        from monitor.cli import main
-
-        assert main(["--config", str(other / "monitor.yaml"), "once"]) == 0
-        time.sleep(3)
+        second = daemon(other / "monitor.yaml", "node-b")
+        time.sleep(4)
         polled = len(server.seen("/a.xml"))
         time.sleep(3)
-        assert len(server.seen("/a.xml")) == polled  # it claims nothing meanwhile
+        assert len(server.seen("/a.xml")) > polled  # A goes on
+        assert server.seen("/b.xml") == []  # B claims nothing, and B's list is not synced
+        data["daemon"] = {"listen": None}
+        (other / "once.yaml").write_text(yaml.safe_dump(data))
+        from monitor.cli import main
+
+        assert main(["--config", str(other / "once.yaml"), "once"]) == 3
+        assert "daemons on this database list other sources" in capsys.readouterr().err
+    finally:
+        for n in (first, second):
+            if n is not None:
+                n.send_signal(signal.SIGTERM)
+                n.wait(30)
+    assert "source list differs from the one the database was last synced with" in logs(
+        other / "monitor.yaml"
+    )
+
+
+def test_status_names_the_nodes_on_the_database(
+    tmp_path: Path, server: LocalServer, capsys: pytest.CaptureFixture[str]
+):
+    feed = Feed()
+    server.route("/a.xml", feed)
+    url = postgres_cluster().database(f"status{abs(hash(str(tmp_path))) % 10**9}")
+    config = make_config(
+        tmp_path, sources=[{"name": "a", "url": server.url("/a.xml"), "interval": "1s"}]
+    )
+    data = yaml.safe_load(config.read_text())
+    data["storage"] = {"url": url}
+    data["daemon"] = {"listen": None, "node": "${MONITOR_NODE}"}
+    config.write_text(yaml.safe_dump(data))
+    node = daemon(config, "desk-1")
+    try:
+        server.wait_for("/a.xml", count=1, timeout=30)
+        data["daemon"] = {"listen": None}
+        reader = tmp_path / "reader.yaml"
+        reader.write_text(yaml.safe_dump(data))
+        from monitor.cli import main
+
+        assert main(["--config", str(reader), "status"]) == 0
+        out = capsys.readouterr().out
+        assert "nodes: desk-1 (seen " in out and "another source list" not in out
     finally:
         node.send_signal(signal.SIGTERM)
         node.wait(30)
-    assert "source list differs from the one the database was last synced with" in logs(config)

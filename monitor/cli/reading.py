@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from monitor import config as configmod
@@ -18,7 +19,7 @@ from monitor.match.engine import Engine
 
 async def show(args: argparse.Namespace, loaded: configmod.LoadedConfig, engine: Engine) -> int:
     """A reading command: articles, alerts, status or backtest (or ``alerts --retry``)."""
-    from monitor.store import open_store
+    from monitor.store import NODE_ALIVE, open_store, sync_beside_nodes
 
     if args.command == "alerts" and args.retry is not None:
         return await retry(loaded, engine, args.retry)
@@ -34,7 +35,8 @@ async def show(args: argparse.Namespace, loaded: configmod.LoadedConfig, engine:
             return EXIT_CONFIG
     store = await open_store(loaded.settings.storage.url)
     try:
-        await store.sync_sources(loaded.settings.source_records())
+        # beside running nodes that list other sources, their list stays (status shows it)
+        await sync_beside_nodes(store, loaded.settings.source_records(), None)
         if args.command == "articles":
             print_articles(await store.articles(args.limit), args.json)
         elif args.command == "alerts":
@@ -43,6 +45,9 @@ async def show(args: argparse.Namespace, loaded: configmod.LoadedConfig, engine:
         elif args.command == "status":
             configured = {s.name: s.url for s in loaded.settings.sources}
             print_status(await store.source_states(), args.json, configured)
+            if not args.json:
+                alive = await store.nodes(datetime.now(UTC) - timedelta(seconds=NODE_ALIVE))
+                print_nodes(alive, await store.synced_hash())
         elif args.command == "backtest":
             await backtest(store, engine, since, args.rule, args.json)
     finally:
@@ -133,6 +138,19 @@ def _delivery(alert: Any) -> str:
         return state
     tries = plural(alert.attempts, "attempt")
     return f"{state} ({tries}: {alert.last_error})" if alert.last_error else state
+
+
+def print_nodes(nodes: dict[str, tuple[str, datetime]], synced: str | None) -> None:
+    """The daemons on the database: who, seen when, and whether it lists other sources than
+    the list last synced (it claims nothing then)."""
+    if not nodes:
+        return
+    now = datetime.now(UTC)
+    shown = []
+    for name, (listed, seen) in sorted(nodes.items()):
+        differs = " (another source list: claims nothing)" if listed != synced else ""
+        shown.append(f"{name} (seen {(now - seen).total_seconds():.0f} s ago){differs}")
+    print(f"nodes: {', '.join(shown)}")
 
 
 def print_status(

@@ -13,6 +13,7 @@ import logging
 import os
 import signal
 import socket
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -38,7 +39,7 @@ from monitor.poll.pipeline import poll_source
 from monitor.poll.source_health import HealthPolicy
 from monitor.poll.workers import Processor
 from monitor.schedule import Scheduler, first_run
-from monitor.store import Store, open_store, sources_hash
+from monitor.store import Store, open_store, sources_hash, sync_beside_nodes
 
 if TYPE_CHECKING:
     from monitor.daemon.endpoint import StatusServer
@@ -49,6 +50,8 @@ log = logging.getLogger("monitor.daemon")
 DELIVERY_EVERY = 5.0
 #: sources one claim takes at most
 CLAIM_BATCH = 100
+#: a node says it is alive this often (``store.NODE_ALIVE``: gone after 30 s unheard)
+HEARTBEAT = 10.0
 #: how long a node's claim on a pending delivery holds (a send times out well before)
 DELIVERY_LEASE = 120.0
 #: retention runs this often (pruning is cheap; compaction follows its own period)
@@ -145,7 +148,10 @@ class Runtime:
         engine: Engine,
         now: Callable[[], datetime] = utcnow,
         console: TextIO | None = None,
+        node: str | None = None,
     ) -> Runtime:
+        """Everything a pass needs; ``node``: the daemon's name among nodes (None: ``once``,
+        which refuses to run beside nodes that list other sources)."""
         # first, while this process has one thread: worker processes fork ready to work
         processor = Processor(engine, len(loaded.settings.source_records()))
         # built in a thread, while the store opens: loading the TLS trust store must not
@@ -155,7 +161,12 @@ class Runtime:
             s = loaded.settings.storage
             store = await open_store(s.url, s.pool_size)
             try:
-                await store.sync_sources(loaded.settings.source_records())
+                records = loaded.settings.source_records()
+                if not await sync_beside_nodes(store, records, node) and node is None:
+                    raise StorageError(
+                        "daemons on this database list other sources than this "
+                        "configuration: use theirs (or reload them with this one)"
+                    )
             except BaseException:
                 await store.close()
                 raise
@@ -468,8 +479,8 @@ async def _serve(
             for task in list(runtime.in_flight):
                 task.cancel()
 
-    runtime = await Runtime.open(loaded, engine)
     node = node_name(loaded.settings)
+    runtime = await Runtime.open(loaded, engine, node=node)
     # what this node held before a crash is free again now (alone on the database: what
     # anyone held; several nodes: what a node of this name held)
     await runtime.store.release_claims(None if exclusive else node)
@@ -602,6 +613,7 @@ class _Claims:
         self.first: dict[str, datetime] = {}
         self._woken = asyncio.Event()
         self._agreed = True
+        self._beat = -1e9  # when this node last said it is alive (monotonic)
 
     @property
     def capacity(self) -> int:
@@ -667,6 +679,10 @@ class _Claims:
     async def _claim(self) -> float:
         """Claim what is due and start its polls; how long to sleep before the next claim."""
         runtime = self.runtime
+        if time.monotonic() - self._beat >= HEARTBEAT:
+            listed = sources_hash(runtime.sources)
+            await runtime.store.heartbeat(self.node, listed, runtime.now())
+            self._beat = time.monotonic()
         room = min(CLAIM_BATCH, self.capacity - len(self.polling))
         wait = 1.0
         if room > 0 and await self.agrees():

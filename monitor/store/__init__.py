@@ -24,7 +24,7 @@ import hashlib
 import importlib
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from monitor.errors import StorageError
@@ -124,6 +124,12 @@ class Store(Protocol):
 
     async def renew_lease(self, name: str, lease: str, now: datetime, seconds: float) -> bool:
         """Extend a lease still held by its token; False when another node took it."""
+
+    async def heartbeat(self, node: str, listed: str, now: datetime) -> None:
+        """``node`` is alive, listing these sources (``sources_hash``)."""
+
+    async def nodes(self, since: datetime) -> dict[str, tuple[str, datetime]]:
+        """Nodes alive since ``since``: name → (their source list's fingerprint, last seen)."""
 
     async def synced_hash(self) -> str | None:
         """The fingerprint of the source list last synced (``sql.sources.sources_hash``)."""
@@ -251,6 +257,24 @@ def sources_hash(sources: Sequence[Source]) -> str:
     share a database must list the same sources."""
     listed = sorted(f"{s.name}\t{s.url}\t{s.kind}" for s in sources)
     return hashlib.sha256("\n".join(listed).encode()).hexdigest()[:16]
+
+
+#: a node not heard from for this long is taken for gone
+NODE_ALIVE = 30.0
+
+
+async def sync_beside_nodes(store: Store, sources: Sequence[Source], node: str | None) -> bool:
+    """Sync the configured sources unless nodes alive on the database list others (a node
+    started with an older configuration must not take the running nodes' list away); False
+    when it did not. A node reloading its configuration syncs regardless (``sync_sources``):
+    that is how a new list reaches the nodes, each claiming nothing until it has it too."""
+    mine = sources_hash(sources)
+    since = datetime.now(UTC) - timedelta(seconds=NODE_ALIVE)
+    alive = await store.nodes(since)
+    if any(listed != mine for name, (listed, _seen) in alive.items() if name != node):
+        return False
+    await store.sync_sources(sources)
+    return True
 
 
 def scheme_of(url: str) -> str:

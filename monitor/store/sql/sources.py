@@ -3,6 +3,7 @@ together), links whose pages failed, and the text blocks of watched pages."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -56,6 +57,28 @@ class Sources(Base):
                 (until, until, name, lease),
             )
             return bool(cur.rowcount == 1)
+
+    async def heartbeat(self, node: str, listed: str, now: datetime) -> None:
+        """``node`` is alive, with this source list (its fingerprint)."""
+        async with self._transaction() as db:
+            await db.execute(
+                """INSERT INTO state (key, value) VALUES (?, ?)
+                   ON CONFLICT (key) DO UPDATE SET value = excluded.value""",
+                (f"node:{node}", json.dumps({"sources": listed, "seen": _ts(now)})),
+            )
+
+    async def nodes(self, since: datetime) -> dict[str, tuple[str, datetime]]:
+        """Nodes seen alive since ``since``: name → (source list fingerprint, last seen)."""
+        rows = await self._db.execute_fetchall(
+            "SELECT key, value FROM state WHERE key LIKE 'node:%'"
+        )
+        out = {}
+        for key, value in rows:
+            data = json.loads(value)
+            seen = _dt(data["seen"])
+            if seen is not None and seen >= since:
+                out[key.removeprefix("node:")] = (str(data["sources"]), seen)
+        return out
 
     async def synced_hash(self) -> str | None:
         """The fingerprint of the source list last synced, by any node."""
