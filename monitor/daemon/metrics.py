@@ -43,6 +43,11 @@ class Metrics:
         self.claimed = Counter(
             "monitor_sources_claimed", "Sources claimed by this node to poll", registry=r
         )
+        self.lost = Counter(
+            "monitor_leases_lost",
+            "Leases another node took over while this one was still polling",
+            registry=r,
+        )
         self.lag = Gauge(
             "monitor_scheduler_lag_seconds",
             "How late the last scheduled poll started",

@@ -721,6 +721,8 @@ class _Claims:
                 continue  # the database is away: the record will say whether it still holds
             if not held:
                 event(log, logging.WARNING, "lease lost to another node", source=name)
+                if self.runtime.metrics is not None:
+                    self.runtime.metrics.lost.inc()
                 return
 
     async def _poll(self, source: Source, state: SourceState) -> None:
