@@ -381,3 +381,19 @@ async def test_daemons_starting_together_on_a_new_database_migrate_it_once(
     finally:
         for s in stores:
             await s.close()
+
+
+async def test_a_poll_whose_lease_was_taken_over_stores_nothing(backend: Backend, tmp_path: Path):
+    url = backend.url(tmp_path)
+    store = await open_store(url)
+    try:
+        await store.sync_sources([Source("desk", "https://x.example/feed", 60)])
+        [old] = await store.claim_sources("a", NOW, 10, 60)
+        [new] = await store.claim_sources("b", NOW + timedelta(seconds=61), 10, 60)
+        batch = [(article("1"), [match()])]
+        lost = await store.add_articles("desk", batch, NOW, TO, old.lease)
+        assert (lost.new_articles, lost.alerts) == (0, 0)  # node b polls it now
+        kept = await store.add_articles("desk", batch, NOW, TO, new.lease)
+        assert (kept.new_articles, kept.alerts) == (1, 1)
+    finally:
+        await store.close()

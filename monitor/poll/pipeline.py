@@ -99,7 +99,9 @@ async def poll_source(
     done = [
         (e.article, e.matches if e.matches is not None else next(matched)) for e in new + edited
     ]
-    added = await ctx.store.add_articles(source.name, done[: len(new)], now, ctx.planner)
+    added = await ctx.store.add_articles(
+        source.name, done[: len(new)], now, ctx.planner, state.lease
+    )
     revised = await ctx.store.revise_articles(source.name, done[len(new) :], now, ctx.planner)
     if read.kind.keep is not None:
         await read.kind.keep(source, ctx, got, now)

@@ -188,9 +188,11 @@ class Store(Protocol):
         batch: Sequence[tuple[Article, Sequence[Match]]],
         now: datetime,
         planner: Planner,
+        lease: str | None = None,
     ) -> AddResult:
         """Store the articles not stored yet and, in the same transaction, the planner's plan
-        for their matches (with the stories still open, when it needs them)."""
+        for their matches (with the stories still open, when it needs them); nothing when
+        ``lease``, the poll's claim on the source, has been taken over by another node."""
 
     async def due_alerts(self, now: datetime, limit: int = 100) -> list[Alert]:
         """Pending alerts whose next attempt is due, oldest first."""

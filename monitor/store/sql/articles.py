@@ -65,17 +65,23 @@ class Articles(Base):
         batch: Sequence[tuple[Article, Sequence[Match]]],
         now: datetime,
         planner: Planner,
+        lease: str | None = None,
     ) -> AddResult:
         """Store new articles and, in the same transaction, what the planner makes of their
-        matches; together with the other polls that store at the same time (``Coalescer``)."""
+        matches; together with the other polls that store at the same time (``Coalescer``).
+        ``lease``: the poll's claim on the source; a poll whose lease another node has taken
+        over stores nothing (that node polls the source now)."""
         if not batch:
             return AddResult(0, 0, 0)
         sid = await self._source_id(source)
-        return await self._additions.submit(_Addition(source, sid, batch, now, planner))
+        return await self._additions.submit(_Addition(source, sid, batch, now, planner, lease))
 
     async def _add_many(self, additions: list[_Addition]) -> list[AddResult]:
         """Several polls' new articles in one transaction, a handful of statements in all."""
         async with self._transaction() as db:
+            lost = await _lost_leases(db, additions)
+            every = additions
+            additions = [a for n, a in enumerate(every) if n not in lost]
             ids = await _insert_returning(
                 db, _INSERT_ARTICLE, _article_rows(additions), "source_id, identity"
             )
@@ -96,7 +102,11 @@ class Articles(Base):
                         found.append((n, Stored(ids[key], a, add.source, matches, add.now)))
                 stored.append(mine)
             counts = await _planned(db, additions, found, self._STORY_LOCK)
-        return [AddResult(stored[n], *counts.get(n, (0, 0))) for n in range(len(additions))]
+        results = iter(
+            [AddResult(stored[n], *counts.get(n, (0, 0))) for n in range(len(additions))]
+        )
+        # a poll whose lease was lost stores nothing: the node that holds it now polls
+        return [AddResult(0, 0, 0) if n in lost else next(results) for n in range(len(every))]
 
     async def revise_articles(
         self,
@@ -257,6 +267,25 @@ class _Addition:
     batch: Sequence[tuple[Article, Sequence[Match]]]
     now: datetime
     planner: Planner
+    #: the poll's lease on the source (None: an unleased poll, ``once``)
+    lease: str | None = None
+
+
+async def _lost_leases(db: Connection, additions: Sequence[_Addition]) -> set[int]:
+    """The additions whose poll's lease is no longer the source's (another node took it)."""
+    leased = {a.sid for a in additions if a.lease is not None}
+    if not leased:
+        return set()
+    marks = ",".join("?" * len(leased))
+    rows = await db.execute_fetchall(
+        f"SELECT id, lease FROM sources WHERE id IN ({marks})", sorted(leased)
+    )
+    held = {int(r[0]): r[1] for r in rows}
+    return {
+        n
+        for n, a in enumerate(additions)
+        if a.lease is not None and held.get(a.sid) not in (None, a.lease)
+    }
 
 
 async def _planned(
