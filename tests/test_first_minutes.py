@@ -152,18 +152,19 @@ def test_one_daemon_per_database_and_once_beside_it_leaves_delivery_to_it(
     config = make_config(
         tmp_path, sources=[{"name": "desk", "url": server.url("/feed.xml"), "interval": "1h"}]
     )
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "monitor", "--config", str(config), "run"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    lock = tmp_path / "monitor.db.lock"
+    log = tmp_path / "daemon.log"
+    with log.open("w") as err_file:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "monitor", "--config", str(config), "run"],
+            stdout=subprocess.DEVNULL,
+            stderr=err_file,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
     try:
+        # started: it says what happens next (and holds the database's lock)
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and not (lock.exists() and lock.read_text()):
-            assert proc.poll() is None, proc.communicate()
+        while time.monotonic() < deadline and "monitor running" not in log.read_text():
+            assert proc.poll() is None, log.read_text()
             time.sleep(0.1)
         assert main(["--config", str(config), "run"]) == 1
         err = capsys.readouterr().err
@@ -174,12 +175,12 @@ def test_one_daemon_per_database_and_once_beside_it_leaves_delivery_to_it(
         assert report["sources"][0]["new"] == 1
         assert report["delivery"]["left_to"].startswith(f"monitor run (pid {proc.pid}")
         proc.send_signal(signal.SIGINT)
-        _out, daemon_err = proc.communicate(timeout=30)
+        proc.wait(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
-            proc.communicate()
-    # the start said what happens next
+            proc.wait()
+    daemon_err = log.read_text()
     assert "monitor running: 1 source; first polls spread over the next" in daemon_err
     assert "`monitor once` polls every source now" in daemon_err
     # the lock went with the daemon: `once` delivers again

@@ -397,3 +397,16 @@ async def test_a_poll_whose_lease_was_taken_over_stores_nothing(backend: Backend
         assert (kept.new_articles, kept.alerts) == (1, 1)
     finally:
         await store.close()
+
+
+async def test_messages_a_channel_took_are_counted_across_nodes(store: Store):
+    batch = [(article(str(i)), [match()]) for i in range(3)]
+    await store.add_articles("desk", batch, NOW, AlertPlanner(lambda m: ["hook"]))
+    first, *digest = await store.due_alerts(NOW)
+    await store.record_delivery(first.id, Delivery(ok=True), NOW, None)
+    later = NOW + timedelta(seconds=5)
+    for a in digest:  # one digest: its alerts recorded at one time
+        await store.record_delivery(a.id, Delivery(ok=True), later, None)
+    assert await store.messages_sent("hook", NOW - timedelta(seconds=60)) == 2
+    assert await store.messages_sent("hook", later) == 1
+    assert await store.messages_sent("other", NOW) == 0

@@ -178,7 +178,11 @@ async def _dispatch_channel(
             singles.append(alert)
     bundles = [g for g in groups.values() if g]
     at = now()
-    budget = flood.budget(name, at, settings.max_per_minute) - len(bundles)
+    budget = flood.budget(name, at, settings.max_per_minute)
+    if settings.max_per_minute:  # what every node sent counts (several share the database)
+        recent = await store.messages_sent(name, at - timedelta(seconds=WINDOW))
+        budget = min(budget, settings.max_per_minute - recent)
+    budget -= len(bundles)
     if len(singles) > budget:
         keep = max(0, int(budget) - 1)
         overflow = singles[keep:]

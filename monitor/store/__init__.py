@@ -197,6 +197,9 @@ class Store(Protocol):
     async def due_alerts(self, now: datetime, limit: int = 100) -> list[Alert]:
         """Pending alerts whose next attempt is due, oldest first."""
 
+    async def messages_sent(self, channel: str, since: datetime) -> int:
+        """Messages ``channel`` took since then, from every node (flood control)."""
+
     async def record_delivery(
         self, alert_id: int, delivery: Delivery, now: datetime, next_attempt: datetime | None
     ) -> None:

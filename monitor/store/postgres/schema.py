@@ -156,6 +156,7 @@ MIGRATIONS.append(
     ALTER TABLE alerts ADD COLUMN claim_until TEXT;
     ALTER TABLE notices ADD COLUMN claimed_by TEXT;
     ALTER TABLE notices ADD COLUMN claim_until TEXT;
+    CREATE INDEX deliveries_at ON deliveries (at);
     CREATE TABLE state (
         key   TEXT PRIMARY KEY,               -- sources_hash: the source list last synced
         value TEXT NOT NULL

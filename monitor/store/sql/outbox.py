@@ -202,6 +202,19 @@ class Outbox(Base):
                 ),
             )
 
+    async def messages_sent(self, channel: str, since: datetime) -> int:
+        """Messages a channel took since then, by every node (a digest is one message: its
+        alerts are recorded at one time)."""
+        rows = list(
+            await self._db.execute_fetchall(
+                """SELECT count(DISTINCT d.at) FROM deliveries d
+                   JOIN alerts al ON al.id = d.alert_id
+                   WHERE d.at >= ? AND d.ok = 1 AND al.channel = ?""",
+                (_ts(since), channel),
+            )
+        )
+        return int(rows[0][0]) if rows else 0
+
     async def alert_counts(self) -> dict[str, int]:
         async with self._db.execute("SELECT status, count(*) FROM alerts GROUP BY status") as cur:
             return {r[0]: int(r[1]) for r in await cur.fetchall()}
