@@ -85,6 +85,8 @@ class SourceState:
     lease: str | None = None
     owner: str | None = None
     lease_until: datetime | None = None
+    #: when the source was due at its last claim (how late claims come: lease lag)
+    claimed_due: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -247,6 +247,7 @@ def test_healthz_and_metrics(tmp_path: Path, server: LocalServer):
         # each source claimed (a lease each) by this node, none held once polled
         claimed = families["monitor_sources_claimed"].samples[0].value
         assert claimed >= 2 and "monitor_leases_held" in families
+        assert families["monitor_lease_lag_seconds"].samples[0].value >= 0
         # the database is made read-only: unhealthy, and says why
         (tmp_path / "monitor.db").chmod(0o444)
         status, text = get(base + "/healthz")

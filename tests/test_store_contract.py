@@ -365,6 +365,8 @@ async def test_a_long_poll_renews_its_lease_and_a_lost_one_cannot(backend: Backe
         # run out at last: another node takes it, and the old token renews nothing
         [taken] = await store.claim_sources("b", NOW + timedelta(seconds=111), 10, 60)
         assert taken.owner == "b"
+        # when it was due at this claim (the lease lag is measured from it)
+        assert taken.claimed_due is not None and taken.claimed_due <= NOW + timedelta(seconds=111)
         assert await store.renew_lease("slow", held.lease, later, 60) is False
     finally:
         await store.close()

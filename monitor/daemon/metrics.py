@@ -43,6 +43,11 @@ class Metrics:
         self.claimed = Counter(
             "monitor_sources_claimed", "Sources claimed by this node to poll", registry=r
         )
+        self.lease_lag = Gauge(
+            "monitor_lease_lag_seconds",
+            "How late after its due time the last claimed source was claimed",
+            registry=r,
+        )
         self.lost = Counter(
             "monitor_leases_lost",
             "Leases another node took over while this one was still polling",

@@ -692,6 +692,13 @@ class _Claims:
             if runtime.metrics is not None:
                 runtime.metrics.claimed.inc(len(claimed))
                 runtime.metrics.leases.set(len(self.polling))
+                late = [
+                    (runtime.now() - s.claimed_due).total_seconds()
+                    for s in claimed
+                    if s.claimed_due is not None
+                ]
+                if late:
+                    runtime.metrics.lease_lag.set(max(0.0, max(late)))
             due = await runtime.store.next_due()
             if due is not None:
                 wait = min(wait, max(0.02, (due - runtime.now()).total_seconds()))

@@ -151,6 +151,7 @@ MIGRATIONS.append(
     ALTER TABLE sources ADD COLUMN owner TEXT;
     ALTER TABLE sources ADD COLUMN lease TEXT;
     ALTER TABLE sources ADD COLUMN lease_until TEXT;
+    ALTER TABLE sources ADD COLUMN claimed_due TEXT;  -- when it was due, at its claim
     CREATE INDEX sources_due ON sources (active, next_due);
     ALTER TABLE alerts ADD COLUMN claimed_by TEXT;
     ALTER TABLE alerts ADD COLUMN claim_until TEXT;

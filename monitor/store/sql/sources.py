@@ -36,7 +36,8 @@ class Sources(Base):
         until = _ts(leased + timedelta(seconds=lease))
         async with self._transaction() as db:
             rows = await db.execute_fetchall(
-                f"""UPDATE sources SET owner = ?, lease = ?, lease_until = ?, next_due = ?
+                f"""UPDATE sources SET owner = ?, lease = ?, lease_until = ?,
+                      claimed_due = next_due, next_due = ?
                     WHERE id IN (
                       SELECT id FROM sources
                       WHERE active = 1 AND gone IS NULL AND (next_due IS NULL OR next_due <= ?)
@@ -322,4 +323,5 @@ def _state(r: Any, failing_links: int = 0) -> SourceState:
         lease=r["lease"],
         owner=r["owner"],
         lease_until=_dt(r["lease_until"]),
+        claimed_due=_dt(r["claimed_due"]),
     )
