@@ -150,9 +150,9 @@ def _database(url: str, errors: list[str]) -> str | None:
             errors.append(f"storage.url: {path} cannot be written by this user")
             return None
         return f"{path} (exists, {path.stat().st_size / 1e6:.1f} MB)"
-    folder = path.parent
-    while not folder.exists():
-        folder = folder.parent
+    from monitor.store.sqlite import nearest_folder  # (the SQLite backend: only for a file)
+
+    folder = nearest_folder(path)
     if not folder.is_dir():
         errors.append(f"storage.url: cannot create {path}: {folder} is a file, not a folder")
         return None

@@ -10,7 +10,7 @@ from monitor import config as configmod
 from monitor.cli.common import EXIT_OK, EXIT_PROBLEMS, plural
 from monitor.daemon.instance import InstanceLock
 from monitor.store import open_store
-from monitor.store.sql.sources import Sources
+from monitor.store.sql.store import SQLStore
 from monitor.store.sql.transfer import copy_all
 
 
@@ -26,7 +26,7 @@ async def migrate(loaded: configmod.LoadedConfig, target_url: str) -> int:
         try:
             target = await open_store(target_url)
             try:
-                if not (isinstance(source, Sources) and isinstance(target, Sources)):
+                if not (isinstance(source, SQLStore) and isinstance(target, SQLStore)):
                     print("error: both databases must be SQL stores", file=sys.stderr)
                     return EXIT_PROBLEMS
                 counts = await copy_all(source, target)

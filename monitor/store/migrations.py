@@ -196,11 +196,11 @@ MIGRATIONS.append(
     """
 )
 
-MIGRATIONS.append(
-    # 7: leases. A node claims due sources (owner, lease token, until when; next_due pushed
-    # to the lease's end, so that a dead node's sources come due again by themselves) and
-    # pending deliveries (claimed_by, claim_until) before it sends them
-    """
+#: leases. A node claims due sources (owner, lease token, until when; next_due pushed to the
+#: lease's end, so that a dead node's sources come due again by themselves) and pending
+#: deliveries (claimed_by, claim_until) before it sends them. Standard SQL: PostgreSQL's
+#: schema runs the same text (``store.postgres.schema``)
+LEASES = """
     ALTER TABLE sources ADD COLUMN owner TEXT;
     ALTER TABLE sources ADD COLUMN lease TEXT;
     ALTER TABLE sources ADD COLUMN lease_until TEXT;
@@ -216,4 +216,5 @@ MIGRATIONS.append(
         value TEXT NOT NULL
     );
     """
-)
+
+MIGRATIONS.append(LEASES)  # 7

@@ -10,6 +10,7 @@ environment (``PGPASSWORD``), and is never logged: errors name the host and data
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import contextlib
 import functools
@@ -23,12 +24,9 @@ from urllib.parse import urlsplit
 
 import asyncpg
 
-from monitor.batching import Coalescer
 from monitor.errors import StorageError, StorageUnavailable
 from monitor.store.postgres.schema import MIGRATIONS
-from monitor.store.sql.articles import Articles
-from monitor.store.sql.outbox import Outbox
-from monitor.store.sql.sources import Sources
+from monitor.store.sql.store import SQLStore
 
 __all__ = ["PostgresStore"]
 
@@ -96,7 +94,7 @@ class _Execution:
         return None
 
 
-class _Connection:
+class _Connection(abc.ABC):
     """asyncpg behind the interface the shared SQL is written against (``sql.base``): a
     transaction's connection (``_Session``), or the pool for statements outside one
     (``_Pool``). A connection the server dropped (a restart, a failover) is replaced at the
@@ -110,8 +108,9 @@ class _Connection:
     def in_transaction(self) -> bool:
         return False
 
+    @abc.abstractmethod
     def _held(self) -> contextlib.AbstractAsyncContextManager[asyncpg.Connection]:
-        raise NotImplementedError
+        """The connection a statement runs on, held while it runs."""
 
     def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> _Execution:
         return _Execution(self._run(sql, tuple(parameters or ())))
@@ -172,6 +171,9 @@ class _Session(_Connection):
         async with self.turn:
             yield self.conn
 
+    async def close(self) -> None:
+        """Nothing: a transaction's connection goes back to the pool (``_writer``)."""
+
 
 class _Pool(_Connection):
     """Statements outside a transaction, each on a connection of the pool (reads do not wait
@@ -220,7 +222,7 @@ def where(url: str) -> str:
     return f"{parts.hostname or 'localhost'}:{parts.port or 5432}{parts.path or '/'}"
 
 
-class PostgresStore(Sources, Articles, Outbox):
+class PostgresStore(SQLStore):
     """A store on a PostgreSQL server. Open with ``await PostgresStore.open(url)``."""
 
     _db: _Pool
@@ -229,13 +231,7 @@ class PostgresStore(Sources, Articles, Outbox):
     _STORY_LOCK = "SELECT pg_advisory_xact_lock(7270001)"  # (see _MIGRATION_LOCK)
 
     def __init__(self, db: _Pool, url: str) -> None:
-        self._db = db
-        self.path = where(url)
-        self._write_lock = asyncio.Lock()
-        self._source_ids: dict[str, int] = {}
-        self._polls: list[tuple[str, tuple[object, ...]]] = []
-        self._hashes = Coalescer(self._stored_hashes_of)
-        self._additions = Coalescer(self._add_many)
+        super().__init__(db, where(url))
         #: the server's clock minus this machine's, and when it was measured (monotonic)
         self._skew = timedelta(0)
         self._skew_at = -1e9
@@ -307,13 +303,6 @@ class PostgresStore(Sources, Articles, Outbox):
 
     async def schema_version(self) -> int:
         return int(await self._db.fetchval("SELECT max(version) FROM monitor_schema") or 0)
-
-    async def close(self) -> None:
-        try:
-            await self._additions.wait()
-            await self.flush()
-        finally:
-            await self._db.close()
 
     async def compact(self) -> None:
         """PostgreSQL's autovacuum keeps the tables compact; statistics refreshed here."""

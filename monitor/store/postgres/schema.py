@@ -5,6 +5,8 @@ as ISO 8601 UTC text like SQLite's (the SQL of ``store.sql`` compares them as te
 
 from __future__ import annotations
 
+from monitor.store.migrations import LEASES
+
 MIGRATIONS: list[str] = [
     """
     CREATE TABLE sources (
@@ -144,23 +146,4 @@ MIGRATIONS: list[str] = [
     """,
 ]
 
-MIGRATIONS.append(
-    # 2: leases (SQLite's migration 7): due sources and pending deliveries are claimed by a
-    # node before it polls or sends them
-    """
-    ALTER TABLE sources ADD COLUMN owner TEXT;
-    ALTER TABLE sources ADD COLUMN lease TEXT;
-    ALTER TABLE sources ADD COLUMN lease_until TEXT;
-    ALTER TABLE sources ADD COLUMN claimed_due TEXT;  -- when it was due, at its claim
-    CREATE INDEX sources_due ON sources (active, next_due);
-    ALTER TABLE alerts ADD COLUMN claimed_by TEXT;
-    ALTER TABLE alerts ADD COLUMN claim_until TEXT;
-    ALTER TABLE notices ADD COLUMN claimed_by TEXT;
-    ALTER TABLE notices ADD COLUMN claim_until TEXT;
-    CREATE INDEX deliveries_at ON deliveries (at);
-    CREATE TABLE state (
-        key   TEXT PRIMARY KEY,               -- sources_hash: the source list last synced
-        value TEXT NOT NULL
-    );
-    """
-)
+MIGRATIONS.append(LEASES)  # 2: SQLite's migration 7, as it is

@@ -38,6 +38,8 @@ class Connection(Protocol):
         self, sql: str, parameters: Iterable[Any] | None = None
     ) -> Iterable[Any]: ...
 
+    async def close(self) -> None: ...
+
 
 def _ts(dt: datetime | None) -> str | None:
     if dt is None:

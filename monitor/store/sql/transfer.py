@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from monitor.errors import StorageError
-from monitor.store.sql.sources import Sources
+from monitor.store.sql.store import SQLStore
 
 #: in the order that references allow (a row's references are copied before it)
 TABLES = (
@@ -27,7 +27,7 @@ BATCH = 1000
 
 
 async def copy_all(
-    source: Sources, target: Sources, progress: Callable[[str, int], None] | None = None
+    source: SQLStore, target: SQLStore, progress: Callable[[str, int], None] | None = None
 ) -> dict[str, int]:
     """Copy every row of ``source`` into ``target`` (which must hold none); rows per table."""
     await source.flush()

@@ -14,12 +14,9 @@ from pathlib import Path
 
 import aiosqlite
 
-from monitor.batching import Coalescer
 from monitor.errors import StorageError
 from monitor.store.migrations import MIGRATIONS
-from monitor.store.sql.articles import Articles
-from monitor.store.sql.outbox import Outbox
-from monitor.store.sql.sources import Sources
+from monitor.store.sql.store import SQLStore
 
 __all__ = ["SQLiteStore", "sqlite_path"]
 
@@ -31,21 +28,10 @@ def sqlite_path(url: str) -> str:
     return url[len("sqlite:///") :]
 
 
-class SQLiteStore(Sources, Articles, Outbox):
+class SQLiteStore(SQLStore):
     """The default store. Open with ``await SQLiteStore.open(url)``."""
 
     _db: aiosqlite.Connection
-
-    def __init__(self, db: aiosqlite.Connection, path: str) -> None:
-        self._db = db
-        self.path = path
-        # one connection serves every coroutine: writes take turns, each in its own transaction
-        self._write_lock = asyncio.Lock()
-        self._source_ids: dict[str, int] = {}
-        self._polls: list[tuple[str, tuple[object, ...]]] = []
-        # many polls at once: their lookups and new articles go to the database in batches
-        self._hashes = Coalescer(self._stored_hashes_of)
-        self._additions = Coalescer(self._add_many)
 
     @classmethod
     async def open(cls, url: str, pool_size: int = 1) -> SQLiteStore:
@@ -118,13 +104,6 @@ class SQLiteStore(Sources, Articles, Outbox):
             row = await cur.fetchone()
         return int(row[0]) if row else 0
 
-    async def close(self) -> None:
-        try:
-            await self._additions.wait()
-            await self.flush()
-        finally:
-            await self._db.close()
-
     async def compact(self) -> None:
         async with self._write_lock:
             try:
@@ -179,11 +158,18 @@ def _statements(script: str) -> list[str]:
     return [stmt for stmt in out if stmt.rstrip(";").strip()]
 
 
-def _why(path: Path, e: BaseException) -> str:
-    """An open that failed, in words: a file where a folder must be, a folder not writable."""
+def nearest_folder(path: Path) -> Path:
+    """The nearest existing path above a database file still to be created: the folder it
+    will be created in, unless that is a file (``storage.url`` under a file)."""
     folder = path.parent
     while not folder.exists() and folder != folder.parent:
         folder = folder.parent
+    return folder
+
+
+def _why(path: Path, e: BaseException) -> str:
+    """An open that failed, in words: a file where a folder must be, a folder not writable."""
+    folder = nearest_folder(path)
     if folder.exists() and not folder.is_dir():
         return f"{folder} is a file, not a folder (check storage.url)"
     if isinstance(e, PermissionError) or (folder.is_dir() and not os.access(folder, os.W_OK)):
