@@ -415,6 +415,17 @@ class DaemonSettings(Strict):
                 raise ValueError(f"expected host:port, e.g. 127.0.0.1:9108, got {v!r}")
         return v
 
+    @property
+    def endpoint(self) -> str | None:
+        """Where to reach the endpoint from this machine (``http://127.0.0.1:9108``): a
+        daemon listening on every address answers on loopback; None: no endpoint."""
+        if self.listen is None:
+            return None
+        host, _, port = self.listen.rpartition(":")
+        if host in ("0.0.0.0", "::", "[::]"):
+            host = "127.0.0.1"
+        return f"http://{host}:{port}"
+
 
 class HealthSettings(Strict):
     """Operational notices about sources (not news): failing, silent, and recovered."""

@@ -44,14 +44,12 @@ def ask_daemon(path: Path, command: str) -> int:
     import urllib.error
     import urllib.request
 
-    listen = configmod.load(path).settings.daemon.listen
-    if not listen:
+    daemon = configmod.load(path).settings.daemon
+    endpoint = daemon.endpoint
+    if not endpoint:
         print(f"error: {path}: daemon.listen is off: there is no endpoint to ask", file=sys.stderr)
         return EXIT_PROBLEMS
-    host, _, port = listen.rpartition(":")
-    if host in ("0.0.0.0", "::", "[::]"):
-        host = "127.0.0.1"
-    url = f"http://{host}:{port}" + ("/healthz" if command == "health" else "/-/reload")
+    url = endpoint + ("/healthz" if command == "health" else "/-/reload")
     request = urllib.request.Request(url, method="GET" if command == "health" else "POST")
     try:
         with urllib.request.urlopen(request, timeout=10) as resp:
@@ -62,7 +60,7 @@ def ask_daemon(path: Path, command: str) -> int:
         return EXIT_PROBLEMS
     except OSError as e:
         reason = getattr(e, "reason", e)
-        print(f"monitor is not running (nothing answers on {listen}: {reason})")
+        print(f"monitor is not running (nothing answers on {daemon.listen}: {reason})")
         return EXIT_PROBLEMS
 
 

@@ -149,19 +149,21 @@ class Runtime:
         now: Callable[[], datetime] = utcnow,
         console: TextIO | None = None,
         node: str | None = None,
+        store: Store | None = None,
     ) -> Runtime:
         """Everything a pass needs; ``node``: the daemon's name among nodes (None: ``once``,
-        which refuses to run beside nodes that list other sources)."""
+        which refuses to run beside nodes that list other sources); ``store``: the store,
+        when the caller has opened it already (the daemon, which waited for its server)."""
+        records = loaded.settings.source_records()
         # first, while this process has one thread: worker processes fork ready to work
-        processor = Processor(engine, len(loaded.settings.source_records()))
+        processor = Processor(engine, len(records))
         # built in a thread, while the store opens: loading the TLS trust store must not
         # happen inside a step of the event loop
         making_fetcher = asyncio.ensure_future(asyncio.to_thread(Fetcher, loaded.settings.fetch))
         try:
             s = loaded.settings.storage
-            store = await open_store(s.url, s.pool_size)
+            store = store or await open_store(s.url, s.pool_size)
             try:
-                records = loaded.settings.source_records()
                 if not await sync_beside_nodes(store, records, node) and node is None:
                     raise StorageError(
                         "daemons on this database list other sources than this "
@@ -358,7 +360,7 @@ async def run_once(
 ) -> OnceReport:
     url, config = loaded.settings.storage.url, str(loaded.path.resolve())
     try:
-        lock = await _locked(url, "once", config=config)
+        lock = await InstanceLock.acquire(url, "once", config=config)
         left_to = None
     except AlreadyRunning as e:
         # beside a running daemon: poll and store (idempotent), leave sending to it, so an
@@ -389,27 +391,39 @@ async def run_forever(
     stop = stop or asyncio.Event()
     grace = loaded.settings.daemon.grace if grace is None else grace
     settings = loaded.settings
-    await _wait_for_database(settings.storage.url, stop, settings.daemon.listen)
-    lock = await _locked(
-        settings.storage.url,
-        "run",
-        listen=settings.daemon.listen,
-        config=str(loaded.path.resolve()),
-    )
+    store = await _wait_for_database(settings.storage, stop, settings.daemon.listen)
+    if stop.is_set():  # told to stop while it waited
+        if store is not None:
+            await store.close()
+        return
     try:
-        await _serve(loaded, engine, stop, grace, exclusive=lock is not None)
+        lock = await InstanceLock.acquire(
+            settings.storage.url,
+            "run",
+            listen=settings.daemon.listen,
+            config=str(loaded.path.resolve()),
+        )
+    except BaseException:
+        if store is not None:
+            await store.close()
+        raise
+    try:
+        await _serve(loaded, engine, stop, grace, exclusive=lock is not None, store=store)
     finally:
         if lock is not None:
             await lock.release()
 
 
-async def _wait_for_database(url: str, stop: asyncio.Event, listen: str | None) -> None:
+async def _wait_for_database(
+    storage: configmod.StorageSettings, stop: asyncio.Event, listen: str | None
+) -> Store | None:
     """A database server that is not there yet (starting with the host, failing over): try
     again, waiting longer each time (up to 30 s), saying so, with ``/healthz`` answering 503
     and why meanwhile; anything else (a refused password, a schema from a newer monitor) ends
-    the start with its message."""
-    if url.startswith("sqlite:"):
-        return  # a file: there is nothing to wait for
+    the start with its message. The store, opened; None for a file (nothing to wait for) or
+    when told to stop while waiting."""
+    if storage.url.startswith("sqlite:"):
+        return None
     wait, why = 0.0, ""
     waiting: StatusServer | None = None
 
@@ -425,7 +439,7 @@ async def _wait_for_database(url: str, stop: asyncio.Event, listen: str | None) 
     try:
         while not stop.is_set():
             try:
-                store = await open_store(url)
+                store = await open_store(storage.url, storage.pool_size)
             except StorageUnavailable as e:
                 why = str(e)
                 if waiting is None and listen:
@@ -437,10 +451,10 @@ async def _wait_for_database(url: str, stop: asyncio.Event, listen: str | None) 
                         waiting = candidate
                 await _wait_again(e, stop, wait := min(30.0, wait * 2 or 1.0))
                 continue
-            await store.close()
             if wait:
                 event(log, logging.INFO, "database reachable")
-            return
+            return store
+        return None
     finally:
         if waiting is not None:
             await waiting.stop()
@@ -452,19 +466,16 @@ async def _wait_again(e: StorageUnavailable, stop: asyncio.Event, wait: float) -
         await asyncio.wait_for(stop.wait(), wait)
 
 
-async def _locked(url: str, role: str, **about: object) -> InstanceLock | None:
-    """The database's instance lock (``daemon.instance``)."""
-    return await InstanceLock.acquire(url, role, **about)
-
-
 async def _serve(
     loaded: configmod.LoadedConfig,
     engine: Engine,
     stop: asyncio.Event,
     grace: float,
     exclusive: bool = False,
+    store: Store | None = None,
 ) -> None:
-    """The daemon's life; ``exclusive``: no other daemon uses the database (SQLite's lock)."""
+    """The daemon's life; ``exclusive``: no other daemon uses the database (SQLite's lock);
+    ``store``: the store, already open (a server database the daemon waited for)."""
     loop = asyncio.get_running_loop()
     signals = 0
 
@@ -480,7 +491,7 @@ async def _serve(
                 task.cancel()
 
     node = node_name(loaded.settings)
-    runtime = await Runtime.open(loaded, engine, node=node)
+    runtime = await Runtime.open(loaded, engine, node=node, store=store)
     # what this node held before a crash is free again now (alone on the database: what
     # anyone held; several nodes: what a node of this name held)
     await runtime.store.release_claims(None if exclusive else node)
@@ -511,7 +522,7 @@ async def _serve(
                 return problems
             later = await runtime.reload(new, new_engine)
             await claims.plan_first_polls()  # new sources come due in the first minutes
-            claims.wake()
+            claims.wake(recheck=True)
             event(log, logging.INFO, "configuration reloaded", sources=len(runtime.sources))
             for note in later:
                 event(log, logging.WARNING, "not reloaded", note=note)
@@ -539,7 +550,8 @@ async def _serve(
         listen = loaded.settings.daemon.listen
         if listen:
             server = await _start_server(runtime, scheduler, listen, reload)
-        event(log, logging.INFO, _started(runtime, claims, server is not None and listen))
+        endpoint = loaded.settings.daemon.endpoint if server is not None else None
+        event(log, logging.INFO, _started(runtime, claims, endpoint))
         await stop.wait()
     finally:
         runtime.closing = True
@@ -557,7 +569,7 @@ async def _serve(
         event(log, logging.INFO, "stopped")
 
 
-def _started(runtime: Runtime, claims: _Claims, listen: str | bool | None) -> str:
+def _started(runtime: Runtime, claims: _Claims, endpoint: str | None) -> str:
     """What happens next, in words: ``monitor running: 13 sources; first polls spread over
     the next 5 min (`monitor once` polls every source now); health on http://…/healthz``."""
     n = len(runtime.sources)
@@ -567,10 +579,8 @@ def _started(runtime: Runtime, claims: _Claims, listen: str | bool | None) -> st
         when = f"{span / 60:.0f} min" if span >= 90 else f"{span:.0f} s"
         line += f"; first polls spread over the next {when} (`monitor once` polls every source now)"
     line += f"; alerts to {', '.join(runtime.channels) or 'no channel'}"
-    if isinstance(listen, str):
-        host, _, port = listen.rpartition(":")
-        host = "127.0.0.1" if host in ("0.0.0.0", "", "::", "[::]") else host
-        line += f"; health on http://{host}:{port}/healthz"
+    if endpoint:
+        line += f"; health on {endpoint}/healthz"
     return line
 
 
@@ -633,14 +643,17 @@ class _Claims:
         await runtime.store.first_polls(due, now)
         self.first = due
 
-    def wake(self) -> None:
+    def wake(self, recheck: bool = False) -> None:
+        """Claim again now; ``recheck``: the configuration changed, say so to the others and
+        compare source lists again first."""
+        if recheck:
+            self._beat = -1e9
         self._woken.set()
 
-    async def agrees(self) -> bool:
-        """Does this node list the sources the database was last synced with? A node whose
-        configuration differs (another node reloaded a new list) claims nothing, and says so
-        once, until it is reloaded too."""
-        mine = sources_hash(self.runtime.sources)
+    async def agrees(self, mine: str) -> bool:
+        """Does this node's list (``mine``: its fingerprint) match the one the database was
+        last synced with? A node whose configuration differs (another node reloaded a new
+        list) claims nothing, and says so once, until it is reloaded too."""
         theirs = await self.runtime.store.synced_hash()
         agreed = theirs is None or theirs == mine
         if not agreed and self._agreed:
@@ -680,12 +693,14 @@ class _Claims:
         """Claim what is due and start its polls; how long to sleep before the next claim."""
         runtime = self.runtime
         if time.monotonic() - self._beat >= HEARTBEAT:
+            # alive, with this list; and does the list still agree (checked as often)
             listed = sources_hash(runtime.sources)
             await runtime.store.heartbeat(self.node, listed, runtime.now())
+            await self.agrees(listed)
             self._beat = time.monotonic()
         room = min(CLAIM_BATCH, self.capacity - len(self.polling))
         wait = 1.0
-        if room > 0 and await self.agrees():
+        if room > 0 and self._agreed:
             claimed = await runtime.store.claim_sources(self.node, runtime.now(), room, self.lease)
             for state in claimed:
                 self._start(state)
