@@ -48,11 +48,7 @@ def text(v: AlertView) -> str:
 
 
 def _facts(v: AlertView) -> str:
-    facts = []
-    if v.keywords:
-        facts.append("Keywords: " + ", ".join(v.keywords))
-    if v.also_mentioned:
-        facts.append("Also mentioned: " + ", ".join(v.also_mentioned))
+    facts = [f"{label.capitalize()}: {value}" for label, value in v.listed()]
     facts.append(f"Rule: {v.rule} (score {v.score:g})")
     return " · ".join(facts)
 

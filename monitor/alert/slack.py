@@ -105,11 +105,7 @@ def blocks(alert: Alert, tz: ZoneInfo | None = None) -> list[dict[str, Any]]:
     out.append(_section(f"{_link(v.url, v.headline)}\n{escape(v.outlet)} · {v.time_line}"))
     if v.quote is not None:
         out.append(_section("> " + v.quote.marked(escape, "*", "*")))
-    facts = []
-    if v.keywords:
-        facts.append("keywords: " + ", ".join(v.keywords))
-    if v.also_mentioned:
-        facts.append("also mentioned: " + ", ".join(v.also_mentioned))
+    facts = [f"{label}: {value}" for label, value in v.listed()]
     facts.append(f"rule {v.rule} · score {v.score:g}")
     facts += list(v.notes)
     out.append(_context(escape(" · ".join(facts))))

@@ -65,6 +65,16 @@ class AlertView:
     notes: tuple[str, ...]
     score: float
 
+    def listed(self) -> list[tuple[str, str]]:
+        """What every renderer lists after the evidence: ("keywords", "heavy clashes"),
+        ("also mentioned", "Turkey"), each when there is any."""
+        out = []
+        if self.keywords:
+            out.append(("keywords", ", ".join(self.keywords)))
+        if self.also_mentioned:
+            out.append(("also mentioned", ", ".join(self.also_mentioned)))
+        return out
+
     @property
     def time_line(self) -> str:
         return f"{self.when} ({self.when_local})" if self.when_local else self.when
