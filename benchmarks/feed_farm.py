@@ -229,28 +229,12 @@ def postgres_farm(n: int, seed: int) -> None:
     sys.path.insert(0, str(ROOT))
     from tests.pg import Cluster
 
-    work = ROOT / "benchmarks" / "out" / f"farm-pg-{n}"
-    if work.exists():
-        shutil.rmtree(work)
-    root = work / "www"
-    root.mkdir(parents=True)
-    for f in range(n):
-        write_feed(root / f"f{f}.xml", f, 0, 20, seed)
+    work, root = _farm_files(f"farm-pg-{n}", n, seed)
     nginx, port = start_nginx(work, root)
     cluster = Cluster()
     try:
         config = work / "monitor.yaml"
-        base = yaml.safe_load((ROOT / "config" / "monitor.yaml").read_text(encoding="utf-8"))
-        base.update(
-            {
-                "fetch": {"allow_private": True, "per_host": 64, "concurrency": 64},
-                "sources": [
-                    {"name": f"f{f}", "url": f"http://127.0.0.1:{port}/f{f}.xml"} for f in range(n)
-                ],
-                "channels": {"console": {"type": "console"}},
-            }
-        )
-        base["rules"] = [{**r, "mode": "shadow"} for r in base["rules"]]
+        base = _farm_config(n, port)
         print(f"feed farm on PostgreSQL: {n} feeds x 20 items, nginx 127.0.0.1:{port}")
         colds, warms = [], []
         for i in range(REPEAT):
@@ -266,30 +250,45 @@ def postgres_farm(n: int, seed: int) -> None:
         nginx.wait(timeout=10)
 
 
-def farm(n: int, seed: int) -> None:
-    work = ROOT / "benchmarks" / "out" / f"farm-{n}"
+def _farm_files(name: str, n: int, seed: int) -> tuple[Path, Path]:
+    """A fresh work folder under benchmarks/out, with n feeds of 20 items in its www/."""
+    work = ROOT / "benchmarks" / "out" / name
     if work.exists():
         shutil.rmtree(work)
     root = work / "www"
     root.mkdir(parents=True)
     for f in range(n):
         write_feed(root / f"f{f}.xml", f, 0, 20, seed)
+    return work, root
+
+
+def _farm_config(n: int, port: int) -> dict[str, Any]:
+    """The example configuration polling the farm's n feeds, its rules in shadow mode (they
+    record, and print nothing); the storage is the caller's."""
+    base: dict[str, Any] = yaml.safe_load(
+        (ROOT / "config" / "monitor.yaml").read_text(encoding="utf-8")
+    )
+    base.update(
+        {
+            # one nginx stands in for n publishers: lift the per-host limit accordingly
+            "fetch": {"allow_private": True, "per_host": 64, "concurrency": 64},
+            "sources": [
+                {"name": f"f{f}", "url": f"http://127.0.0.1:{port}/f{f}.xml"} for f in range(n)
+            ],
+            "channels": {"console": {"type": "console"}},
+        }
+    )
+    base["rules"] = [{**r, "mode": "shadow"} for r in base["rules"]]
+    return base
+
+
+def farm(n: int, seed: int) -> None:
+    work, root = _farm_files(f"farm-{n}", n, seed)
     nginx, port = start_nginx(work, root)
     try:
         config = work / "monitor.yaml"
-        base = yaml.safe_load((ROOT / "config" / "monitor.yaml").read_text(encoding="utf-8"))
-        base.update(
-            {
-                "storage": {"url": f"sqlite:///{work}/monitor.db"},
-                # one nginx stands in for n publishers: lift the per-host limit accordingly
-                "fetch": {"allow_private": True, "per_host": 64, "concurrency": 64},
-                "sources": [
-                    {"name": f"f{f}", "url": f"http://127.0.0.1:{port}/f{f}.xml"} for f in range(n)
-                ],
-                "channels": {"console": {"type": "console"}},
-            }
-        )
-        base["rules"] = [{**r, "mode": "shadow"} for r in base["rules"]]  # record, no output
+        base = _farm_config(n, port)
+        base["storage"] = {"url": f"sqlite:///{work}/monitor.db"}
         config.write_text(yaml.safe_dump(base, allow_unicode=True), encoding="utf-8")
         print(f"feed farm: {n} feeds x 20 items, nginx 127.0.0.1:{port}, one `monitor once` each")
         colds = []

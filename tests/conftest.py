@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -297,3 +299,15 @@ def postgres_cluster() -> Any:
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     while _CLUSTER:
         _CLUSTER.pop().stop()
+
+
+def start_monitor(config: Path, log: Path, **env: str) -> subprocess.Popen[bytes]:
+    """`monitor run` on this configuration as a real process, its log (standard error) in
+    ``log``; ``env``: more environment (``MONITOR_NODE=…``)."""
+    with log.open("wb") as out:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(
+            [sys.executable, "-m", "monitor", "--config", str(config), "run"],
+            stdout=subprocess.DEVNULL,
+            stderr=out,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **env},
+        )

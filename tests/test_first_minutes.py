@@ -5,7 +5,6 @@ so, one line per alert, paths that follow the configuration file, one daemon per
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 import subprocess
@@ -17,7 +16,7 @@ import pytest
 import yaml
 
 from monitor.cli import main
-from tests.conftest import Feed, LocalServer, Response, make_config
+from tests.conftest import Feed, LocalServer, Response, make_config, start_monitor
 
 STORY = ("Regime forces and Hizbollah clash", "Regime forces clashed with Hizbollah at dawn.")
 
@@ -153,13 +152,7 @@ def test_one_daemon_per_database_and_once_beside_it_leaves_delivery_to_it(
         tmp_path, sources=[{"name": "desk", "url": server.url("/feed.xml"), "interval": "1h"}]
     )
     log = tmp_path / "daemon.log"
-    with log.open("w") as err_file:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "monitor", "--config", str(config), "run"],
-            stdout=subprocess.DEVNULL,
-            stderr=err_file,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
+    proc = start_monitor(config, log)
     try:
         # started: it says what happens next (and holds the database's lock)
         deadline = time.monotonic() + 30

@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import random
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter, defaultdict
@@ -22,7 +20,15 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import Feed, LocalServer, Request, Response, make_config, postgres_cluster
+from tests.conftest import (
+    Feed,
+    LocalServer,
+    Request,
+    Response,
+    make_config,
+    postgres_cluster,
+    start_monitor,
+)
 
 FEEDS = 300
 INTERVAL = 4.0  # seconds between polls of one feed
@@ -52,13 +58,19 @@ def story_text(rng: random.Random, n: int) -> tuple[str, str]:
 def daemon(config: Path, name: str) -> subprocess.Popen[bytes]:
     """A `monitor run` node; its log in a file beside the configuration."""
     log = config.parent / f"{name}-{time.monotonic_ns()}.log"
-    with log.open("wb") as out:  # the child keeps its own copy of the descriptor
-        return subprocess.Popen(
-            [sys.executable, "-m", "monitor", "--config", str(config), "run"],
-            stdout=subprocess.DEVNULL,
-            stderr=out,
-            env={**os.environ, "PYTHONUNBUFFERED": "1", "MONITOR_NODE": name},
-        )
+    return start_monitor(config, log, MONITOR_NODE=name)
+
+
+def node_config(tmp_path: Path, name: str, feed_url: str) -> tuple[Path, dict[str, Any]]:
+    """A configuration of one source ("a", every second) on a fresh PostgreSQL database, the
+    node named by MONITOR_NODE; and its data, for variants."""
+    url = postgres_cluster().database(f"{name}{abs(hash(str(tmp_path))) % 10**9}")
+    config = make_config(tmp_path, sources=[{"name": "a", "url": feed_url, "interval": "1s"}])
+    data = yaml.safe_load(config.read_text())
+    data["storage"] = {"url": url}
+    data["daemon"] = {"listen": None, "node": "${MONITOR_NODE}"}
+    config.write_text(yaml.safe_dump(data))
+    return config, data
 
 
 def run_the_desk(
@@ -219,14 +231,7 @@ def test_a_node_whose_source_list_differs_claims_nothing_and_takes_nothing_away(
     feed = Feed()
     server.route("/a.xml", feed)
     server.route("/b.xml", feed)
-    url = postgres_cluster().database(f"lists{abs(hash(str(tmp_path))) % 10**9}")
-    config = make_config(
-        tmp_path, sources=[{"name": "a", "url": server.url("/a.xml"), "interval": "1s"}]
-    )
-    data = yaml.safe_load(config.read_text())
-    data["storage"] = {"url": url}
-    data["daemon"] = {"listen": None, "node": "${MONITOR_NODE}"}
-    config.write_text(yaml.safe_dump(data))
+    config, data = node_config(tmp_path, "lists", server.url("/a.xml"))
     other = tmp_path / "other"
     other.mkdir()
     data["sources"] = [{"name": "b", "url": server.url("/b.xml"), "interval": "1s"}]
@@ -262,14 +267,7 @@ def test_status_names_the_nodes_on_the_database(
 ):
     feed = Feed()
     server.route("/a.xml", feed)
-    url = postgres_cluster().database(f"status{abs(hash(str(tmp_path))) % 10**9}")
-    config = make_config(
-        tmp_path, sources=[{"name": "a", "url": server.url("/a.xml"), "interval": "1s"}]
-    )
-    data = yaml.safe_load(config.read_text())
-    data["storage"] = {"url": url}
-    data["daemon"] = {"listen": None, "node": "${MONITOR_NODE}"}
-    config.write_text(yaml.safe_dump(data))
+    config, data = node_config(tmp_path, "status", server.url("/a.xml"))
     node = daemon(config, "desk-1")
     try:
         server.wait_for("/a.xml", count=1, timeout=30)

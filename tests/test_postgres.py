@@ -7,10 +7,7 @@ must do is the contract suite's (tests/test_store_contract.py), run on both back
 from __future__ import annotations
 
 import json
-import os
 import socket
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -20,7 +17,7 @@ import pytest
 import yaml
 
 from monitor.cli import main
-from tests.conftest import Feed, LocalServer, make_config, postgres_cluster
+from tests.conftest import Feed, LocalServer, make_config, postgres_cluster, start_monitor
 
 STORY = ("Regime forces and Hizbollah clash", "Regime forces clashed with Hizbollah at dawn.")
 
@@ -163,13 +160,7 @@ def test_a_server_down_at_start_and_gone_mid_run_loses_nothing(tmp_path: Path, s
             ),
             url,
         )
-        log = (tmp_path / "daemon.log").open("w")
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "monitor", "--config", str(config), "run"],
-            stdout=subprocess.DEVNULL,
-            stderr=log,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
+        proc = start_monitor(config, tmp_path / "daemon.log")
         try:
             time.sleep(3)
             assert proc.poll() is None
@@ -194,7 +185,6 @@ def test_a_server_down_at_start_and_gone_mid_run_loses_nothing(tmp_path: Path, s
         finally:
             proc.terminate()
             proc.wait(30)
-            log.close()
     finally:
         cluster.stop()
     err = (tmp_path / "daemon.log").read_text()
