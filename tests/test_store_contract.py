@@ -393,10 +393,26 @@ async def test_a_poll_whose_lease_was_taken_over_stores_nothing(backend: Backend
         [old] = await store.claim_sources("a", NOW, 10, 60)
         [new] = await store.claim_sources("b", NOW + timedelta(seconds=61), 10, 60)
         batch = [(article("1"), [match()])]
-        lost = await store.add_articles("desk", batch, NOW, TO, old.lease)
+        due = NOW + timedelta(hours=1)
+        stale = PollRecord(True, due, etag="a's", lease=old.lease, health="silent")
+        lost = await store.add_articles("desk", batch, NOW, TO, stale)
         assert (lost.new_articles, lost.alerts) == (0, 0)  # node b polls it now
-        kept = await store.add_articles("desk", batch, NOW, TO, new.lease)
+        [state] = await store.source_states()
+        assert (state.etag, state.health, state.lease) == (None, None, new.lease)
+        edit = [(article("1", text="edited"), [match()])]
+        assert (await store.revise_articles("desk", edit, NOW, TO, old.lease)).new_articles == 0
+        # the poll that holds the lease: its articles, alerts and record, in one transaction
+        mine = PollRecord(True, due, etag="b's", lease=new.lease, health="silent")
+        kept = await store.add_articles("desk", batch, NOW, TO, mine)
         assert (kept.new_articles, kept.alerts) == (1, 1)
+        [state] = await store.source_states()
+        assert (state.etag, state.health, state.next_due, state.lease) == (
+            "b's",
+            "silent",
+            due,
+            None,
+        )
+        assert (await store.revise_articles("desk", edit, NOW, TO)).new_articles == 1
     finally:
         await store.close()
 

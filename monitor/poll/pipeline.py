@@ -4,9 +4,10 @@ fetch (conditional) → not modified or the same body? record and stop → what 
 (``kinds.registry.resolve``) and what it gives (the kind's ``harvest``: a feed's entries, a
 listing page's or sitemap's new articles, a watched page's new text) → new and edited entries
 (by identity and content hash), completed by the kind (full text for teaser feeds) → match →
-store new articles and revisions, matches and alert rows → what the kind keeps → record the
-outcome, the source's health and when to poll next (``schedule.next_due``). Delivery happens
-afterwards, from the outbox. Expected failures (fetch, parse) are recorded for the source and
+store revisions → store new articles, their matches and alert rows with the poll's outcome
+(the source's health, when to poll next: ``schedule.next_due``), in one transaction and only
+while the poll's lease holds → what the kind keeps. Delivery happens afterwards, from the
+outbox. Expected failures (fetch, parse) are recorded for the source and
 returned as the outcome; anything else is a bug and propagates.
 """
 
@@ -99,13 +100,10 @@ async def poll_source(
     done = [
         (e.article, e.matches if e.matches is not None else next(matched)) for e in new + edited
     ]
-    added = await ctx.store.add_articles(
-        source.name, done[: len(new)], now, ctx.planner, state.lease
+    revised = await ctx.store.revise_articles(
+        source.name, done[len(new) :], now, ctx.planner, state.lease
     )
-    revised = await ctx.store.revise_articles(source.name, done[len(new) :], now, ctx.planner)
-    if read.kind.keep is not None:
-        await read.kind.keep(source, ctx, got, now)
-    await _succeeded(
+    record = _success(
         source,
         ctx,
         now,
@@ -113,8 +111,11 @@ async def poll_source(
         state,
         read.doc.headers,  # the document read: the feed a page announced, if it did
         read.doc.body,
-        added.new_articles,
+        len(new),
     )
+    added = await ctx.store.add_articles(source.name, done[: len(new)], now, ctx.planner, record)
+    if read.kind.keep is not None:  # once the entries are stored: at worst read again
+        await read.kind.keep(source, ctx, got, now)
     outcome = _outcome(
         source,
         "ok",
@@ -151,10 +152,26 @@ async def _succeeded(
     state: SourceState,
     headers: Mapping[str, str] | None = None,
     body: bytes = b"",
-    new: int = 0,
 ) -> None:
-    """Record a successful poll and when the next one is due (``schedule.poll_delay``): what
-    the server asked (max-age, the feed's TTL) and what the source's history says."""
+    """Record a successful poll that found nothing new to store."""
+    await ctx.store.record_poll(
+        source.name, _success(source, ctx, now, record, state, headers, body), now
+    )
+
+
+def _success(
+    source: Source,
+    ctx: PipelineContext,
+    now: datetime,
+    record: PollRecord,
+    state: SourceState,
+    headers: Mapping[str, str] | None = None,
+    body: bytes = b"",
+    new: int = 0,
+) -> PollRecord:
+    """A successful poll's record (``new``: the articles it found), with the source's health
+    and when the next poll is due (``schedule.poll_delay``): what the server asked (max-age,
+    the feed's TTL) and what the source's history says."""
     learned = learn_publish_interval(state.publish_interval, state.last_new, now, new)
     fresh = new > 0 or state.last_new is None  # something new now (or the first poll)
     last_new = now if fresh or state.last_new is None else state.last_new
@@ -166,18 +183,14 @@ async def _succeeded(
     )
     due = next_due(_bounds(source), now, signals, ctx.rand) or now
     health, notices = after_success(ctx.health, source, state, now, new, learned)
-    await ctx.store.record_poll(
-        source.name,
-        replace(
-            record,
-            lease=state.lease,
-            next_due=due,
-            publish_interval=learned,
-            last_new=now if fresh else None,
-            health=health,
-            notices=notices,
-        ),
-        now,
+    return replace(
+        record,
+        lease=state.lease,
+        next_due=due,
+        publish_interval=learned,
+        last_new=now if fresh else None,
+        health=health,
+        notices=notices,
     )
 
 

@@ -159,9 +159,11 @@ class Store(Protocol):
         batch: Sequence[tuple[Article, Sequence[Match]]],
         now: datetime,
         planner: Planner,
+        lease: str | None = None,
     ) -> AddResult:
         """Store edited versions of stored articles (the old version becomes a revision) and,
-        in the same transaction, the planner's plan for the edits (``plan_edits``)."""
+        in the same transaction, the planner's plan for the edits (``plan_edits``); nothing
+        when ``lease``, the poll's claim on the source, has been taken over by another node."""
 
     async def link_failures(self, source: str, links: Sequence[str]) -> dict[str, LinkFailure]:
         """Of these links (a listing page's, a sitemap's), those whose page could not be read
@@ -188,11 +190,12 @@ class Store(Protocol):
         batch: Sequence[tuple[Article, Sequence[Match]]],
         now: datetime,
         planner: Planner,
-        lease: str | None = None,
+        record: PollRecord | None = None,
     ) -> AddResult:
         """Store the articles not stored yet and, in the same transaction, the planner's plan
-        for their matches (with the stories still open, when it needs them); nothing when
-        ``lease``, the poll's claim on the source, has been taken over by another node."""
+        for their matches (with the stories still open, when it needs them) and ``record``,
+        the poll's outcome (``record_poll``); nothing, neither articles nor record, when
+        ``record.lease``, the poll's claim on the source, has been taken over by another node."""
 
     async def due_alerts(self, now: datetime, limit: int = 100) -> list[Alert]:
         """Pending alerts whose next attempt is due, oldest first."""

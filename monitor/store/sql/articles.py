@@ -18,12 +18,15 @@ from monitor.models import (
     StoryRef,
 )
 from monitor.plan import Earlier, Edit, Stored
-from monitor.store import AddResult, Planner, StoredArticle
-from monitor.store.sql.base import Base, Connection, _dt, _insert_returning, _ts
+from monitor.store import AddResult, Planner, PollRecord, StoredArticle
+from monitor.store.sql.base import Connection, _dt, _insert_returning, _ts
 from monitor.store.sql.plans import recent_stories, write_plan
+from monitor.store.sql.sources import Sources, write_polls
 
 
-class Articles(Base):
+class Articles(Sources):
+    """Articles build on sources: a poll's articles are stored with its record."""
+
     _hashes: Coalescer[tuple[int, list[str]], dict[str, str]]
     _additions: Coalescer[_Addition, AddResult]
 
@@ -65,23 +68,32 @@ class Articles(Base):
         batch: Sequence[tuple[Article, Sequence[Match]]],
         now: datetime,
         planner: Planner,
-        lease: str | None = None,
+        record: PollRecord | None = None,
     ) -> AddResult:
         """Store new articles and, in the same transaction, what the planner makes of their
-        matches; together with the other polls that store at the same time (``Coalescer``).
-        ``lease``: the poll's claim on the source; a poll whose lease another node has taken
-        over stores nothing (that node polls the source now)."""
+        matches and ``record``, the poll's outcome; together with the other polls that store
+        at the same time (``Coalescer``). A poll whose lease (``record.lease``) another node
+        has taken over stores nothing, neither articles nor record (that node polls the
+        source now)."""
         if not batch:
+            if record is not None:
+                await self.record_poll(source, record, now)
             return AddResult(0, 0, 0)
         sid = await self._source_id(source)
-        return await self._additions.submit(_Addition(source, sid, batch, now, planner, lease))
+        return await self._additions.submit(_Addition(source, sid, batch, now, planner, record))
 
     async def _add_many(self, additions: list[_Addition]) -> list[AddResult]:
         """Several polls' new articles in one transaction, a handful of statements in all."""
         async with self._transaction() as db:
-            lost = await _lost_leases(db, additions)
+            lost = await _lost_leases(db, [a.lease for a in additions], self._LOCK_ROWS)
             every = additions
             additions = [a for n, a in enumerate(every) if n not in lost]
+            # the polls' records first (a record buffered earlier before a later one)
+            await write_polls(
+                db,
+                self._buffered()
+                + [(a.source, a.record, a.now) for a in additions if a.record is not None],
+            )
             ids = await _insert_returning(
                 db, _INSERT_ARTICLE, _article_rows(additions), "source_id, identity"
             )
@@ -114,15 +126,19 @@ class Articles(Base):
         batch: Sequence[tuple[Article, Sequence[Match]]],
         now: datetime,
         planner: Planner,
+        lease: str | None = None,
     ) -> AddResult:
         """Store edited versions of stored articles (the old version becomes a revision) and
-        what the planner makes of the edit."""
+        what the planner makes of the edit; nothing when ``lease``, the poll's claim on the
+        source, was taken over by another node."""
         if not batch:
             return AddResult(0, 0, 0)
         sid = await self._source_id(source)
         stamp = _ts(now)
         edits: list[Edit] = []
         async with self._transaction() as db:
+            if await _lost_leases(db, [(sid, lease)], self._LOCK_ROWS):
+                return AddResult(0, 0, 0)
             for article, found in batch:
                 async with db.execute(
                     "SELECT id, title, text, content_hash FROM articles "
@@ -267,24 +283,35 @@ class _Addition:
     batch: Sequence[tuple[Article, Sequence[Match]]]
     now: datetime
     planner: Planner
-    #: the poll's lease on the source (None: an unleased poll, ``once``)
-    lease: str | None = None
+    #: the poll's outcome, written with its articles (None: recorded apart)
+    record: PollRecord | None = None
+
+    @property
+    def lease(self) -> tuple[int, str | None]:
+        """The source and the poll's lease on it (None: an unleased poll, ``once``)."""
+        return self.sid, self.record.lease if self.record is not None else None
 
 
-async def _lost_leases(db: Connection, additions: Sequence[_Addition]) -> set[int]:
-    """The additions whose poll's lease is no longer the source's (another node took it)."""
-    leased = {a.sid for a in additions if a.lease is not None}
+async def _lost_leases(
+    db: Connection, leases: Sequence[tuple[int, str | None]], lock_rows: str = ""
+) -> set[int]:
+    """Of these (source, lease) of polls, those whose lease is no longer the source's
+    (another node took it over). ``lock_rows``: the sources' rows stay locked until the
+    transaction ends, so that no node claims them in between (PostgreSQL: FOR UPDATE;
+    SQLite has one writer at a time)."""
+    leased = {sid for sid, lease in leases if lease is not None}
     if not leased:
         return set()
     marks = ",".join("?" * len(leased))
     rows = await db.execute_fetchall(
-        f"SELECT id, lease FROM sources WHERE id IN ({marks})", sorted(leased)
+        f"SELECT id, lease FROM sources WHERE id IN ({marks}) ORDER BY id{lock_rows}",
+        sorted(leased),
     )
     held = {int(r[0]): r[1] for r in rows}
     return {
         n
-        for n, a in enumerate(additions)
-        if a.lease is not None and held.get(a.sid) not in (None, a.lease)
+        for n, (sid, lease) in enumerate(leases)
+        if lease is not None and held.get(sid) not in (None, lease)
     }
 
 

@@ -69,6 +69,9 @@ class Base:
     #: so that two nodes never open two stories for one event (PostgreSQL: an advisory lock
     #: until the transaction ends); SQLite's writer lock already serialises it
     _STORY_LOCK = ""
+    #: what a read of source rows adds to keep them locked until the transaction ends
+    #: (PostgreSQL: FOR UPDATE); SQLite's writer lock already does
+    _LOCK_ROWS = ""
 
     async def release_claims(self, node: str | None) -> None:
         """Claims left by ``node`` in an earlier life (None: by anyone — a database only

@@ -15,13 +15,14 @@ from monitor.models import (
     SourceState,
 )
 from monitor.store import LinkFailure, PollRecord, sources_hash
-from monitor.store.sql.base import Base, _dt, _ts
+from monitor.store.sql.base import Base, Connection, _dt, _ts
 
 POLL_BUFFER = 256
 
 
 class Sources(Base):
-    _polls: list[tuple[str, tuple[object, ...]]]
+    #: plain poll records not written yet: (source, record, when)
+    _polls: list[tuple[str, PollRecord, datetime]]
 
     async def claim_sources(
         self, node: str, now: datetime, limit: int, lease: float
@@ -158,38 +159,24 @@ class Sources(Base):
         others in one transaction (a pass over a thousand unchanged feeds is then a handful
         of writes, not a thousand); anything that reads sources writes the buffer first."""
         if record.health is None and not record.notices:
-            self._polls.append(_poll_statement(name, record, now))
+            self._polls.append((name, record, now))
             if len(self._polls) >= POLL_BUFFER:
                 await self.flush()
             return
-        await self.flush()
         async with self._transaction() as db:
-            await db.execute(*_poll_statement(name, record, now))
-            if record.health is not None:
-                await db.execute(
-                    "UPDATE sources SET health = NULLIF(?, '') WHERE name = ?",
-                    (record.health, name),
-                )
-            await db.executemany(
-                """INSERT INTO notices (source, event, message, channel, status, next_attempt,
-                     created) VALUES (?, ?, ?, ?, 'pending', ?, ?)""",
-                [(name, e, msg, ch, _ts(now), _ts(now)) for e, msg, ch in record.notices],
-            )
+            await write_polls(db, [*self._buffered(), (name, record, now)])
 
     async def flush(self) -> None:
-        """Write buffered poll records, in order, one statement per kind."""
+        """Write buffered poll records, in order."""
         if not self._polls:
             return
-        polls, self._polls = self._polls, []
         async with self._transaction() as db:
-            run: list[tuple[object, ...]] = []
-            sql = polls[0][0]
-            for statement, params in polls:
-                if statement != sql:
-                    await db.executemany(sql, run)
-                    sql, run = statement, []
-                run.append(params)
-            await db.executemany(sql, run)
+            await write_polls(db, self._buffered())
+
+    def _buffered(self) -> list[tuple[str, PollRecord, datetime]]:
+        """The buffered records, taken to be written (before any later record of a source)."""
+        polls, self._polls = self._polls, []
+        return polls
 
     async def link_failures(self, source: str, links: Sequence[str]) -> dict[str, LinkFailure]:
         rows = await self._lookup(
@@ -240,6 +227,34 @@ class Sources(Base):
                    ON CONFLICT (source_id, hash) DO NOTHING""",
                 [(sid, h, _ts(now)) for h in dict.fromkeys(hashes)],
             )
+
+
+async def write_polls(db: Connection, polls: Sequence[tuple[str, PollRecord, datetime]]) -> None:
+    """Poll records, in order, one statement per run of one kind; a record's health change
+    and notices with it. Each is written only under its lease (or when it had none)."""
+    run: list[tuple[object, ...]] = []
+    sql = ""
+    for name, record, now in polls:
+        statement, params = _poll_statement(name, record, now)
+        if statement != sql and run:
+            await db.executemany(sql, run)
+            run = []
+        sql = statement
+        run.append(params)
+    if run:
+        await db.executemany(sql, run)
+    healthy = [(r.health, name) for name, r, _now in polls if r.health is not None]
+    if healthy:
+        await db.executemany("UPDATE sources SET health = NULLIF(?, '') WHERE name = ?", healthy)
+    notices = [
+        (name, e, msg, ch, _ts(now), _ts(now)) for name, r, now in polls for e, msg, ch in r.notices
+    ]
+    if notices:
+        await db.executemany(
+            """INSERT INTO notices (source, event, message, channel, status, next_attempt,
+                 created) VALUES (?, ?, ?, ?, 'pending', ?, ?)""",
+            notices,
+        )
 
 
 _POLL_REREAD = """UPDATE sources SET last_attempt = ?, last_success = ?, failures = 0,

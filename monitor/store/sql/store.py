@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 
 from monitor.batching import Coalescer
+from monitor.store import PollRecord
 from monitor.store.sql.articles import Articles
 from monitor.store.sql.base import Connection
 from monitor.store.sql.outbox import Outbox
-from monitor.store.sql.sources import Sources
 
 
-class SQLStore(Sources, Articles, Outbox):
+class SQLStore(Articles, Outbox):
     """What SQLite's and PostgreSQL's stores share: a backend opens its connection (and
     migrates) in ``open``, and adds what is its own."""
 
@@ -22,7 +23,7 @@ class SQLStore(Sources, Articles, Outbox):
         # write transactions take turns, each whole (one connection, or one of a pool)
         self._write_lock = asyncio.Lock()
         self._source_ids: dict[str, int] = {}
-        self._polls: list[tuple[str, tuple[object, ...]]] = []
+        self._polls: list[tuple[str, PollRecord, datetime]] = []
         # many polls at once: their lookups and new articles go to the database in batches
         self._hashes = Coalescer(self._stored_hashes_of)
         self._additions = Coalescer(self._add_many)
