@@ -11,6 +11,7 @@ Usage: python benchmarks/feed_farm.py --feeds 1000 [--feeds 5000] [--repeat 3]
 from __future__ import annotations
 
 import argparse
+import asyncio
 import compileall
 import json
 import os
@@ -244,10 +245,36 @@ def postgres_farm(n: int, seed: int) -> None:
             warms.append(run_pass(config))
         show("cold (all new), postgresql", median(colds), colds)
         show("warm (unchanged), postgresql", median(warms), warms)
+        # beside another node alive on the database: every request takes its turn at the
+        # host through the database (politeness across nodes)
+        colds, warms = [], []
+        for i in range(REPEAT):
+            base["storage"] = {"url": cluster.database(f"farm-beside{i}")}
+            config.write_text(yaml.safe_dump(base, allow_unicode=True), encoding="utf-8")
+            asyncio.run(_another_node(config))
+            colds.append(run_pass(config))
+            asyncio.run(_another_node(config))
+            warms.append(run_pass(config))
+        show("cold, beside a node", median(colds), colds)
+        show("warm, beside a node", median(warms), warms)
     finally:
         cluster.stop()
         nginx.send_signal(signal.SIGQUIT)
         nginx.wait(timeout=10)
+
+
+async def _another_node(config: Path) -> None:
+    """Another node says it is alive on this configuration's database, with its sources."""
+    from monitor.config import load
+    from monitor.store import open_store, sources_hash
+
+    settings = load(config, delivering=False).settings
+    store = await open_store(settings.storage.url)
+    try:
+        listed = sources_hash(settings.source_records())
+        await store.heartbeat("another-node", listed, datetime.now(UTC))
+    finally:
+        await store.close()
 
 
 def _farm_files(name: str, n: int, seed: int) -> tuple[Path, Path]:

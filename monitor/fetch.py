@@ -8,9 +8,11 @@ and https only, noting whether they were all permanent), streams the body and st
 ``max_bytes`` counted after decompression (gzip, deflate, brotli), and gives up after
 ``deadline`` seconds whatever the server does. It is polite: at most ``per_host`` requests to
 one host at a time and ``concurrency`` overall, ``host_delay`` (or robots.txt's Crawl-delay)
-between requests to a host, robots.txt obeyed. And careful: a URL that comes from content (a
-redirect target, an article link) is never fetched when its host resolves to a private,
-loopback, link-local, multicast or reserved address, unless ``allow_private`` says so.
+between requests to a host, robots.txt obeyed; with ``turns`` (nodes sharing a database), the
+per-host limit and delay hold across the nodes, not only in this process. And careful: a URL
+that comes from content (a redirect target, an article link) is never fetched when its host
+resolves to a private, loopback, link-local, multicast or reserved address, unless
+``allow_private`` says so.
 Failures are ``FetchError`` with a short, stable reason; nothing a server does escapes as
 another exception.
 """
@@ -20,11 +22,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
+import logging
+import random
 import socket
 import ssl
 import time
 from collections import defaultdict
+from collections.abc import AsyncIterator
 from contextvars import ContextVar
+from typing import Protocol
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
@@ -44,6 +50,26 @@ _PERMANENT = {301, 308}
 ROBOTS_TTL = 24 * 3600.0
 MAX_CRAWL_DELAY = 60.0
 ROBOTS_MAX_BYTES = 512 * 1024
+#: seconds between two asks for a turn at a host that other nodes keep busy
+TURN_RETRY = (0.05, 0.25)
+
+log = logging.getLogger("monitor.fetch")
+
+
+class HostTurns(Protocol):
+    """Politeness shared by several processes (nodes on one database): turns at a host."""
+
+    async def take(
+        self, host: str, limit: int, delay: float, hold: float
+    ) -> tuple[str, float] | None:
+        """A turn at ``host``: (its token, seconds to wait before the request starts), at
+        least ``delay`` after the previous turn's start, held at most ``hold`` seconds;
+        None: ``limit`` requests to the host are in flight already."""
+        ...
+
+    async def give_back(self, token: str) -> None:
+        """The request is done: the turn no longer counts against the host's limit."""
+        ...
 
 
 class Fetcher:
@@ -99,6 +125,9 @@ class Fetcher:
         self._last_request: dict[str, float] = {}
         self._robots: dict[str, tuple[float, Protego | None]] = {}
         self._robots_locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        #: politeness shared with other nodes (set by the daemon when its store is shared)
+        self.turns: HostTurns | None = None
+        self._turns_failed = -1e9
 
     def _session(
         self, ssl_context: ssl.SSLContext, keepalive: float | None
@@ -283,12 +312,7 @@ class Fetcher:
         response may add to."""
         limit = limit or self.settings.max_bytes
         host = urlsplit(url).hostname or ""
-        async with self._overall, self._hosts[host]:
-            if delay:
-                wait = self._last_request.get(host, -1e9) + delay - time.monotonic()
-                if wait > 0:
-                    await asyncio.sleep(wait)
-            self._last_request[host] = time.monotonic()
+        async with self._polite(host, delay):
             try:
                 request = httpx.Request(
                     "GET",
@@ -333,6 +357,56 @@ class Fetcher:
                     raise FetchError("private address", str(refused[0])) from e
                 reason = classify(e)
                 raise FetchError(reason, self._detail(reason, e, url)) from e
+
+    @contextlib.asynccontextmanager
+    async def _polite(self, host: str, delay: float) -> AsyncIterator[None]:
+        """A request's turn at ``host``: this process's limits (overall, per host, the delay)
+        and, with other nodes, the turn they share (``turns``)."""
+        async with self._overall, self._hosts[host]:
+            if delay:
+                wait = self._last_request.get(host, -1e9) + delay - time.monotonic()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+            self._last_request[host] = time.monotonic()
+            turn = await self._turn(host, delay) if self.turns is not None else None
+            try:
+                yield
+            finally:
+                if turn is not None:
+                    await self._give_back(turn)
+
+    async def _turn(self, host: str, delay: float) -> str | None:
+        """Wait for a turn at ``host`` shared with the other nodes (``turns``): its token.
+        None when they cannot be asked (the database is away): this process's own limits
+        then hold alone, as they do for a single node."""
+        assert self.turns is not None
+        hold = self.settings.deadline + 5.0  # no fetch lasts longer
+        while True:
+            try:
+                turn = await self.turns.take(host, self.settings.per_host, delay, hold)
+            except Exception as e:  # the store's failure, whatever its driver raises
+                if time.monotonic() - self._turns_failed > 60:
+                    log.warning(
+                        "politeness across nodes unavailable; this node's limits hold alone",
+                        extra={"fields": {"host": host, "error": str(e) or type(e).__name__}},
+                    )
+                self._turns_failed = time.monotonic()
+                return None
+            if turn is not None:
+                token, wait = turn
+                if wait > 0:
+                    try:
+                        await asyncio.sleep(wait)
+                    except BaseException:  # the fetch's deadline: the turn goes back now
+                        await self._give_back(token)
+                        raise
+                return token
+            await asyncio.sleep(random.uniform(*TURN_RETRY))  # other nodes' requests in flight
+
+    async def _give_back(self, token: str) -> None:
+        assert self.turns is not None
+        with contextlib.suppress(Exception):  # not given back: it ends by itself at its hold
+            await self.turns.give_back(token)
 
     def _detail(self, reason: str, e: BaseException, url: str) -> str:
         """What a failure means, in the words of ``classify``'s reason: ``dns: name not found

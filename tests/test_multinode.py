@@ -282,3 +282,52 @@ def test_status_names_the_nodes_on_the_database(
     finally:
         node.send_signal(signal.SIGTERM)
         node.wait(30)
+
+
+def test_two_daemons_keep_one_host_s_limit_together(tmp_path: Path, server: LocalServer):
+    """per_host: 1 holds for the nodes together: with two daemons polling twelve slow feeds
+    of one host, the host never has two requests at once (each node alone would send one)."""
+    busy = {"now": 0, "most": 0, "measuring": False, "requests": 0}
+    lock = threading.Lock()
+
+    def slow(r: Request) -> Response:
+        with lock:
+            busy["now"] += 1
+            if busy["measuring"]:
+                busy["most"] = max(busy["most"], busy["now"])
+                busy["requests"] += 1
+        time.sleep(0.25)
+        with lock:
+            busy["now"] -= 1
+        return Response(200, Feed()(r).body, {"content-type": "application/rss+xml"})
+
+    for i in range(12):
+        server.route(f"/s{i}.xml", slow)
+    config, data = node_config(tmp_path, "polite", server.url("/s0.xml"))
+    data["sources"] = [
+        {"name": f"s{i}", "url": server.url(f"/s{i}.xml"), "interval": "1s"} for i in range(12)
+    ]
+    data["fetch"].update({"per_host": 1, "adapt": False, "min_interval": "1s", "robots": False})
+    config.write_text(yaml.safe_dump(data))
+    nodes = [daemon(config, "polite-a")]
+    try:
+        server.wait_for("/s0.xml", count=1, timeout=30)
+        nodes.append(daemon(config, "polite-b"))
+        time.sleep(6)  # b is up and polling, and a has seen it
+        with lock:
+            busy["measuring"] = True
+        time.sleep(6)
+        with lock:
+            busy["measuring"] = False
+        for n in nodes:
+            assert n.poll() is None, logs(config)
+    finally:
+        for n in nodes:
+            n.send_signal(signal.SIGTERM)
+            n.wait(30)
+    print(
+        f"\none host, per_host 1, two daemons: {busy['requests']} requests, most at once "
+        f"{busy['most']}"
+    )
+    assert busy["requests"] >= 15  # both nodes polled all along (one at a time: 4 a second)
+    assert busy["most"] == 1

@@ -6,8 +6,11 @@ must do is the contract suite's (tests/test_store_contract.py), run on both back
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import json
 import socket
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -17,7 +20,18 @@ import pytest
 import yaml
 
 from monitor.cli import main
-from tests.conftest import Feed, LocalServer, make_config, postgres_cluster, start_monitor
+from monitor.config import FetchSettings
+from monitor.fetch import Fetcher
+from monitor.store import open_store
+from tests.conftest import (
+    Feed,
+    LocalServer,
+    Request,
+    Response,
+    make_config,
+    postgres_cluster,
+    start_monitor,
+)
 
 STORY = ("Regime forces and Hizbollah clash", "Regime forces clashed with Hizbollah at dawn.")
 
@@ -78,7 +92,6 @@ def test_migrate_moves_a_sqlite_desk_to_postgresql_and_it_carries_on(
     """A desk's SQLite database (articles, a story, alerts sent and pending, source state)
     copied into PostgreSQL: the copy carries on where the old one stopped — nothing stored
     again, nothing sent again, the pending alert goes out, the story still groups copies."""
-    from tests.conftest import Request, Response
 
     feed = Feed()
     feed.add(*STORY)
@@ -136,7 +149,7 @@ def test_a_server_down_at_start_and_gone_mid_run_loses_nothing(tmp_path: Path, s
     """The daemon starts before its database (it waits, saying so), and the database goes
     away for a while (polls and deliveries pause, saying so): every story reaches the
     receiver once, and the daemon never stops."""
-    from tests.conftest import Request, Response
+
     from tests.pg import Cluster
 
     cluster = Cluster()
@@ -194,3 +207,68 @@ def test_a_server_down_at_start_and_gone_mid_run_loses_nothing(tmp_path: Path, s
     assert "Traceback" not in err, err[-3000:]
     titles = [json.loads(r.body)["title"] for r in got]
     assert sorted(titles) == sorted([STORY[0], "Nusra and Hizbollah clash near the border"])
+
+
+# -- politeness across nodes ---------------------------------------------------------------
+
+
+async def _fetch_from_two_nodes(
+    server: LocalServer, url: str | None, settings: FetchSettings
+) -> list[tuple[float, float]]:
+    """Two nodes (a store and a fetcher each, as two daemons have) fetch three pages each
+    from one host at once; when each request started and ended, as the server saw it.
+    ``url``: the database they share (None: each keeps to its own limits)."""
+    spans: list[tuple[float, float]] = []
+    lock = threading.Lock()
+
+    def slow(_r: Request) -> Response:
+        start = time.monotonic()
+        time.sleep(0.1)
+        with lock:
+            spans.append((start, time.monotonic()))
+        return Response(200, b"a page")
+
+    server.route("/page", slow)
+    stores = [await open_store(url) for _ in range(2)] if url else []
+    fetchers = [Fetcher(settings) for _ in range(2)]
+    for fetcher, store in zip(fetchers, stores, strict=False):
+        fetcher.turns = store.host_turns()
+    try:
+        await asyncio.gather(
+            *(f.fetch(server.url(f"/page?{n}")) for f in fetchers for n in range(3))
+        )
+    finally:
+        for f in fetchers:
+            await f.aclose()
+        for s in stores:
+            await s.close()
+    return sorted(spans)
+
+
+async def test_nodes_keep_a_host_s_limit_and_delay_together(tmp_path: Path, server: LocalServer):
+    """per_host: 1 and host_delay: 0.3 s hold for the nodes together, not for each: never two
+    requests to the host at once, and 0.3 s between two starts, whichever node sends them."""
+    polite = FetchSettings(per_host=1, host_delay=0.3, robots=False)
+    # each node alone keeps its own limits: two requests to the host at once, twice as often
+    apart = await _fetch_from_two_nodes(server, None, polite)
+    assert any(b[0] < a[1] for a, b in itertools.pairwise(apart))
+    shared = await _fetch_from_two_nodes(server, database(tmp_path), polite)
+    assert len(shared) == 6
+    for a, b in itertools.pairwise(shared):
+        assert b[0] >= a[1], "two requests to one host at once"
+        assert b[0] - a[0] >= 0.28, f"{b[0] - a[0]:.3f} s between two requests to one host"
+
+
+async def test_a_turn_a_dead_node_held_ends_by_itself(tmp_path: Path):
+    store = await open_store(database(tmp_path))
+    try:
+        turns = store.host_turns()
+        assert turns is not None
+        held = await turns.take("news.example", 1, 0.0, 0.3)  # its node dies holding it
+        assert held is not None and held[1] == 0
+        assert await turns.take("news.example", 1, 0.0, 0.3) is None  # the host is busy
+        assert await turns.take("other.example", 1, 0.0, 0.3) is not None  # others are not
+        await asyncio.sleep(0.35)
+        assert await turns.take("news.example", 1, 0.0, 0.3) is not None
+    finally:
+        await store.close()

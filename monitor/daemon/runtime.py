@@ -39,7 +39,7 @@ from monitor.poll.pipeline import poll_source
 from monitor.poll.source_health import HealthPolicy
 from monitor.poll.workers import Processor
 from monitor.schedule import Scheduler, first_run
-from monitor.store import Store, open_store, sources_hash, sync_beside_nodes
+from monitor.store import Store, open_store, shared_turns, sources_hash, sync_beside_nodes
 
 if TYPE_CHECKING:
     from monitor.daemon.endpoint import StatusServer
@@ -169,6 +169,7 @@ class Runtime:
                         "daemons on this database list other sources than this "
                         "configuration: use theirs (or reload them with this one)"
                     )
+                turns = await shared_turns(store, node)  # politeness across nodes, if any
             except BaseException:
                 await store.close()
                 raise
@@ -177,6 +178,7 @@ class Runtime:
             await (await making_fetcher).aclose()
             raise
         fetcher = await making_fetcher
+        fetcher.turns = turns
         delivery_client = await _delivery_client_for(loaded.settings, None)
         runtime = cls(loaded, engine, store, fetcher, delivery_client, processor, now, console)
         for state in await store.source_states():  # what each source resolved to last time
@@ -624,6 +626,7 @@ class _Claims:
         self._woken = asyncio.Event()
         self._agreed = True
         self._beat = -1e9  # when this node last said it is alive (monotonic)
+        self._peers_at = -1e9  # when it last looked for other nodes (monotonic)
 
     @property
     def capacity(self) -> int:
@@ -701,6 +704,9 @@ class _Claims:
         room = min(CLAIM_BATCH, self.capacity - len(self.polling))
         wait = 1.0
         if room > 0 and self._agreed:
+            if time.monotonic() - self._peers_at >= 1.0:  # a node started beside this one
+                runtime.fetcher.turns = await shared_turns(runtime.store, self.node)
+                self._peers_at = time.monotonic()
             claimed = await runtime.store.claim_sources(self.node, runtime.now(), room, self.lease)
             for state in claimed:
                 self._start(state)

@@ -25,11 +25,14 @@ import importlib
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from monitor.errors import StorageError
 from monitor.models import Alert, Article, Delivery, Match, Notice, Source, SourceState, StoryRef
 from monitor.plan import Edit, Plan, Stored
+
+if TYPE_CHECKING:
+    from monitor.fetch import HostTurns
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,6 +252,10 @@ class Store(Protocol):
     async def check_writable(self) -> str | None:
         """None when the database takes writes; else why not."""
 
+    def host_turns(self) -> HostTurns | None:
+        """Politeness shared by the nodes on this database (per-host limit and delay), for
+        the fetcher; None when one process uses it (its fetcher's own limits hold)."""
+
     async def close(self) -> None: ...
 
 
@@ -277,12 +284,26 @@ async def sync_beside_nodes(store: Store, sources: Sequence[Source], node: str |
     when it did not. A node reloading its configuration syncs regardless (``sync_sources``):
     that is how a new list reaches the nodes, each claiming nothing until it has it too."""
     mine = sources_hash(sources)
-    since = datetime.now(UTC) - timedelta(seconds=NODE_ALIVE)
-    alive = await store.nodes(since)
+    alive = await _alive(store)
     if any(listed != mine for name, (listed, _seen) in alive.items() if name != node):
         return False
     await store.sync_sources(sources)
     return True
+
+
+async def shared_turns(store: Store, node: str | None) -> HostTurns | None:
+    """The turns at hosts to take through the database while other nodes are alive on it
+    (per-host limits and delays then hold for them all); None while this one is alone (its
+    fetcher's own limits are exact then, and cost no statement a request)."""
+    turns = store.host_turns()
+    if turns is None or not any(name != node for name in await _alive(store)):
+        return None
+    return turns
+
+
+async def _alive(store: Store) -> dict[str, tuple[str, datetime]]:
+    """The nodes that said they were alive lately: name → (source list hash, when)."""
+    return await store.nodes(datetime.now(UTC) - timedelta(seconds=NODE_ALIVE))
 
 
 def scheme_of(url: str) -> str:

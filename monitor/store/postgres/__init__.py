@@ -16,6 +16,7 @@ import contextlib
 import functools
 import re
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -24,6 +25,7 @@ from urllib.parse import urlsplit
 
 import asyncpg
 
+from monitor.batching import Coalescer
 from monitor.errors import StorageError, StorageUnavailable
 from monitor.store.postgres.schema import MIGRATIONS
 from monitor.store.sql.store import SQLStore
@@ -305,6 +307,19 @@ class PostgresStore(SQLStore):
     async def schema_version(self) -> int:
         return int(await self._db.fetchval("SELECT max(version) FROM monitor_schema") or 0)
 
+    def host_turns(self) -> _HostTurns:
+        """Every node on this database takes its turns at a host here."""
+        return _HostTurns(self._db)
+
+    async def prune(self, before: datetime) -> int:
+        pruned = await super().prune(before)
+        async with self._write_lock:  # hosts not asked for a day; turns a dead node held
+            await self._db.execute(
+                "DELETE FROM host_turns WHERE next_at < now() - interval '1 day'"
+            )
+            await self._db.execute("DELETE FROM host_requests WHERE until < now()")
+        return pruned
+
     async def compact(self) -> None:
         """PostgreSQL's autovacuum keeps the tables compact; statistics refreshed here."""
         async with self._write_lock:
@@ -318,6 +333,48 @@ class PostgresStore(SQLStore):
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as e:
             return f"database {self.path}: {_reason(e)}"
         return None
+
+
+class _HostTurns:
+    """Turns at hosts shared by the nodes on one database (``fetch.HostTurns``): the function
+    ``monitor_host_turn`` (``schema``) decides each, its host's row locked. The turns asked
+    for at the same time are decided in one statement, hosts in order (two nodes' batches
+    lock their rows in the same order), and given back in one."""
+
+    def __init__(self, db: _Pool) -> None:
+        self._db = db
+        self._takes = Coalescer(self._take_many, concurrency=2)
+        self._backs = Coalescer(self._give_back_many, concurrency=2)
+
+    async def take(
+        self, host: str, limit: int, delay: float, hold: float
+    ) -> tuple[str, float] | None:
+        token = uuid.uuid4().hex
+        wait = await self._takes.submit((host, token, limit, delay, hold))
+        return None if wait < 0 else (token, wait)
+
+    async def give_back(self, token: str) -> None:
+        await self._backs.submit(token)
+
+    async def _take_many(self, asks: list[tuple[str, str, int, float, float]]) -> list[float]:
+        order = sorted(range(len(asks)), key=lambda n: asks[n][0])
+        rows = await self._db.execute_fetchall(
+            """SELECT monitor_host_turn(host, token, lim, delay, hold) FROM unnest(
+                 CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS INTEGER[]),
+                 CAST(? AS DOUBLE PRECISION[]), CAST(? AS DOUBLE PRECISION[]))
+                 WITH ORDINALITY AS ask (host, token, lim, delay, hold, n) ORDER BY n""",
+            [[asks[n][field] for n in order] for field in range(5)],
+        )
+        waits = [0.0] * len(asks)
+        for n, row in zip(order, rows, strict=True):
+            waits[n] = float(row[0])
+        return waits
+
+    async def _give_back_many(self, tokens: list[str]) -> list[None]:
+        await self._db.execute(
+            "DELETE FROM host_requests WHERE token = ANY(CAST(? AS TEXT[]))", (tokens,)
+        )
+        return [None] * len(tokens)
 
 
 def _reason(e: BaseException) -> str:

@@ -147,3 +147,46 @@ MIGRATIONS: list[str] = [
 ]
 
 MIGRATIONS.append(LEASES)  # 2: SQLite's migration 7, as it is
+
+# 3: politeness shared by the nodes (``PostgresStore.host_turns``): when the next request to a
+# host may start (``host_delay``, robots.txt's Crawl-delay), and the requests to it in flight
+# (``per_host``), each held no longer than a fetch's deadline (a node that died frees its own);
+# unlogged: nothing in them needs to outlive a crash of the server, and no commit waits for a disk
+MIGRATIONS.append(
+    """
+    CREATE UNLOGGED TABLE host_turns (
+        host    TEXT PRIMARY KEY,
+        next_at TIMESTAMPTZ NOT NULL
+    );
+    CREATE UNLOGGED TABLE host_requests (
+        token TEXT PRIMARY KEY,
+        host  TEXT NOT NULL,
+        until TIMESTAMPTZ NOT NULL
+    );
+    CREATE INDEX host_requests_host ON host_requests (host, until);
+    CREATE FUNCTION monitor_host_turn(
+        p_host TEXT, p_token TEXT, p_limit INTEGER, p_delay DOUBLE PRECISION,
+        p_hold DOUBLE PRECISION
+    ) RETURNS DOUBLE PRECISION LANGUAGE plpgsql AS $$
+    -- seconds to wait before the request may start, or -1: p_limit requests are in flight
+    DECLARE
+        at    TIMESTAMPTZ := clock_timestamp();
+        start TIMESTAMPTZ;
+    BEGIN
+        INSERT INTO host_turns (host, next_at) VALUES (p_host, at)
+            ON CONFLICT (host) DO NOTHING;
+        -- one turn at a time for a host, across the nodes, until this statement commits
+        SELECT next_at INTO start FROM host_turns WHERE host = p_host FOR UPDATE;
+        DELETE FROM host_requests WHERE host = p_host AND until < at;
+        IF (SELECT count(*) FROM host_requests WHERE host = p_host) >= p_limit THEN
+            RETURN -1;
+        END IF;
+        start := GREATEST(start, at);
+        UPDATE host_turns SET next_at = start + make_interval(secs => p_delay)
+            WHERE host = p_host;
+        INSERT INTO host_requests (token, host, until)
+            VALUES (p_token, p_host, start + make_interval(secs => p_hold));
+        RETURN extract(epoch FROM start - at);
+    END $$;
+    """
+)

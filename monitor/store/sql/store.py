@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from monitor.batching import Coalescer
 from monitor.store import PollRecord
 from monitor.store.sql.articles import Articles
 from monitor.store.sql.base import Connection
 from monitor.store.sql.outbox import Outbox
+
+if TYPE_CHECKING:
+    from monitor.fetch import HostTurns
 
 
 class SQLStore(Articles, Outbox):
@@ -27,6 +31,9 @@ class SQLStore(Articles, Outbox):
         # many polls at once: their lookups and new articles go to the database in batches
         self._hashes = Coalescer(self._stored_hashes_of)
         self._additions = Coalescer(self._add_many)
+
+    def host_turns(self) -> HostTurns | None:
+        return None  # SQLite: one daemon a database
 
     async def close(self) -> None:
         """Write what waits (additions being batched, buffered poll records), then close."""
