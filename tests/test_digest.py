@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from monitor.alert.deliver import FloodState, deliver_at, digest_due, dispatch
+from monitor.alert.deliver import deliver_at, digest_due, dispatch
 from monitor.alert.planner import AlertPlanner
 from monitor.alert.webhook import WebhookChannel, WebhookSettings
 from monitor.cli import main
@@ -93,12 +93,12 @@ async def test_digest_rule_sends_its_alerts_together_at_the_end_of_the_period(
         clock = {"now": t0 + timedelta(minutes=30)}
         settings = DeliverySettings()
         result = await dispatch(
-            store, {"hook": channel}, settings, lambda: clock["now"], {"hourly": 3600}, FloodState()
+            store, {"hook": channel}, settings, lambda: clock["now"], {"hourly": 3600}
         )
         assert result.sent == 0 and got == []  # not before the hour is over
         clock["now"] = datetime(2026, 11, 22, 11, 0, 1, tzinfo=UTC)
         result = await dispatch(
-            store, {"hook": channel}, settings, lambda: clock["now"], {"hourly": 3600}, FloodState()
+            store, {"hook": channel}, settings, lambda: clock["now"], {"hourly": 3600}
         )
         assert result.sent == 3
         [req] = got

@@ -417,14 +417,17 @@ async def test_a_poll_whose_lease_was_taken_over_stores_nothing(backend: Backend
         await store.close()
 
 
-async def test_messages_a_channel_took_are_counted_across_nodes(store: Store):
-    batch = [(article(str(i)), [match()]) for i in range(3)]
-    await store.add_articles("desk", batch, NOW, AlertPlanner(lambda m: ["hook"]))
-    first, *digest = await store.due_alerts(NOW)
-    await store.record_delivery(first.id, Delivery(ok=True), NOW, None)
-    later = NOW + timedelta(seconds=5)
-    for a in digest:  # one digest: its alerts recorded at one time
-        await store.record_delivery(a.id, Delivery(ok=True), later, None)
-    assert await store.messages_sent("hook", NOW - timedelta(seconds=60)) == 2
-    assert await store.messages_sent("hook", later) == 1
-    assert await store.messages_sent("other", NOW) == 0
+async def test_nodes_reserving_a_channel_s_messages_at_once_never_exceed_its_limit(
+    backend: Backend, tmp_path: Path
+):
+    url = backend.url(tmp_path)
+    stores = [await open_store(url) for _ in range(3)]
+    try:
+        asks = [s.reserve_messages("hook", 4, 10, NOW) for s in stores for _ in range(3)]
+        assert sum(await asyncio.gather(*asks)) == 10  # 36 wanted at once, 10 a minute
+        assert await stores[0].reserve_messages("other", 5, 10, NOW) == 5  # each channel its own
+        assert await stores[1].reserve_messages("hook", 1, 10, NOW + timedelta(seconds=30)) == 0
+        assert await stores[2].reserve_messages("hook", 12, 10, NOW + timedelta(seconds=61)) == 10
+    finally:
+        for s in stores:
+            await s.close()

@@ -7,8 +7,9 @@ jitter; an alert still undelivered after ``max_age`` is marked failed.
 
 Two kinds of bundling: alerts of a rule with ``digest: 1h`` become due together at the end of
 each period and go out as one digest per channel; and per channel at most ``max_per_minute``
-messages are sent, the overflow going out as one digest instead of being dropped (further
-overflow within the same minute waits for the next minute).
+messages are sent, counted over every node on the database (``Store.reserve_messages``), the
+overflow going out as one digest instead of being dropped (further overflow within the same
+minute waits for the next minute).
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from __future__ import annotations
 import logging
 import math
 import random
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from monitor.alert import Channel
@@ -36,25 +37,6 @@ class DispatchResult:
     sent: int = 0
     retrying: int = 0
     failed: int = 0
-
-
-@dataclass
-class FloodState:
-    """Per channel, when its recent messages went out (in memory: a restart forgets)."""
-
-    sent: dict[str, deque[datetime]] = field(default_factory=lambda: defaultdict(deque))
-    digests: dict[str, datetime] = field(default_factory=dict)
-
-    def budget(self, channel: str, now: datetime, limit: int) -> float:
-        if not limit:
-            return math.inf
-        times = self.sent[channel]
-        while times and (now - times[0]).total_seconds() >= WINDOW:
-            times.popleft()
-        return limit - len(times)
-
-    def note(self, channel: str, now: datetime) -> None:
-        self.sent[channel].append(now)
 
 
 def digest_due(now: datetime, period: float) -> datetime:
@@ -104,11 +86,9 @@ async def dispatch(
     settings: DeliverySettings,
     now: Callable[[], datetime],
     digest_rules: Mapping[str, float] | None = None,
-    flood: FloodState | None = None,
 ) -> DispatchResult:
     """Deliver every due alert once; return what happened."""
     digest_rules = digest_rules or {}
-    flood = flood or FloodState()
     tally = _Tally()
     done: set[int] = set()
     while True:
@@ -121,7 +101,7 @@ async def dispatch(
             by_channel[alert.channel].append(alert)
         for name, alerts in by_channel.items():
             await _dispatch_channel(
-                store, channels.get(name), name, alerts, settings, now, digest_rules, flood, tally
+                store, channels.get(name), name, alerts, settings, now, digest_rules, tally
             )
     await _dispatch_notices(store, channels, settings, now, tally)
     return DispatchResult(tally.sent, tally.retrying, tally.failed)
@@ -166,44 +146,36 @@ async def _dispatch_channel(
     settings: DeliverySettings,
     now: Callable[[], datetime],
     digest_rules: Mapping[str, float],
-    flood: FloodState,
     tally: _Tally,
 ) -> None:
+    """A channel's due alerts as messages: one each, a digest rule's together; more messages
+    than the channel may take this minute (``max_per_minute``, every node's count): as many
+    as it may, the last of them a digest of the overflow; none at all: the next minute."""
     groups: dict[str, list[Alert]] = defaultdict(list)
-    singles = []
+    messages: list[list[Alert]] = []
     for alert in alerts:
         if alert.kind == "alert" and alert.match.rule in digest_rules:
             groups[alert.match.rule].append(alert)
         else:
-            singles.append(alert)
-    bundles = [g for g in groups.values() if g]
-    at = now()
-    budget = flood.budget(name, at, settings.max_per_minute)
-    if settings.max_per_minute:  # what every node sent counts (several share the database)
-        recent = await store.messages_sent(name, at - timedelta(seconds=WINDOW))
-        budget = min(budget, settings.max_per_minute - recent)
-    budget -= len(bundles)
-    if len(singles) > budget:
-        keep = max(0, int(budget) - 1)
-        overflow = singles[keep:]
-        singles = singles[:keep]
-        last_digest = flood.digests.get(name)
-        if last_digest is not None and (at - last_digest).total_seconds() < WINDOW:
-            # one flood digest a minute: the rest waits for the next minute
-            await store.defer([a.id for a in overflow], last_digest + timedelta(seconds=WINDOW))
-        else:
-            bundles.append(overflow)
-            flood.digests[name] = at
-    for alert in singles:
-        delivery = await _send(channel, name, [alert])
-        await _record(store, [alert], delivery, settings, now, tally)
-        if delivery.ok:
-            flood.note(name, now())
-    for bundle in bundles:
-        delivery = await _send(channel, name, bundle)
-        await _record(store, bundle, delivery, settings, now, tally)
-        if delivery.ok:
-            flood.note(name, now())
+            messages.append([alert])
+    messages += [g for g in groups.values() if g]
+    limit = settings.max_per_minute
+    if limit:
+        at = now()
+        room = await store.reserve_messages(name, len(messages), limit, at, WINDOW)
+        if room == 0:
+            waiting = [a.id for m in messages for a in m]
+            await store.defer(waiting, at + timedelta(seconds=WINDOW))
+            event(
+                log, logging.INFO, "flood control: alerts wait", channel=name, alerts=len(waiting)
+            )
+            return
+        if len(messages) > room:
+            overflow = [a for m in messages[room - 1 :] for a in m]
+            messages = [*messages[: room - 1], overflow]
+    for message in messages:
+        delivery = await _send(channel, name, message)
+        await _record(store, message, delivery, settings, now, tally)
 
 
 async def _send(channel: Channel | None, name: str, alerts: list[Alert]) -> Delivery:

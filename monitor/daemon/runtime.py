@@ -23,7 +23,7 @@ import httpx
 
 from monitor import config as configmod
 from monitor.alert import Channel
-from monitor.alert.deliver import DispatchResult, FloodState, deliver_at, dispatch
+from monitor.alert.deliver import DispatchResult, deliver_at, dispatch
 from monitor.alert.planner import AlertPlanner
 from monitor.alert.registry import build_channels, uses_http
 from monitor.alert.stories import StoryPolicy
@@ -108,7 +108,6 @@ class Runtime:
         #: set when a stop begins: scheduled jobs that start now do nothing
         self.closing = False
         self.ctx = PipelineContext(store, fetcher, processor, AlertPlanner(self.channels_for), now)
-        self.flood = FloodState()
         #: set by the daemon (``once`` does without: prometheus-client takes time to load)
         self.metrics: Metrics | None = None
         self._retired: set[asyncio.Task[None]] = set()
@@ -322,7 +321,6 @@ class Runtime:
                         self.settings.delivery,
                         self.now,
                         self.engine.digest_rules,
-                        self.flood,
                     )
                 except StorageError as e:  # a database server away: pending alerts wait
                     event(log, logging.WARNING, "deliveries paused", reason=str(e))

@@ -203,8 +203,12 @@ class Store(Protocol):
     async def due_alerts(self, now: datetime, limit: int = 100) -> list[Alert]:
         """Pending alerts whose next attempt is due, oldest first."""
 
-    async def messages_sent(self, channel: str, since: datetime) -> int:
-        """Messages ``channel`` took since then, from every node (flood control)."""
+    async def reserve_messages(
+        self, channel: str, wanted: int, limit: int, now: datetime, window: float = 60.0
+    ) -> int:
+        """Up to ``wanted`` messages for ``channel`` now, so that it is given at most
+        ``limit`` in any ``window`` seconds by every node together: how many it may send
+        (flood control; one node decides at a time for a channel)."""
 
     async def record_delivery(
         self, alert_id: int, delivery: Delivery, now: datetime, next_attempt: datetime | None

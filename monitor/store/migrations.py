@@ -218,3 +218,13 @@ LEASES = """
     """
 
 MIGRATIONS.append(LEASES)  # 7
+
+MESSAGES = """
+    CREATE TABLE messages (                   -- the messages each channel was given lately
+        channel TEXT NOT NULL,                -- (flood control, counted over every node)
+        at      TEXT NOT NULL
+    );
+    CREATE INDEX messages_channel ON messages (channel, at);
+    """
+
+MIGRATIONS.append(MESSAGES)  # 8

@@ -232,6 +232,7 @@ class PostgresStore(SQLStore):
     _SKIP_LOCKED_OF_AL = " FOR UPDATE OF al SKIP LOCKED"
     _STORY_LOCK = "SELECT pg_advisory_xact_lock(7270001)"  # (see _MIGRATION_LOCK)
     _LOCK_ROWS = " FOR UPDATE"
+    _CHANNEL_LOCK = "SELECT pg_advisory_xact_lock(7270002, hashtext(?))"
 
     def __init__(self, db: _Pool, url: str) -> None:
         super().__init__(db, where(url))

@@ -5,7 +5,7 @@ as ISO 8601 UTC text like SQLite's (the SQL of ``store.sql`` compares them as te
 
 from __future__ import annotations
 
-from monitor.store.migrations import LEASES
+from monitor.store.migrations import LEASES, MESSAGES
 
 MIGRATIONS: list[str] = [
     """
@@ -190,3 +190,5 @@ MIGRATIONS.append(
     END $$;
     """
 )
+
+MIGRATIONS.append(MESSAGES)  # 4: SQLite's migration 8, as it is

@@ -72,6 +72,10 @@ class Base:
     #: what a read of source rows adds to keep them locked until the transaction ends
     #: (PostgreSQL: FOR UPDATE); SQLite's writer lock already does
     _LOCK_ROWS = ""
+    #: taken (with a channel's name) before a channel's messages are counted and reserved,
+    #: so that nodes never give it more than its limit together (PostgreSQL: an advisory
+    #: lock); SQLite's writer lock already serialises it
+    _CHANNEL_LOCK = ""
 
     async def release_claims(self, node: str | None) -> None:
         """Claims left by ``node`` in an earlier life (None: by anyone — a database only

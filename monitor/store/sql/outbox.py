@@ -202,18 +202,29 @@ class Outbox(Base):
                 ),
             )
 
-    async def messages_sent(self, channel: str, since: datetime) -> int:
-        """Messages a channel took since then, by every node (a digest is one message: its
-        alerts are recorded at one time)."""
-        rows = list(
-            await self._db.execute_fetchall(
-                """SELECT count(DISTINCT d.at) FROM deliveries d
-                   JOIN alerts al ON al.id = d.alert_id
-                   WHERE d.at >= ? AND d.ok = 1 AND al.channel = ?""",
-                (_ts(since), channel),
+    async def reserve_messages(
+        self, channel: str, wanted: int, limit: int, now: datetime, window: float = 60.0
+    ) -> int:
+        """Up to ``wanted`` messages for ``channel`` now, so that it is given at most
+        ``limit`` in any ``window`` seconds by all the nodes together: how many it may send.
+        One node decides at a time for a channel (PostgreSQL: an advisory lock; SQLite's
+        writer lock); times on the database's clock."""
+        now = await self._lease_clock(now)
+        since = _ts(now - timedelta(seconds=window))
+        async with self._transaction() as db:
+            if self._CHANNEL_LOCK:
+                await db.execute(self._CHANNEL_LOCK, (channel,))
+            await db.execute("DELETE FROM messages WHERE channel = ? AND at < ?", (channel, since))
+            rows = list(
+                await db.execute_fetchall(
+                    "SELECT count(*) FROM messages WHERE channel = ?", (channel,)
+                )
             )
-        )
-        return int(rows[0][0]) if rows else 0
+            granted = max(0, min(wanted, limit - int(rows[0][0])))
+            await db.executemany(
+                "INSERT INTO messages (channel, at) VALUES (?, ?)", [(channel, _ts(now))] * granted
+            )
+        return granted
 
     async def alert_counts(self) -> dict[str, int]:
         async with self._db.execute("SELECT status, count(*) FROM alerts GROUP BY status") as cur:
