@@ -60,6 +60,7 @@ bench: $(VENV)/.installed-test deps
 	$(PY) benchmarks/feed_farm.py --feeds 1000 --feeds 5000 --postgresql
 	$(PY) benchmarks/leases.py
 	$(PY) benchmarks/soak.py --feeds 500 --minutes 10
+	$(PY) benchmarks/soak.py --feeds 500 --minutes 10 --postgresql --nodes 2
 
 # where a Docker daemon runs: build the image, poll a local feed with it, ask /healthz
 docker-test:

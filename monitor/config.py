@@ -71,7 +71,8 @@ class FetchSettings(Strict):
     deadline: Duration = 60.0
     max_bytes: int = Field(default=15 * 1024 * 1024, gt=0)
     max_redirects: int = Field(default=5, ge=0, le=20)
-    #: at most this many requests at once, overall and per host
+    #: at most this many requests at once, overall and per host (per host: every node's
+    #: together while several share a database)
     concurrency: int = Field(default=64, gt=0)
     per_host: int = Field(default=2, gt=0)
     user_agent: str = "monitor/0.1 (+https://github.com/monitor-osint/monitor)"
@@ -372,8 +373,8 @@ class DeliverySettings(Strict):
     max_followups: int = Field(default=5, ge=0)
     #: re-raise a story once at a higher severity when this many outlets report it (0: never)
     escalate_at: int = Field(default=3, ge=0)
-    #: per channel, at most this many messages a minute; the overflow goes out as one digest
-    #: (0: no limit)
+    #: per channel, at most this many messages a minute (every node's together); the overflow
+    #: goes out as one digest (0: no limit)
     max_per_minute: int = Field(default=20, ge=0)
     #: the desk's timezone (IANA name, "Asia/Beirut"): alerts show their time in it beside UTC
     timezone: str | None = None

@@ -70,9 +70,11 @@ def test_empty_results_say_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert main(["--config", config, "articles"]) == 0
     assert main(["--config", config, "alerts"]) == 0
     assert main(["--config", config, "status"]) == 0
+    assert main(["--config", config, "nodes"]) == 0
     err = capsys.readouterr().err
     assert "no articles stored yet" in err and "no alerts" in err
     assert "no sources configured" in err
+    assert "no daemon on this database (none seen in the last 30 s)" in err
 
 
 def test_alerts_list_one_line_per_alert_with_each_channel_s_delivery(

@@ -279,6 +279,12 @@ def test_status_names_the_nodes_on_the_database(
         assert main(["--config", str(reader), "status"]) == 0
         out = capsys.readouterr().out
         assert "nodes: desk-1 (seen " in out and "another source list" not in out
+        assert main(["--config", str(reader), "nodes"]) == 0
+        out = capsys.readouterr().out
+        assert out.startswith("desk-1: seen ") and "polling " in out
+        assert main(["--config", str(reader), "nodes", "--json"]) == 0
+        [row] = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+        assert row["node"] == "desk-1" and row["agrees"] is True and row["polling"] in (0, 1)
     finally:
         node.send_signal(signal.SIGTERM)
         node.wait(30)

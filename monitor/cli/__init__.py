@@ -7,6 +7,7 @@
     monitor articles [--json] [--limit N]
     monitor alerts [--json] [--limit N] [--rule NAME] [--status S | --failed]
     monitor status [--json]
+    monitor nodes [--json]           the daemons on the database (PostgreSQL: several)
     monitor inspect [--json] FILE|URL
     monitor health | reload
     monitor sources import FILE.opml | sources export
@@ -108,6 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     st = sub.add_parser("status", help="each source: url, last success, failures, next due")
     st.add_argument("--json", action="store_true")
+    nd = sub.add_parser("nodes", help="the daemons on the database: seen when, polling what")
+    nd.add_argument("--json", action="store_true")
     ev = sub.add_parser("eval", help="precision and recall of the rules on labelled articles")
     ev.add_argument("--labels", required=True, help="JSON list of {file, alert, actors}")
     ev.add_argument("dir", help="folder holding the labelled files")

@@ -1,11 +1,13 @@
 """What is stored, read back: ``monitor articles``, ``monitor alerts`` (and ``--retry``),
-``monitor status``; ``monitor backtest`` opens the store here too."""
+``monitor status``, ``monitor nodes``; ``monitor backtest`` opens the store here too."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from collections import Counter
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,7 +20,7 @@ from monitor.match.engine import Engine
 
 
 async def show(args: argparse.Namespace, loaded: configmod.LoadedConfig, engine: Engine) -> int:
-    """A reading command: articles, alerts, status or backtest (or ``alerts --retry``)."""
+    """A reading command: articles, alerts, status, nodes or backtest (or ``alerts --retry``)."""
     from monitor.store import NODE_ALIVE, open_store, sync_beside_nodes
 
     if args.command == "alerts" and args.retry is not None:
@@ -48,6 +50,10 @@ async def show(args: argparse.Namespace, loaded: configmod.LoadedConfig, engine:
             if not args.json:
                 alive = await store.nodes(datetime.now(UTC) - timedelta(seconds=NODE_ALIVE))
                 print_nodes(alive, await store.synced_hash())
+        elif args.command == "nodes":
+            alive = await store.nodes(datetime.now(UTC) - timedelta(seconds=NODE_ALIVE))
+            polling = Counter(s.owner for s in await store.source_states() if s.owner)
+            list_nodes(alive, await store.synced_hash(), polling, args.json)
         elif args.command == "backtest":
             await backtest(store, engine, since, args.rule, args.json)
     finally:
@@ -151,6 +157,41 @@ def print_nodes(nodes: dict[str, tuple[str, datetime]], synced: str | None) -> N
         differs = " (another source list: claims nothing)" if listed != synced else ""
         shown.append(f"{name} (seen {(now - seen).total_seconds():.0f} s ago){differs}")
     print(f"nodes: {', '.join(shown)}")
+
+
+def list_nodes(
+    nodes: dict[str, tuple[str, datetime]],
+    synced: str | None,
+    polling: Mapping[str, int],
+    as_json: bool,
+) -> None:
+    """``monitor nodes``: each daemon alive on the database, a line each (``--json``: an
+    object each: node, seen, agrees — its source list is the one last synced —, polling —
+    sources it holds a lease on now)."""
+    from monitor.store import NODE_ALIVE
+
+    now = datetime.now(UTC)
+    if not nodes and not as_json:
+        print(
+            f"no daemon on this database (none seen in the last {NODE_ALIVE:.0f} s)",
+            file=sys.stderr,
+        )
+    for name, (listed, seen) in sorted(nodes.items()):
+        agrees = synced is None or listed == synced
+        if as_json:
+            row = {
+                "node": name,
+                "seen": iso(seen),
+                "agrees": agrees,
+                "polling": polling.get(name, 0),
+            }
+            print(json.dumps(row, ensure_ascii=False))
+            continue
+        state = "" if agrees else "; another source list: claims nothing"
+        print(
+            f"{name}: seen {(now - seen).total_seconds():.0f} s ago, "
+            f"polling {plural(polling.get(name, 0), 'source')} now{state}"
+        )
 
 
 def print_status(
