@@ -237,26 +237,22 @@ def postgres_farm(n: int, seed: int) -> None:
         config = work / "monitor.yaml"
         base = _farm_config(n, port)
         print(f"feed farm on PostgreSQL: {n} feeds x 20 items, nginx 127.0.0.1:{port}")
-        colds, warms = [], []
-        for i in range(REPEAT):
-            base["storage"] = {"url": cluster.database(f"farm{i}")}
-            config.write_text(yaml.safe_dump(base, allow_unicode=True), encoding="utf-8")
-            colds.append(run_pass(config))
-            warms.append(run_pass(config))
-        show("cold (all new), postgresql", median(colds), colds)
-        show("warm (unchanged), postgresql", median(warms), warms)
-        # beside another node alive on the database: every request takes its turn at the
-        # host through the database (politeness across nodes)
-        colds, warms = [], []
-        for i in range(REPEAT):
-            base["storage"] = {"url": cluster.database(f"farm-beside{i}")}
-            config.write_text(yaml.safe_dump(base, allow_unicode=True), encoding="utf-8")
-            asyncio.run(_another_node(config))
-            colds.append(run_pass(config))
-            asyncio.run(_another_node(config))
-            warms.append(run_pass(config))
-        show("cold, beside a node", median(colds), colds)
-        show("warm, beside a node", median(warms), warms)
+        # alone; then beside another node alive on the database, where every request
+        # takes its turn at the host through the database (politeness across nodes)
+        for beside, cold, warm in (
+            (False, "cold (all new), postgresql", "warm (unchanged), postgresql"),
+            (True, "cold, beside a node", "warm, beside a node"),
+        ):
+            colds, warms = [], []
+            for i in range(REPEAT):
+                base["storage"] = {"url": cluster.database(f"farm{i}{'b' if beside else ''}")}
+                config.write_text(yaml.safe_dump(base, allow_unicode=True), encoding="utf-8")
+                for passes in (colds, warms):
+                    if beside:
+                        asyncio.run(_another_node(config))  # alive for the next 30 s
+                    passes.append(run_pass(config))
+            show(cold, median(colds), colds)
+            show(warm, median(warms), warms)
     finally:
         cluster.stop()
         nginx.send_signal(signal.SIGQUIT)

@@ -56,7 +56,8 @@ async def poll_source(
     now = ctx.now()
     if result.not_modified:
         record = PollRecord(ok=True, next_due=now, url=moved)
-        await _succeeded(source, ctx, now, record, state, result.headers)
+        record = _success(source, ctx, now, record, state, result.headers)
+        await ctx.store.record_poll(source.name, record, now)
         return _outcome(source, "not-modified", started, fetch_seconds=result.elapsed)
 
     body_hash = hashlib.sha256(result.body).hexdigest()
@@ -65,7 +66,8 @@ async def poll_source(
         ok=True, next_due=now, url=moved, etag=etag, last_modified=last_modified
     )
     if body_hash == state.body_hash:
-        await _succeeded(source, ctx, now, validators, state, result.headers, result.body)
+        record = _success(source, ctx, now, validators, state, result.headers, result.body)
+        await ctx.store.record_poll(source.name, record, now)
         return _outcome(
             source,
             "unchanged",
@@ -142,21 +144,6 @@ async def poll_source(
         ms=round(outcome.elapsed * 1000),
     )
     return outcome
-
-
-async def _succeeded(
-    source: Source,
-    ctx: PipelineContext,
-    now: datetime,
-    record: PollRecord,
-    state: SourceState,
-    headers: Mapping[str, str] | None = None,
-    body: bytes = b"",
-) -> None:
-    """Record a successful poll that found nothing new to store."""
-    await ctx.store.record_poll(
-        source.name, _success(source, ctx, now, record, state, headers, body), now
-    )
 
 
 def _success(
