@@ -335,5 +335,5 @@ def test_two_daemons_keep_one_host_s_limit_together(tmp_path: Path, server: Loca
         f"\none host, per_host 1, two daemons: {busy['requests']} requests, most at once "
         f"{busy['most']}"
     )
-    assert busy["requests"] >= 15  # both nodes polled all along (one at a time: 4 a second)
+    assert busy["requests"] >= 10  # polled all along (one at a time: 4 a second at most)
     assert busy["most"] == 1

@@ -256,7 +256,8 @@ async def test_nodes_keep_a_host_s_limit_and_delay_together(tmp_path: Path, serv
     assert len(shared) == 6
     for a, b in itertools.pairwise(shared):
         assert b[0] >= a[1], "two requests to one host at once"
-        assert b[0] - a[0] >= 0.28, f"{b[0] - a[0]:.3f} s between two requests to one host"
+        # 0.3 s on the database's clock; as the server sees them, give a little for latency
+        assert b[0] - a[0] >= 0.25, f"{b[0] - a[0]:.3f} s between two requests to one host"
 
 
 async def test_a_turn_a_dead_node_held_ends_by_itself(tmp_path: Path):
