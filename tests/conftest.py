@@ -301,12 +301,14 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         _CLUSTER.pop().stop()
 
 
-def start_monitor(config: Path, log: Path, **env: str) -> subprocess.Popen[bytes]:
-    """`monitor run` on this configuration as a real process, its log (standard error) in
-    ``log``; ``env``: more environment (``MONITOR_NODE=…``)."""
+def start_monitor(
+    config: Path, log: Path, command: str = "run", **env: str
+) -> subprocess.Popen[bytes]:
+    """`monitor run` (or another ``command``) on this configuration as a real process, its
+    log (standard error) in ``log``; ``env``: more environment (``MONITOR_NODE=…``)."""
     with log.open("wb") as out:  # the child keeps its own copy of the descriptor
         return subprocess.Popen(
-            [sys.executable, "-m", "monitor", "--config", str(config), "run"],
+            [sys.executable, "-m", "monitor", "--config", str(config), command],
             stdout=subprocess.DEVNULL,
             stderr=out,
             env={**os.environ, "PYTHONUNBUFFERED": "1", **env},

@@ -290,41 +290,57 @@ def test_status_names_the_nodes_on_the_database(
         node.wait(30)
 
 
+class SlowHost:
+    """Twelve feeds of one host, each answered after 0.25 s: how many requests it has at once
+    at most, and how many came, while ``measuring``."""
+
+    def __init__(self, server: LocalServer) -> None:
+        self.now = self.most = self.requests = 0
+        self.measuring = False
+        self.lock = threading.Lock()
+        for i in range(12):
+            server.route(f"/s{i}.xml", self.serve)
+        self.sources = [
+            {"name": f"s{i}", "url": server.url(f"/s{i}.xml"), "interval": "1s"} for i in range(12)
+        ]
+
+    def serve(self, r: Request) -> Response:
+        with self.lock:
+            self.now += 1
+            if self.measuring:
+                self.most = max(self.most, self.now)
+                self.requests += 1
+        time.sleep(0.25)
+        with self.lock:
+            self.now -= 1
+        return Response(200, Feed()(r).body, {"content-type": "application/rss+xml"})
+
+    def measure(self, on: bool) -> None:
+        with self.lock:
+            self.measuring = on
+
+    def config(self, tmp_path: Path, server: LocalServer) -> tuple[Path, dict[str, Any]]:
+        """A configuration of its feeds on a fresh PostgreSQL database, ``per_host: 1``."""
+        config, data = node_config(tmp_path, "polite", server.url("/s0.xml"))
+        data["sources"] = self.sources
+        data["fetch"].update({"per_host": 1, "adapt": False, "min_interval": "1s", "robots": False})
+        config.write_text(yaml.safe_dump(data))
+        return config, data
+
+
 def test_two_daemons_keep_one_host_s_limit_together(tmp_path: Path, server: LocalServer):
     """per_host: 1 holds for the nodes together: with two daemons polling twelve slow feeds
     of one host, the host never has two requests at once (each node alone would send one)."""
-    busy = {"now": 0, "most": 0, "measuring": False, "requests": 0}
-    lock = threading.Lock()
-
-    def slow(r: Request) -> Response:
-        with lock:
-            busy["now"] += 1
-            if busy["measuring"]:
-                busy["most"] = max(busy["most"], busy["now"])
-                busy["requests"] += 1
-        time.sleep(0.25)
-        with lock:
-            busy["now"] -= 1
-        return Response(200, Feed()(r).body, {"content-type": "application/rss+xml"})
-
-    for i in range(12):
-        server.route(f"/s{i}.xml", slow)
-    config, data = node_config(tmp_path, "polite", server.url("/s0.xml"))
-    data["sources"] = [
-        {"name": f"s{i}", "url": server.url(f"/s{i}.xml"), "interval": "1s"} for i in range(12)
-    ]
-    data["fetch"].update({"per_host": 1, "adapt": False, "min_interval": "1s", "robots": False})
-    config.write_text(yaml.safe_dump(data))
+    host = SlowHost(server)
+    config, _data = host.config(tmp_path, server)
     nodes = [daemon(config, "polite-a")]
     try:
         server.wait_for("/s0.xml", count=1, timeout=30)
         nodes.append(daemon(config, "polite-b"))
         time.sleep(6)  # b is up and polling, and a has seen it
-        with lock:
-            busy["measuring"] = True
+        host.measure(True)
         time.sleep(6)
-        with lock:
-            busy["measuring"] = False
+        host.measure(False)
         for n in nodes:
             assert n.poll() is None, logs(config)
     finally:
@@ -332,8 +348,33 @@ def test_two_daemons_keep_one_host_s_limit_together(tmp_path: Path, server: Loca
             n.send_signal(signal.SIGTERM)
             n.wait(30)
     print(
-        f"\none host, per_host 1, two daemons: {busy['requests']} requests, most at once "
-        f"{busy['most']}"
+        f"\none host, per_host 1, two daemons: {host.requests} requests, most at once {host.most}"
     )
-    assert busy["requests"] >= 10  # polled all along (one at a time: 4 a second at most)
-    assert busy["most"] == 1
+    assert host.requests >= 10  # polled all along (one at a time: 4 a second at most)
+    assert host.most == 1
+
+
+def test_a_pass_beside_a_daemon_keeps_one_host_s_limit_with_it(tmp_path: Path, server: LocalServer):
+    """`monitor once` beside a daemon on the same database: the daemon takes turns at the
+    host with it while it runs (it says it is alive, as a node does)."""
+    host = SlowHost(server)
+    config, data = host.config(tmp_path, server)
+    data["daemon"] = {"listen": None}
+    once = tmp_path / "once.yaml"
+    once.write_text(yaml.safe_dump(data))
+    node = daemon(config, "polite-a")
+    try:
+        server.wait_for("/s0.xml", count=1, timeout=30)
+        started = time.monotonic()
+        beside = start_monitor(once, tmp_path / "once.log", "once")
+        time.sleep(2)  # the daemon sees it at its next claim
+        host.measure(True)
+        assert beside.wait(60) == 0, (tmp_path / "once.log").read_text()[-2000:]
+        host.measure(False)
+        assert node.poll() is None, logs(config)
+    finally:
+        node.send_signal(signal.SIGTERM)
+        node.wait(30)
+    took = time.monotonic() - started
+    print(f"\none host, per_host 1, a daemon and `once` ({took:.1f} s): most at once {host.most}")
+    assert host.requests >= 5 and host.most == 1

@@ -14,7 +14,7 @@ import os
 import signal
 import socket
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, TextIO
@@ -367,16 +367,40 @@ async def run_once(
         # alert never goes out from two processes
         lock, left_to = None, e.holder
     runtime = await Runtime.open(loaded, engine, console=console)
+    name = f"once:{socket.gethostname()}:{os.getpid()}"
     # deliveries claimed, as the daemons' are: a pass beside them never sends what they send
-    runtime.store.claim_as(f"once:{socket.gethostname()}:{os.getpid()}", DELIVERY_LEASE)
+    runtime.store.claim_as(name, DELIVERY_LEASE)
     try:
-        outcomes = await runtime.poll_all(on_poll)
+        async with _announced(runtime, name):
+            outcomes = await runtime.poll_all(on_poll)
         delivery = DispatchResult() if left_to else await runtime.deliver()
         return OnceReport(outcomes, delivery, left_to)
     finally:
         await runtime.close()
         if lock is not None:
             await lock.release()
+
+
+@contextlib.asynccontextmanager
+async def _announced(runtime: Runtime, name: str) -> AsyncIterator[None]:
+    """A pass beside daemons on a shared database says it is alive, as they do, while it
+    runs: they take turns at hosts with it (per-host limits hold for all of them)."""
+    if runtime.fetcher.turns is None:  # alone on its database: nobody to share turns with
+        yield
+        return
+
+    async def beat() -> None:
+        while True:
+            await runtime.store.heartbeat(name, sources_hash(runtime.sources), runtime.now())
+            await asyncio.sleep(HEARTBEAT)
+
+    beating = asyncio.create_task(beat())
+    try:
+        yield
+    finally:
+        beating.cancel()
+        with contextlib.suppress(asyncio.CancelledError, StorageError):
+            await beating
 
 
 async def run_forever(
