@@ -4,6 +4,10 @@ under its lease (``record_poll``), until none is due. Prints sources a second an
 latency (median, p99) for each number of processes, on a throwaway cluster (tests/pg.py).
 
 What a desk needs: 500,000 sources every 15 minutes is about 560 a second.
+
+Then the turns at hosts that nodes take while several share the database (politeness across
+nodes, ``fetch.HostTurns``): 2,000 requests' turns taken and given back, 64 at a time as a
+fetcher asks them, on one host and on 1,000 hosts; microseconds a turn.
 Usage: python benchmarks/leases.py [--sources 50000] [--nodes 1 --nodes 2 --nodes 4]
 """
 
@@ -97,8 +101,35 @@ def main() -> None:
                 f"{statistics.median(waits) * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms"
             )
             assert total == args.sources, "every source exactly once"
+        asyncio.run(_turns(cluster.database("turns")))
     finally:
         cluster.stop()
+
+
+async def _turns(url: str, asks: int = 2000) -> None:
+    store = await open_store(url)
+    try:
+        turns = store.host_turns()
+        assert turns is not None
+        print(f"turns at hosts on PostgreSQL: {asks} requests, 64 at a time")
+        for hosts in (1, 1000):
+            at_once = asyncio.Semaphore(64)
+
+            async def one(i: int, hosts: int = hosts, at_once: asyncio.Semaphore = at_once) -> None:
+                async with at_once:
+                    turn = await turns.take(f"host{i % hosts}.example", 64, 0.0, 65.0)
+                    assert turn is not None
+                    await turns.give_back(turn[0])
+
+            started = time.perf_counter()
+            await asyncio.gather(*(one(i) for i in range(asks)))
+            took = time.perf_counter() - started
+            print(
+                f"  {hosts} host{'s' if hosts > 1 else ''}: {took / asks * 1e6:.0f} µs a turn "
+                f"(taken and given back), {asks / took:,.0f} turns/s"
+            )
+    finally:
+        await store.close()
 
 
 if __name__ == "__main__":
