@@ -42,6 +42,7 @@ from protego import Protego
 
 from monitor.config import FetchSettings
 from monitor.errors import FetchError, causes, classify, where_of
+from monitor.logs import event
 from monitor.models import FetchResult
 from monitor.parse.headers import parse_retry_after
 
@@ -70,6 +71,11 @@ class HostTurns(Protocol):
     async def give_back(self, token: str) -> None:
         """The request is done: the turn no longer counts against the host's limit."""
         ...
+
+
+async def _give_back(turns: HostTurns, token: str) -> None:
+    with contextlib.suppress(Exception):  # not given back: it ends by itself at its hold
+        await turns.give_back(token)
 
 
 class Fetcher:
@@ -368,27 +374,30 @@ class Fetcher:
                 if wait > 0:
                     await asyncio.sleep(wait)
             self._last_request[host] = time.monotonic()
-            turn = await self._turn(host, delay) if self.turns is not None else None
+            turns = self.turns  # (the daemon may change it meanwhile: give back where taken)
+            token = await self._turn(turns, host, delay) if turns is not None else None
             try:
                 yield
             finally:
-                if turn is not None:
-                    await self._give_back(turn)
+                if turns is not None and token is not None:
+                    await _give_back(turns, token)
 
-    async def _turn(self, host: str, delay: float) -> str | None:
-        """Wait for a turn at ``host`` shared with the other nodes (``turns``): its token.
-        None when they cannot be asked (the database is away): this process's own limits
-        then hold alone, as they do for a single node."""
-        assert self.turns is not None
+    async def _turn(self, turns: HostTurns, host: str, delay: float) -> str | None:
+        """Wait for a turn at ``host`` shared with the other nodes: its token. None when they
+        cannot be asked (the database is away): this process's own limits then hold alone,
+        as they do for a single node."""
         hold = self.settings.deadline + 5.0  # no fetch lasts longer
         while True:
             try:
-                turn = await self.turns.take(host, self.settings.per_host, delay, hold)
+                turn = await turns.take(host, self.settings.per_host, delay, hold)
             except Exception as e:  # the store's failure, whatever its driver raises
                 if time.monotonic() - self._turns_failed > 60:
-                    log.warning(
+                    event(
+                        log,
+                        logging.WARNING,
                         "politeness across nodes unavailable; this node's limits hold alone",
-                        extra={"fields": {"host": host, "error": str(e) or type(e).__name__}},
+                        host=host,
+                        error=str(e) or type(e).__name__,
                     )
                 self._turns_failed = time.monotonic()
                 return None
@@ -398,15 +407,10 @@ class Fetcher:
                     try:
                         await asyncio.sleep(wait)
                     except BaseException:  # the fetch's deadline: the turn goes back now
-                        await self._give_back(token)
+                        await _give_back(turns, token)
                         raise
                 return token
             await asyncio.sleep(random.uniform(*TURN_RETRY))  # other nodes' requests in flight
-
-    async def _give_back(self, token: str) -> None:
-        assert self.turns is not None
-        with contextlib.suppress(Exception):  # not given back: it ends by itself at its hold
-            await self.turns.give_back(token)
 
     def _detail(self, reason: str, e: BaseException, url: str) -> str:
         """What a failure means, in the words of ``classify``'s reason: ``dns: name not found

@@ -273,3 +273,23 @@ async def test_a_turn_a_dead_node_held_ends_by_itself(tmp_path: Path):
         assert await turns.take("news.example", 1, 0.0, 0.3) is not None
     finally:
         await store.close()
+
+
+async def test_a_fetch_goes_on_with_its_own_limits_when_turns_cannot_be_asked(
+    tmp_path: Path, server: LocalServer, caplog: pytest.LogCaptureFixture
+):
+    """The database that shares turns is away (its connections closed): the fetch is made
+    under this node's own limits, and one warning says so."""
+    server.route("/page", Response(200, b"a page"))
+    store = await open_store(database(tmp_path))
+    fetcher = Fetcher(FetchSettings(robots=False))
+    fetcher.turns = store.host_turns()
+    await store.close()
+    try:
+        with caplog.at_level("WARNING", logger="monitor.fetch"):
+            got = [await fetcher.fetch(server.url(f"/page?{n}")) for n in range(3)]
+    finally:
+        await fetcher.aclose()
+    assert [g.body for g in got] == [b"a page"] * 3
+    said = [r for r in caplog.records if "politeness across nodes unavailable" in r.getMessage()]
+    assert len(said) == 1
