@@ -102,8 +102,18 @@ def run_the_desk(
     return kills
 
 
+def started(config: Path, name: str, timeout: float = 60) -> None:
+    """Wait until the node ``name`` has said it runs (its start-up line)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any("monitor running" in p.read_text() for p in config.parent.glob(f"{name}-*.log")):
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"{name} did not start: {logs(config)}")
+
+
 def logs(config: Path) -> str:
-    return "\n".join(p.read_text()[-3000:] for p in sorted(config.parent.glob("node-*.log")))
+    return "\n".join(p.read_text()[-3000:] for p in sorted(config.parent.glob("*.log")))
 
 
 def alert_rows(url: str) -> list[dict[str, Any]]:
@@ -330,16 +340,17 @@ class SlowHost:
 
 def test_two_daemons_keep_one_host_s_limit_together(tmp_path: Path, server: LocalServer):
     """per_host: 1 holds for the nodes together: with two daemons polling twelve slow feeds
-    of one host, the host never has two requests at once (each node alone would send one)."""
+    of one host, the host never has two requests at once (each node alone would send one),
+    from the moment the second starts beside the first."""
     host = SlowHost(server)
     config, _data = host.config(tmp_path, server)
     nodes = [daemon(config, "polite-a")]
     try:
         server.wait_for("/s0.xml", count=1, timeout=30)
-        nodes.append(daemon(config, "polite-b"))
-        time.sleep(6)  # b is up and polling, and a has seen it
         host.measure(True)
-        time.sleep(6)
+        nodes.append(daemon(config, "polite-b"))
+        started(config, "polite-b")
+        time.sleep(8)  # b polls (after it said it is alive, a has seen it)
         host.measure(False)
         for n in nodes:
             assert n.poll() is None, logs(config)

@@ -52,6 +52,11 @@ DELIVERY_EVERY = 5.0
 CLAIM_BATCH = 100
 #: a node says it is alive this often (``store.NODE_ALIVE``: gone after 30 s unheard)
 HEARTBEAT = 10.0
+#: seconds between two looks for other nodes on the database (politeness across nodes)
+PEERS_EVERY = 1.0
+#: a node starting beside others waits this long after saying so before its first claim:
+#: time for them to look, and take turns at hosts with it
+JOIN_SETTLE = 2 * PEERS_EVERY
 #: how long a node's claim on a pending delivery holds (a send times out well before)
 DELIVERY_LEASE = 120.0
 #: retention runs this often (pruning is cheap; compaction follows its own period)
@@ -697,6 +702,12 @@ class _Claims:
 
     async def run(self) -> None:
         runtime = self.runtime
+        if runtime.fetcher.turns is not None:
+            # beside other nodes: say so first, and give them the time to look, so that
+            # they take turns at hosts with this one before its first request
+            with contextlib.suppress(StorageError):
+                await self._say_alive()
+                await asyncio.sleep(JOIN_SETTLE)
         away = 0.0  # seconds to wait while the database cannot be reached (doubling)
         while not runtime.closing:
             try:
@@ -718,17 +729,13 @@ class _Claims:
         """Claim what is due and start its polls; how long to sleep before the next claim."""
         runtime = self.runtime
         if time.monotonic() - self._beat >= HEARTBEAT:
-            # alive, with this list; and does the list still agree (checked as often)
-            listed = sources_hash(runtime.sources)
-            await runtime.store.heartbeat(self.node, listed, runtime.now())
-            await self.agrees(listed)
-            self._beat = time.monotonic()
+            await self._say_alive()
+        if time.monotonic() - self._peers_at >= PEERS_EVERY:  # a node started beside this one?
+            runtime.fetcher.turns = await shared_turns(runtime.store, self.node)
+            self._peers_at = time.monotonic()
         room = min(CLAIM_BATCH, self.capacity - len(self.polling))
         wait = 1.0
         if room > 0 and self._agreed:
-            if time.monotonic() - self._peers_at >= 1.0:  # a node started beside this one
-                runtime.fetcher.turns = await shared_turns(runtime.store, self.node)
-                self._peers_at = time.monotonic()
             claimed = await runtime.store.claim_sources(self.node, runtime.now(), room, self.lease)
             for state in claimed:
                 self._start(state)
@@ -746,6 +753,13 @@ class _Claims:
             if due is not None:
                 wait = min(wait, max(0.02, (due - runtime.now()).total_seconds()))
         return wait
+
+    async def _say_alive(self) -> None:
+        """Alive, with this list; and does the list still agree (checked as often)."""
+        listed = sources_hash(self.runtime.sources)
+        await self.runtime.store.heartbeat(self.node, listed, self.runtime.now())
+        await self.agrees(listed)
+        self._beat = time.monotonic()
 
     def _start(self, state: SourceState) -> None:
         source = self.runtime.source(state.name)
