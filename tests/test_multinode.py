@@ -377,9 +377,8 @@ def test_a_pass_beside_a_daemon_keeps_one_host_s_limit_with_it(tmp_path: Path, s
     try:
         server.wait_for("/s0.xml", count=1, timeout=30)
         started = time.monotonic()
-        beside = start_monitor(once, tmp_path / "once.log", "once")
-        time.sleep(2)  # the daemon sees it at its next claim
         host.measure(True)
+        beside = start_monitor(once, tmp_path / "once.log", "once")
         assert beside.wait(60) == 0, (tmp_path / "once.log").read_text()[-2000:]
         host.measure(False)
         assert node.poll() is None, logs(config)

@@ -396,9 +396,12 @@ async def _announced(runtime: Runtime, name: str) -> AsyncIterator[None]:
 
     async def beat() -> None:
         while True:
-            await runtime.store.heartbeat(name, sources_hash(runtime.sources), runtime.now())
             await asyncio.sleep(HEARTBEAT)
+            await runtime.store.heartbeat(name, sources_hash(runtime.sources), runtime.now())
 
+    with contextlib.suppress(StorageError):  # the daemons look, before its first request
+        await runtime.store.heartbeat(name, sources_hash(runtime.sources), runtime.now())
+        await asyncio.sleep(JOIN_SETTLE)
     beating = asyncio.create_task(beat())
     try:
         yield
