@@ -325,6 +325,35 @@ async def test_nodes_claim_due_sources_without_overlap_and_a_dead_node_s_come_ba
         await two.close()
 
 
+async def test_a_late_record_of_a_lost_lease_does_not_undo_the_newer_poll(
+    backend: Backend, tmp_path: Path
+):
+    """Node a's poll ran past its lease; node b took the source over and has polled it since.
+    a's late record (a failure, an early next poll, a health notice) writes nothing."""
+    store = await open_store(backend.url(tmp_path))
+    try:
+        await store.sync_sources([Source("desk", "https://x.example/feed", 60)])
+        [a] = await store.claim_sources("a", NOW, 10, 60)
+        taken = NOW + timedelta(seconds=61)
+        [b] = await store.claim_sources("b", taken, 10, 60)
+        newer = taken + timedelta(seconds=60)
+        await store.record_poll("desk", PollRecord(True, newer, etag="b's", lease=b.lease), taken)
+        late = PollRecord(
+            False,
+            NOW + timedelta(seconds=5),
+            error="timeout",
+            lease=a.lease,
+            health="failing",
+            notices=(("failing", "desk is failing", "hook"),),
+        )
+        await store.record_poll("desk", late, taken)
+        [state] = await store.source_states()
+        assert (state.next_due, state.etag, state.failures, state.health) == (newer, "b's", 0, None)
+        assert await store.due_notices(newer) == []
+    finally:
+        await store.close()
+
+
 async def test_claiming_nodes_never_hand_out_one_delivery_twice(backend: Backend, tmp_path: Path):
     url = backend.url(tmp_path)
     one, two = await open_store(url), await open_store(url)

@@ -296,9 +296,9 @@ async def _lost_leases(
     db: Connection, leases: Sequence[tuple[int, str | None]], lock_rows: str = ""
 ) -> set[int]:
     """Of these (source, lease) of polls, those whose lease is no longer the source's
-    (another node took it over). ``lock_rows``: the sources' rows stay locked until the
-    transaction ends, so that no node claims them in between (PostgreSQL: FOR UPDATE;
-    SQLite has one writer at a time)."""
+    (another node took it over, and may have polled it since). ``lock_rows``: the sources'
+    rows stay locked until the transaction ends, so that no node claims them in between
+    (PostgreSQL: FOR UPDATE; SQLite has one writer at a time)."""
     leased = {sid for sid, lease in leases if lease is not None}
     if not leased:
         return set()
@@ -309,9 +309,7 @@ async def _lost_leases(
     )
     held = {int(r[0]): r[1] for r in rows}
     return {
-        n
-        for n, (sid, lease) in enumerate(leases)
-        if lease is not None and held.get(sid) not in (None, lease)
+        n for n, (sid, lease) in enumerate(leases) if lease is not None and held.get(sid) != lease
     }
 
 

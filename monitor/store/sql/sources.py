@@ -231,7 +231,26 @@ class Sources(Base):
 
 async def write_polls(db: Connection, polls: Sequence[tuple[str, PollRecord, datetime]]) -> None:
     """Poll records, in order, one statement per run of one kind; a record's health change
-    and notices with it. Each is written only under its lease (or when it had none)."""
+    and notices with it (first: the record ends the lease). A leased poll's record is written
+    only while the source's lease is still that poll's (not after another node took the
+    source over, even once that node's poll has ended); an unleased one's always."""
+    notices = [
+        (name, e, msg, ch, _ts(now), _ts(now), name, r.lease)
+        for name, r, now in polls
+        for e, msg, ch in r.notices
+    ]
+    if notices:
+        await db.executemany(
+            f"""INSERT INTO notices (source, event, message, channel, status, next_attempt,
+                 created) SELECT ?, ?, ?, ?, 'pending', ?, ?
+                 WHERE EXISTS (SELECT 1 FROM sources WHERE name = ? AND {_HELD})""",
+            notices,
+        )
+    healthy = [(r.health, name, r.lease) for name, r, _now in polls if r.health is not None]
+    if healthy:
+        await db.executemany(
+            f"UPDATE sources SET health = NULLIF(?, '') WHERE name = ? AND {_HELD}", healthy
+        )
     run: list[tuple[object, ...]] = []
     sql = ""
     for name, record, now in polls:
@@ -243,31 +262,23 @@ async def write_polls(db: Connection, polls: Sequence[tuple[str, PollRecord, dat
         run.append(params)
     if run:
         await db.executemany(sql, run)
-    healthy = [(r.health, name) for name, r, _now in polls if r.health is not None]
-    if healthy:
-        await db.executemany("UPDATE sources SET health = NULLIF(?, '') WHERE name = ?", healthy)
-    notices = [
-        (name, e, msg, ch, _ts(now), _ts(now)) for name, r, now in polls for e, msg, ch in r.notices
-    ]
-    if notices:
-        await db.executemany(
-            """INSERT INTO notices (source, event, message, channel, status, next_attempt,
-                 created) VALUES (?, ?, ?, ?, 'pending', ?, ?)""",
-            notices,
-        )
 
 
-_POLL_REREAD = """UPDATE sources SET last_attempt = ?, last_success = ?, failures = 0,
+#: the poll's lease (a parameter) is the source's, or the poll had none
+_HELD = "COALESCE(lease, '') = COALESCE(?, lease, '')"
+
+
+_POLL_REREAD = f"""UPDATE sources SET last_attempt = ?, last_success = ?, failures = 0,
      last_error = NULL, next_due = ?, etag = NULL, last_modified = NULL,
      body_hash = NULL, fetch_url = COALESCE(?, fetch_url),
      detected = COALESCE(?, detected),
      publish_interval = COALESCE(?, publish_interval),
      last_new = COALESCE(?, last_new),
      owner = NULL, lease = NULL, lease_until = NULL
-   WHERE name = ? AND (lease IS NULL OR lease = COALESCE(?, lease))"""
+   WHERE name = ? AND {_HELD}"""
 
 
-_POLL_OK = """UPDATE sources SET last_attempt = ?, last_success = ?, failures = 0,
+_POLL_OK = f"""UPDATE sources SET last_attempt = ?, last_success = ?, failures = 0,
      last_error = NULL, next_due = ?,
      etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified),
      body_hash = COALESCE(?, body_hash), fetch_url = COALESCE(?, fetch_url),
@@ -275,14 +286,14 @@ _POLL_OK = """UPDATE sources SET last_attempt = ?, last_success = ?, failures = 
      publish_interval = COALESCE(?, publish_interval),
      last_new = COALESCE(?, last_new),
      owner = NULL, lease = NULL, lease_until = NULL
-   WHERE name = ? AND (lease IS NULL OR lease = COALESCE(?, lease))"""
+   WHERE name = ? AND {_HELD}"""
 
 
-_POLL_FAILED = """UPDATE sources SET last_attempt = ?, failures = failures + 1,
+_POLL_FAILED = f"""UPDATE sources SET last_attempt = ?, failures = failures + 1,
      last_error = ?, next_due = ?, fetch_url = COALESCE(?, fetch_url),
      gone = CASE WHEN ? THEN ? ELSE gone END,
      owner = NULL, lease = NULL, lease_until = NULL
-   WHERE name = ? AND (lease IS NULL OR lease = COALESCE(?, lease))"""
+   WHERE name = ? AND {_HELD}"""
 
 
 def _poll_statement(name: str, record: PollRecord, now: datetime) -> tuple[str, tuple[object, ...]]:
