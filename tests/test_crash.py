@@ -102,3 +102,52 @@ def test_sigkill_during_delivery_loses_no_alert(tmp_path: Path, server: LocalSer
     assert kills_mid_delivery >= 5  # the test did kill during delivery
     # a duplicate needs a kill between "sent" and "recorded": at most one per kill
     assert duplicates <= kills_mid_delivery
+
+
+def children(pid: int) -> set[int]:
+    """Processes whose parent is ``pid`` (a daemon's worker processes)."""
+    out = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                if int(fields[1]) == pid:
+                    out.add(int(entry.name))
+    return out
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
+def test_a_killed_daemon_s_worker_processes_exit_with_it(tmp_path: Path, server: LocalServer):
+    """A daemon killed outright (SIGKILL, the OOM killer) cannot stop its worker processes;
+    they notice and exit, instead of waiting for work for ever."""
+    feed = Feed()
+    server.route("/feed.xml", feed)
+    sources = [
+        {"name": f"s{i}", "url": server.url(f"/feed.xml?{i}"), "interval": "1h"} for i in range(120)
+    ]  # enough sources for a pool of workers
+    proc = start(make_config(tmp_path, sources=sources))
+    try:
+        deadline = time.monotonic() + 30
+        workers: set[int] = set()
+        while time.monotonic() < deadline and len(workers) < 2:
+            time.sleep(0.2)
+            workers = children(proc.pid)
+        assert len(workers) >= 2, "the daemon started no worker processes"
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(alive(w) for w in workers):
+        time.sleep(0.2)
+    left = [w for w in workers if alive(w)]
+    for w in left:  # (not to leave them behind when the test fails)
+        os.kill(w, signal.SIGKILL)
+    assert not left, f"{len(left)} worker processes outlived their daemon"

@@ -21,6 +21,7 @@ import os
 import signal
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -39,23 +40,35 @@ POOL_FROM_SOURCES = 100
 #: documents sent to a worker in one task at most, when many wait (each task costs a round
 #: trip through the pool: ~0.3 ms of the main process's time)
 DOCUMENTS_PER_TASK = 32
+#: seconds between two looks of a worker at its parent (gone: the worker exits)
+PARENT_CHECK = 1.0
 
 log = logging.getLogger("monitor.workers")
 _engine: Engine | None = None  # in a worker process
 T = TypeVar("T")
 
 
-def _init_worker(engine: Engine) -> None:
+def _init_worker(engine: Engine, parent: int) -> None:
     """The compiled engine arrives (inherited, or pickled with its automaton): a worker
     neither loads the configuration code nor compiles the rules again. Signals are the
     parent's business: Ctrl-C reaches the whole process group, and the parent stops its
-    workers itself (a forked worker must not answer the parent's handlers either)."""
+    workers itself (a forked worker must not answer the parent's handlers either). A parent
+    that dies without stopping them (SIGKILL, the OOM killer) takes them with it."""
     global _engine
     _engine = engine
     signal.set_wakeup_fd(-1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    threading.Thread(target=_exit_with, args=(parent,), name="parent", daemon=True).start()
+
+
+def _exit_with(parent: int) -> None:
+    """Exit once ``parent`` is gone (this process was handed to another): looked at every
+    second. Without it a worker of a killed daemon would wait for work for ever."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK)
+    os._exit(0)
 
 
 def _can_fork() -> bool:
@@ -157,7 +170,7 @@ class Processor:
                 max_workers=workers,
                 mp_context=multiprocessing.get_context("fork" if fork else "spawn"),
                 initializer=_init_worker,
-                initargs=(engine,),
+                initargs=(engine, os.getpid()),
             )
             if fork:
                 # now, while there is one thread: the first task forks every worker at once
