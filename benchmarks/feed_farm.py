@@ -253,6 +253,7 @@ def postgres_farm(n: int, seed: int) -> None:
                     passes.append(run_pass(config))
             show(cold, median(colds), colds)
             show(warm, median(warms), warms)
+        print("  (beside a node, a pass waits 2 s before its first request: included above)")
     finally:
         cluster.stop()
         nginx.send_signal(signal.SIGQUIT)
