@@ -8,7 +8,7 @@ import json
 import sys
 from collections import Counter
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from monitor import config as configmod
@@ -21,7 +21,7 @@ from monitor.match.engine import Engine
 
 async def show(args: argparse.Namespace, loaded: configmod.LoadedConfig, engine: Engine) -> int:
     """A reading command: articles, alerts, status, nodes or backtest (or ``alerts --retry``)."""
-    from monitor.store import NODE_ALIVE, open_store, sync_beside_nodes
+    from monitor.store import alive_nodes, open_store, sync_beside_nodes
 
     if args.command == "alerts" and args.retry is not None:
         return await retry(loaded, engine, args.retry)
@@ -48,10 +48,9 @@ async def show(args: argparse.Namespace, loaded: configmod.LoadedConfig, engine:
             configured = {s.name: s.url for s in loaded.settings.sources}
             print_status(await store.source_states(), args.json, configured)
             if not args.json:
-                alive = await store.nodes(datetime.now(UTC) - timedelta(seconds=NODE_ALIVE))
-                print_nodes(alive, await store.synced_hash())
+                print_nodes(await alive_nodes(store), await store.synced_hash())
         elif args.command == "nodes":
-            alive = await store.nodes(datetime.now(UTC) - timedelta(seconds=NODE_ALIVE))
+            alive = await alive_nodes(store)
             polling = Counter(s.owner for s in await store.source_states() if s.owner)
             list_nodes(alive, await store.synced_hash(), polling, args.json)
         elif args.command == "backtest":

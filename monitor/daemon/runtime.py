@@ -235,6 +235,13 @@ class Runtime:
                 self._compacted = now
                 event(log, logging.INFO, "database compacted")
 
+    async def say_alive(self, name: str) -> str:
+        """This process is alive on the database as ``name``, with its source list: the
+        list's fingerprint."""
+        listed = sources_hash(self.sources)
+        await self.store.heartbeat(name, listed, self.now())
+        return listed
+
     def health_policy(self) -> HealthPolicy:
         h = self.settings.health
         return HealthPolicy(tuple(h.channels or self.channels), h.after_failures)
@@ -397,10 +404,10 @@ async def _announced(runtime: Runtime, name: str) -> AsyncIterator[None]:
     async def beat() -> None:
         while True:
             await asyncio.sleep(HEARTBEAT)
-            await runtime.store.heartbeat(name, sources_hash(runtime.sources), runtime.now())
+            await runtime.say_alive(name)
 
     with contextlib.suppress(StorageError):  # the daemons look, before its first request
-        await runtime.store.heartbeat(name, sources_hash(runtime.sources), runtime.now())
+        await runtime.say_alive(name)
         await asyncio.sleep(JOIN_SETTLE)
     beating = asyncio.create_task(beat())
     try:
@@ -759,9 +766,7 @@ class _Claims:
 
     async def _say_alive(self) -> None:
         """Alive, with this list; and does the list still agree (checked as often)."""
-        listed = sources_hash(self.runtime.sources)
-        await self.runtime.store.heartbeat(self.node, listed, self.runtime.now())
-        await self.agrees(listed)
+        await self.agrees(await self.runtime.say_alive(self.node))
         self._beat = time.monotonic()
 
     def _start(self, state: SourceState) -> None:

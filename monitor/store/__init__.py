@@ -288,7 +288,7 @@ async def sync_beside_nodes(store: Store, sources: Sequence[Source], node: str |
     when it did not. A node reloading its configuration syncs regardless (``sync_sources``):
     that is how a new list reaches the nodes, each claiming nothing until it has it too."""
     mine = sources_hash(sources)
-    alive = await _alive(store)
+    alive = await alive_nodes(store)
     if any(listed != mine for name, (listed, _seen) in alive.items() if name != node):
         return False
     await store.sync_sources(sources)
@@ -300,12 +300,12 @@ async def shared_turns(store: Store, node: str | None) -> HostTurns | None:
     (per-host limits and delays then hold for them all); None while this one is alone (its
     fetcher's own limits are exact then, and cost no statement a request)."""
     turns = store.host_turns()
-    if turns is None or not any(name != node for name in await _alive(store)):
+    if turns is None or not any(name != node for name in await alive_nodes(store)):
         return None
     return turns
 
 
-async def _alive(store: Store) -> dict[str, tuple[str, datetime]]:
+async def alive_nodes(store: Store) -> dict[str, tuple[str, datetime]]:
     """The nodes that said they were alive lately: name → (source list hash, when)."""
     return await store.nodes(datetime.now(UTC) - timedelta(seconds=NODE_ALIVE))
 
