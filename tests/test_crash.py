@@ -124,7 +124,6 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
-@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
 def test_a_killed_daemon_s_worker_processes_exit_with_it(tmp_path: Path, server: LocalServer):
     """A daemon killed outright (SIGKILL, the OOM killer) cannot stop its worker processes;
     they notice and exit, instead of waiting for work for ever."""
