@@ -239,6 +239,7 @@ class PostgresStore(SQLStore):
         #: the server's clock minus this machine's, and when it was measured (monotonic)
         self._skew = timedelta(0)
         self._skew_at = -1e9
+        self._turns = _HostTurns(db)
 
     @classmethod
     async def open(cls, url: str, pool_size: int = 4) -> PostgresStore:
@@ -309,8 +310,9 @@ class PostgresStore(SQLStore):
         return int(await self._db.fetchval("SELECT max(version) FROM monitor_schema") or 0)
 
     def host_turns(self) -> _HostTurns:
-        """Every node on this database takes its turns at a host here."""
-        return _HostTurns(self._db)
+        """Every node on this database takes its turns at a host here (one for the store:
+        the turns asked together are batched together)."""
+        return self._turns
 
     async def prune(self, before: datetime) -> int:
         pruned = await super().prune(before)
