@@ -197,18 +197,39 @@ def test_eval_explains_why_a_positive_was_missed(
 REALTEXT = ROOT.parent / "shared" / "realtext"
 
 
+RATCHET = ROOT / "tests" / "data" / "ratchet" / "realtext.json"
+
+
 @pytest.mark.skipif(not (REALTEXT / "labels.json").exists(), reason="../shared/realtext absent")
-def test_real_text_development_set_keeps_its_figures(capsys: pytest.CaptureFixture[str]):
-    """Detection on reporting written by others (the shared development set): precision
-    0.92 and recall 0.90 at least; every positive category 7 of 9 or better, no negative
-    category with more than one false alarm."""
+def test_real_text_development_set_never_falls_below_its_ratchet(
+    capsys: pytest.CaptureFixture[str],
+):
+    """Detection on reporting written by others (the shared development set) holds the
+    figures reached so far (``tests/data/ratchet/realtext.json``): precision and recall
+    overall, each positive category's share found, each negative category's share of false
+    alarms. A category that does better than its floor is named in the output, so that the
+    floor can be raised with the change that lifted it; a new category needs a floor."""
+    floor = json.loads(RATCHET.read_text())
     report = run_eval(REALTEXT / "labels.json", REALTEXT / "articles", capsys)
-    print(f"real text: precision {report['precision']} recall {report['recall']}")
     misses = [(m["file"], m["verdict"], m["category"]) for m in report["misses"]]
-    assert report["precision"] >= 0.92, misses
-    assert report["recall"] >= 0.90, misses
+    print(f"real text: precision {report['precision']} recall {report['recall']}")
+    below, above = [], []
+    for name in ("precision", "recall"):
+        got = report[name]
+        (below if got < floor[name] else above if got > floor[name] + 0.001 else []).append(
+            (name, got, floor[name])
+        )
     for name, c in report["categories"].items():
         if c["positive"]:
-            assert c["found"] >= 7, (name, c, misses)
+            got, limit = round(c["found"] / c["items"], 3), floor["found"].get(name)
+            worse, better = limit is None or got < limit - 0.001, limit is not None and got > limit
         else:
-            assert c["false_alarms"] <= 1, (name, c, misses)
+            got, limit = round(c["false_alarms"] / c["items"], 3), floor["false_alarms"].get(name)
+            worse, better = limit is None or got > limit + 0.001, limit is not None and got < limit
+        if worse:
+            below.append((name, got, limit))
+        elif better:
+            above.append((name, got, limit))
+    if above:
+        print(f"above the ratchet (raise {RATCHET.name}): {above}")
+    assert not below, (below, misses)
