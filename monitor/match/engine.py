@@ -21,12 +21,13 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from itertools import chain
 from typing import Any, ClassVar, Literal
 
 import ahocorasick
 
+from monitor.match import decide, roles
 from monitor.match import lexicon as lx
-from monitor.match import roles
 from monitor.match import text as textmod
 from monitor.match.actors import (
     AMBIGUOUS_ACRONYMS,
@@ -53,6 +54,7 @@ _GAP_ANY = (0, 8)  # "fighting ... between": up to eight words in between
 BETWEEN = "@between"
 MUTUAL = "@mutual"
 JOINT = "@joint"
+TALKS = "@talks"
 BUILTIN_SETS: dict[str, list[str]] = {
     BETWEEN: ["between", "among", "amongst", "بين"],
     MUTUAL: [
@@ -85,6 +87,32 @@ BUILTIN_SETS: dict[str, list[str]] = {
         "cooperation",
         "cooperating",
     ],
+    # talks about a fight, and calls to stop or prevent it, where no parse reads the sentence
+    # (Arabic): "a meeting between A and B to stop the clashes"
+    TALKS: [
+        "talks",
+        "meeting",
+        "negotiations",
+        "mediation",
+        "reconciliation",
+        "to stop",
+        "to prevent",
+        "to end",
+        "to avoid",
+        "اجتماع",
+        "لقاء",
+        "محادثات",
+        "مفاوضات",
+        "وساطة",
+        "مصالحة",
+        "تهدئة",
+        "هدنة",
+        "وقف",
+        "منع",
+        "تجنب",
+        "إنهاء",
+        "اتفاق",
+    ],
 }
 #: phrases that refer back to actors named before: "each" (both of the last two) or "one"
 REFERENCES: dict[str, str] = {
@@ -100,11 +128,16 @@ REFERENCES: dict[str, str] = {
         f"the {noun}": "one"
         for noun in "group militants jihadists militia movement organization organisation".split()
     },
+    # "B fighters held the hills. A fighters attacked *them*": an object pronoun stands for
+    # the last actor of the sentences before, when this sentence does not name it ("they",
+    # a subject, is as often the speaker of the sentence before: not read)
+    "them": "one",
 }
 #: how sure a hit names its actor: an alias, an inflected form, a place (metonym), a reference
 _HIT_WEIGHTS: dict[str, float] = {**dict(WEIGHTS.items()), "reference": 0.8}
-#: a keyword followed by one of these has an object: "A and B clashed with rebels"
-_TARGET_WORDS = frozenset("with against on targeting upon into".split())
+#: a keyword followed by one of these has an object: "A and B clashed with rebels"; Arabic
+#: "on", "against" ("غارات إسرائيلية على مواقع A و B": raids on A and B, co-targets)
+_TARGET_WORDS = frozenset("with against on targeting upon into على ضد".split())
 #: ...unless it is about time: "clashed on Friday", "on 3 May", "on the night of"
 _TIME_WORDS = frozenset(
     """monday tuesday wednesday thursday friday saturday sunday january february march april
@@ -268,6 +301,8 @@ class _Found:
     kept: list[_TermHit] = field(default_factory=list)
     fighters: set[str] = field(default_factory=set)
     clashes: list[Clash] = field(default_factory=list)
+    #: how a clash was decided where the parse did not prove it ("by default: …")
+    notes: list[str] = field(default_factory=list)
 
     def add(self, keyword: _TermHit, clash: Clash | None, fighters: Iterable[str]) -> None:
         if keyword not in self.kept:
@@ -656,15 +691,22 @@ class Engine:
         """What the role stage made of a sentence's conflict words, for "why not"."""
         reading = self._reading(doc, lo, hi)
         if reading is None:
+            if self._cues(doc, lo, hi, frozenset((TALKS,))):
+                return [
+                    f"vetoed: talks, or a call to stop the fighting ({', '.join(sorted(present))})"
+                ]
             return [f"{', '.join(sorted(present))} not set against each other"]
         said = []
         for r in reading.readings:
             if not any(r.covers(k.start - lo, k.end - lo) for k in kws):
                 continue
-            opposed = [p for p in r.pairs() if p[0] in present and p[1] in present]
-            if r.blocked and (opposed or r.attacker.actors or r.target.actors or r.parties):
+            verdict = decide.judge(r, reading, present, self._untracked)
+            named = r.parties or r.attacker.actors or r.target.actors
+            if r.blocked and (verdict.pairs or named or r.pairs()):
                 said.append(f"{r.predicate!r} {r.blocked}")
-            elif not opposed and (r.parties or r.attacker.actors or r.target.actors):
+            elif verdict.veto:
+                said.append(f"{r.predicate!r} vetoed: {verdict.veto} ({_sides_text(r)})")
+            elif not verdict.pairs and named:
                 said.append(f"{r.predicate!r}: {_sides_text(r)}")
         said += [f"{a} is a {why}" for a, why in sorted(reading.aside.items()) if a in present]
         return said
@@ -1027,13 +1069,14 @@ class Engine:
         by_actor = {a: by_actor[a] for a in chosen}
         keywords = [t for t in found if t.set_name in rule.anchors]
         clashes: list[Clash] = []
+        notes: list[str] = []
         if rule.opposed and len(by_actor) >= 2 and keywords:
             opposed = self._opposition(doc, keywords, by_actor, rule.quarrels)
             if not opposed.kept:
                 return None
-            keywords, clashes = opposed.kept, opposed.clashes
+            keywords, clashes, notes = opposed.kept, opposed.clashes, opposed.notes
             by_actor = {a: hits for a, hits in by_actor.items() if a in opposed.fighters}
-        unit = _Unit(start, end, by_actor, keywords, 0.0, clashes=clashes)
+        unit = _Unit(start, end, by_actor, keywords, 0.0, notes=notes, clashes=clashes)
         if rule.unless or rule.confirm:
             context = self._sentence_terms(doc, keywords, start, end)
             # where the parser read the sides, it also read what a denial or hedge covers
@@ -1059,9 +1102,13 @@ class Engine:
         return self._complete_terms(pool, doc) if pool else []
 
     def _term_confirmed(self, doc: _Doc, hit: _TermHit) -> bool:
-        """An ambiguous term counts only with a confirming cue in its sentence or the next."""
+        """An ambiguous term counts only with a confirming cue in its sentence or the next,
+        or where it happened at a place ("clashed *in Qusayr*", "clash *on the border*"):
+        fights of words happen over things, in talks and at summits."""
         needed = self._set_confirm.get(hit.set_name)
-        return not needed or self._cue_near(doc, hit.start, needed)
+        if not needed or self._cue_near(doc, hit.start, needed):
+            return True
+        return _located(doc.text, hit, doc.sentence_at(hit.start)[1])
 
     def _cue_near(self, doc: _Doc, pos: int, sets: frozenset[str]) -> bool:
         """A term of ``sets`` in the sentence holding ``pos`` or the next one."""
@@ -1125,15 +1172,23 @@ class Engine:
         ]
         if reading is roles.PENDING:
             return  # read once the batch is parsed
-        if read:  # the parser took the keyword for a predicate: its sides decide
+        if read:  # the parser took the keyword for a predicate: ruled out, or a clash
+            assert reading is not None
             for r in read:
-                if r.blocked and not (
-                    r.blocked == roles.QUARREL and (quarrels or self._turned_violent(doc, hi))
-                ):
+                if r.blocked == roles.QUARREL and (quarrels or self._turned_violent(doc, hi)):
+                    r = replace(r, blocked="")
+                verdict = decide.judge(r, reading, present, self._untracked)
+                if not verdict.pairs:
                     continue
-                pairs = [(a, b) for a, b in r.pairs() if a in present and b in present]
-                if pairs:
-                    found.add(k, _clash_record(r, pairs), [x for pair in pairs for x in pair])
+                pairs = list(verdict.pairs)
+                found.add(k, _clash_record(r, pairs, doc.hits_in(lo, hi)), {*chain(*pairs)})
+                if verdict.how == decide.DEFAULT:
+                    note = (
+                        f"by default: {', '.join(verdict.assumed)} not placed by the parse "
+                        f"around {r.predicate!r}, and no look-alike found"
+                    )
+                    if note not in found.notes:
+                        found.notes.append(note)
             return
         if reading is not None and k.set_name in self._classes:
             return  # a conflict word the parser read as something else ("bomb shelters")
@@ -1286,6 +1341,8 @@ class Engine:
         ]
         if len({a for _, _, a in mentions}) < 2:
             return True  # the actors meet in a wider unit: position says nothing
+        if self._cues(doc, lo, hi, frozenset((TALKS,))):
+            return False  # talks between them, a call to stop the fighting
         for cue in self._cues(doc, lo, hi, frozenset((BETWEEN, MUTUAL))):
             if cue.set_name == MUTUAL:
                 return True
@@ -1419,6 +1476,31 @@ class Engine:
         )
 
 
+#: a place after a conflict word in its sentence: a preposition of place, then a name or a
+#: word of ground ("clashed in Qusayr", "clash on the Syria-Lebanon border", "near the
+#: frontline"), or ground fought for ("for control of X")
+_LOCATED = re.compile(
+    r"\b(?:(?:in|near|at|on|around|outside|inside|along|across)\s+(?:the\s+)?"
+    r"(?P<place>[A-Z][\w'’-]+|(?:outskirts|border|borders|frontline|front|frontlines|village|"
+    r"villages|town|towns|city|streets?|countryside|province|district|area|region|suburbs?|"
+    r"neighbou?rhood|desert|mountains?|checkpoint|crossing|highway|road)\b)"
+    r"|(?:for|over)\s+(?:the\s+)?control\s+of\b)"
+)
+
+
+def _located(text: str, hit: _TermHit, end: int) -> bool:
+    """Did the fight of an ambiguous word ("clash", "battle") happen at a place? Not where
+    the sentence also speaks of talks, votes or a match (``lexicon.NOT_ARMED``)."""
+    window = text[hit.end : min(end, hit.end + 160)]
+    words = {w.lower() for w in _WORD.findall(window)}
+    if words & (lx.NOT_ARMED | lx.VERBAL | {"over"}) - {"control"}:
+        return False
+    return any(
+        not m.group("place") or m.group("place").lower() not in lx.TIME_WORDS
+        for m in _LOCATED.finditer(window)
+    )
+
+
 def _in_scope(scope: str, doc: _Doc, pos: int) -> bool:
     if scope == "any":
         return True
@@ -1516,15 +1598,31 @@ def _in_list(text: str, hits: list[_ActorHit], a: _ActorHit, b: _ActorHit) -> bo
     return False
 
 
-def _clash_record(r: roles.Reading, pairs: list[tuple[str, str]]) -> Clash:
-    """A reading as the record alerts carry, with only the actors set against each other."""
+def _clash_record(
+    r: roles.Reading, pairs: list[tuple[str, str]], hits: Sequence[_ActorHit] = ()
+) -> Clash:
+    """A reading as the record alerts carry, with only the actors set against each other.
+    A side the parse did not place (a clash by default) is named as the sentence names it."""
     first = tuple(dict.fromkeys(a for a, _ in pairs))
     second = tuple(dict.fromkeys(b for _, b in pairs))
     if r.parties:
         names_a = tuple(n for p in r.parties if p.actors & set(first) for n in p.names)
         names_b = tuple(n for p in r.parties if p.actors & set(second) for n in p.names)
         return Clash(r.predicate, first, second, True, names_a, names_b)
-    return Clash(r.predicate, first, second, r.mutual, r.attacker.names, r.target.names)
+
+    def names(side: roles.Side, actors: tuple[str, ...]) -> tuple[str, ...]:
+        if side.actors & set(actors):
+            return side.names
+        return tuple(dict.fromkeys(h.surface for h in hits if h.actor in actors))
+
+    return Clash(
+        r.predicate,
+        first,
+        second,
+        r.mutual,
+        names(r.attacker, first),
+        names(r.target, second),
+    )
 
 
 def _sentence_case(text: str, keep: list[tuple[int, int]]) -> str:

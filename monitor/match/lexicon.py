@@ -272,7 +272,12 @@ VIOLENT = _words(
     exchange battle bloodshed war fire shooting"""
 )
 #: attackers the text does not name, and words that say so
-UNNAMED_ATTACKERS = _words("attacker attackers assailant assailants perpetrator perpetrators")
+UNNAMED_ATTACKERS = _words(
+    """attacker attackers assailant assailants perpetrator perpetrators gunman gunmen
+    assassin assassins"""
+)
+#: participles whose object rides with the noun they describe: "a convoy *carrying* A commanders"
+CARRYING = _words("carry transport ferry shelter house host harbour harbor escort")
 UNNAMED = _words("unknown unidentified anonymous masked unnamed")
 #: words of time: "clashed on Sunday" has no other side
 TIME_WORDS = _words(
@@ -326,7 +331,7 @@ DENIAL = _words(
 FALSITY = _words(
     """false untrue baseless fabricated unfounded incorrect fake unrealistic groundless lie
     lies fabrication fabrications rumour rumours rumor rumors hoax nonsense farce
-    misinformation disinformation propaganda"""
+    misinformation disinformation propaganda erroneous inaccurate mistaken bogus misleading"""
 )
 #: what is prevented, feared, planned or asked for has not happened
 HEDGE = _words(
@@ -362,6 +367,16 @@ PLACE_NOUNS = _words(
     highway gate border frontier district region area neighbourhood neighborhood embassy
     consulate airspace territory territories coast countryside desert mountains valley
     border crossing airline airlines bank university embassy street square"""
+)
+#: prepositions of a mutual fight that name a place unless their object names a side: "clashed
+#: *on* the outskirts" (where) against "turned *on* the rebels" (whom)
+PLACE_OR_SIDE = frozenset(["on", "at"])
+#: people who fight, for a side that names no actor: "clashed with *gunmen*"
+COMBATANTS = _words(
+    """gunman gunmen soldier soldiers rebel rebels insurgent insurgents militiaman militiamen
+    fighter fighters guard guards police policemen officer officers jihadist jihadists
+    assailant assailants attacker attackers unit units troop troops battalion brigade
+    brigades regiment division patrol patrols convoy convoys tribesmen clan clans men"""
 )
 #: prepositions of place: the actor's name after them is a place
 PLACE_PREPS = frozenset(["in", "near", "at", "around", "outside", "inside", "across", "into"])
@@ -406,5 +421,7 @@ GRAMMAR_WORDS = frozenset().union(
     VIOLENT,
     UNNAMED_ATTACKERS,
     UNNAMED,
+    COMBATANTS,
+    CARRYING,
     *IDIOM_OBJECTS.values(),
 )

@@ -101,6 +101,14 @@ class Reading:
     claimed: bool = False
     #: the unnamed attacker is a reference to an attack told elsewhere ("the airstrikes")
     definite: bool = False
+    #: fought on a side, with an ally ("alongside A", "together", "on behalf of A")
+    allied: bool = False
+    #: the other side is there but names no actor ("A and B clashed *with rebels*")
+    other_unnamed: bool = False
+    #: actors in the predicate's own phrase that got no side, and where: inside the phrase of
+    #: the one who acts ("attacker"), of the one acted on ("target": "raided a depot run by
+    #: B" where the parse missed "run by"), or elsewhere in it ("clause")
+    loose: tuple[tuple[str, str], ...] = ()
 
     def covers(self, start: int, end: int) -> bool:
         """Is this predicate the word at [start, end) of the sentence?"""
@@ -113,7 +121,7 @@ class Reading:
             sides = [p.actors for p in self.parties if p.actors]
             for i, a in enumerate(sides):
                 for b in sides[i + 1 :]:
-                    out.extend((x, y) for x in a - b for y in b - a if x != y)
+                    out.extend((x, y) for x in sorted(a - b) for y in sorted(b - a) if x != y)
             return list(dict.fromkeys(out))
         a, b = self.attacker.actors, self.target.actors
         out.extend((x, y) for x in sorted(a - b) for y in sorted(b - a) if x != y)
@@ -388,6 +396,9 @@ def _child_members(tree: _Tree, c: int, depth: int, split: bool, avoid: _Avoid) 
     lemma = tree.lemma(c)
     if d in ("amod", "acl", "relcl", "acomp") and lemma in lx.AFFILIATION and c not in tree.owner:
         return _affiliates(tree, c, depth, avoid)  # "gunmen loyal to A", "groups backed by A"
+    if d in ("acl", "relcl") and lemma in lx.CARRYING:
+        # "a convoy carrying A commanders", "a house sheltering A fighters": on A's side
+        return [k for o in tree.children(c, *_OBJECTS) for k in _members(tree, o, depth + 1)]
     if d in _MODIFIERS:
         if lemma in lx.SPEAKER_NOUNS or (d == "appos" and tree.t[c].pos == "VERB"):
             return []
@@ -424,6 +435,17 @@ def _antecedent(tree: _Tree, pronoun: int, depth: int) -> list[int]:
         tok = tree.t[node]
         if tok.head == node:
             return []
+        if tok.dep in ("advcl", "conj") and tok_is_verb(tree, node) and node != pronoun:
+            # "A members were killed when *they* were ambushed by B", "A entered the town
+            # and *they* attacked B": the subject of the clause this one hangs on
+            main = [
+                s
+                for s in tree.children(tok.head, *_SUBJECTS, *_PASSIVE_SUBJECTS)
+                if tree.t[s].lemma not in _PRONOUNS
+            ]
+            found = [k for s in main for k in _members(tree, s, depth + 1)]
+            if found:
+                return found
         node = tok.head
         if tree.lemma(node) in lx.REPORTING or tree.lemma(node) in lx.DENIAL:
             speaker = [
@@ -548,8 +570,12 @@ def _distributed(tree: _Tree, head: int) -> list[Side]:
         for y in conj:
             groups.append(_subtree(tree, y))
         used = {z for g in groups for z in g}
-        # the head and whatever else modifies it join the last conjunct
-        groups[-1] += [z for z in _subtree(tree, head) if z not in used]
+        # the head and whatever else modifies it join the last conjunct, but for the words
+        # of a name an earlier conjunct holds ("*Syrian* Democratic Forces and HTS militants")
+        earlier = {tree.owner[z] for g in groups[:-1] for z in g if z in tree.owner}
+        groups[-1] += [
+            z for z in _subtree(tree, head) if z not in used and tree.owner.get(z) not in earlier
+        ]
         sides = []
         for g in groups:
             ks = sorted({tree.owner[z] for z in g if z in tree.owner})
@@ -729,6 +755,8 @@ def _prep_args(tree: _Tree, p: int, cls: lx.PredicateClass, verb: bool, args: _A
             continue
         if word in lx.BETWEEN:
             args.each.append(o)
+        elif cls.mutual and word in lx.PLACE_OR_SIDE and not _names_a_side(tree, o):
+            continue  # "clashed on the outskirts of X", "on the border": where, not whom
         elif word in cls.target or (word == "with" and cls.mutual):
             args.target.append(o)
         elif word in cls.agent or word in lx.ALLY_PREPS or word in lx.ALLY_PHRASES:
@@ -754,6 +782,12 @@ def _misplaced_args(tree: _Tree, p: int, cls: lx.PredicateClass, args: _Args) ->
     tok = tree.t[p]
     if tok.dep in ("attr", "acomp") and tok.head != p:
         _take(args, tree.preps(tok.head), cls.target)
+    elif tok.dep in _OBJECTS and tok.head != p and not cls.mutual and not args.target:
+        # "S condemned the offensive *by A against B*": the phrases went to the verb
+        phrases = tree.preps(tok.head)
+        _take(args, phrases, cls.target - {"on", "at", "from"})
+        if args.target and not args.agent:
+            args.agent += [o for w, o in phrases if w == "by"]
     if not cls.mutual and not args.target:
         # "the shelling *of* the Turkish military", "the siege of A": the one it was done to
         args.target += [
@@ -865,7 +899,58 @@ def _assemble(
         and all(_unknown(tree, a) for a in args.agent),
         claimed=_claimed(tree, p),
         definite=_definite(tree, p, args.agent),
+        allied=allied,
+        other_unnamed=bool(args.target) and not victim.actors,
+        loose=_loose(tree, p, args, attacker.actors | victim.actors),
     )
+
+
+#: dependents that open a clause of its own, or restate a word (an appositive): what stands
+#: in them is not the predicate's
+_CLAUSES = frozenset(["relcl", "acl", "advcl", "ccomp", "parataxis", "csubj", "xcomp", "appos"])
+
+
+def _phrase(tree: _Tree, node: int, stop: frozenset[int] = frozenset()) -> list[int]:
+    """The words of ``node``'s phrase, not entering a clause of its own (nor ``stop``)."""
+    out = [node]
+    k = 0
+    while k < len(out):
+        for c in tree.kids[out[k]]:
+            if (
+                c in stop
+                or tree.dep(c) in _CLAUSES
+                or (tree.dep(c) == "conj" and tok_is_verb(tree, c))
+            ):
+                continue
+            out.append(c)
+        k += 1
+    return out
+
+
+def _loose(tree: _Tree, p: int, args: _Args, placed: frozenset[str]) -> tuple[tuple[str, str], ...]:
+    """Actors in the predicate's phrase (its words and its sides' words, no clause of their
+    own) that no side holds, each with the side whose words hold it."""
+    where: dict[int, str] = {}
+    for label, words in (("attacker", args.agent), ("target", args.target)):
+        for w in words:
+            for z in _phrase(tree, w, frozenset([p])):
+                where.setdefault(z, label)
+    for z in _phrase(tree, p):
+        where.setdefault(z, "clause")
+    if tok_is_verb(tree, p):
+        for subj in tree.subject(p):
+            for z in _phrase(tree, subj):
+                where.setdefault(z, "attacker")
+    out: dict[str, str] = {}
+    held = {r for k, r in tree.root.items() if set(tree.mentions[k].actors) & placed}
+    for k, root in tree.root.items():
+        if tree.head(root) in held and tree.dep(root) in _MODIFIERS:
+            continue  # "*Iran*-backed Hezbollah" where Hezbollah has a side: its backer's
+        if root in where:
+            for a in tree.mentions[k].actors:
+                if a not in placed:
+                    out.setdefault(a, where[root])
+    return tuple(out.items())
 
 
 def _definite(tree: _Tree, p: int, agent: list[int]) -> bool:
@@ -931,7 +1016,18 @@ def _other_side(tree: _Tree, p: int, cls: lx.PredicateClass) -> bool:
     """Has the mutual verb an object or a with/against phrase (the other side)?"""
     if any(tree.lemma(o) not in lx.FIRE_OBJECTS for o in tree.children(p, *_OBJECTS)):
         return True
-    return any((w in cls.target or w == "with") and not _is_time(tree, o) for w, o in tree.preps(p))
+    return any(
+        (w in cls.target or w == "with")
+        and not _is_time(tree, o)
+        and (w not in lx.PLACE_OR_SIDE or _names_a_side(tree, o))
+        for w, o in tree.preps(p)
+    )
+
+
+def _names_a_side(tree: _Tree, o: int) -> bool:
+    """Does the object of "on" name someone who fights ("clashed on *the rebels*"), not a
+    place ("clashed on the outskirts", "on the frontline", "on the border")?"""
+    return bool(_members(tree, o)) or tree.lemma(o) in lx.GROUP_NOUNS | lx.COMBATANTS | _PRONOUNS
 
 
 def _is_time(tree: _Tree, o: int) -> bool:
@@ -1062,8 +1158,9 @@ def _background(tree: _Tree, p: int, year: int | None) -> str:
                     return f"background: {when}"
         for c in tree.children(node, "npadvmod", "advmod"):
             if tree.lemma(c) == "ago" or any(tree.lemma(x) == "ago" for x in tree.children(c)):
-                unit = [x for x in tree.children(c) if tree.lemma(x) in lx.LONG_AGO] + (
-                    [c] if tree.lemma(c) in lx.LONG_AGO else []
+                # the word as written: "years" is lemmatised to "year" ("a year ago" is news)
+                unit = [x for x in tree.children(c) if tree.t[x].text.lower() in lx.LONG_AGO] + (
+                    [c] if tree.t[c].text.lower() in lx.LONG_AGO else []
                 )
                 if unit:
                     return f"background: {tree.t[unit[0]].text} ago"

@@ -1,0 +1,97 @@
+"""The decision rules out look-alikes: each veto is named in "why not", a clash the parse
+could not prove alerts by default and says so. Sentences of our own."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from monitor import config
+from monitor.match.engine import Engine, compile_rules
+
+ROOT = Path(__file__).resolve().parents[1]
+WHEN = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    return compile_rules(config.load(ROOT / "config" / "monitor.yaml", delivering=False).settings)
+
+
+def why_not(engine: Engine, text: str) -> str:
+    assert [m for m in engine.match("", text, when=WHEN) if m.mode == "live"] == []
+    return " | ".join(engine.explain_silence("", text, when=WHEN))
+
+
+@pytest.mark.parametrize(
+    ("text", "veto"),
+    [
+        (
+            "Israeli jets struck Hezbollah and HTS positions near Qusayr.",
+            "vetoed: co-targets of Israel (not tracked)",
+        ),
+        (
+            "Hezbollah and HTS attacked Israeli positions near Qusayr.",
+            "vetoed: allies: on one side against Israel (not tracked)",
+        ),
+        (
+            "Hezbollah fought alongside HTS against Druze militias near Qusayr.",
+            "vetoed: allies: on one side against Druze militias (not tracked)",
+        ),
+        ("Hezbollah denied that its fighters clashed with HTS in Qusayr.", "denied: denied"),
+        ("Hezbollah could attack HTS in Qusayr next week.", "hedged: could"),
+        ("Hezbollah did not attack HTS in Qusayr.", "negated: not"),
+        ("In 2015, Hezbollah fought HTS in Qusayr.", "background: 2015"),
+        ("Hezbollah seized Qusayr from HTS eight years ago.", "background: years ago"),
+    ],
+)
+def test_each_look_alike_is_a_named_veto(engine: Engine, text: str, veto: str):
+    assert veto in why_not(engine, text)
+
+
+def test_an_actor_the_parse_could_not_place_alerts_by_default(engine: Engine):
+    # the small parser reads "a depot run by" as an adjective and a noun: B gets no role
+    [m] = engine.match("", "Tiger Forces raided a depot run by Ahrar al-Sham fighters.", when=WHEN)
+    assert set(m.actor_names) == {"Assad regime", "NLF"}
+    assert any(n.startswith("by default: NLF not placed by the parse") for n in m.notes)
+    [clash] = m.clashes
+    assert clash.describe().startswith("Tiger Forces [Assad regime] (attacker) → raided →")
+
+
+def test_an_actor_in_the_named_sides_own_phrase_is_on_that_side(engine: Engine):
+    # Iran is in the phrase of the target (Hezbollah's operators): not a second side
+    text = "The sanctions targeted Hezbollah's operators who move funds from Iran."
+    assert engine.match("", text, when=WHEN) == []
+
+
+def test_a_speaker_drops_out_and_the_clash_between_the_others_stands(engine: Engine):
+    [m] = engine.match("", "Iran condemned the offensive by Turkey against the SDF.", when=WHEN)
+    assert set(m.actor_names) == {"Turkey", "SDF"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hezbollah and HTS clashed on the outskirts of Qusayr.",
+        "Hezbollah and HTS clashed at the border crossing.",
+        "Hezbollah and HTS battled for control of Qusayr.",
+    ],
+)
+def test_a_place_of_a_mutual_fight_is_not_its_other_side(engine: Engine, text: str):
+    [m] = engine.match("", text, when=WHEN)
+    assert set(m.actor_names) == {"Hezbollah", "HTS"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hezbollah and HTS clashed with rebels on the outskirts of Qusayr.",
+        "Hezbollah and HTS clashed over the constitution at talks in Geneva.",
+    ],
+)
+def test_one_side_against_someone_unnamed_or_a_fight_of_words_stays_silent(
+    engine: Engine, text: str
+):
+    assert [m for m in engine.match("", text, when=WHEN) if m.mode == "live"] == []
