@@ -55,6 +55,7 @@ bench: $(VENV)/.installed-test deps
 	@command -v nginx >/dev/null 2>&1 || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $(BENCH_DEBS); }
 	$(PY) benchmarks/rules_bench.py
+	$(PY) benchmarks/frames.py
 	$(PY) benchmarks/restart.py
 	$(PY) -m benchmarks.transports
 	$(PY) benchmarks/feed_farm.py --feeds 1000 --feeds 5000 --postgresql
