@@ -700,11 +700,13 @@ class Engine:
         for r in reading.readings:
             if not any(r.covers(k.start - lo, k.end - lo) for k in kws):
                 continue
-            verdict = decide.judge(r, reading, present, self._untracked)
             named = r.parties or r.attacker.actors or r.target.actors
-            if r.blocked and (verdict.pairs or named or r.pairs()):
-                said.append(f"{r.predicate!r} {r.blocked}")
-            elif verdict.veto:
+            if r.blocked:
+                if named:
+                    said.append(f"{r.predicate!r} {r.blocked}")
+                continue
+            verdict = decide.judge(r, reading, present, self._untracked)
+            if verdict.veto:
                 said.append(f"{r.predicate!r} vetoed: {verdict.veto} ({_sides_text(r)})")
             elif not verdict.pairs and named:
                 said.append(f"{r.predicate!r}: {_sides_text(r)}")
