@@ -14,6 +14,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -293,3 +294,47 @@ async def test_a_fetch_goes_on_with_its_own_limits_when_turns_cannot_be_asked(
     assert [g.body for g in got] == [b"a page"] * 3
     said = [r for r in caplog.records if "politeness across nodes unavailable" in r.getMessage()]
     assert len(said) == 1
+
+
+async def test_connections_killed_under_transactions_say_unavailable_and_come_back(
+    tmp_path: Path,
+):
+    """The server ends the store's connections (a restart, a failover, an administrator)
+    while transactions run: each fails with StorageUnavailable, never with asyncpg's
+    "released back to the pool" (which escaped the delivery loop's transaction as a
+    traceback), and the store carries on once new connections can be made."""
+    import asyncpg
+
+    from monitor.errors import StorageUnavailable
+
+    url = database(tmp_path)
+    store = await open_store(url)
+    killer = await asyncpg.connect(url)
+    stop = asyncio.Event()
+
+    async def kill() -> None:
+        while not stop.is_set():
+            await killer.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            await asyncio.sleep(0.005)
+
+    outcomes: list[str] = []
+    killing = asyncio.create_task(kill())
+    try:
+        for _ in range(150):  # bounded: a few seconds at most
+            try:
+                await store.due_alerts(datetime.now(UTC), limit=10)
+                outcomes.append("ok")
+            except StorageUnavailable:
+                outcomes.append("unavailable")
+    finally:
+        stop.set()
+        await killing
+        await killer.close()
+    try:
+        assert "unavailable" in outcomes  # the killing reached transactions
+        assert await store.due_alerts(datetime.now(UTC), limit=10) == []
+    finally:
+        await store.close()

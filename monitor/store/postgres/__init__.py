@@ -130,14 +130,20 @@ class _Connection(abc.ABC):
         async with self._held() as conn:
             try:
                 return await getattr(conn, method)(*args)
-            except (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError) as e:
-                if not conn.is_closed():
+            except (
+                asyncpg.PostgresConnectionError,
+                asyncpg.InterfaceError,
+                # a connection left mid-operation when the server ended it
+                asyncpg.InternalClientError,
+                OSError,
+            ) as e:
+                if not _closed(conn):
                     conn.terminate()
                 raise StorageUnavailable(
                     f"database {where(self.url)} went away: {_reason(e)}"
                 ) from e
             except asyncpg.PostgresError as e:
-                if conn.is_closed():  # an administrator's shutdown, a failover
+                if _closed(conn):  # an administrator's shutdown, a failover
                     raise StorageUnavailable(f"database {where(self.url)} went away: {e}") from e
                 raise StorageError(f"postgresql: {e}") from e
 
@@ -194,17 +200,44 @@ class _Pool(_Connection):
         await self.pool.close()
 
 
+def _closed(conn: asyncpg.Connection) -> bool:
+    """Is the connection gone? A pool's connection that was lost is also handed back to its
+    pool, after which every call on it (``is_closed`` too) raises ``InterfaceError``: a
+    transaction's ROLLBACK after the server went away met that, and the error escaped."""
+    try:
+        return bool(conn.is_closed())
+    except asyncpg.InterfaceError:
+        return True
+
+
 @contextlib.asynccontextmanager
 async def _acquired(pool: asyncpg.Pool, url: str) -> AsyncIterator[asyncpg.Connection]:
     """A connection of the pool; ``StorageUnavailable`` while the server cannot be reached."""
     try:
         conn = await pool.acquire(timeout=10)
-    except (OSError, TimeoutError, asyncpg.CannotConnectNowError, asyncpg.InterfaceError) as e:
+    except (
+        OSError,
+        TimeoutError,
+        asyncpg.CannotConnectNowError,
+        asyncpg.InterfaceError,
+        # the pool resets a connection it hands out: one the server just ended fails there
+        asyncpg.PostgresConnectionError,
+        asyncpg.InternalClientError,
+    ) as e:
         raise StorageUnavailable(f"cannot reach database {where(url)}: {_reason(e)}") from e
     try:
         yield conn
     finally:
-        await pool.release(conn)
+        # the pool resets a connection handed back; one the server ended meanwhile fails
+        # there, and the pool has already closed it: what ran on it stands or failed on its
+        # own, and the next acquire makes a new one
+        with contextlib.suppress(
+            OSError,
+            asyncpg.InterfaceError,
+            asyncpg.PostgresConnectionError,
+            asyncpg.InternalClientError,
+        ):
+            await pool.release(conn)
 
 
 async def connect(url: str) -> asyncpg.Connection:
