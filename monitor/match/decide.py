@@ -34,7 +34,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from monitor.match.roles import Reading, SentenceReading
+from monitor.match.readings import Reading, SentenceReading
 
 #: how a verdict was reached, for explanations
 READ = "read"

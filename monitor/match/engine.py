@@ -26,7 +26,7 @@ from typing import Any, ClassVar, Literal
 
 import ahocorasick
 
-from monitor.match import decide, roles
+from monitor.match import decide, readings, references, roles
 from monitor.match import lexicon as lx
 from monitor.match import text as textmod
 from monitor.match.actors import (
@@ -346,7 +346,7 @@ class _Doc:
         #: when it was published (or fetched): dated aliases are read at this time
         self.when = when
         #: the role stage's reading of each sentence read so far (None: not readable)
-        self.readings: dict[tuple[int, int], roles.SentenceReading | None] = {}
+        self.readings: dict[tuple[int, int], readings.SentenceReading | None] = {}
         #: how many sentences were parsed
         self.parsed = 0
         #: dated names set aside at this text's date (for "why not"): (as written, alias)
@@ -968,7 +968,7 @@ class Engine:
                 far = abs(anchored.index(there) - i) > 2 or there[0] - here[1] > 600
                 found = [
                     r
-                    for r in roles.across(reading, other)
+                    for r in references.across(reading, other)
                     if not far or any(q.claimed for q in other.readings)
                 ]
                 unit = self._unit_across(rule, doc, here, there, by_sentence, anchors, found)
@@ -996,7 +996,7 @@ class Engine:
         there: tuple[int, int],
         by_sentence: dict[tuple[int, int], list[_ActorHit]],
         anchors: list[_TermHit],
-        found: list[roles.Reading],
+        found: list[readings.Reading],
     ) -> _Unit | None:
         hits = by_sentence[here] + by_sentence[there]
         tracked = {h.actor for h in hits}
@@ -1158,7 +1158,7 @@ class Engine:
         doc: _Doc,
         sentence: tuple[int, int],
         k: _TermHit,
-        reading: roles.SentenceReading | None,
+        reading: readings.SentenceReading | None,
         present: set[str],
         by_actor: dict[str, list[_ActorHit]],
         found: _Found,
@@ -1172,12 +1172,12 @@ class Engine:
             for r in (reading.readings if reading is not None else ())
             if r.covers(k.start - lo, k.end - lo)
         ]
-        if reading is roles.PENDING:
+        if reading is readings.PENDING:
             return  # read once the batch is parsed
         if read:  # the parser took the keyword for a predicate: ruled out, or a clash
             assert reading is not None
             for r in read:
-                if r.blocked == roles.QUARREL and (quarrels or self._turned_violent(doc, hi)):
+                if r.blocked == readings.QUARREL and (quarrels or self._turned_violent(doc, hi)):
                     r = replace(r, blocked="")
                 verdict = decide.judge(r, reading, present, self._untracked)
                 if not verdict.pairs:
@@ -1282,7 +1282,7 @@ class Engine:
             for r in reading.readings
         )
 
-    def _reading(self, doc: _Doc, lo: int, hi: int) -> roles.SentenceReading | None:
+    def _reading(self, doc: _Doc, lo: int, hi: int) -> readings.SentenceReading | None:
         """The role stage's reading of the sentence [lo, hi), parsed once per article; None
         when it cannot be read (no parser, text in Arabic script, the model unavailable).
         While a batch gathers what to parse (``doc.pending``), a sentence not read yet is
@@ -1294,7 +1294,7 @@ class Engine:
             return None
         if doc.pending is not None:
             doc.pending.append((lo, hi))
-            return roles.PENDING
+            return readings.PENDING
         self._parse_into([doc], [(lo, hi)])
         return doc.readings[(lo, hi)]
 
@@ -1522,19 +1522,19 @@ def _outermost(hits: list[_ActorHit]) -> list[_ActorHit]:
     return out
 
 
-def _mentions(hits: list[_ActorHit], lo: int) -> list[roles.Mention]:
+def _mentions(hits: list[_ActorHit], lo: int) -> list[readings.Mention]:
     """The role stage's mentions of a sentence's hits; "both sides" is one mention of both."""
-    out: list[roles.Mention] = []
+    out: list[readings.Mention] = []
     for h in hits:
         if h.each and out and out[-1].each and out[-1].start == h.start - lo:
             last = out.pop()
             out.append(replace(last, actors=(*last.actors, h.actor)))
             continue
-        out.append(roles.Mention(h.start - lo, h.end - lo, (h.actor,), h.surface, h.each))
+        out.append(readings.Mention(h.start - lo, h.end - lo, (h.actor,), h.surface, h.each))
     return out
 
 
-def _sides_text(r: roles.Reading) -> str:
+def _sides_text(r: readings.Reading) -> str:
     """How a reading placed the actors, for "why not": "Israel (attacker); Hezbollah, Iran
     (target)", "one side: A, B"."""
     if r.parties:
@@ -1601,7 +1601,7 @@ def _in_list(text: str, hits: list[_ActorHit], a: _ActorHit, b: _ActorHit) -> bo
 
 
 def _clash_record(
-    r: roles.Reading, pairs: list[tuple[str, str]], hits: Sequence[_ActorHit] = ()
+    r: readings.Reading, pairs: list[tuple[str, str]], hits: Sequence[_ActorHit] = ()
 ) -> Clash:
     """A reading as the record alerts carry, with only the actors set against each other.
     A side the parse did not place (a clash by default) is named as the sentence names it."""
@@ -1612,7 +1612,7 @@ def _clash_record(
         names_b = tuple(n for p in r.parties if p.actors & set(second) for n in p.names)
         return Clash(r.predicate, first, second, True, names_a, names_b)
 
-    def names(side: roles.Side, actors: tuple[str, ...]) -> tuple[str, ...]:
+    def names(side: readings.Side, actors: tuple[str, ...]) -> tuple[str, ...]:
         if side.actors & set(actors):
             return side.names
         return tuple(dict.fromkeys(h.surface for h in hits if h.actor in actors))

@@ -1,0 +1,226 @@
+"""A sentence's dependency parse as a tree the role stage can walk.
+
+Pure: a ``Parse`` (``syntax.py``) and the sentence's actor mentions in; an index of children,
+of the mention each token belongs to, of each mention's root, and the walks every stage of the
+role reading shares (a verb's subject, its prepositional phrases, a word's conjuncts, a phrase
+that does not enter another clause).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from monitor.match import lexicon as lx
+from monitor.match.readings import Mention, Reading
+from monitor.match.syntax import Parse, Token
+
+#: dependency labels the walks read
+SUBJECTS = frozenset(["nsubj", "csubj", "expl"])
+PASSIVE_SUBJECTS = frozenset(["nsubjpass", "csubjpass"])
+OBJECTS = frozenset(["dobj", "obj", "attr", "oprd", "dative"])
+MODIFIERS = frozenset(["compound", "amod", "poss", "nmod", "npadvmod", "nummod", "appos"])
+_RELATIVE = frozenset(["who", "which", "that", "whom"])
+PRONOUNS = frozenset(["it", "its", "they", "their", "them", "theirs", "itself", "themselves"])
+#: a walk up the tree never goes further than this
+DEPTH = 8
+
+
+class Tree:
+    """Index over one parse: children, mentions by token, predicates."""
+
+    def __init__(self, parse: Parse, mentions: Sequence[Mention], lexicon: lx.Lexicon) -> None:
+        self.parse = parse
+        self.t = _repaired(
+            tuple(
+                tok
+                if (fixed := lexicon.lemma(tok.text, tok.lemma)) == tok.lemma
+                else replace(tok, lemma=fixed)
+                for tok in parse.tokens
+            )
+        )
+        self.kids: list[list[int]] = [[] for _ in self.t]
+        for tok in self.t:
+            if tok.head != tok.i:
+                self.kids[tok.head].append(tok.i)
+        self.lexicon = lexicon
+        self.mentions = list(mentions)
+        #: token → mention index, for tokens inside a mention
+        self.owner: dict[int, int] = {}
+        #: mention index → its root token
+        self.root: dict[int, int] = {}
+        for k, m in enumerate(self.mentions):
+            toks = [x.i for x in self.t if x.start < m.end and x.end > m.start]
+            if not toks:
+                continue
+            for i in toks:
+                self.owner.setdefault(i, k)
+            inside = set(toks)
+            roots = [i for i in toks if self.t[i].head not in inside or self.t[i].head == i]
+            self.root[k] = roots[-1] if roots else toks[-1]
+        self.mention_at: dict[int, int] = {r: k for k, r in self.root.items()}
+        #: readings made so far, in the order of the sentence
+        self.done: list[Reading] = []
+
+    def dep(self, i: int) -> str:
+        return self.t[i].dep
+
+    def head(self, i: int) -> int:
+        return self.t[i].head
+
+    def lemma(self, i: int) -> str:
+        return self.t[i].lemma
+
+    def children(self, i: int, *deps: str) -> list[int]:
+        if not deps:
+            return self.kids[i]
+        return [c for c in self.kids[i] if self.t[c].dep in deps]
+
+    def preps(self, i: int) -> list[tuple[str, int]]:
+        """(preposition, object) for each prepositional phrase on ``i``; two-word ones too
+        ("along with", "on behalf of", "out of")."""
+        out = []
+        for p in self.children(i, "prep", "agent", "dative"):
+            word = self.t[p].lemma
+            objs = self.children(p, "pobj", "pcomp", "dobj")
+            inner = self.children(p, "prep")
+            if not objs and inner:  # "along with X", "out of X"
+                q = inner[0]
+                word = f"{word} {self.t[q].lemma}"
+                objs = self.children(q, "pobj", "pcomp")
+            for o in objs:
+                subj = self.children(o, "nsubj") if self.t[o].dep == "pcomp" else []
+                # "clashed with A members smuggling weapons": the clause's subject is the object
+                out.append((word, subj[0] if subj else o))
+        return out
+
+    def clause_preps(self, i: int, skip: int | None, depth: int = 3) -> list[tuple[str, int]]:
+        """Prepositional phrases on ``i`` and on the nouns of its own phrases, ``depth``
+        levels down, not entering ``skip`` or another clause: where the parser may have hung
+        a phrase that belongs to ``i``."""
+        out: list[tuple[str, int]] = []
+        frontier = [i]
+        for _ in range(depth):
+            nxt: list[int] = []
+            for n in frontier:
+                for word, o in self.preps(n):
+                    out.append((word, o))
+                    if o != skip and self.t[o].pos in ("NOUN", "PROPN", "NUM"):
+                        nxt.extend(x for x in self.conjuncts(o) if x != skip)
+                for c in self.children(n, "npadvmod", "dobj"):
+                    if c != skip and n == i:
+                        nxt.append(c)
+            frontier = nxt
+        return out
+
+    def conjuncts(self, i: int) -> list[int]:
+        """``i`` and the words conjoined to it ("A, B and C")."""
+        out = [i]
+        k = 0
+        while k < len(out):
+            out.extend(c for c in self.children(out[k], "conj") if c not in out)
+            k += 1
+        return out
+
+    def is_passive(self, v: int) -> bool:
+        kids = self.children(v)
+        if any(self.t[c].dep in ("auxpass", "nsubjpass") for c in kids):
+            return True
+        # a bare participle with a by-phrase ("positions targeted by A")
+        return self.t[v].tag == "VBN" and any(self.t[c].dep == "agent" for c in kids)
+
+    def subject(self, v: int) -> list[int]:
+        """The subject of verb ``v``, shared or inherited when it has none of its own:
+        "A stormed X and *attacked* B", "A tried to *storm* B", "rebels *who* attacked"."""
+        seen = 0
+        while seen < DEPTH:
+            seen += 1
+            subj = self.children(v, *SUBJECTS)
+            if subj:
+                if self.t[subj[0]].lemma in _RELATIVE and self.dep(v) == "relcl":
+                    return [self.head(v)]
+                return subj  # several when the parser split one: "A, which …, and B launched"
+            d = self.dep(v)
+            if d in ("conj", "xcomp", "advcl") and self.head(v) != v:
+                v = self.head(v)
+                continue
+            if d == "pcomp" and self.head(self.head(v)) != self.head(v):
+                # "A responded *by shelling* B" → A; "accused A *of targeting* B" → A
+                prep = self.head(v)
+                verb = self.head(prep)
+                if self.t[prep].lemma in ("of", "for") and self.t[verb].lemma in lx.ACCUSING:
+                    return self.children(verb, *OBJECTS)
+                v = verb
+                continue
+            if d in ("acl", "relcl") and self.t[v].tag != "VBN":
+                return [self.head(v)]  # "fighters attacking B"
+            return []
+        return []
+
+
+def _repaired(tokens: tuple[Token, ...]) -> tuple[Token, ...]:
+    """Mend one frequent parser error: the later items of a list of names hung on the verb
+    ("hitting areas under the control of A, *B*, and *C*" with B and C conjoined to
+    "hitting"). A name conjoined to a verb joins the nearest name before it instead."""
+    out = list(tokens)
+    for tok in tokens:
+        head = tokens[tok.head]
+        if tok.dep != "conj" or tok.pos != "PROPN" or head.pos not in ("VERB", "AUX"):
+            continue
+        before = [
+            t.i
+            for t in out[head.i + 1 : tok.i]
+            if t.pos in ("PROPN", "NOUN") and t.dep in ("pobj", "dobj", "conj", "appos")
+        ]
+        if before:
+            out[tok.i] = replace(tok, head=before[-1])
+    return tuple(out)
+
+
+def subtree(tree: Tree, node: int) -> list[int]:
+    out = [node]
+    k = 0
+    while k < len(out):
+        out.extend(tree.kids[out[k]])
+        k += 1
+    return out
+
+
+#: dependents that open a clause of its own, or restate a word (an appositive): what stands
+#: in them is not the predicate's
+_CLAUSES = frozenset(["relcl", "acl", "advcl", "ccomp", "parataxis", "csubj", "xcomp", "appos"])
+
+
+def phrase(tree: Tree, node: int, stop: frozenset[int] = frozenset()) -> list[int]:
+    """The words of ``node``'s phrase, not entering a clause of its own (nor ``stop``)."""
+    out = [node]
+    k = 0
+    while k < len(out):
+        for c in tree.kids[out[k]]:
+            if (
+                c in stop
+                or tree.dep(c) in _CLAUSES
+                or (tree.dep(c) == "conj" and tok_is_verb(tree, c))
+            ):
+                continue
+            out.append(c)
+        k += 1
+    return out
+
+
+def noun_class(tree: Tree, i: int) -> lx.PredicateClass | None:
+    tok = tree.t[i]
+    if tok.pos not in ("NOUN", "PROPN") or i in tree.owner:
+        return None
+    return tree.lexicon.nouns.get(tok.lemma) or tree.lexicon.nouns.get(tok.text.lower())
+
+
+def is_time(tree: Tree, o: int) -> bool:
+    """A time phrase: "on Sunday", "on 3 May", "on the night of"."""
+    tok = tree.t[o]
+    return tok.lemma in lx.TIME_WORDS or tok.text.isdigit() or tok.pos == "NUM"
+
+
+def tok_is_verb(tree: Tree, i: int) -> bool:
+    tok = tree.t[i]
+    return tok.pos in ("VERB", "AUX") or tok.tag.startswith("V")
