@@ -12,7 +12,7 @@ import yaml
 
 from monitor import config
 from monitor.match import frames
-from monitor.match.engine import compile_rules
+from monitor.match.compiler import compile_rules
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -26,7 +26,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from monitor.config import Settings  # noqa: E402
-from monitor.match.engine import compile_rules  # noqa: E402
+from monitor.match.compiler import compile_rules  # noqa: E402
 
 #: the articles' publication time (dated names are read at it)
 NOW = datetime(2026, 11, 22, tzinfo=UTC)

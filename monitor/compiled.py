@@ -6,7 +6,9 @@ from pathlib import Path
 
 from monitor import config as configmod
 from monitor.errors import ConfigError
-from monitor.match.engine import Engine, RuleError, compile_rules
+from monitor.match.compiler import compile_rules
+from monitor.match.engine import Engine
+from monitor.match.rules import RuleError
 
 
 def load_checked(

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from monitor import config
-from monitor.match.engine import Engine, compile_rules
+from monitor.match.compiler import compile_rules
+from monitor.match.engine import Engine
 
 ROOT = Path(__file__).resolve().parents[1]
 WHEN = datetime(2026, 6, 1, tzinfo=UTC)

@@ -12,7 +12,8 @@ import yaml
 
 from monitor import config
 from monitor.match import frames
-from monitor.match.engine import Engine, compile_rules
+from monitor.match.compiler import compile_rules
+from monitor.match.engine import Engine
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLE = yaml.safe_load((ROOT / "tests" / "frames" / "frames.yaml").read_text())

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from monitor.cli import read_article_file
 from monitor.compiled import load_checked
 from monitor.config import Settings
-from monitor.match.engine import Engine, compile_rules
+from monitor.match.compiler import compile_rules
+from monitor.match.engine import Engine
 from monitor.match.text import normalise
 from tests.conftest import ACTORS, KEYWORDS
 

@@ -16,7 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from monitor.compiled import load_checked
-from monitor.match.engine import Engine, compile_rules
+from monitor.match.compiler import compile_rules
+from monitor.match.engine import Engine
 from monitor.match.syntax import Parser
 from monitor.match.text import fold, normalise
 from monitor.models import Match

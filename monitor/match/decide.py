@@ -1,7 +1,11 @@
 """The decision: does one conflict predicate set two tracked actors against each other?
 
-Pure: a predicate as the role stage read it (``roles.Reading``), what the stage read of the
-whole sentence, and the tracked actors the sentence names in; a ``Verdict`` out.
+Pure. ``judge``: a predicate as the role stage read it (``readings.Reading``), what the stage
+read of the whole sentence, and the tracked actors the sentence names in; a ``Verdict`` out.
+``Decider``: the same for every conflict word of a unit's sentences, with the stages that read
+them — word order for a plain sentence (``wordorder``), the parse's reading where there is one
+(``reader``), word order again where there is none (Arabic, no parser) — gathered as the
+keywords kept, the actors set against each other and the ``Clash`` records alerts carry.
 
 The decision **rules out look-alikes** rather than proving every role. The ways of telling a
 clash are open-ended and a parser misplaces phrases ("a depot run by B", "the Turkish offensive
@@ -13,7 +17,7 @@ evidence from the parse:
 veto                      evidence
 ========================  ===============================================================
 ``denied`` ``hedged``     the predicate is under a denial, a modal, a prevention, a threat,
-``negated`` ``question``  a negation, or asked (``roles._blocked``)
+``negated`` ``question``  a negation, or asked (``scope.why_blocked``)
 ``verbal`` ``not armed``  a fight of words, in talks, at a match
 ``background``            dated well before the text ("in 2015", "six years ago")
 ``co-targets``            the actors are all on the receiving side of someone else
@@ -31,10 +35,18 @@ alert's explanation says so.
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from itertools import chain
 
+from monitor.match import lexicon as lx
+from monitor.match import readings
+from monitor.match.document import ActorHit, Document, TermHit
+from monitor.match.reader import Reader
 from monitor.match.readings import Reading, SentenceReading
+from monitor.match.syntax import Parser
+from monitor.match.wordorder import WordOrder
+from monitor.models import Clash
 
 #: how a verdict was reached, for explanations
 READ = "read"
@@ -118,3 +130,168 @@ def _one_side(
             return "allies: fighting on one side"
         return "allies: on one side" if not r.mutual or r.other_unnamed else ""
     return ""
+
+
+@dataclass(slots=True)
+class Found:
+    """What the opposition check gathers: the keywords kept, the actors set against each
+    other, the clashes read."""
+
+    kept: list[TermHit] = field(default_factory=list)
+    fighters: set[str] = field(default_factory=set)
+    clashes: list[Clash] = field(default_factory=list)
+    #: how a clash was decided where the parse did not prove it ("by default: …")
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, keyword: TermHit, clash: Clash | None, fighters: Iterable[str]) -> None:
+        if keyword not in self.kept:
+            self.kept.append(keyword)
+        if clash is not None and clash not in self.clashes:
+            self.clashes.append(clash)
+        self.fighters.update(fighters)
+
+
+def clash_record(
+    r: readings.Reading, pairs: list[tuple[str, str]], hits: Sequence[ActorHit] = ()
+) -> Clash:
+    """A reading as the record alerts carry, with only the actors set against each other.
+    A side the parse did not place (a clash by default) is named as the sentence names it."""
+    first = tuple(dict.fromkeys(a for a, _ in pairs))
+    second = tuple(dict.fromkeys(b for _, b in pairs))
+    if r.parties:
+        names_a = tuple(n for p in r.parties if p.actors & set(first) for n in p.names)
+        names_b = tuple(n for p in r.parties if p.actors & set(second) for n in p.names)
+        return Clash(r.predicate, first, second, True, names_a, names_b)
+
+    def names(side: readings.Side, actors: tuple[str, ...]) -> tuple[str, ...]:
+        if side.actors & set(actors):
+            return side.names
+        return tuple(dict.fromkeys(h.surface for h in hits if h.actor in actors))
+
+    return Clash(
+        r.predicate,
+        first,
+        second,
+        r.mutual,
+        names(r.attacker, first),
+        names(r.target, second),
+    )
+
+
+class Decider:
+    """Decides, sentence by sentence, which conflict words set two actors against each
+    other, with the stages that read the sentence."""
+
+    def __init__(
+        self, reader: Reader, word_order: WordOrder, lexicon: lx.Lexicon, untracked: frozenset[str]
+    ) -> None:
+        self.reader = reader
+        self.word_order = word_order
+        self.lexicon = lexicon
+        self.classes = frozenset(c.name for c in lexicon.classes)
+        self.untracked = untracked
+
+    @property
+    def parser(self) -> Parser | None:
+        return self.reader.parser
+
+    # -- who fights whom ------------------------------------------------------------------
+    def opposition(
+        self,
+        doc: Document,
+        keywords: list[TermHit],
+        by_actor: dict[str, list[ActorHit]],
+        quarrels: bool = False,
+    ) -> Found:
+        """The keywords whose sentences set two of the actors against each other, those
+        actors, and the clashes read. A plain sentence ("A clashed with B") is read by word
+        order; else, where the parser read the sentence, its reading decides; where it could
+        not (no parser, Arabic script), word order does (``_opposed``), without the actors it
+        found to be no side (speakers, mediators, places)."""
+        if self.parser is None:  # word order alone, as before there was a parser
+            kept = [k for k in keywords if self.word_order.opposed(doc, k, by_actor)]
+            return Found(kept, set(by_actor) if kept else set(), [])
+        by_sentence: dict[tuple[int, int], list[TermHit]] = {}
+        for k in keywords:
+            by_sentence.setdefault(doc.sentence_at(k.start), []).append(k)
+        found = Found()
+        for (lo, hi), kws in by_sentence.items():
+            hits = doc.hits_in(lo, hi)
+            present = {h.actor for h in hits} & by_actor.keys()
+            reading = None
+            if len(present) >= 2:
+                plain = self.word_order.plain(doc, lo, hi, kws, hits)
+                if plain is not None:  # "A clashed with B": word order says it all
+                    for keyword, clash in plain:
+                        found.add(keyword, clash, (*clash.attacker, *clash.target))
+                    continue
+                reading = self.reader.reading(doc, lo, hi)
+            for k in kws:
+                self._decide(doc, (lo, hi), k, reading, present, by_actor, found, quarrels)
+        return found
+
+    def _decide(
+        self,
+        doc: Document,
+        sentence: tuple[int, int],
+        k: TermHit,
+        reading: readings.SentenceReading | None,
+        present: set[str],
+        by_actor: dict[str, list[ActorHit]],
+        found: Found,
+        quarrels: bool = False,
+    ) -> None:
+        """Does one keyword set two of the sentence's actors against each other? (A quarrel
+        does where it turned violent, or as it is for a rule of ``quarrels``.)"""
+        lo, hi = sentence
+        read = [
+            r
+            for r in (reading.readings if reading is not None else ())
+            if r.covers(k.start - lo, k.end - lo)
+        ]
+        if reading is readings.PENDING:
+            return  # read once the batch is parsed
+        if read:  # the parser took the keyword for a predicate: ruled out, or a clash
+            assert reading is not None
+            for r in read:
+                if r.blocked == readings.QUARREL and (quarrels or self._turned_violent(doc, hi)):
+                    r = replace(r, blocked="")
+                verdict = judge(r, reading, present, self.untracked)
+                if not verdict.pairs:
+                    continue
+                pairs = list(verdict.pairs)
+                found.add(k, clash_record(r, pairs, doc.hits_in(lo, hi)), {*chain(*pairs)})
+                if verdict.how == DEFAULT:
+                    note = (
+                        f"by default: {', '.join(verdict.assumed)} not placed by the parse "
+                        f"around {r.predicate!r}, and no look-alike found"
+                    )
+                    if note not in found.notes:
+                        found.notes.append(note)
+            return
+        if reading is not None and k.set_name in self.classes:
+            return  # a conflict word the parser read as something else ("bomb shelters")
+        if len(present) < 2:  # the actors meet in a wider unit: order says nothing
+            found.add(k, None, by_actor)
+            return
+        candidates = by_actor
+        if reading is not None:
+            candidates = {a: h for a, h in by_actor.items() if a not in reading.aside}
+        if len(present & set(candidates)) >= 2 and self.word_order.opposed(doc, k, candidates):
+            found.add(k, None, present & set(candidates))
+
+    def _turned_violent(self, doc: Document, end: int) -> bool:
+        """Does the next sentence tell of shooting or an attack, naming no one ("locked in a
+        standoff. Shots were fired and a guard was wounded")? Then the quarrel before it
+        turned violent."""
+        lo, hi = doc.sentence_after(end - 1)
+        if lo < end:
+            return False
+        reading = self.reader.reading(doc, lo, hi)
+        escalated = {c.name for c in self.lexicon.classes if c.escalated}
+        return reading is not None and any(
+            not r.blocked
+            and r.kind not in escalated
+            and not (r.attacker.actors or r.target.actors or r.parties)
+            for r in reading.readings
+        )
