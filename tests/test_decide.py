@@ -96,3 +96,40 @@ def test_one_side_against_someone_unnamed_or_a_fight_of_words_stays_silent(
     engine: Engine, text: str
 ):
     assert [m for m in engine.match("", text, when=WHEN) if m.mode == "live"] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "actors"),
+    [
+        # taking part in a fight is no fight of its own: the fight's sides are the subject's
+        ("The SDF have been engaged in clashes with Turkey in the north.", {"SDF", "Turkey"}),
+        # whom an attack killed, told as what it claimed
+        (
+            "A Turkish drone strike claimed the lives of three SDF fighters near Qamishli.",
+            {"Turkey", "SDF"},
+        ),
+        # the "against" phrase hung on the object of "pitted"
+        ("Fierce fighting pitted Quds Force against Wagner in Mayadin.", {"Iran", "Russia"}),
+        # the phrases of an attack noun that went to the verb, or to the one who acts
+        (
+            "Moscow condemned the offensive by the Turkish army against the SDF in Afrin.",
+            {"Turkey", "SDF"},
+        ),
+        # a conflict noun the tagger took for an adjective
+        (
+            "The Tiger Forces offensive against HTS in Idlib entered its second week.",
+            {"Assad regime", "HTS"},
+        ),
+    ],
+)
+def test_general_shapes_of_a_clash(engine: Engine, text: str, actors: set[str]):
+    [m] = engine.match("", text, when=WHEN)
+    assert set(m.actor_names) == actors
+
+
+def test_between_read_by_word_order_where_the_parse_placed_no_one(engine: Engine):
+    # the small parser hangs the names of this sentence on its main verb, not on "between"
+    text = "Renewed infighting between Jaish al-Islam and Daesh killed two people in Tadef."
+    [m] = engine.match("", text, when=WHEN)
+    assert set(m.actor_names) == {"Jaysh al-Islam", "Islamic State"}
+    assert any(n.startswith("by word order: 'infighting' between") for n in m.notes)

@@ -143,6 +143,10 @@ class Found:
     #: how a clash was decided where the parse did not prove it ("by default: …")
     notes: list[str] = field(default_factory=list)
 
+    def note(self, text: str) -> None:
+        if text not in self.notes:
+            self.notes.append(text)
+
     def add(self, keyword: TermHit, clash: Clash | None, fighters: Iterable[str]) -> None:
         if keyword not in self.kept:
             self.kept.append(keyword)
@@ -256,18 +260,7 @@ class Decider:
             for r in read:
                 if r.blocked == readings.QUARREL and (quarrels or self._turned_violent(doc, hi)):
                     r = replace(r, blocked="")
-                verdict = judge(r, reading, present, self.untracked)
-                if not verdict.pairs:
-                    continue
-                pairs = list(verdict.pairs)
-                found.add(k, clash_record(r, pairs, doc.hits_in(lo, hi)), {*chain(*pairs)})
-                if verdict.how == DEFAULT:
-                    note = (
-                        f"by default: {', '.join(verdict.assumed)} not placed by the parse "
-                        f"around {r.predicate!r}, and no look-alike found"
-                    )
-                    if note not in found.notes:
-                        found.notes.append(note)
+                self._judged(doc, sentence, k, r, reading, present, by_actor, found)
             return
         if reading is not None and k.set_name in self.classes:
             return  # a conflict word the parser read as something else ("bomb shelters")
@@ -279,6 +272,36 @@ class Decider:
             candidates = {a: h for a, h in by_actor.items() if a not in reading.aside}
         if len(present & set(candidates)) >= 2 and self.word_order.opposed(doc, k, candidates):
             found.add(k, None, present & set(candidates))
+
+    def _judged(
+        self,
+        doc: Document,
+        sentence: tuple[int, int],
+        k: TermHit,
+        r: Reading,
+        reading: SentenceReading,
+        present: set[str],
+        by_actor: dict[str, list[ActorHit]],
+        found: Found,
+    ) -> None:
+        """One predicate's verdict on the sentence's actors, added to what was found."""
+        verdict = judge(r, reading, present, self.untracked)
+        if not verdict.pairs and not verdict.veto and r.mutual and not r.named:
+            # the parse placed no one around a mutual word: "clashes between A and B"
+            # still says who, by word order
+            between = self.word_order.between(doc, k, by_actor)
+            if len(between) >= 2:
+                found.add(k, None, between)
+                found.note(f"by word order: {r.predicate!r} between {' and '.join(between)}")
+        if not verdict.pairs:
+            return
+        pairs = list(verdict.pairs)
+        found.add(k, clash_record(r, pairs, doc.hits_in(*sentence)), {*chain(*pairs)})
+        if verdict.how == DEFAULT:
+            found.note(
+                f"by default: {', '.join(verdict.assumed)} not placed by the parse "
+                f"around {r.predicate!r}, and no look-alike found"
+            )
 
     def _turned_violent(self, doc: Document, end: int) -> bool:
         """Does the next sentence tell of shooting or an attack, naming no one ("locked in a

@@ -112,7 +112,8 @@ _LOCATED = re.compile(
     r"\b(?:(?:in|near|at|on|around|outside|inside|along|across)\s+(?:the\s+)?"
     r"(?P<place>[A-Z][\w'’-]+|(?:outskirts|border|borders|frontline|front|frontlines|village|"
     r"villages|town|towns|city|streets?|countryside|province|district|area|region|suburbs?|"
-    r"neighbou?rhood|desert|mountains?|checkpoint|crossing|highway|road)\b)"
+    r"neighbou?rhood|desert|mountains?|checkpoint|crossing|highway|road|(?:north|south)(?:east|west)?"
+    r"|east|west)\b)"
     r"|(?:for|over)\s+(?:the\s+)?control\s+of\b)"
 )
 

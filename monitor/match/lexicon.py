@@ -254,7 +254,7 @@ NAMING = _words("describe call dub label identify know brand term name refer")
 ACCUSING = _words("accuse blame charge suspect condemn criticize criticise fault")
 #: nouns of harm: "led to the death of X"
 CASUALTY_NOUNS = _words(
-    "death deaths killing killings injury injuries casualty casualties loss losses toll"
+    "death deaths killing killings injury injuries casualty casualties loss losses toll life lives"
 )
 #: words that make a fight one of words: "a verbal tussle", "verbally attacked"
 VERBAL = _words(
@@ -343,10 +343,13 @@ HEDGE = _words(
     rumour rumor speculation scenario option
     halt cessation end prevention avoidance de escalation deescalation ceasefire truce"""
 )
+#: verbs whose object or phrase tells whom an attack harmed: "*led to* the death of X", "*claimed
+#: the lives* of X", "*cost the lives* of X"
+RESULTING = _words("lead result cause bring claim cost take")
 #: verbs that tell what an attack caused: "the strikes *left* 12 dead", "*led to* deaths"
 CAUSING = _words("leave kill wound injure lead result cause bring")
 #: adjectives of taking part: "active in the clashes", "involved in the fighting"
-TAKING_PART = _words("active involved engaged embroiled locked lock caught")
+TAKING_PART = _words("active involved engaged engage involve embroiled locked lock caught")
 #: verbs of stopping: a hedge when asked for or planned, a fact when they happened
 STOPPING = _words("stop halt end cease suspend")
 #: verbs of asking, a hedge only over what they ask for ("called *for* an end to the
@@ -423,5 +426,6 @@ GRAMMAR_WORDS = frozenset().union(
     UNNAMED,
     COMBATANTS,
     CARRYING,
+    RESULTING,
     *IDIOM_OBJECTS.values(),
 )

@@ -311,7 +311,7 @@ def casualties_caused(tree: Tree, p: int) -> list[int]:
     if tok.dep not in SUBJECTS or tok.head == p:
         return out
     v = tok.head
-    if tree.lemma(v) in ("lead", "result", "cause", "bring"):
+    if tree.lemma(v) in lx.RESULTING:
         for word, o in tree.preps(v):
             if word in ("to", "in") and tree.lemma(o) in lx.CASUALTY_NOUNS:
                 out += [oo for w, oo in tree.preps(o) if w in ("of", "among")]

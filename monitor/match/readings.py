@@ -74,6 +74,11 @@ class Reading:
     #: B" where the parse missed "run by"), or elsewhere in it ("clause")
     loose: tuple[tuple[str, str], ...] = ()
 
+    @property
+    def named(self) -> bool:
+        """Does the reading place any actor on a side?"""
+        return bool(self.attacker.actors or self.target.actors or self.parties)
+
     def covers(self, start: int, end: int) -> bool:
         """Is this predicate the word at [start, end) of the sentence?"""
         return start <= self.start < end or self.start <= start < self.end

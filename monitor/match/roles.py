@@ -73,6 +73,10 @@ def read(
     return out
 
 
+#: an adjective in these positions is one ("offensive weapons", "was offensive")
+_ADJ_DEPS = frozenset(["amod", "acomp", "advmod", "conj", "compound"])
+
+
 def _predicates(tree: Tree) -> Iterable[tuple[int, lx.PredicateClass, str]]:
     lex = tree.lexicon
     for tok in tree.t:
@@ -82,6 +86,10 @@ def _predicates(tree: Tree) -> Iterable[tuple[int, lx.PredicateClass, str]]:
         if tok.pos in ("VERB", "AUX") or (tok.pos in ("NOUN", "PROPN") and tok.tag.startswith("V")):
             if any(tree.lemma(c) in lx.IDIOM_OBJECTS.get(word, ()) for c in tree.children(tok.i)):
                 continue  # "took place", "took part"
+            if word in lx.TAKING_PART and any(
+                w == "in" and noun_class(tree, o) for w, o in tree.preps(tok.i)
+            ):
+                continue  # "A have been engaged in clashes with B": the clashes are the fight
             for rest, cls in lex.verbs.get(word, ()):
                 if not rest:
                     yield tok.i, cls, tok.text
@@ -91,7 +99,10 @@ def _predicates(tree: Tree) -> Iterable[tuple[int, lx.PredicateClass, str]]:
                     yield tok.i, cls, f"{tok.text} {tree.t[objs[0]].text}"
                     break
             continue
-        if tok.pos in ("NOUN", "PROPN") and (word in lex.nouns or tok.text.lower() in lex.nouns):
+        # a noun the tagger took for an adjective ("the SDF *offensive* against B") unless it
+        # modifies a noun ("offensive weapons")
+        nounish = tok.pos in ("NOUN", "PROPN") or (tok.pos == "ADJ" and tok.dep not in _ADJ_DEPS)
+        if nounish and (word in lex.nouns or tok.text.lower() in lex.nouns):
             yield tok.i, lex.nouns.get(word) or lex.nouns[tok.text.lower()], tok.text
         elif tok.pos == "VERB" or tok.tag.startswith("VB"):
             continue
@@ -184,7 +195,9 @@ def _verb_args(tree: Tree, p: int, cls: lx.PredicateClass, allied: bool, args: _
     objs = tree.children(p, *OBJECTS)
     if tree.lemma(p) in lx.PITTING and objs:
         # "infighting pitted A against B": the object against the "against" phrase
-        args.each += objs + [o for w, o in tree.preps(p) if w == "against"]
+        args.each += objs + [
+            o for x in (p, *objs) for w, o in tree.preps(x) if w == "against"
+        ]  # the "against" phrase on the verb, or hung on its object
         objs = []
     args.target += [o for o in objs if tree.lemma(o) not in lx.FIRE_OBJECTS]
     args.target += _fire_object(tree, objs, cls)
@@ -238,12 +251,17 @@ def _misplaced_args(tree: Tree, p: int, cls: lx.PredicateClass, args: _Args) -> 
     tok = tree.t[p]
     if tok.dep in ("attr", "acomp") and tok.head != p:
         _take(args, tree.preps(tok.head), cls.target)
-    elif tok.dep in OBJECTS and tok.head != p and not cls.mutual and not args.target:
+    elif tok.dep in OBJECTS and tok.head != p and not cls.mutual:
         # "S condemned the offensive *by A against B*": the phrases went to the verb
         phrases = tree.preps(tok.head)
-        _take(args, phrases, cls.target - {"on", "at", "from"})
-        if args.target and not args.agent:
+        if not args.target:
+            _take(args, phrases, cls.target - {"on", "at", "from"})
+        if not args.agent:
             args.agent += [o for w, o in phrases if w == "by"]
+    if not cls.mutual and not args.target:
+        # "an attack by A *on B*": the parser hung the target's phrase on the one who acts
+        for a in list(args.agent):
+            _take(args, tree.preps(a), cls.target - {"at", "from"})
     if not cls.mutual and not args.target:
         # "the shelling *of* the Turkish military", "the siege of A": the one it was done to
         args.target += [
@@ -513,7 +531,8 @@ def _phrase_governor(tree: Tree, cls: lx.PredicateClass, word: str, verb: int, a
     elif word == "to" and vl in ("respond", "retaliate", "reply"):
         args.target += tree.subject(verb)  # "A responded to the shelling"
     elif word in ("in", "into") and vl in ("join", "take", "participate", "engage", "involve"):
-        args.agent += tree.subject(verb)  # "A took part in the offensive against B"
+        # "A took part in the offensive against B", "A have been engaged in clashes with B"
+        args.agent += tree.subject(verb) or tree.children(verb, *PASSIVE_SUBJECTS)
     elif word == "in" and _taking_part(tree, verb):
         # "A, who were active in the clashes against B"; "A were involved in the fighting"
         holder = tree.head(verb) if tree.t[verb].pos == "ADJ" else verb

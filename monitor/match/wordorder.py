@@ -33,6 +33,24 @@ class WordOrder:
             form: c for c in lexicon.classes if not c.escalated for form in c.finite_forms()
         }
 
+    def between(self, doc: Document, kw: TermHit, by_actor: dict[str, list[ActorHit]]) -> list[str]:
+        """The two actors of "clashes between A and B", read by word order: "between" (or
+        "among") right after the conflict word, then the first two actors named within a
+        dozen words, or none."""
+        hi = doc.sentence_at(kw.start)[1]
+        for cue in self.keywords.cues(doc, kw.end, hi, frozenset((BETWEEN,))):
+            if len(WORD.findall(doc.text, kw.end, cue.start)) > 2:
+                break
+            after = sorted(
+                (h.start, a)
+                for a, hits in by_actor.items()
+                for h in hits
+                if h.start >= cue.end and len(WORD.findall(doc.text, cue.end, h.start)) <= 12
+            )
+            named = list(dict.fromkeys(a for _, a in after))
+            return named[:2] if len(named) >= 2 else []
+        return []
+
     def opposed(self, doc: Document, kw: TermHit, by_actor: dict[str, list[ActorHit]]) -> bool:
         """Does the sentence of ``kw`` set two of the actors against each other (by word
         order: the lexical stage)?"""
