@@ -133,3 +133,31 @@ def test_between_read_by_word_order_where_the_parse_placed_no_one(engine: Engine
     [m] = engine.match("", text, when=WHEN)
     assert set(m.actor_names) == {"Jaysh al-Islam", "Islamic State"}
     assert any(n.startswith("by word order: 'infighting' between") for n in m.notes)
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "actors"),
+    [
+        # a subjectless attack parsed as a clause of the verb it stands before
+        ("", "Shelling by Quds Force killed 12 Wagner fighters in Mayadin.", {"Iran", "Russia"}),
+        # a name split across the two parties of "between"
+        (
+            "",
+            "Heavy clashes raged between Ahrar al-Sham and Hayat Tahrir al-Sham around Saraqib.",
+            {"NLF", "HTS"},
+        ),
+        # a headline's bare present, which the tagger reads as a noun
+        ("Quds Force Fighters Storm Wagner Positions Near Mayadin", "", {"Iran", "Russia"}),
+        # a group's own fighters, in the sentence after the one that names it
+        (
+            "",
+            "Hezbollah sent reinforcements to Qusayr. Its fighters then attacked HTS positions.",
+            {"Hezbollah", "HTS"},
+        ),
+    ],
+)
+def test_shapes_the_second_batch_of_frames_found(
+    engine: Engine, title: str, text: str, actors: set[str]
+):
+    [m] = engine.match(title, text, when=WHEN)
+    assert set(m.actor_names) == actors

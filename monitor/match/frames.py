@@ -88,9 +88,10 @@ def run(engine: Engine, table: Mapping[str, Any], fillings: int = FILLINGS) -> l
     """Judge every filling of every frame with the live rules."""
     when = table_date(table)
     frames = fill(table, fillings)
+    # a headline frame is an article's title (as a feed gives it), the others its body
     texts = [
-        (f.text.partition("\n")[0] if "\n\n" in f.text else "", f.text, when)
-        for _, filled in frames
+        (f.text, "", when) if frame.get("field") == "title" else ("", f.text, when)
+        for frame, filled in frames
         for f in filled
     ]
     found = iter(engine.match_many(texts))

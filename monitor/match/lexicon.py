@@ -73,11 +73,13 @@ class PredicateClass:
 
     def finite_forms(self) -> set[str]:
         """The verbs as a sentence's main verb says them, folded: "clashed", "attacks",
-        "exchanged fire" (for the plain "A clashed with B" that needs no parse)."""
+        "exchanged fire", and the bare verb of a headline's present ("fighters *storm* B
+        positions") (for the plain "A clashed with B" that needs no parse)."""
         out: set[str] = set()
         for verb in self.verbs:
             first, _, rest = verb.partition(" ")
             forms = {f for f in textmod.inflections(first) if f.endswith(("ed", "s"))}
+            forms.add(first)
             forms |= set(IRREGULAR.get(first, ()))
             out |= {f"{f} {rest}".strip() for f in forms}
         return out

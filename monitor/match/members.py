@@ -186,22 +186,35 @@ def parties_for(tree: Tree, nodes: Iterable[int]) -> list[Side]:
         split = _between_and(tree, nodes[0])
         if split:
             return split
-    for n in nodes:
-        for c in tree.conjuncts(n):
-            ks = members(tree, c, split=True)
-            each = [k for k in ks if tree.mentions[k].each]
-            if each:
-                for a in tree.mentions[each[0]].actors:
-                    out.append(Side(frozenset([a]), (tree.mentions[each[0]].surface,)))
-                continue
-            # "Russian and Iranian forces", "SDF and Syrian regime forces": conjoined
-            # modifiers of one word, each its own party
-            split = _distributed(tree, c)
-            if split:
-                out.extend(split)
-                continue
-            out.append(_side_of(tree, ks))
+    conjuncts = [c for n in nodes for c in tree.conjuncts(n)]
+    for c in conjuncts:
+        ks = members(tree, c, split=True)
+        # a name the parser split across two conjuncts ("between A and *B-first B-last*",
+        # its last word hung on A as an appositive) is the party of the conjunct it holds
+        ks = [
+            k
+            for k in ks
+            if c in (words := _tokens(tree, k))
+            or not any(c2 != c and c2 in words for c2 in conjuncts)
+        ]
+        each = [k for k in ks if tree.mentions[k].each]
+        if each:
+            for a in tree.mentions[each[0]].actors:
+                out.append(Side(frozenset([a]), (tree.mentions[each[0]].surface,)))
+            continue
+        # "Russian and Iranian forces", "SDF and Syrian regime forces": conjoined
+        # modifiers of one word, each its own party
+        split = _distributed(tree, c)
+        if split:
+            out.extend(split)
+            continue
+        out.append(_side_of(tree, ks))
     return [s for s in out if s.actors]
+
+
+def _tokens(tree: Tree, k: int) -> set[int]:
+    """The words of mention ``k``."""
+    return {z for z, owner in tree.owner.items() if owner == k}
 
 
 def _distributed(tree: Tree, head: int) -> list[Side]:

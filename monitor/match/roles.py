@@ -83,7 +83,12 @@ def _predicates(tree: Tree) -> Iterable[tuple[int, lx.PredicateClass, str]]:
         if tok.i in tree.owner:
             continue  # part of a name ("Tiger Forces", "Islamic Resistance")
         word = tok.lemma
-        if tok.pos in ("VERB", "AUX") or (tok.pos in ("NOUN", "PROPN") and tok.tag.startswith("V")):
+        # a verb the tagger took for a noun: a V- tag, or a subject of its own ("fighters
+        # *storm* B positions")
+        verbish = tok.tag.startswith("V") or (
+            word in lex.verbs and any(tree.dep(c) in SUBJECTS for c in tree.kids[tok.i])
+        )
+        if tok.pos in ("VERB", "AUX") or (tok.pos in ("NOUN", "PROPN") and verbish):
             if any(tree.lemma(c) in lx.IDIOM_OBJECTS.get(word, ()) for c in tree.children(tok.i)):
                 continue  # "took place", "took part"
             if word in lx.TAKING_PART and any(
@@ -143,11 +148,7 @@ def _read_predicate(
         for word, o in tree.preps(p):
             if word == "under" and tree.lemma(o) in lx.CONTROL_NOUNS:
                 args.target += [tree.root[k] for k in owner_of_control(tree, o, 0)]
-    # "strikes by A hit B", "an attack by A killed B": the subject is an attack of its own,
-    # whose author is the one who acts here
-    for a in list(args.agent):
-        if a != p and noun_class(tree, a) is not None:
-            args.agent += _noun_agents(tree, a)
+    _attacks_as_agents(tree, p, verb, args)
     if cls.mutual and not verb and not args.each:
         joined = _joined_before(tree, p)
         if len(joined) >= 2:
@@ -163,6 +164,23 @@ def _read_predicate(
     if cls.mutual and not (args.each or args.target or args.agent):
         args.each += casualty_parties(tree, p)
     return _assemble(tree, p, cls, words, args, allied, blocked, denied_by)
+
+
+def _attacks_as_agents(tree: Tree, p: int, verb: bool, args: _Args) -> None:
+    """ "Strikes by A hit B", "an attack by A killed B", "*shelling by A* killed B": the one
+    who acts is an attack of its own, whose author is the one who acts here."""
+    if verb and not args.agent:
+        # a subjectless attack that stands where a subject would (a gerund parsed as a clause)
+        args.agent += [
+            c
+            for c in tree.children(p, "csubj", "advcl")
+            if tree.lemma(c) in tree.lexicon.verbs and not tree.children(c, *SUBJECTS)
+        ]
+    for a in list(args.agent):
+        if a != p and noun_class(tree, a) is not None:
+            args.agent += _noun_agents(tree, a)
+        elif a != p and tree.dep(a) in ("csubj", "advcl") and tree.lemma(a) in tree.lexicon.verbs:
+            args.agent += [o for w, o in tree.preps(a) if w in ("by", "from")]
 
 
 def _allied(tree: Tree, p: int) -> bool:

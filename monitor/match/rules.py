@@ -110,6 +110,13 @@ REFERENCES: dict[str, str] = {
     # the last actor of the sentences before, when this sentence does not name it ("they",
     # a subject, is as often the speaker of the sentence before: not read)
     "them": "one",
+    # "A sent reinforcements. *Its fighters* then attacked B": a group's own, in a sentence
+    # that does not name it
+    **{
+        f"{det} {noun}": "one"
+        for det in ("its", "their")
+        for noun in "fighters forces troops militants gunmen units members men".split()
+    },
 }
 
 
