@@ -92,7 +92,8 @@ BUILTIN_SETS: dict[str, list[str]] = {
 }
 
 
-#: phrases that refer back to actors named before: "each" (both of the last two) or "one"
+#: phrases that refer back to actors named before: "each" (both of the last two), "one" (the
+#: last), or "own" (the last, where its own sentence names no actor before it)
 REFERENCES: dict[str, str] = {
     **{
         f"{det} {noun}": "each"
@@ -113,7 +114,7 @@ REFERENCES: dict[str, str] = {
     # "A sent reinforcements. *Its fighters* then attacked B": a group's own, in a sentence
     # that does not name it
     **{
-        f"{det} {noun}": "one"
+        f"{det} {noun}": "own"
         for det in ("its", "their")
         for noun in "fighters forces troops militants gunmen units members men".split()
     },

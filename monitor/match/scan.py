@@ -91,7 +91,8 @@ class Scanner:
         """ "The two groups", "both sides" (each of the last two actors named before them, in
         this sentence or the two before) and "the group" (the last actor named in the
         sentences before) stand for those actors: hits of their own, so that a sentence
-        that names its fighters only this way is read too."""
+        that names its fighters only this way is read too. "Its fighters" ("own") does so
+        only where no actor comes before it in its own sentence."""
         named = [h for h in doc.actor_hits if h.actor not in self.untracked]
         added = []
         for start, stop, how in refs:
@@ -111,7 +112,10 @@ class Scanner:
                     ]
             else:
                 prior = [h for h in earlier if h.start < lo]
-                if prior and prior[-1].actor not in {h.actor for h in earlier if h.start >= lo}:
+                here = {h.actor for h in earlier if h.start >= lo}
+                if how == "own" and here:
+                    continue  # "A said *its* fighters …": the parse reads whose (roles)
+                if prior and prior[-1].actor not in here:
                     h = prior[-1]
                     added.append(ActorHit(h.actor, "reference", start, stop, doc.text[start:stop]))
         if added:
