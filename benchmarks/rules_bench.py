@@ -184,13 +184,13 @@ def shipped_mix(count: int, seed: int, hard: float) -> None:
 
     parser.parse = timed  # type: ignore[method-assign]
     reached: set[int] = set()
-    parse_into = engine._parse_into
+    parse_into = engine.reader.parse_into
 
     def noting(docs: list[Any], spans: Any = None) -> None:
         reached.update(id(d) for d in docs)
         parse_into(docs, spans)
 
-    engine._parse_into = noting  # type: ignore[method-assign]
+    engine.reader.parse_into = noting  # type: ignore[method-assign]
     matches = 0
     t0 = time.process_time()
     for i in range(0, len(docs), PER_TASK):  # as a worker matches a task's feeds together
