@@ -287,12 +287,12 @@ class Decider:
         """One predicate's verdict on the sentence's actors, added to what was found."""
         verdict = judge(r, reading, present, self.untracked)
         if not verdict.pairs and not verdict.veto and r.mutual and not r.named:
-            # the parse placed no one around a mutual word: "clashes between A and B"
-            # still says who, by word order
-            between = self.word_order.between(doc, k, by_actor)
-            if len(between) >= 2:
-                found.add(k, None, between)
-                found.note(f"by word order: {r.predicate!r} between {' and '.join(between)}")
+            # the parse placed no one around a mutual word: "clashes between A and B", "A
+            # and B fighters traded fire" still say who, by word order
+            sides = self.word_order.around(doc, k, by_actor)
+            if len(sides) >= 2:
+                found.add(k, None, sides)
+                found.note(f"by word order: {' and '.join(sides)} around {r.predicate!r}")
         if not verdict.pairs:
             return
         pairs = list(verdict.pairs)

@@ -542,6 +542,8 @@ def _phrase_governor(tree: Tree, cls: lx.PredicateClass, word: str, verb: int, a
     elif word == "under" and vl in ("come", "be", "remain", "fall"):
         args.target += tree.subject(verb)  # "A came under attack from B"
         args.agent += [o for w, o in tree.preps(verb) if w in ("from", "by")]
+    elif word == "for" and vl in lx.ACCUSING:
+        args.agent += tree.children(verb, *OBJECTS)  # "A blamed B for the attack on …"
     elif word == "for" and vl in ("claim", "responsibility"):
         # "A claimed responsibility for the attack"
         claimer = verb if vl == "claim" else tree.head(verb)

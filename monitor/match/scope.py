@@ -26,7 +26,8 @@ def _year_of(tree: Tree, node: int) -> int | None:
 
 def background_of(tree: Tree, p: int, year: int | None) -> str:
     """A fight dated long before the text: "in 2015" (two or more years before it was
-    published), "six years ago", "it has been a year since A ousted B"."""
+    published), "six years ago", "it has been a year since A ousted B", "years after A
+    fought B"."""
     node = p
     for _ in range(3):
         tok = tree.t[node]
@@ -51,6 +52,15 @@ def background_of(tree: Tree, p: int, year: int | None) -> str:
                 for x in tree.children(head, "attr", "npadvmod", "dobj", "nsubj")
             ):
                 return "background: since"
+        if "after" in marks and tok.dep == "advcl":
+            # "*Years after* A fought B, the town is rebuilding": a span of years before it
+            span = [
+                x
+                for x in (tok.head, *tree.children(tok.head, "npadvmod"), *tree.children(node))
+                if x < node and tree.t[x].text.lower() in lx.LONG_AGO
+            ]
+            if span:
+                return f"background: {tree.t[span[0]].text.lower()} after"
         if tok.pos in ("VERB", "AUX") or tok.head == node:
             break
         node = tok.head

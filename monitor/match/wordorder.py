@@ -33,11 +33,24 @@ class WordOrder:
             form: c for c in lexicon.classes if not c.escalated for form in c.finite_forms()
         }
 
-    def between(self, doc: Document, kw: TermHit, by_actor: dict[str, list[ActorHit]]) -> list[str]:
-        """The two actors of "clashes between A and B", read by word order: "between" (or
-        "among") right after the conflict word, then the first two actors named within a
-        dozen words, or none."""
-        hi = doc.sentence_at(kw.start)[1]
+    def around(self, doc: Document, kw: TermHit, by_actor: dict[str, list[ActorHit]]) -> list[str]:
+        """The two sides of a mutual word read by word order alone, or none: "clashes
+        *between A and B*" ("between" or "among" right after the word, then the first two
+        actors within a dozen words), or "*A and B fighters* traded fire" (two actors joined
+        by "and" right before the word, a unit word at most between)."""
+        lo, hi = doc.sentence_at(kw.start)
+        before = sorted(
+            (h.start, h.end, a)
+            for a, hits in by_actor.items()
+            for h in hits
+            if lo <= h.start and h.end <= kw.start
+        )
+        if len(before) >= 2:
+            (_s1, e1, a1), (s2, e2, a2) = before[-2:]
+            joined = doc.text[e1:s2].strip(" ,").lower() in ("and", "&")
+            gap = doc.text[e2 : kw.start]
+            if a1 != a2 and joined and (not gap.strip() or _PLAIN_UNIT.fullmatch(gap)):
+                return [a1, a2]
         for cue in self.keywords.cues(doc, kw.end, hi, frozenset((BETWEEN,))):
             if len(WORD.findall(doc.text, kw.end, cue.start)) > 2:
                 break
@@ -194,7 +207,8 @@ _PLAIN_BLOCKERS = re.compile(
     r"dismiss(?:es|ed)?|false|fake|untrue|lies?|fabricated|baseless|rumou?rs?|could|would|may|"
     r"might|will|shall|should|can|cannot|must|if|whether|unless|prevent\w*|avoid\w*|risks?|"
     r"threat\w*|warn\w*|fears?|feared|alleged\w*|possibl[ey]|plann?\w*|prepar\w*|intend\w*|"
-    r"urge[ds]?|call(?:s|ed)? for|halt\w*|stop\w*|ago|former|previously|since|verbal\w*|"
+    r"urge[ds]?|call(?:s|ed)? for|halt\w*|stop\w*|ago|former|previously|since|years|decades?|"
+    r"verbal\w*|"
     r"match|game|alongside|together|jointly|backed by|supported by|loyal|behalf|side|each other|"
     r"(?:19|20)[0-9][0-9]) "
 )
