@@ -46,6 +46,7 @@ def why_not(engine: Engine, text: str) -> str:
         ("Hezbollah did not attack HTS in Qusayr.", "negated: not"),
         ("In 2015, Hezbollah fought HTS in Qusayr.", "background: 2015"),
         ("Hezbollah seized Qusayr from HTS eight years ago.", "background: years ago"),
+        ("Hezbollah recalled how it fought HTS in Qusayr.", "background: recalled"),
     ],
 )
 def test_each_look_alike_is_a_named_veto(engine: Engine, text: str, veto: str):

@@ -352,6 +352,8 @@ RESULTING = _words("lead result cause bring claim cost take")
 CAUSING = _words("leave kill wound injure lead result cause bring")
 #: adjectives of taking part: "active in the clashes", "involved in the fighting"
 TAKING_PART = _words("active involved engaged engage involve embroiled locked lock caught")
+#: verbs of remembering: the fight they govern is background ("A recalled how it fought B")
+REMEMBERING = _words("recall remember reminisce commemorate mark memorialise memorialize")
 #: verbs of stopping: a hedge when asked for or planned, a fact when they happened
 STOPPING = _words("stop halt end cease suspend")
 #: verbs of asking, a hedge only over what they ask for ("called *for* an end to the
@@ -429,5 +431,6 @@ GRAMMAR_WORDS = frozenset().union(
     COMBATANTS,
     CARRYING,
     RESULTING,
+    REMEMBERING,
     *IDIOM_OBJECTS.values(),
 )

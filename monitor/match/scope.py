@@ -64,6 +64,28 @@ def background_of(tree: Tree, p: int, year: int | None) -> str:
         if tok.pos in ("VERB", "AUX") or tok.head == node:
             break
         node = tok.head
+    return _remembered(tree, node)
+
+
+def _remembered(tree: Tree, clause: int) -> str:
+    """A fight told as a memory: "A *recalled* how it fought B", "residents *remember* the
+    battle between A and B"."""
+    node = clause
+    for _ in range(4):
+        tok = tree.t[node]
+        if node != clause and tok.lemma in lx.REMEMBERING:
+            return f"background: {tok.text.lower()}"
+        if tok.head == node or tok.dep not in (
+            "ccomp",
+            "advcl",
+            "xcomp",
+            "pcomp",
+            "dobj",
+            "prep",
+            "pobj",
+        ):
+            return ""
+        node = tok.head
     return ""
 
 
