@@ -110,9 +110,27 @@ def test_reported_silences_now_alert(engine: Engine, text: str, actors: set[str]
     [
         "غارات إسرائيلية على مواقع حزب الله والحرس الثوري",  # Israeli raids on A and B positions
         "اجتماع بين حزب الله وهيئة تحرير الشام لوقف الاشتباكات",  # a meeting to stop the clashes
+        "غارات أمريكية استهدفت مواقع داعش وهيئة تحرير الشام",  # US raids targeted A and B positions
+        "حذر حزب الله من اشتباكات محتملة مع هيئة تحرير الشام",  # A warned of clashes with B
+        "هدد حزب الله بقصف مواقع هيئة تحرير الشام",  # A threatened to shell B's positions
+        "نفى حزب الله وقوع اشتباكات مع هيئة تحرير الشام",  # A denied clashes with B
     ],
 )
 def test_arabic_look_alikes_stay_silent(engine: Engine, text: str):
     assert engine.match("", text, when=frames.table_date(TABLE)) == []
-    said = " ".join(engine.explain_silence("", text, when=frames.table_date(TABLE)))
-    assert "not set against each other" in said or "vetoed" in said
+
+
+@pytest.mark.parametrize(
+    ("text", "actors"),
+    [
+        # clashes between A and B in Qusayr
+        ("اشتباكات بين حزب الله وهيئة تحرير الشام في القصير", {"Hezbollah", "HTS"}),
+        # the SDF attacked IS positions in Deir ez-Zor (verb, the one who acts, the target)
+        ("هاجمت قوات سوريا الديمقراطية مواقع لتنظيم داعش في دير الزور", {"SDF", "Islamic State"}),
+        # Hezbollah's artillery shelling of HTS positions
+        ("قصف مدفعي لحزب الله على مواقع هيئة تحرير الشام", {"Hezbollah", "HTS"}),
+    ],
+)
+def test_arabic_clashes_alert(engine: Engine, text: str, actors: set[str]):
+    [m] = engine.match("", text, when=frames.table_date(TABLE))
+    assert set(m.actor_names) == actors

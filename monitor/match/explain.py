@@ -160,8 +160,9 @@ class Explainer:
         reading = self.reader.reading(doc, lo, hi)
         if reading is None:
             if self.keywords.cues(doc, lo, hi, frozenset((TALKS,))):
+                who = ", ".join(sorted(present))
                 return [
-                    f"vetoed: talks, or a call to stop the fighting ({', '.join(sorted(present))})"
+                    f"vetoed: talks, a call to stop the fighting, a warning or a threat ({who})"
                 ]
             return [f"{', '.join(sorted(present))} not set against each other"]
         said = []

@@ -63,8 +63,9 @@ BUILTIN_SETS: dict[str, list[str]] = {
         "cooperation",
         "cooperating",
     ],
-    # talks about a fight, and calls to stop or prevent it, where no parse reads the sentence
-    # (Arabic): "a meeting between A and B to stop the clashes"
+    # talks about a fight, calls to stop or prevent it, warnings and threats of it, where no
+    # parse reads the sentence (Arabic): "a meeting between A and B to stop the clashes", "A
+    # warned of possible clashes with B"
     TALKS: [
         "talks",
         "meeting",
@@ -88,6 +89,16 @@ BUILTIN_SETS: dict[str, list[str]] = {
         "تجنب",
         "إنهاء",
         "اتفاق",
+        "حذر",
+        "يحذر",
+        "تحذير",
+        "محتملة",
+        "محتمل",
+        "احتمال",
+        "هدد",
+        "يهدد",
+        "تهدد",
+        "تهديد",
     ],
 }
 

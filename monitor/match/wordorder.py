@@ -165,7 +165,9 @@ class WordOrder:
 
 #: a keyword followed by one of these has an object: "A and B clashed with rebels"; Arabic
 #: "on", "against" ("غارات إسرائيلية على مواقع A و B": raids on A and B, co-targets)
-_TARGET_WORDS = frozenset("with against on targeting upon into على ضد".split())
+_TARGET_WORDS = frozenset(
+    "with against on targeting upon into على ضد مواقع مقرات نقاط تمركزات معاقل".split()
+)
 
 
 #: ...unless it is about time: "clashed on Friday", "on 3 May", "on the night of"
