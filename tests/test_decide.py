@@ -193,3 +193,13 @@ def test_shapes_the_third_batch_of_frames_found(engine: Engine, text: str, actor
 )
 def test_a_fight_years_before_is_background(engine: Engine, text: str):
     assert "background: " in why_not(engine, text)
+
+
+def test_a_copula_of_taking_part_and_a_relative_clause_of_loyalty(engine: Engine):
+    # "are in a battle with" takes part in it; "gunmen who are loyal to A" are A's
+    text = (
+        "The security forces are in a fierce battle with gunmen who are loyal to the deposed "
+        "President Bashar al-Assad near Latakia."
+    )
+    [m] = engine.match("", text, when=WHEN)
+    assert set(m.actor_names) == {"Syrian government", "Assad regime"}

@@ -71,6 +71,13 @@ def _child_members(tree: Tree, c: int, depth: int, split: bool, avoid: _Avoid) -
     if d in ("acl", "relcl", "amod", "acomp", "advcl"):
         if lemma in lx.AFFILIATION or lemma in lx.OPERATE:
             return affiliates(tree, c, depth, avoid)  # "missiles fired by A"
+        if lemma == "be":  # "gunmen *who are loyal to* A", "groups that are affiliated with A"
+            return [
+                k
+                for a in tree.children(c, "acomp", "attr")
+                if tree.lemma(a) in lx.AFFILIATION
+                for k in affiliates(tree, a, depth, avoid)
+            ]
         allies = [
             o for w, o in tree.preps(c) if w in lx.ALLY_PREPS - {"for"} or w in lx.ALLY_PHRASES
         ]

@@ -561,12 +561,8 @@ def _phrase_governor(tree: Tree, cls: lx.PredicateClass, word: str, verb: int, a
 
 def _taking_part(tree: Tree, word: int) -> bool:
     """ "active in", "involved in", "engaged in": an adjective of taking part, or a form of
-    "be" that has one."""
-    if tree.lemma(word) in lx.TAKING_PART:
-        return True
-    return tree.lemma(word) == "be" and any(
-        tree.lemma(c) in lx.TAKING_PART for c in tree.children(word, "acomp", "attr")
-    )
+    "be" ("A are in a fierce battle with B", "A were active in the clashes")."""
+    return tree.lemma(word) in lx.TAKING_PART or tree.lemma(word) == "be"
 
 
 def _joined_before(tree: Tree, p: int) -> list[int]:
