@@ -47,6 +47,10 @@ def why_not(engine: Engine, text: str) -> str:
         ("In 2015, Hezbollah fought HTS in Qusayr.", "background: 2015"),
         ("Hezbollah seized Qusayr from HTS eight years ago.", "background: years ago"),
         ("Hezbollah recalled how it fought HTS in Qusayr.", "background: recalled"),
+        (
+            "The channel aired erroneous reports of Hezbollah strikes on HTS positions.",
+            "denied: erroneous",
+        ),
     ],
 )
 def test_each_look_alike_is_a_named_veto(engine: Engine, text: str, veto: str):
@@ -203,3 +207,12 @@ def test_a_copula_of_taking_part_and_a_relative_clause_of_loyalty(engine: Engine
     )
     [m] = engine.match("", text, when=WHEN)
     assert set(m.actor_names) == {"Syrian government", "Assad regime"}
+
+
+def test_those_listed_among_the_dead_are_on_the_receiving_side(engine: Engine):
+    # the SDF is listed among those an attack left dead, not set against the army by default
+    text = (
+        "Syrian army positions were also targeted and the strikes left 12 people dead, "
+        "including SDF and Syrian army troops."
+    )
+    assert engine.match("", text, when=datetime(2019, 10, 1, tzinfo=UTC)) == []

@@ -400,17 +400,7 @@ def _assemble(
 def _loose(tree: Tree, p: int, args: _Args, placed: frozenset[str]) -> tuple[tuple[str, str], ...]:
     """Actors in the predicate's phrase (its words and its sides' words, no clause of their
     own) that no side holds, each with the side whose words hold it."""
-    where: dict[int, str] = {}
-    for label, words in (("attacker", args.agent), ("target", args.target)):
-        for w in words:
-            for z in phrase(tree, w, frozenset([p])):
-                where.setdefault(z, label)
-    for z in phrase(tree, p):
-        where.setdefault(z, "clause")
-    if tok_is_verb(tree, p):
-        for subj in tree.subject(p):
-            for z in phrase(tree, subj):
-                where.setdefault(z, "attacker")
+    where = _zones(tree, p, args)
     out: dict[str, str] = {}
     held = {r for k, r in tree.root.items() if set(tree.mentions[k].actors) & placed}
     for k, root in tree.root.items():
@@ -421,6 +411,26 @@ def _loose(tree: Tree, p: int, args: _Args, placed: frozenset[str]) -> tuple[tup
                 if a not in placed:
                     out.setdefault(a, where[root])
     return tuple(out.items())
+
+
+def _zones(tree: Tree, p: int, args: _Args) -> dict[int, str]:
+    """Each word of the predicate's phrase, and the side whose words hold it: "attacker",
+    "target", or "clause" (the phrase's own)."""
+    zones: list[tuple[str, list[int], frozenset[int]]] = [
+        ("attacker", args.agent, frozenset([p])),
+        ("target", args.target, frozenset([p])),
+        # "… left 12 dead, *including* A troops": among those hit
+        ("target", [o for w, o in tree.preps(p) if w in lx.MEMBER_PREPS], frozenset()),
+        # not what is coordinated with it ("positions were targeted and the air strikes …")
+        ("clause", [p], frozenset(tree.children(p, "conj"))),
+        ("attacker", tree.subject(p) if tok_is_verb(tree, p) else [], frozenset()),
+    ]
+    where: dict[int, str] = {}
+    for label, words, stop in zones:
+        for w in words:
+            for z in phrase(tree, w, stop):
+                where.setdefault(z, label)
+    return where
 
 
 def _definite(tree: Tree, p: int, agent: list[int]) -> bool:

@@ -181,8 +181,8 @@ def _blocking_child(tree: Tree, node: int, p: int) -> str:
             return f"hedged: {ct.text}"
         if ct.dep == "mark" and ct.lemma in ("if", "unless", "whether", "lest"):
             return f"hedged: {ct.text}"
-        if ct.dep in ("acomp", "attr") and ct.lemma in lx.FALSITY and node != p:
-            return f"denied: {ct.text}"
+        if ct.dep in ("acomp", "attr", "amod") and ct.lemma in lx.FALSITY and node != p:
+            return f"denied: {ct.text}"  # "reports … are false", "the *erroneous* reports of"
     return ""
 
 

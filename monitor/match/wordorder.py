@@ -207,6 +207,8 @@ _PLAIN_AFTER = re.compile(r"(?!['’]s\b)(?![-‐])")
 _PLAIN_BLOCKERS = re.compile(
     r" (?:not|no|never|n t|without|nor|deny|denies|denied|denial|refute[ds]?|reject(?:s|ed)?|"
     r"dismiss(?:es|ed)?|false|fake|untrue|lies?|fabricated|baseless|rumou?rs?|could|would|may|"
+    r"erroneous|inaccurate|incorrect|mistaken|bogus|misleading|unfounded|groundless|hoax|"
+    r"\w*information|propaganda|nonsense|unrealistic|"
     r"might|will|shall|should|can|cannot|must|if|whether|unless|prevent\w*|avoid\w*|risks?|"
     r"threat\w*|warn\w*|fears?|feared|alleged\w*|possibl[ey]|plann?\w*|prepar\w*|intend\w*|"
     r"urge[ds]?|call(?:s|ed)? for|halt\w*|stop\w*|ago|former|previously|since|years|decades?|"
