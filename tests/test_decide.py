@@ -216,3 +216,28 @@ def test_those_listed_among_the_dead_are_on_the_receiving_side(engine: Engine):
         "including SDF and Syrian army troops."
     )
     assert engine.match("", text, when=datetime(2019, 10, 1, tzinfo=UTC)) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "actors"),
+    [
+        # those said to be among the dead, killed by the attack of the clause on the verb
+        (
+            "HTS commanders were among three people killed when Hezbollah drones struck a "
+            "meeting in Qusayr.",
+            {"HTS", "Hezbollah"},
+        ),
+        # the place the attacked held, in a relative clause of the place
+        ("Hezbollah stormed Qusayr, which HTS had held for years.", {"Hezbollah", "HTS"}),
+        # under fire, whatever the verb, and whatever the parser hung the phrase on
+        ("SDF fighters retreated from Al-Bab under fire from Turkish troops.", {"SDF", "Turkey"}),
+    ],
+)
+def test_shapes_the_fourth_batch_of_frames_found(engine: Engine, text: str, actors: set[str]):
+    [m] = engine.match("", text, when=WHEN)
+    assert set(m.actor_names) == actors
+
+
+def test_no_fighters_of_a_side_took_part(engine: Engine):
+    text = "No Hezbollah fighters took part in the attack on HTS in Qusayr, a spokesman said."
+    assert "negated: no" in why_not(engine, text)

@@ -354,6 +354,8 @@ CAUSING = _words("leave kill wound injure lead result cause bring")
 TAKING_PART = _words("active involved engaged engage involve embroiled locked lock caught")
 #: verbs of remembering: the fight they govern is background ("A recalled how it fought B")
 REMEMBERING = _words("recall remember reminisce commemorate mark memorialise memorialize")
+#: verbs of joining a fight: "A *took part* in the attack on B"
+JOINING = _words("join take participate")
 #: verbs of stopping: a hedge when asked for or planned, a fact when they happened
 STOPPING = _words("stop halt end cease suspend")
 #: verbs of asking, a hedge only over what they ask for ("called *for* an end to the
@@ -383,7 +385,8 @@ COMBATANTS = _words(
     """gunman gunmen soldier soldiers rebel rebels insurgent insurgents militiaman militiamen
     fighter fighters guard guards police policemen officer officers jihadist jihadists
     assailant assailants attacker attackers unit units troop troops battalion brigade
-    brigades regiment division patrol patrols convoy convoys tribesmen clan clans men"""
+    brigades regiment division patrol patrols convoy convoys tribesmen clan clans men
+    commander commanders leader leaders member members"""
 )
 #: prepositions of place: the actor's name after them is a place
 PLACE_PREPS = frozenset(["in", "near", "at", "around", "outside", "inside", "across", "into"])
@@ -432,5 +435,6 @@ GRAMMAR_WORDS = frozenset().union(
     CARRYING,
     RESULTING,
     REMEMBERING,
+    JOINING,
     *IDIOM_OBJECTS.values(),
 )

@@ -19,6 +19,7 @@ from monitor.match.tree import (
     OBJECTS,
     PASSIVE_SUBJECTS,
     PRONOUNS,
+    RELATIVE,
     SUBJECTS,
     Tree,
     subtree,
@@ -142,6 +143,11 @@ def affiliates(tree: Tree, word: int, depth: int, avoid: _Avoid = None) -> list[
     out: list[int] = []
     for c in tree.children(word, "npadvmod", "compound", "poss"):
         out += members(tree, c, depth + 1, avoid=avoid)
+    if tok_is_verb(tree, word) and not tree.is_passive(word):
+        # "the town, which *A* had held for years": the one who holds, controls, runs it
+        for s in tree.children(word, "nsubj"):
+            if tree.lemma(s) not in RELATIVE:
+                out += members(tree, s, depth + 1, avoid=avoid)
     for w, o in tree.preps(word):
         if w in ("by", "to", "with", "of", "from"):
             out += members(tree, o, depth + 1, avoid=avoid)
@@ -352,7 +358,20 @@ def suffered_by(tree: Tree, verb: int) -> list[int]:
         out = tree.children(verb, *SUBJECTS)
     if not out and tree.dep(verb) in ("acl", "relcl"):
         out = [tree.head(verb)]
-    return out
+    return [*out, *(m for n in out for m in among(tree, n))]
+
+
+def among(tree: Tree, n: int) -> list[int]:
+    """Those said to be among the people at ``n``: "*A commanders* were among the people
+    killed"."""
+    prep = tree.head(n)
+    if (
+        tree.dep(n) == "pobj"
+        and tree.lemma(prep) == "among"
+        and tree.lemma(tree.head(prep)) == "be"
+    ):
+        return tree.subject(tree.head(prep))
+    return []
 
 
 def casualty_parties(tree: Tree, p: int) -> list[int]:

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from monitor.match import lexicon as lx
 from monitor.match.members import (
     affiliates,
+    among,
     casualties_caused,
     casualty_parties,
     members,
@@ -169,6 +170,15 @@ def _read_predicate(
 def _attacks_as_agents(tree: Tree, p: int, verb: bool, args: _Args) -> None:
     """ "Strikes by A hit B", "an attack by A killed B", "*shelling by A* killed B": the one
     who acts is an attack of its own, whose author is the one who acts here."""
+    if verb and not args.agent and tree.lemma(p) in lx.CASUALTY and _fighters(tree, args.target):
+        # "B fighters were killed *when A drones struck* a meeting": the attack that killed
+        # them (not "a journalist was wounded when A shelled a village": a bystander)
+        args.agent += [
+            s
+            for c in tree.children(p, "advcl")
+            if tree.lemma(c) in tree.lexicon.verbs and tree.lemma(c) not in lx.CASUALTY
+            for s in tree.subject(c)
+        ]
     if verb and not args.agent:
         # a subjectless attack that stands where a subject would (a gerund parsed as a clause)
         args.agent += [
@@ -181,6 +191,11 @@ def _attacks_as_agents(tree: Tree, p: int, verb: bool, args: _Args) -> None:
             args.agent += _noun_agents(tree, a)
         elif a != p and tree.dep(a) in ("csubj", "advcl") and tree.lemma(a) in tree.lexicon.verbs:
             args.agent += [o for w, o in tree.preps(a) if w in ("by", "from")]
+
+
+def _fighters(tree: Tree, words: list[int]) -> bool:
+    """Do the words name fighters: an actor, or people who fight ("commanders", "troops")?"""
+    return any(w in tree.owner or tree.lemma(w) in lx.COMBATANTS | lx.GROUP_NOUNS for w in words)
 
 
 def _allied(tree: Tree, p: int) -> bool:
@@ -209,7 +224,8 @@ def _verb_args(tree: Tree, p: int, cls: lx.PredicateClass, allied: bool, args: _
         else:
             args.agent += subj
     if tree.dep(p) in ("acl", "relcl", "amod") and tree.t[p].tag == "VBN":
-        args.target.append(tree.head(p))  # "positions targeted by A", "targeted positions"
+        # "positions targeted by A", "targeted positions"; "B were among the people killed"
+        args.target += [tree.head(p), *among(tree, tree.head(p))]
     objs = tree.children(p, *OBJECTS)
     if tree.lemma(p) in lx.PITTING and objs:
         # "infighting pitted A against B": the object against the "against" phrase
@@ -321,10 +337,11 @@ def _clause_verb(tree: Tree, p: int) -> int | None:
 
 
 def _owned_place(tree: Tree, p: int) -> list[int]:
-    """The owner named in a place phrase of the verb: "attacked a point in X village, *which
-    belonged to* the Damascus government" (the parser hangs the clause on the place)."""
+    """The owner named in a place the verb acts on or in: "attacked a point in X village,
+    *which belonged to* the Damascus government", "stormed X, *which B had held*"."""
     out: list[int] = []
-    for _w, o in tree.clause_preps(p, skip=None, depth=3):
+    places = [o for _w, o in tree.clause_preps(p, skip=None, depth=3)]
+    for o in places + tree.children(p, *OBJECTS):  # "stormed X, which B had held"
         for z in subtree(tree, o):
             if tree.dep(z) in ("relcl", "acl") and tree.lemma(z) in lx.AFFILIATION:
                 out += [tree.root[k] for k in affiliates(tree, z, 0) if k in tree.root]
@@ -549,9 +566,12 @@ def _phrase_governor(tree: Tree, cls: lx.PredicateClass, word: str, verb: int, a
             args.target += sufferers
             if not args.agent:  # "killed in an ambush by A": the parser gave "by A" to the verb
                 args.agent += [o for w, o in tree.preps(verb) if w == "by" and o not in sufferers]
-    elif word == "under" and vl in ("come", "be", "remain", "fall"):
-        args.target += tree.subject(verb)  # "A came under attack from B"
-        args.agent += [o for w, o in tree.preps(verb) if w in ("from", "by")]
+    elif word == "under":
+        # "A came under attack from B", "A fighters retreated (from X) under fire from B"
+        holder = verb if tok_is_verb(tree, verb) else _clause_verb(tree, verb)
+        if holder is not None:
+            args.target += tree.subject(holder)
+            args.agent += [o for w, o in tree.preps(holder) if w in ("from", "by")]
     elif word == "for" and vl in lx.ACCUSING:
         args.agent += tree.children(verb, *OBJECTS)  # "A blamed B for the attack on …"
     elif word == "for" and vl in ("claim", "responsibility"):

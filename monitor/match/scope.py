@@ -139,6 +139,13 @@ def _in_scope_of(tree: Tree, p: int, denied_by: set[str]) -> str:
         found = _blocking_child(tree, node, p)
         if found:
             return found
+        if node == p or tok.lemma in lx.TAKING_PART | lx.JOINING:
+            # "*No* A fighters attacked B", "no A fighters took part in the attack on B"
+            subjects = tree.subject(node) if tok_is_verb(tree, node) else []
+            nos = [d for s in subjects for d in tree.children(s, "det")]
+            nos += [d for d in tree.children(node, "intj") if subjects and d < subjects[0]]
+            if any(tree.lemma(d) == "no" for d in nos):
+                return "negated: no"
         if node != p:
             if tok.lemma in lx.ASKING and came_by not in ("xcomp", "ccomp", "for", "on"):
                 pass  # "had to call in tanks to repel the attack": no call to stop it

@@ -20,7 +20,7 @@ SUBJECTS = frozenset(["nsubj", "csubj", "expl"])
 PASSIVE_SUBJECTS = frozenset(["nsubjpass", "csubjpass"])
 OBJECTS = frozenset(["dobj", "obj", "attr", "oprd", "dative"])
 MODIFIERS = frozenset(["compound", "amod", "poss", "nmod", "npadvmod", "nummod", "appos"])
-_RELATIVE = frozenset(["who", "which", "that", "whom"])
+RELATIVE = frozenset(["who", "which", "that", "whom"])
 PRONOUNS = frozenset(["it", "its", "they", "their", "them", "theirs", "itself", "themselves"])
 #: a walk up the tree never goes further than this
 DEPTH = 8
@@ -137,7 +137,7 @@ class Tree:
             seen += 1
             subj = self.children(v, *SUBJECTS)
             if subj:
-                if self.t[subj[0]].lemma in _RELATIVE and self.dep(v) == "relcl":
+                if self.t[subj[0]].lemma in RELATIVE and self.dep(v) == "relcl":
                     return [self.head(v)]
                 return subj  # several when the parser split one: "A, which …, and B launched"
             d = self.dep(v)
