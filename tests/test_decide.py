@@ -47,6 +47,13 @@ def why_not(engine: Engine, text: str) -> str:
         ("In 2015, Hezbollah fought HTS in Qusayr.", "background: 2015"),
         ("Hezbollah seized Qusayr from HTS eight years ago.", "background: years ago"),
         ("Hezbollah recalled how it fought HTS in Qusayr.", "background: recalled"),
+        # a year the parser left outside its preposition
+        ("In 2014 Hezbollah and HTS fought each other in Qusayr.", "background: 2014"),
+        # people of words, conjoined ("A and B delegations"), and talks deeper in the clause
+        (
+            "Hezbollah and HTS delegations clashed over the ceasefire map at talks in Qusayr.",
+            "not armed",
+        ),
         (
             "The channel aired erroneous reports of Hezbollah strikes on HTS positions.",
             "denied: erroneous",
@@ -241,3 +248,9 @@ def test_shapes_the_fourth_batch_of_frames_found(engine: Engine, text: str, acto
 def test_no_fighters_of_a_side_took_part(engine: Engine):
     text = "No Hezbollah fighters took part in the attack on HTS in Qusayr, a spokesman said."
     assert "negated: no" in why_not(engine, text)
+
+
+def test_the_one_who_claimed_an_attack_made_it(engine: Engine):
+    text = "Three HTS fighters were wounded in the attack, which Hezbollah claimed."
+    [m] = engine.match("", text, when=WHEN)
+    assert set(m.actor_names) == {"HTS", "Hezbollah"}

@@ -45,6 +45,7 @@ from monitor.match.tree import (
     OBJECTS,
     PASSIVE_SUBJECTS,
     PRONOUNS,
+    RELATIVE,
     SUBJECTS,
     Tree,
     is_time,
@@ -74,10 +75,6 @@ def read(
     return out
 
 
-#: an adjective in these positions is one ("offensive weapons", "was offensive")
-_ADJ_DEPS = frozenset(["amod", "acomp", "advmod", "conj", "compound"])
-
-
 def _predicates(tree: Tree) -> Iterable[tuple[int, lx.PredicateClass, str]]:
     lex = tree.lexicon
     for tok in tree.t:
@@ -105,13 +102,10 @@ def _predicates(tree: Tree) -> Iterable[tuple[int, lx.PredicateClass, str]]:
                     yield tok.i, cls, f"{tok.text} {tree.t[objs[0]].text}"
                     break
             continue
-        # a noun the tagger took for an adjective ("the SDF *offensive* against B") unless it
-        # modifies a noun ("offensive weapons")
-        nounish = tok.pos in ("NOUN", "PROPN") or (tok.pos == "ADJ" and tok.dep not in _ADJ_DEPS)
-        if nounish and (word in lex.nouns or tok.text.lower() in lex.nouns):
-            yield tok.i, lex.nouns.get(word) or lex.nouns[tok.text.lower()], tok.text
-        elif tok.pos == "VERB" or tok.tag.startswith("VB"):
-            continue
+        # a noun, or one the tagger took for an adjective ("the SDF *offensive* against B")
+        noun = noun_class(tree, tok.i)
+        if noun is not None:
+            yield tok.i, noun, tok.text
 
 
 # -- what a word stands for -----------------------------------------------------------------
@@ -245,6 +239,9 @@ def _noun_args(tree: Tree, p: int, cls: lx.PredicateClass, args: _Args) -> None:
             args.agent += tree.children(c, "amod", "compound", "poss")
         else:
             args.agent.append(c)
+    for c in tree.children(p, "relcl", "acl"):
+        if tree.lemma(c) == "claim":  # "the attack, which A claimed"
+            args.agent += [s for s in tree.subject(c) if tree.lemma(s) not in RELATIVE]
     _governor(tree, p, cls, args)
 
 

@@ -31,7 +31,14 @@ def background_of(tree: Tree, p: int, year: int | None) -> str:
     node = p
     for _ in range(3):
         tok = tree.t[node]
-        for word, o in tree.preps(node):
+        # "in 2015"; "In 2014 A and B fought": the year right after a preposition the parser
+        # left without its object
+        dated = [(w, o) for w, o in tree.preps(node)] + [
+            (tree.lemma(c), c + 1)
+            for c in tree.children(node, "prep")
+            if not tree.children(c) and c + 1 < len(tree.t)
+        ]
+        for word, o in dated:
             if word in ("in", "during", "since", "throughout", "by", "until"):
                 when = _year_of(tree, o)
                 if when is not None and year is not None and when <= year - 2:
@@ -115,12 +122,13 @@ def _not_armed(tree: Tree, p: int) -> str:
     for c in tree.children(p):
         if tree.lemma(c) in lx.VERBAL:
             return f"verbal: {tree.t[c].text}"
-    for _w, o in tree.preps(p):
+    for _w, o in tree.clause_preps(p, skip=None, depth=2):  # "clashed over the map *at talks*"
         words = [o, *tree.children(o, "amod", "compound")]
         if any(tree.lemma(x) in lx.VERBAL or tree.lemma(x) in lx.NOT_ARMED for x in words):
             return f"not armed: {tree.t[o].text}"
     if tok_is_verb(tree, p):
-        for side in [*tree.subject(p), *tree.children(p, *OBJECTS)]:
+        sides = [*tree.subject(p), *tree.children(p, *OBJECTS)]
+        for side in [c for s in sides for c in tree.conjuncts(s)]:  # "A and B *delegations*"
             if tree.lemma(side) in lx.TALKERS:
                 return f"not armed: {tree.t[side].text}"
     return ""

@@ -208,9 +208,15 @@ def phrase(tree: Tree, node: int, stop: frozenset[int] = frozenset()) -> list[in
     return out
 
 
+#: an adjective in these positions is one ("offensive weapons", "was offensive"); elsewhere a
+#: conflict word tagged as an adjective is the noun ("the SDF *offensive* against B")
+ADJ_DEPS = frozenset(["amod", "acomp", "advmod", "conj", "compound"])
+
+
 def noun_class(tree: Tree, i: int) -> lx.PredicateClass | None:
     tok = tree.t[i]
-    if tok.pos not in ("NOUN", "PROPN") or i in tree.owner:
+    nounish = tok.pos in ("NOUN", "PROPN") or (tok.pos == "ADJ" and tok.dep not in ADJ_DEPS)
+    if not nounish or i in tree.owner:
         return None
     return tree.lexicon.nouns.get(tok.lemma) or tree.lexicon.nouns.get(tok.text.lower())
 
