@@ -49,6 +49,11 @@ def why_not(engine: Engine, text: str) -> str:
         ("Hezbollah recalled how it fought HTS in Qusayr.", "background: recalled"),
         # a year the parser left outside its preposition
         ("In 2014 Hezbollah and HTS fought each other in Qusayr.", "background: 2014"),
+        # a fight of words in a plain "A attacked B" shape: the setting sends it to the parse
+        (
+            "Lawmakers close to Hezbollah attacked HTS in parliament over its role in Qusayr.",
+            "not armed: parliament",
+        ),
         # people of words, conjoined ("A and B delegations"), and talks deeper in the clause
         (
             "Hezbollah and HTS delegations clashed over the ceasefire map at talks in Qusayr.",

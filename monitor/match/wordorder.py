@@ -213,8 +213,11 @@ _PLAIN_BLOCKERS = re.compile(
     r"threat\w*|warn\w*|fears?|feared|alleged\w*|possibl[ey]|plann?\w*|prepar\w*|intend\w*|"
     r"urge[ds]?|call(?:s|ed)? for|halt\w*|stop\w*|ago|former|previously|since|years|decades?|"
     r"verbal\w*|"
-    r"match|game|alongside|together|jointly|backed by|supported by|loyal|behalf|side|each other|"
-    r"(?:19|20)[0-9][0-9]) "
+    r"match|game|alongside|together|jointly|backed by|supported by|loyal|close to|behalf|side|"
+    r"each other|(?:19|20)[0-9][0-9]|"
+    # settings of a fight of words ("attacked B *in parliament*"): the parse reads them
+    r"parliament|talks|negotiations|debate|summit|conference|court|election|elections|"
+    r"interview|television|tv|twitter|press) "
 )
 
 
