@@ -41,7 +41,6 @@ from monitor.match.readings import QUARREL, Mention, Reading, SentenceReading, S
 from monitor.match.scope import background_of, escalated, non_combatants, why_blocked
 from monitor.match.syntax import Parse
 from monitor.match.tree import (
-    MODIFIERS,
     OBJECTS,
     PASSIVE_SUBJECTS,
     PRONOUNS,
@@ -49,8 +48,8 @@ from monitor.match.tree import (
     SUBJECTS,
     Tree,
     is_time,
+    loose,
     noun_class,
-    phrase,
     subtree,
     tok_is_verb,
 )
@@ -407,44 +406,8 @@ def _assemble(
         definite=_definite(tree, p, args.agent),
         allied=allied,
         other_unnamed=bool(args.target) and not victim.actors,
-        loose=_loose(tree, p, args, attacker.actors | victim.actors),
+        loose=loose(tree, p, args.agent, args.target, attacker.actors | victim.actors),
     )
-
-
-def _loose(tree: Tree, p: int, args: _Args, placed: frozenset[str]) -> tuple[tuple[str, str], ...]:
-    """Actors in the predicate's phrase (its words and its sides' words, no clause of their
-    own) that no side holds, each with the side whose words hold it."""
-    where = _zones(tree, p, args)
-    out: dict[str, str] = {}
-    held = {r for k, r in tree.root.items() if set(tree.mentions[k].actors) & placed}
-    for k, root in tree.root.items():
-        if tree.head(root) in held and tree.dep(root) in MODIFIERS:
-            continue  # "*Iran*-backed Hezbollah" where Hezbollah has a side: its backer's
-        if root in where:
-            for a in tree.mentions[k].actors:
-                if a not in placed:
-                    out.setdefault(a, where[root])
-    return tuple(out.items())
-
-
-def _zones(tree: Tree, p: int, args: _Args) -> dict[int, str]:
-    """Each word of the predicate's phrase, and the side whose words hold it: "attacker",
-    "target", or "clause" (the phrase's own)."""
-    zones: list[tuple[str, list[int], frozenset[int]]] = [
-        ("attacker", args.agent, frozenset([p])),
-        ("target", args.target, frozenset([p])),
-        # "… left 12 dead, *including* A troops": among those hit
-        ("target", [o for w, o in tree.preps(p) if w in lx.MEMBER_PREPS], frozenset()),
-        # not what is coordinated with it ("positions were targeted and the air strikes …")
-        ("clause", [p], frozenset(tree.children(p, "conj"))),
-        ("attacker", tree.subject(p) if tok_is_verb(tree, p) else [], frozenset()),
-    ]
-    where: dict[int, str] = {}
-    for label, words, stop in zones:
-        for w in words:
-            for z in phrase(tree, w, stop):
-                where.setdefault(z, label)
-    return where
 
 
 def _definite(tree: Tree, p: int, agent: list[int]) -> bool:

@@ -230,3 +230,41 @@ def is_time(tree: Tree, o: int) -> bool:
 def tok_is_verb(tree: Tree, i: int) -> bool:
     tok = tree.t[i]
     return tok.pos in ("VERB", "AUX") or tok.tag.startswith("V")
+
+
+def loose(
+    tree: Tree, p: int, agent: list[int], target: list[int], placed: frozenset[str]
+) -> tuple[tuple[str, str], ...]:
+    """Actors in the predicate's phrase (its words and its sides' words, no clause of their
+    own) that no side holds, each with the side whose words hold it."""
+    where = _zones(tree, p, agent, target)
+    out: dict[str, str] = {}
+    held = {r for k, r in tree.root.items() if set(tree.mentions[k].actors) & placed}
+    for k, root in tree.root.items():
+        if tree.head(root) in held and tree.dep(root) in MODIFIERS:
+            continue  # "*Iran*-backed Hezbollah" where Hezbollah has a side: its backer's
+        if root in where:
+            for a in tree.mentions[k].actors:
+                if a not in placed:
+                    out.setdefault(a, where[root])
+    return tuple(out.items())
+
+
+def _zones(tree: Tree, p: int, agent: list[int], target: list[int]) -> dict[int, str]:
+    """Each word of the predicate's phrase, and the side whose words hold it: "attacker",
+    "target", or "clause" (the phrase's own)."""
+    zones: list[tuple[str, list[int], frozenset[int]]] = [
+        ("attacker", agent, frozenset([p])),
+        ("target", target, frozenset([p])),
+        # "… left 12 dead, *including* A troops": among those hit
+        ("target", [o for w, o in tree.preps(p) if w in lx.MEMBER_PREPS], frozenset()),
+        # not what is coordinated with it ("positions were targeted and the air strikes …")
+        ("clause", [p], frozenset(tree.children(p, "conj"))),
+        ("attacker", tree.subject(p) if tok_is_verb(tree, p) else [], frozenset()),
+    ]
+    where: dict[int, str] = {}
+    for label, words, stop in zones:
+        for w in words:
+            for z in phrase(tree, w, stop):
+                where.setdefault(z, label)
+    return where
