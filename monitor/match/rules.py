@@ -213,7 +213,7 @@ class ReferenceKey:
 
     kind: ClassVar[str] = "ref"
     key: str
-    #: "each" (both of the last two actors) or "one" (the last)
+    #: "each" (both of the last two actors), "one" (the last) or "own" ("its fighters")
     how: str
 
 
