@@ -132,6 +132,9 @@ def test_one_side_against_someone_unnamed_or_a_fight_of_words_stays_silent(
             "Moscow condemned the offensive by the Turkish army against the SDF in Afrin.",
             {"Turkey", "SDF"},
         ),
+        # armed things stand for their owners
+        ("Regime artillery shelled HTS positions near Saraqib.", {"Assad regime", "HTS"}),
+        ("A Turkish drone killed two SDF commanders near Qamishli.", {"Turkey", "SDF"}),
         # a conflict noun the tagger took for an adjective
         (
             "The Tiger Forces offensive against HTS in Idlib entered its second week.",
