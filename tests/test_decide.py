@@ -262,3 +262,20 @@ def test_the_one_who_claimed_an_attack_made_it(engine: Engine):
     text = "Three HTS fighters were wounded in the attack, which Hezbollah claimed."
     [m] = engine.match("", text, when=WHEN)
     assert set(m.actor_names) == {"HTS", "Hezbollah"}
+
+
+def test_a_group_described_then_named_stands_for_the_one_named(engine: Engine):
+    text = (
+        "Fierce clashes broke out near Qusayr between Sunni militants and Hezbollah. The Sunni "
+        "militants are believed to be from the Nusra Front, a local official said."
+    )
+    [m] = engine.match("", text, when=WHEN)
+    assert set(m.actor_names) == {"Hezbollah", "HTS"}
+
+
+def test_a_speaker_after_an_identity_statement_is_not_the_group(engine: Engine):
+    text = (
+        "Unknown gunmen attacked an HTS checkpoint in Saraqib. The gunmen were from a local "
+        "clan, officials of Hezbollah said."
+    )
+    assert engine.match("", text, when=WHEN) == []

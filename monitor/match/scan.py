@@ -22,6 +22,22 @@ from monitor.match.actors import AMBIGUOUS_ACRONYMS, AliasKey, letters_of
 from monitor.match.document import START, ActorHit, Document, TermHit
 from monitor.match.rules import NameKey, Payload
 
+#: "The Sunni militants are believed to be from", "The gunmen were members of": an identity
+#: statement naming a group described before (its name follows it)
+_IDENTITY = re.compile(
+    r"\bThe (?P<group>(?:[A-Z]?[a-z]+ ){0,2}(?:militants|fighters|gunmen|rebels|insurgents|"
+    r"jihadists|attackers|assailants|militiamen))\s+(?:are|were|is|was)\s+"
+    r"(?:(?:believed|said|thought|reported|understood|suspected)\s+to\s+be\s+)?"
+    r"(?:(?:from|members\s+of|part\s+of|fighters\s+of|affiliated\s+with|linked\s+to|loyal\s+to)"
+    r"\s+)?"
+)
+
+
+#: words of saying, around the name in an identity statement: then it is a speaker's
+_SAYING = re.compile(
+    r"\b(?:said|says|say|told|according|reported|claimed)\b|\s+(?:said|says|told)\b"
+)
+
 
 class Scanner:
     """The automaton's pass over an article, and the hits it makes."""
@@ -81,6 +97,8 @@ class Scanner:
         ]
         if refs and doc.actor_hits and raw_terms:
             self._references(doc, refs)
+        if doc.actor_hits and raw_terms:
+            self._identified(doc)
         untracked = self.untracked
         doc.tracked_hits = (
             [h for h in doc.actor_hits if h.actor not in untracked] if untracked else doc.actor_hits
@@ -118,6 +136,38 @@ class Scanner:
                 if prior and prior[-1].actor not in here:
                     h = prior[-1]
                     added.append(ActorHit(h.actor, "reference", start, stop, doc.text[start:stop]))
+        if added:
+            doc.set_actor_hits(sorted([*doc.actor_hits, *added], key=START))
+
+    def _identified(self, doc: Document) -> None:
+        """A group described before and named after: "clashes between Sunni militants and A.
+        *The Sunni militants are believed to be from B*": the description, in the sentence or
+        two before, stands for B."""
+        added = []
+        for m in _IDENTITY.finditer(doc.text):
+            # the first actor named after it, in its sentence and within a dozen words ("from
+            # al-Qaida's Syrian affiliate, the Nusra Front")
+            end = min(doc.sentence_at(m.start())[1], m.end() + 90)
+            named = doc.hits_in(m.end(), end)
+            if not named or named[0].actor in self.untracked:
+                continue
+            between = doc.text[m.end() : named[0].start]
+            if (
+                between.count(",") > 1
+                or _SAYING.search(between)
+                or _SAYING.match(doc.text, named[0].end)
+            ):
+                continue  # "from a local clan, officials of A said": A speaks, it is not named
+            described = m.group("group")
+            lo = doc.sentence_at(m.start())[0]
+            before = doc.sentences_before(m.start(), 2)
+            if not before:
+                continue
+            pattern = re.compile(rf"\b{re.escape(described)}\b", re.IGNORECASE)
+            for found in pattern.finditer(doc.text, before[0][0], lo):
+                added.append(
+                    ActorHit(named[0].actor, "reference", found.start(), found.end(), found.group())
+                )
         if added:
             doc.set_actor_hits(sorted([*doc.actor_hits, *added], key=START))
 
