@@ -279,3 +279,22 @@ def test_a_speaker_after_an_identity_statement_is_not_the_group(engine: Engine):
         "clan, officials of Hezbollah said."
     )
     assert engine.match("", text, when=WHEN) == []
+
+
+@pytest.mark.parametrize(
+    ("title", "actors"),
+    [
+        ("Hezbollah, HTS clash near Qusayr", {"Hezbollah", "HTS"}),
+        ("Turkey, SDF exchange fire in Manbij", {"Turkey", "SDF"}),
+        ("Hezbollah and HTS clashed near Qusayr", {"Hezbollah", "HTS"}),
+    ],
+)
+def test_two_names_joined_before_a_mutual_verb_fight_each_other(
+    engine: Engine, title: str, actors: set[str]
+):
+    [m] = engine.match(title, "", when=WHEN)
+    assert set(m.actor_names) == actors
+
+
+def test_two_names_joined_before_a_mutual_verb_with_an_object_are_one_side(engine: Engine):
+    assert engine.match("Hezbollah, HTS clash with rebels near Qusayr", "", when=WHEN) == []

@@ -128,7 +128,9 @@ class WordOrder:
                 for o in kws
             ):
                 continue  # "fire" inside "exchanged fire"
-            triple = self._triple(text, hits, starts, k, hi)
+            triple = self._triple(text, hits, starts, k, hi) or self._joined(
+                text, hits, starts, k, hi
+            )
             if triple is None:
                 whole = False
                 continue
@@ -142,6 +144,26 @@ class WordOrder:
         if found or whole:
             return found
         return None
+
+    def _joined(
+        self, text: str, hits: list[ActorHit], starts: list[int], k: TermHit, hi: int
+    ) -> tuple[ActorHit, ActorHit, lx.PredicateClass] | None:
+        """Two names joined right before a mutual verb with no object ("Hezbollah and HTS
+        clashed near Qusayr", a headline's "Turkey, SDF exchange fire in Manbij")."""
+        cls = self.finite.get(" ".join(k.surface.lower().split()))
+        i = bisect_left(starts, k.start)
+        if cls is None or not cls.mutual or i < 2 or _has_object(text, k.end, hi):
+            return None
+        a, b = hits[i - 2], hits[i - 1]
+        if i > 2 and text[hits[i - 3].end : a.start].strip(" ,&").lower() in ("", "and"):
+            return None  # three or more names: a list the parser reads
+        joined = text[a.end : b.start]
+        gap = text[b.end : k.start]
+        if joined.strip(" ").lower() not in (",", "and", "&", ", and") or a.actor == b.actor:
+            return None
+        if not (gap == " " or _PLAIN_UNIT.fullmatch(gap)):
+            return None
+        return a, b, cls
 
     def _triple(
         self, text: str, hits: list[ActorHit], starts: list[int], k: TermHit, hi: int
