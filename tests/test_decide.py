@@ -298,3 +298,10 @@ def test_two_names_joined_before_a_mutual_verb_fight_each_other(
 
 def test_two_names_joined_before_a_mutual_verb_with_an_object_are_one_side(engine: Engine):
     assert engine.match("Hezbollah, HTS clash with rebels near Qusayr", "", when=WHEN) == []
+
+
+def test_two_names_before_a_mutual_verb_whose_other_side_comes_later_are_one_side(
+    engine: Engine,
+):
+    text = "Hezbollah and the Tiger Forces clashed near Qusayr with rebels."
+    assert engine.match("", text, when=WHEN) == []

@@ -152,8 +152,8 @@ class WordOrder:
         clashed near Qusayr", a headline's "Turkey, SDF exchange fire in Manbij")."""
         cls = self.finite.get(" ".join(k.surface.lower().split()))
         i = bisect_left(starts, k.start)
-        if cls is None or not cls.mutual or i < 2 or _has_object(text, k.end, hi):
-            return None
+        if cls is None or not cls.mutual or i < 2 or _OTHER_SIDE.search(text, k.end, hi):
+            return None  # "A and B clashed near X *with* rebels": one side
         a, b = hits[i - 2], hits[i - 1]
         if i > 2 and text[hits[i - 3].end : a.start].strip(" ,&").lower() in ("", "and"):
             return None  # three or more names: a list the parser reads
@@ -185,6 +185,12 @@ class WordOrder:
         return a, b, cls
 
 
+#: a word after a mutual verb that opens its other side, anywhere in the sentence
+_OTHER_SIDE = re.compile(
+    r"\b(?:with|against|on|upon|into|targeting)\b"
+    r"(?! (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b)",
+    re.IGNORECASE,
+)
 #: a keyword followed by one of these has an object: "A and B clashed with rebels"; Arabic
 #: "on", "against" ("غارات إسرائيلية على مواقع A و B": raids on A and B, co-targets)
 _TARGET_WORDS = frozenset(
