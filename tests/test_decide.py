@@ -47,6 +47,11 @@ def why_not(engine: Engine, text: str) -> str:
         ("In 2015, Hezbollah fought HTS in Qusayr.", "background: 2015"),
         ("Hezbollah seized Qusayr from HTS eight years ago.", "background: years ago"),
         ("Hezbollah recalled how it fought HTS in Qusayr.", "background: recalled"),
+        # a clause about a denial of what was reported
+        (
+            "The denial came after reports that Hezbollah had attacked HTS near Qusayr.",
+            "denied: denial",
+        ),
         # a year the parser left outside its preposition
         ("In 2014 Hezbollah and HTS fought each other in Qusayr.", "background: 2014"),
         # a fight of words in a plain "A attacked B" shape: the setting sends it to the parse
@@ -305,3 +310,8 @@ def test_two_names_before_a_mutual_verb_whose_other_side_comes_later_are_one_sid
 ):
     text = "Hezbollah and the Tiger Forces clashed near Qusayr with rebels."
     assert engine.match("", text, when=WHEN) == []
+
+
+def test_a_denial_of_something_else_leaves_a_told_clash_standing(engine: Engine):
+    [m] = engine.match("", "The denial came after Hezbollah attacked HTS near Qusayr.", when=WHEN)
+    assert set(m.actor_names) == {"Hezbollah", "HTS"}

@@ -327,8 +327,10 @@ CONTROL_NOUNS = _words("control command umbrella banner leadership auspices side
 #: the statement governs a denial: what it covers did not happen
 DENIAL = _words(
     """deny refute reject dismiss disprove debunk rebut disown disclaim contest
-    denial refutation rejection dismissal"""
+    denial refutation rejection dismissal rebuttal"""
 )
+#: what is told rather than seen: "reports that A attacked B", "claims of clashes"
+REPORTS = _words("report reports claim claims allegation allegations rumour rumours rumor rumors")
 #: said to be false: "reports that A attacked B are false"
 FALSITY = _words(
     """false untrue baseless fabricated unfounded incorrect fake unrealistic groundless lie
@@ -436,5 +438,6 @@ GRAMMAR_WORDS = frozenset().union(
     RESULTING,
     REMEMBERING,
     JOINING,
+    REPORTS,
     *IDIOM_OBJECTS.values(),
 )

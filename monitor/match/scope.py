@@ -141,6 +141,7 @@ def _in_scope_of(tree: Tree, p: int, denied_by: set[str]) -> str:
     statement of its own: the walk stops there."""
     node = p
     via_involvement = False
+    reported = False
     came_by = ""
     for _ in range(DEPTH):
         tok = tree.t[node]
@@ -166,6 +167,12 @@ def _in_scope_of(tree: Tree, p: int, denied_by: set[str]) -> str:
                 return f"hedged: {tok.text}"
             if tok.lemma in lx.FALSITY and tok.pos in ("ADJ", "NOUN"):
                 return f"denied: {tok.text}"
+            # "*The denial* came after reports that A attacked B": a clause about a denial of
+            # what was reported (not "the denial came after A attacked B": that is told)
+            reported = reported or tok.lemma in lx.REPORTING | lx.REPORTS
+            denials = [s for s in tree.subject(node) if tree.lemma(s) in lx.DENIAL]
+            if denials and reported:
+                return f"denied: {tree.t[denials[0]].text}"
             via_involvement = via_involvement or tok.lemma in lx.INVOLVEMENT
         if tok.head == node or (tok.dep in ("conj", "parataxis", "cc") and tok_is_verb(tree, node)):
             break
