@@ -154,6 +154,8 @@ class WordOrder:
         i = bisect_left(starts, k.start)
         if cls is None or not cls.mutual or i < 2 or _OTHER_SIDE.search(text, k.end, hi):
             return None  # "A and B clashed near X *with* rebels": one side
+        if {w.lower() for w in WORD.findall(text, k.end, hi)} & _WORDS_NOT_ARMED:
+            return None  # "A, B clash over X at talks": the parse reads a fight of words
         a, b = hits[i - 2], hits[i - 1]
         if i > 2 and text[hits[i - 3].end : a.start].strip(" ,&").lower() in ("", "and"):
             return None  # three or more names: a list the parser reads
@@ -185,6 +187,8 @@ class WordOrder:
         return a, b, cls
 
 
+#: words after a mutual verb that may make its fight one of words
+_WORDS_NOT_ARMED = lx.NOT_ARMED | lx.VERBAL | {"over"}
 #: a word after a mutual verb that opens its other side, anywhere in the sentence
 _OTHER_SIDE = re.compile(
     r"\b(?:with|against|on|upon|into|targeting)\b"
@@ -239,13 +243,10 @@ _PLAIN_BLOCKERS = re.compile(
     r"\w*information|propaganda|nonsense|unrealistic|"
     r"might|will|shall|should|can|cannot|must|if|whether|unless|prevent\w*|avoid\w*|risks?|"
     r"threat\w*|warn\w*|fears?|feared|alleged\w*|possibl[ey]|plann?\w*|prepar\w*|intend\w*|"
-    r"urge[ds]?|call(?:s|ed)? for|halt\w*|stop\w*|ago|former|previously|since|years|decades?|"
-    r"verbal\w*|"
+    r"urge[ds]?|call(?:s|ed)? for|halt\w*|stop\w*|ago|former|previously|since|"
+    r"(?:years|decades?) (?:after|before|earlier)|verbal\w*|"
     r"match|game|alongside|together|jointly|backed by|supported by|loyal|close to|behalf|side|"
-    r"each other|(?:19|20)[0-9][0-9]|"
-    # settings of a fight of words ("attacked B *in parliament*"): the parse reads them
-    r"parliament|talks|negotiations|debate|summit|conference|court|election|elections|"
-    r"interview|television|tv|twitter|press) "
+    r"each other|(?:19|20)[0-9][0-9]) "
 )
 
 
