@@ -257,6 +257,25 @@ CLASHES = [
         "The denial came after Hezbollah attacked HTS near Qusayr.",
         {"Hezbollah", "HTS"},
     ),
+    # a passive participle after a linking verb: the linking verb's subject is its target
+    (
+        "remain-besieged-by",
+        "",
+        "Tahrir al-Sham fighters remain besieged by Hezbollah in the hills above Arsal.",
+        {"Hezbollah", "HTS"},
+    ),
+    (
+        "left-wounded-by",
+        "",
+        "Two SDF fighters were left wounded by Turkish shelling near Kobani.",
+        {"SDF", "Turkey"},
+    ),
+    (
+        "encircled-tagged-as-adjective",
+        "",
+        "Jaish al-Islam units remain encircled by Daesh east of Douma.",
+        {"Jaysh al-Islam", "Islamic State"},
+    ),
 ]
 
 #: look-alikes of our own, silent: (rule, title, text)

@@ -202,7 +202,7 @@ def _allied(tree: Tree, p: int) -> bool:
 
 def _verb_args(tree: Tree, p: int, cls: lx.PredicateClass, allied: bool, args: _Args) -> None:
     if tree.is_passive(p):
-        args.target += tree.children(p, *PASSIVE_SUBJECTS)
+        args.target += tree.passive_subject(p)
     else:
         subj = tree.subject(p)
         if not subj:

@@ -37,7 +37,8 @@ class Tree:
                 if (fixed := lexicon.lemma(tok.text, tok.lemma)) == tok.lemma
                 else replace(tok, lemma=fixed)
                 for tok in parse.tokens
-            )
+            ),
+            lexicon,
         )
         self.kids: list[list[int]] = [[] for _ in self.t]
         for tok in self.t:
@@ -129,6 +130,14 @@ class Tree:
         # a bare participle with a by-phrase ("positions targeted by A")
         return self.t[v].tag == "VBN" and any(self.t[c].dep == "agent" for c in kids)
 
+    def passive_subject(self, v: int) -> list[int]:
+        """Who a passive verb is done to: its own subject, or the subject of the linking verb
+        whose complement it is ("A fighters *remain besieged* by B", "were *left wounded* by")."""
+        own = self.children(v, *PASSIVE_SUBJECTS)
+        if own or self.t[v].dep not in ("acomp", "oprd", "xcomp"):
+            return own
+        return self.children(self.t[v].head, "nsubj", "csubj", *PASSIVE_SUBJECTS)
+
     def subject(self, v: int) -> list[int]:
         """The subject of verb ``v``, shared or inherited when it has none of its own:
         "A stormed X and *attacked* B", "A tried to *storm* B", "rebels *who* attacked"."""
@@ -158,12 +167,23 @@ class Tree:
         return []
 
 
-def _repaired(tokens: tuple[Token, ...]) -> tuple[Token, ...]:
-    """Mend one frequent parser error: the later items of a list of names hung on the verb
+def _repaired(tokens: tuple[Token, ...], lexicon: lx.Lexicon) -> tuple[Token, ...]:
+    """Mend two frequent parser errors. The later items of a list of names hung on the verb
     ("hitting areas under the control of A, *B*, and *C*" with B and C conjoined to
-    "hitting"). A name conjoined to a verb joins the nearest name before it instead."""
+    "hitting"): a name conjoined to a verb joins the nearest name before it instead. A
+    participle of a conflict verb taken for an adjective, with a by-phrase ("remain
+    *encircled* by B"): a passive participle, its by-phrase the agent."""
     out = list(tokens)
     for tok in tokens:
+        if tok.pos == "ADJ" and tok.text.endswith("ed") and tok.lemma in lexicon.verbs:
+            by = [
+                t
+                for t in tokens
+                if t.head == tok.i and t.dep in ("prep", "agent") and t.lemma == "by"
+            ]
+            if by:
+                out[tok.i] = replace(tok, pos="VERB", tag="VBN")
+                out[by[0].i] = replace(by[0], dep="agent")
         head = tokens[tok.head]
         if tok.dep != "conj" or tok.pos != "PROPN" or head.pos not in ("VERB", "AUX"):
             continue
