@@ -276,6 +276,20 @@ CLASHES = [
         "Jaish al-Islam units remain encircled by Daesh east of Douma.",
         {"Jaysh al-Islam", "Islamic State"},
     ),
+    # "were killed and two wounded in an A ambush": the participle of the elided "were"
+    (
+        "killed-and-count-wounded-in",
+        "",
+        "Two Daesh militants were killed and two wounded in a Jaish al-Islam ambush east of Douma.",
+        {"Islamic State", "Jaysh al-Islam"},
+    ),
+    # a verb of taking, a place's name, and "from": by word order, whatever the tagger says
+    (
+        "retook-place-from",
+        "",
+        "Turkish army retook Manbij from YPG.",
+        {"Turkey", "SDF"},
+    ),
 ]
 
 #: look-alikes of our own, silent: (rule, title, text)

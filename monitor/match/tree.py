@@ -168,13 +168,20 @@ class Tree:
 
 
 def _repaired(tokens: tuple[Token, ...], lexicon: lx.Lexicon) -> tuple[Token, ...]:
-    """Mend two frequent parser errors. The later items of a list of names hung on the verb
+    """Mend three frequent parser errors. The later items of a list of names hung on the verb
     ("hitting areas under the control of A, *B*, and *C*" with B and C conjoined to
     "hitting"): a name conjoined to a verb joins the nearest name before it instead. A
     participle of a conflict verb taken for an adjective, with a by-phrase ("remain
-    *encircled* by B"): a passive participle, its by-phrase the agent."""
+    *encircled* by B"): a passive participle, its by-phrase the agent. A count conjoined to a
+    verb with the participle hung on it ("were killed and *two wounded* in an ambush", the
+    "were" left out): the participle is the conjoined verb, the count its subject."""
     out = list(tokens)
     for tok in tokens:
+        if tok.pos == "NUM" and tok.dep == "conj" and tokens[tok.head].pos in ("VERB", "AUX"):
+            part = [t for t in tokens if t.head == tok.i and t.dep == "acl" and t.tag == "VBN"]
+            if part:
+                out[part[0].i] = replace(part[0], dep="conj", head=tok.head)
+                out[tok.i] = replace(tok, dep="nsubjpass", head=part[0].i)
         if tok.pos == "ADJ" and tok.text.endswith("ed") and tok.lemma in lexicon.verbs:
             by = [
                 t

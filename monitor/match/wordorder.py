@@ -180,7 +180,13 @@ class WordOrder:
         if not (between == " " or _PLAIN_UNIT.fullmatch(between)):
             return None  # "A clashed", "Iran-backed militias attacked", "A fighters attacked"
         joint = _PLAIN_JOINT.fullmatch(text, k.end, b.start)
-        if joint is None or (joint.group(1) and joint.group(1).lower() not in cls.target):
+        if (
+            joint is None
+            and "from" in cls.target
+            and _PLAIN_PLACE_FROM.fullmatch(text, k.end, b.start)
+        ):
+            pass  # "A retook Al-Bab from B": a place taken from B
+        elif joint is None or (joint.group(1) and joint.group(1).lower() not in cls.target):
             return None
         if not _PLAIN_AFTER.match(text, b.end, hi):
             return None  # "attacked A's rivals"
@@ -221,6 +227,13 @@ def _has_object(text: str, pos: int, end: int) -> bool:
 
 #: the plain "A clashed with B": what may stand between the verb and the second actor, …
 _PLAIN_JOINT = re.compile(r"\s+(?:(?!the\s)([A-Za-z]+)\s+)?(?:the\s+)?", re.ASCII | re.I)
+
+
+#: … or, for a verb of taking, a place's name and "from" ("A retook *Al-Bab from* B")
+_PLAIN_PLACE_FROM = re.compile(
+    r"\s+(?:the\s+(?:town|city|village|district)\s+of\s+)?[A-Z][\w'’-]*"
+    r"(?:\s+(?:al-|el-|ad-|as-|ar-|at-)?[A-Z][\w'’-]*){0,3}\s+from\s+(?:the\s+)?"
+)
 
 
 #: … what may stand between an adjective form and the verb ("Iran-backed *militias* attacked")
