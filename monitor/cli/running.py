@@ -14,7 +14,8 @@ from monitor.cli.common import EXIT_OK, EXIT_PROBLEMS, plural
 
 # loaded with the command, not inside the event loop's first step (it brings the fetcher, the
 # store and the channels: a long import)
-from monitor.daemon import runtime as daemon
+from monitor.daemon.once import run_once
+from monitor.daemon.serve import run_forever
 from monitor.match.engine import Engine
 from monitor.progress import Progress
 
@@ -22,11 +23,11 @@ from monitor.progress import Progress
 async def run(args: argparse.Namespace, loaded: configmod.LoadedConfig, engine: Engine) -> int:
     """``run`` until SIGINT/SIGTERM, or ``once``: every source polled, the outbox drained."""
     if args.command == "run":
-        await daemon.run_forever(loaded, engine)
+        await run_forever(loaded, engine)
         return EXIT_OK
     progress = Progress(len(loaded.settings.sources), "sources polled")
     try:
-        report = await daemon.run_once(
+        report = await run_once(
             loaded,
             engine,
             lambda _o: progress.advance(),

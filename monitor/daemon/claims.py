@@ -1,0 +1,192 @@
+"""When sources are polled: claims on the database, so that nodes sharing it never poll one
+source twice, and a node that dies leaves leases that run out."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from datetime import datetime, timedelta
+
+from monitor.daemon.runtime import CLAIM_BATCH, HEARTBEAT, JOIN_SETTLE, PEERS_EVERY, Runtime
+from monitor.errors import StorageError
+from monitor.logs import event
+from monitor.models import Source, SourceState
+from monitor.schedule import Scheduler, first_run
+from monitor.store import shared_turns
+
+log = logging.getLogger("monitor.daemon")
+
+
+class Claims:
+    """The one scheduling path for sources, on one node or several sharing a database:
+    claim the due sources (``Store.claim_sources``: a lease each, so that no two nodes poll
+    one source), poll them, record each poll (which ends its lease), sleep until the next
+    comes due. A node that dies leaves leases that run out: its sources come due again."""
+
+    def __init__(self, runtime: Runtime, scheduler: Scheduler, node: str, lease: float) -> None:
+        self.runtime = runtime
+        self.scheduler = scheduler
+        self.node = node
+        self.lease = lease
+        #: sources being polled by this node now
+        self.polling: set[str] = set()
+        #: when each source was first due after the start (what the start-up line tells)
+        self.first: dict[str, datetime] = {}
+        self._woken = asyncio.Event()
+        self._agreed = True
+        self._beat = -1e9  # when this node last said it is alive (monotonic)
+        self._peers_at = -1e9  # when it last looked for other nodes (monotonic)
+
+    @property
+    def capacity(self) -> int:
+        return self.runtime.settings.fetch.concurrency * 2
+
+    async def plan_first_polls(self) -> None:
+        """Sources never polled are spread over the first minutes (as are those due further
+        off than their interval); the others keep their stored schedule."""
+        runtime, now = self.runtime, self.runtime.now()
+        states = {s.name: s for s in await runtime.store.source_states()}
+        due = {}
+        for src in runtime.sources:
+            state = states.get(src.name)
+            if state is not None and state.gone is not None:
+                continue  # answered 410 Gone: not polled until its URL changes
+            due[src.name] = first_run(src.interval, now, state.next_due if state else None)
+        await runtime.store.first_polls(due, now)
+        self.first = due
+
+    def wake(self, recheck: bool = False) -> None:
+        """Claim again now; ``recheck``: the configuration changed, say so to the others and
+        compare source lists again first."""
+        if recheck:
+            self._beat = -1e9
+        self._woken.set()
+
+    async def agrees(self, mine: str) -> bool:
+        """Does this node's list (``mine``: its fingerprint) match the one the database was
+        last synced with? A node whose configuration differs (another node reloaded a new
+        list) claims nothing, and says so once, until it is reloaded too."""
+        theirs = await self.runtime.store.synced_hash()
+        agreed = theirs is None or theirs == mine
+        if not agreed and self._agreed:
+            event(
+                log,
+                logging.ERROR,
+                "this node's source list differs from the one the database was last synced "
+                "with (another node has another configuration): claiming nothing until the "
+                "configurations agree (reload this node, or the other)",
+                node=self.node,
+            )
+        elif agreed and not self._agreed:
+            event(log, logging.INFO, "source lists agree again: claiming", node=self.node)
+        self._agreed = agreed
+        return agreed
+
+    async def run(self) -> None:
+        runtime = self.runtime
+        if runtime.fetcher.turns is not None:
+            # beside other nodes: say so first, and give them the time to look, so that
+            # they take turns at hosts with this one before its first request
+            with contextlib.suppress(StorageError):
+                await self._say_alive()
+                await asyncio.sleep(JOIN_SETTLE)
+        away = 0.0  # seconds to wait while the database cannot be reached (doubling)
+        while not runtime.closing:
+            try:
+                wait = await self._claim()
+            except StorageError as e:
+                if not away:
+                    event(log, logging.ERROR, "database unreachable: polls paused", reason=str(e))
+                away = min(30.0, away * 2 or 1.0)
+                wait = away
+            else:
+                if away:
+                    event(log, logging.INFO, "database reachable again: polls resume")
+                away = 0.0
+            self._woken.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._woken.wait(), wait)
+
+    async def _claim(self) -> float:
+        """Claim what is due and start its polls; how long to sleep before the next claim."""
+        runtime = self.runtime
+        if time.monotonic() - self._beat >= HEARTBEAT:
+            await self._say_alive()
+        if time.monotonic() - self._peers_at >= PEERS_EVERY:  # a node started beside this one?
+            runtime.fetcher.turns = await shared_turns(runtime.store, self.node)
+            self._peers_at = time.monotonic()
+        room = min(CLAIM_BATCH, self.capacity - len(self.polling))
+        wait = 1.0
+        if room > 0 and self._agreed:
+            claimed = await runtime.store.claim_sources(self.node, runtime.now(), room, self.lease)
+            for state in claimed:
+                self._start(state)
+            if runtime.metrics is not None:
+                runtime.metrics.claimed.inc(len(claimed))
+                runtime.metrics.leases.set(len(self.polling))
+                late = [
+                    (runtime.now() - s.claimed_due).total_seconds()
+                    for s in claimed
+                    if s.claimed_due is not None
+                ]
+                if late:
+                    runtime.metrics.lease_lag.set(max(0.0, max(late)))
+            due = await runtime.store.next_due()
+            if due is not None:
+                wait = min(wait, max(0.02, (due - runtime.now()).total_seconds()))
+        return wait
+
+    async def _say_alive(self) -> None:
+        """Alive, with this list; and does the list still agree (checked as often)."""
+        await self.agrees(await self.runtime.say_alive(self.node))
+        self._beat = time.monotonic()
+
+    def _start(self, state: SourceState) -> None:
+        source = self.runtime.source(state.name)
+        if source is None or state.name in self.polling:
+            return  # not in this node's configuration (any more): its lease runs out
+        self.polling.add(state.name)
+        task = asyncio.ensure_future(self._poll(source, state))
+        self.runtime.in_flight.add(task)
+        task.add_done_callback(self.runtime.in_flight.discard)
+
+    async def _renew(self, name: str, lease: str | None) -> None:
+        """A poll that runs long (pages to read, a slow server) keeps its lease: renewed at
+        half its length, for as long as the poll runs and the lease is still this node's."""
+        if lease is None:
+            return
+        while True:
+            await asyncio.sleep(self.lease / 2)
+            try:
+                held = await self.runtime.store.renew_lease(
+                    name, lease, self.runtime.now(), self.lease
+                )
+            except StorageError:
+                continue  # the database is away: the record will say whether it still holds
+            if not held:
+                event(log, logging.WARNING, "lease lost to another node", source=name)
+                if self.runtime.metrics is not None:
+                    self.runtime.metrics.lost.inc()
+                return
+
+    async def _poll(self, source: Source, state: SourceState) -> None:
+        runtime = self.runtime
+        try:
+            if runtime.metrics is not None and source.name in self.first:
+                started = runtime.now()
+                due = self.first.pop(source.name)
+                runtime.metrics.lag.set(max(0.0, (started - due).total_seconds()))
+            renewing = asyncio.ensure_future(self._renew(source.name, state.lease))
+            try:
+                outcome = await runtime.poll(source, state)
+            finally:
+                renewing.cancel()
+            if outcome.alerts and not runtime.closing:
+                self.scheduler.wake("deliver", runtime.now() + timedelta(milliseconds=50))
+        finally:
+            self.polling.discard(source.name)
+            if runtime.metrics is not None:
+                runtime.metrics.leases.set(len(self.polling))
+            self.wake()

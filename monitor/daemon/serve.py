@@ -1,0 +1,277 @@
+"""``monitor run``: the daemon's life. Wait for the database, take the instance lock, open
+the runtime, claim and poll sources, deliver, maintain, answer on the endpoint; on
+SIGINT/SIGTERM stop taking new work, let in-flight polls and deliveries finish for a grace
+period, and close. SIGHUP (or ``POST /-/reload``) re-reads the configuration."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from monitor import config as configmod
+from monitor.compiled import load_checked
+from monitor.daemon.claims import Claims
+from monitor.daemon.instance import InstanceLock
+from monitor.daemon.runtime import (
+    DELIVERY_EVERY,
+    DELIVERY_LEASE,
+    MAINTAIN_EVERY,
+    Runtime,
+    lease_seconds,
+    node_name,
+)
+from monitor.errors import ConfigError, StorageUnavailable
+from monitor.logs import event
+from monitor.match.engine import Engine
+from monitor.schedule import Scheduler
+from monitor.store import Store, open_store
+
+if TYPE_CHECKING:
+    from monitor.daemon.endpoint import StatusServer
+
+log = logging.getLogger("monitor.daemon")
+
+
+async def run_forever(
+    loaded: configmod.LoadedConfig,
+    engine: Engine,
+    stop: asyncio.Event | None = None,
+    grace: float | None = None,
+) -> None:
+    """Run until ``stop`` is set or SIGINT/SIGTERM arrives; then stop cleanly. SIGHUP (or
+    ``POST /-/reload``) re-reads the configuration. One daemon per SQLite database
+    (``daemon.instance``): a second one raises ``AlreadyRunning`` naming the first."""
+    stop = stop or asyncio.Event()
+    grace = loaded.settings.daemon.grace if grace is None else grace
+    settings = loaded.settings
+    store = await _wait_for_database(settings.storage, stop, settings.daemon.listen)
+    if stop.is_set():  # told to stop while it waited
+        if store is not None:
+            await store.close()
+        return
+    try:
+        lock = await InstanceLock.acquire(
+            settings.storage.url,
+            "run",
+            listen=settings.daemon.listen,
+            config=str(loaded.path.resolve()),
+        )
+    except BaseException:
+        if store is not None:
+            await store.close()
+        raise
+    try:
+        await _serve(loaded, engine, stop, grace, exclusive=lock is not None, store=store)
+    finally:
+        if lock is not None:
+            await lock.release()
+
+
+async def _wait_for_database(
+    storage: configmod.StorageSettings, stop: asyncio.Event, listen: str | None
+) -> Store | None:
+    """A database server that is not there yet (starting with the host, failing over): try
+    again, waiting longer each time (up to 30 s), saying so, with ``/healthz`` answering 503
+    and why meanwhile; anything else (a refused password, a schema from a newer monitor) ends
+    the start with its message. The store, opened; None for a file (nothing to wait for) or
+    when told to stop while waiting."""
+    if storage.url.startswith("sqlite:"):
+        return None
+    wait, why = 0.0, ""
+    waiting: StatusServer | None = None
+
+    async def unhealthy() -> str:
+        return f"waiting for the database: {why}"
+
+    async def no_metrics() -> bytes:
+        return b""
+
+    async def not_yet() -> str:
+        return "the daemon has not started: it waits for its database"
+
+    try:
+        while not stop.is_set():
+            try:
+                store = await open_store(storage.url, storage.pool_size)
+            except StorageUnavailable as e:
+                why = str(e)
+                if waiting is None and listen:
+                    from monitor.daemon.endpoint import StatusServer
+
+                    candidate = StatusServer(listen, unhealthy, no_metrics, not_yet)
+                    with contextlib.suppress(OSError):
+                        await candidate.start()
+                        waiting = candidate
+                await _wait_again(e, stop, wait := min(30.0, wait * 2 or 1.0))
+                continue
+            if wait:
+                event(log, logging.INFO, "database reachable")
+            return store
+        return None
+    finally:
+        if waiting is not None:
+            await waiting.stop()
+
+
+async def _wait_again(e: StorageUnavailable, stop: asyncio.Event, wait: float) -> None:
+    event(log, logging.ERROR, "database not reachable, trying again", reason=str(e), retry_s=wait)
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), wait)
+
+
+async def _serve(
+    loaded: configmod.LoadedConfig,
+    engine: Engine,
+    stop: asyncio.Event,
+    grace: float,
+    exclusive: bool = False,
+    store: Store | None = None,
+) -> None:
+    """The daemon's life; ``exclusive``: no other daemon uses the database (SQLite's lock);
+    ``store``: the store, already open (a server database the daemon waited for)."""
+    loop = asyncio.get_running_loop()
+    signals = 0
+
+    def on_signal(signum: int) -> None:
+        nonlocal signals
+        signals += 1
+        if signals == 1:
+            event(log, logging.INFO, "stopping", signal=signal.Signals(signum).name, grace_s=grace)
+            stop.set()
+        else:
+            event(log, logging.WARNING, "second signal: stopping now")
+            for task in list(runtime.in_flight):
+                task.cancel()
+
+    node = node_name(loaded.settings)
+    runtime = await Runtime.open(loaded, engine, node=node, store=store)
+    # what this node held before a crash is free again now (alone on the database: what
+    # anyone held; several nodes: what a node of this name held)
+    await runtime.store.release_claims(None if exclusive else node)
+    runtime.store.claim_as(node, DELIVERY_LEASE)
+    from monitor.daemon.metrics import Metrics  # here: only the daemon has an endpoint
+
+    runtime.metrics = Metrics()
+    scheduler = Scheduler()
+    settings = loaded.settings
+    claims = Claims(runtime, scheduler, node, lease_seconds(settings))
+    reloading = asyncio.Lock()
+    background: set[asyncio.Task[object]] = set()
+
+    async def reload() -> str | None:
+        """Re-read the configuration file; None when applied, else what is wrong with it
+        (and the running configuration stays)."""
+        async with reloading:
+            try:
+                new, new_engine = await asyncio.to_thread(load_checked, runtime.path)
+            except ConfigError as e:
+                problems = "\n".join(str(p) for p in e.problems)
+                event(
+                    log,
+                    logging.ERROR,
+                    "reload rejected, the running configuration stays",
+                    problems=problems.replace("\n", "; "),
+                )
+                return problems
+            later = await runtime.reload(new, new_engine)
+            await claims.plan_first_polls()  # new sources come due in the first minutes
+            claims.wake(recheck=True)
+            event(log, logging.INFO, "configuration reloaded", sources=len(runtime.sources))
+            for note in later:
+                event(log, logging.WARNING, "not reloaded", note=note)
+            return None
+
+    def on_hup() -> None:
+        task: asyncio.Task[object] = asyncio.ensure_future(reload())
+        background.add(task)
+        task.add_done_callback(background.discard)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, on_signal, sig)
+    loop.add_signal_handler(signal.SIGHUP, on_hup)
+    server = None
+    claiming: asyncio.Task[None] | None = None
+    try:
+        await claims.plan_first_polls()
+        # right away too: alerts left pending by a crash or restart go out first
+        scheduler.add_periodic("deliver", DELIVERY_EVERY, runtime.deliver, first=runtime.now())
+        scheduler.add_periodic(
+            "maintain", MAINTAIN_EVERY, runtime.maintain, first=runtime.now() + timedelta(minutes=1)
+        )
+        scheduler.start()
+        claiming = asyncio.ensure_future(claims.run())
+        listen = loaded.settings.daemon.listen
+        if listen:
+            server = await _start_server(runtime, scheduler, listen, reload)
+        endpoint = loaded.settings.daemon.endpoint if server is not None else None
+        event(log, logging.INFO, _started(runtime, claims, endpoint))
+        await stop.wait()
+    finally:
+        runtime.closing = True
+        scheduler.pause()
+        if claiming is not None:
+            claims.wake()
+            await asyncio.wait([claiming], timeout=5)
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            loop.remove_signal_handler(sig)
+        await _drain(runtime, grace)
+        scheduler.shutdown()
+        if server is not None:
+            await server.stop()
+        await runtime.close()
+        event(log, logging.INFO, "stopped")
+
+
+def _started(runtime: Runtime, claims: Claims, endpoint: str | None) -> str:
+    """What happens next, in words: ``monitor running: 13 sources; first polls spread over
+    the next 5 min (`monitor once` polls every source now); health on http://…/healthz``."""
+    n = len(runtime.sources)
+    line = f"monitor running: {n} source{'s' if n != 1 else ''}"
+    if claims.first:
+        span = max(0.0, (max(claims.first.values()) - runtime.now()).total_seconds())
+        when = f"{span / 60:.0f} min" if span >= 90 else f"{span:.0f} s"
+        line += f"; first polls spread over the next {when} (`monitor once` polls every source now)"
+    line += f"; alerts to {', '.join(runtime.channels) or 'no channel'}"
+    if endpoint:
+        line += f"; health on {endpoint}/healthz"
+    return line
+
+
+async def _start_server(
+    runtime: Runtime, scheduler: Scheduler, listen: str, reload: Callable[[], Awaitable[str | None]]
+) -> StatusServer | None:
+    """The health and metrics endpoint; a port already taken is logged, not fatal (the
+    monitor goes on watching, and a HEALTHCHECK reports it)."""
+
+    async def health() -> str | None:
+        if not scheduler.running:
+            return "the scheduler is not running"
+        return await runtime.health()
+
+    from monitor.daemon.endpoint import StatusServer  # aiohttp's server: only the daemon needs it
+
+    server = StatusServer(listen, health, runtime.render_metrics, reload)
+    try:
+        await server.start()
+    except OSError as e:
+        event(log, logging.ERROR, "endpoint not started", listen=listen, error=e.strerror or str(e))
+        return None
+    return server
+
+
+async def _drain(runtime: Runtime, grace: float) -> None:
+    """Let in-flight polls and deliveries finish within ``grace`` seconds, then cancel them."""
+    pending = [t for t in runtime.in_flight if not t.done()]
+    if not pending:
+        return
+    event(log, logging.INFO, "waiting for in-flight work", tasks=len(pending))
+    _done, still = await asyncio.wait(pending, timeout=grace)
+    for t in still:
+        t.cancel()
+    if still:
+        await asyncio.wait(still, timeout=5)
