@@ -5,6 +5,7 @@
      ├── FetchError       a source could not be fetched (expected, per source; a short reason)
      ├── ParseError       a fetched document could not be read as a feed or page
      ├── StorageError     the database cannot be opened, migrated or written
+     │    └── StorageUnavailable   not now: a server away, a full disk (StorageFull) …
      └── DeliveryError    a channel could not deliver an alert
 
 "Not modified" is not an error: it is a normal fetch result (see models.FetchResult).
@@ -15,6 +16,8 @@ anything else is a bug and is allowed to be loud. Network failures are named in 
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
 import ssl
 from dataclasses import dataclass
@@ -71,8 +74,51 @@ class StorageError(MonitorError):
 
 
 class StorageUnavailable(StorageError):
-    """The database server cannot be reached now (down, restarting, failing over): waiting
-    and trying again may work, unlike a refused password or a schema from the future."""
+    """The database cannot be used now (a server down, restarting or failing over; a full
+    disk; a file made read-only or removed): waiting and trying again may work, unlike a
+    refused password or a schema from the future. ``headline``: what an operator reads in
+    the one line that says polls are paused ("database unreachable", "database disk full
+    (/var/lib/monitor/monitor.db, 12 KB free)")."""
+
+    def __init__(self, message: str, headline: str = "database unreachable") -> None:
+        super().__init__(message)
+        self.headline = headline
+
+
+class StorageFull(StorageUnavailable):
+    """The disk under the database is full (SQLite's "database or disk is full",
+    PostgreSQL's "could not extend file"): nothing can be written until space comes back."""
+
+    @classmethod
+    def at(cls, path: str, cause: BaseException | None = None) -> StorageFull:
+        """The disk under the file ``path`` is full: "database disk full (/var/lib/monitor/
+        monitor.db, 12 KB free)"."""
+        room = free_bytes(path)
+        left = f", {_size(room)} free" if room is not None else ""
+        headline = f"database disk full ({path}{left})"
+        return cls(f"{headline}: {cause}" if cause is not None else headline, headline=headline)
+
+
+def free_bytes(path: str) -> int | None:
+    """Room left on the file system of the file ``path`` (None: not to be known)."""
+    try:
+        return shutil.disk_usage(os.path.dirname(os.path.abspath(path))).free
+    except OSError:
+        return None
+
+
+def _size(n: float) -> str:
+    if n < 1024:
+        return f"{n:.0f} bytes"
+    for unit in ("KB", "MB", "GB"):
+        n /= 1024
+        if n < 1024 or unit == "GB":
+            break
+    return f"{n:.0f} {unit}"
+
+
+class StartRefused(MonitorError):
+    """The daemon cannot start as configured (its endpoint's port is another process's)."""
 
 
 class DeliveryError(MonitorError):

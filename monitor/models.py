@@ -412,6 +412,8 @@ class PollOutcome:
     #: how long the document took to fetch, and its size (None, 0: nothing was fetched)
     fetch_seconds: float | None = None
     fetched_bytes: int = 0
+    #: False: the poll's record could not be written (the database took nothing)
+    stored: bool = True
 
 
 # --------------------------------------------------------------------------- JSON round-trips

@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -122,42 +122,32 @@ def first_run(
 
 
 class Scheduler:
-    """One interval job per source, one for the outbox; each poll sets its own next run."""
+    """The daemon's own periodic jobs (delivering, maintaining) on APScheduler 3. Times are
+    given as delays and read on the scheduler's own clock, never another's: a job woken "in
+    50 ms" runs then, whatever the daemon's clock says. After the wall clock steps,
+    ``realign`` puts every job one period (at most) from now again: APScheduler measures its
+    intervals on the wall clock, and a step back would hold them for as long as the step."""
 
     def __init__(self) -> None:
         # imported here: APScheduler takes ~40 ms to load, and only the daemon needs it
         from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
         self._scheduler: AsyncIOScheduler = AsyncIOScheduler(timezone="UTC")
-
-    def add_source(
-        self,
-        name: str,
-        interval: float,
-        first: datetime,
-        job: Callable[[], Awaitable[Any]],
-    ) -> None:
-        self._scheduler.add_job(
-            job,
-            _interval(seconds=interval, jitter=min(interval * 0.1, 60.0), timezone="UTC"),
-            id=f"source:{name}",
-            name=name,
-            next_run_time=first,
-            max_instances=1,
-            coalesce=True,
-            misfire_grace_time=max(int(interval), 1),
-            replace_existing=True,
-        )
+        self._periods: dict[str, float] = {}
 
     def add_periodic(
         self,
         name: str,
         seconds: float,
         job: Callable[[], Awaitable[Any]],
-        first: datetime | None = None,
+        first_after: float | None = None,
     ) -> None:
-        """A job every ``seconds``; the first run at ``first`` (default: one period from now)."""
-        extra: dict[str, Any] = {"next_run_time": first} if first is not None else {}
+        """A job every ``seconds``; the first run ``first_after`` seconds from now (default:
+        one period)."""
+        extra: dict[str, Any] = {}
+        if first_after is not None:
+            extra["next_run_time"] = _later(first_after)
+        self._periods[name] = seconds
         self._scheduler.add_job(
             job,
             _interval(seconds=seconds, timezone="UTC"),
@@ -170,20 +160,19 @@ class Scheduler:
             replace_existing=True,
         )
 
-    def reschedule(self, name: str, when: datetime) -> None:
-        job = self._scheduler.get_job(f"source:{name}")
-        if job is not None:
-            job.modify(next_run_time=when)
-
-    def remove(self, name: str) -> None:
-        job = self._scheduler.get_job(f"source:{name}")
-        if job is not None:
-            job.remove()
-
-    def wake(self, name: str, when: datetime) -> None:
+    def wake(self, name: str, after: float = 0.0) -> None:
+        """Run job ``name`` ``after`` seconds from now (and every period from then)."""
         job = self._scheduler.get_job(name)
         if job is not None:
-            job.modify(next_run_time=when)
+            job.modify(next_run_time=_later(after))
+
+    def realign(self) -> None:
+        """Every job at most one period from now (after the wall clock stepped)."""
+        for name, seconds in self._periods.items():
+            job = self._scheduler.get_job(name)
+            due = job.next_run_time if job is not None else None
+            if due is not None and abs((due - _later(0)).total_seconds()) > seconds:
+                job.modify(next_run_time=_later(min(seconds, 1.0)))
 
     def start(self) -> None:
         self._scheduler.start()
@@ -200,6 +189,10 @@ class Scheduler:
     def shutdown(self) -> None:
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
+
+
+def _later(seconds: float) -> datetime:
+    return datetime.now(UTC) + timedelta(seconds=seconds)
 
 
 def _interval(**kw: Any) -> Any:

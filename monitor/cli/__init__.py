@@ -37,7 +37,7 @@ from monitor.cli import check, reading, rules, running, sources
 from monitor.cli.common import EXIT_CONFIG, EXIT_OK, EXIT_PROBLEMS, EXIT_STORAGE
 from monitor.cli.rules import read_article_file
 from monitor.daemon.instance import AlreadyRunning
-from monitor.errors import ConfigError, StorageError
+from monitor.errors import ConfigError, StartRefused, StorageError
 from monitor.match.engine import Engine
 
 __all__ = ["EXIT_CONFIG", "GC_YOUNG_THRESHOLD", "build_parser", "main", "read_article_file"]
@@ -190,7 +190,7 @@ def _main(argv: Sequence[str] | None) -> int:
     except StorageError as e:
         print(f"error: storage: {e}", file=sys.stderr)
         return EXIT_STORAGE
-    except AlreadyRunning as e:
+    except (AlreadyRunning, StartRefused) as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_PROBLEMS
     except KeyboardInterrupt:

@@ -1,5 +1,12 @@
 """When sources are polled: claims on the database, so that nodes sharing it never poll one
-source twice, and a node that dies leaves leases that run out."""
+source twice, and a node that dies leaves leases that run out.
+
+The claim loop is where the daemon notices the machine's faults. A database that takes
+nothing (a server away, a full disk) pauses polls, said once, and is tried again every few
+seconds (up to 30 s for a server away); the polls it could not record give their sources back
+as soon as it takes writes again, rather than when their leases run out. A wall clock that
+steps (``ClockWatch``) moves the schedule with it, where this daemon is alone on its database.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +14,46 @@ import asyncio
 import contextlib
 import logging
 import time
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from datetime import datetime
 
 from monitor.daemon.runtime import CLAIM_BATCH, HEARTBEAT, JOIN_SETTLE, PEERS_EVERY, Runtime
-from monitor.errors import StorageError
+from monitor.errors import StorageError, StorageUnavailable
 from monitor.logs import event
 from monitor.models import Source, SourceState
 from monitor.schedule import Scheduler, first_run
 from monitor.store import shared_turns
 
 log = logging.getLogger("monitor.daemon")
+
+#: the wall clock moving this much more (or less) than the monotonic clock between two looks
+#: is a step (an NTP correction, an operator's date): the schedule moves with it
+CLOCK_STEP = 20.0
+#: a database that takes nothing is tried again after 1 s, doubling up to this (a server away)
+AWAY_MAX = 30.0
+#: … or up to this, for a fault of the machine's own (a full disk): cheap to try, and space
+#: may come back any moment
+FAULT_MAX = 4.0
+
+
+class ClockWatch:
+    """Notices the wall clock stepping: the daemon's clock against the monotonic one."""
+
+    def __init__(self, now: Callable[[], datetime]) -> None:
+        self._now = now
+        self._last = (now(), time.monotonic())
+        #: a step seen and not yet dealt with (seconds; 0: none)
+        self.pending = 0.0
+
+    def look(self) -> float:
+        """The step not yet dealt with, this look's included (0.0: none)."""
+        wall, clock = self._now(), time.monotonic()
+        last_wall, last_clock = self._last
+        self._last = (wall, clock)
+        drift = (wall - last_wall).total_seconds() - (clock - last_clock)
+        if abs(drift) >= CLOCK_STEP:
+            self.pending += drift
+        return self.pending
 
 
 class Claims:
@@ -25,11 +62,24 @@ class Claims:
     one source), poll them, record each poll (which ends its lease), sleep until the next
     comes due. A node that dies leaves leases that run out: its sources come due again."""
 
-    def __init__(self, runtime: Runtime, scheduler: Scheduler, node: str, lease: float) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        scheduler: Scheduler,
+        node: str,
+        lease: float,
+        exclusive: bool = False,
+    ) -> None:
         self.runtime = runtime
         self.scheduler = scheduler
         self.node = node
         self.lease = lease
+        #: alone on the database (SQLite's lock): the schedule is this node's to move
+        self.exclusive = exclusive
+        self.clock = ClockWatch(runtime.now)
+        #: polls whose record could not be written: source → its lease, given back when
+        #: the database takes writes again
+        self.unrecorded: dict[str, str] = {}
         #: sources being polled by this node now
         self.polling: set[str] = set()
         #: when each source was first due after the start (what the start-up line tells)
@@ -92,19 +142,18 @@ class Claims:
             with contextlib.suppress(StorageError):
                 await self._say_alive()
                 await asyncio.sleep(JOIN_SETTLE)
-        away = 0.0  # seconds to wait while the database cannot be reached (doubling)
+        away = 0.0  # seconds to wait while the database takes nothing (doubling)
         while not runtime.closing:
             try:
                 wait = await self._claim()
             except StorageError as e:
-                if not away:
-                    event(log, logging.ERROR, "database unreachable: polls paused", reason=str(e))
-                away = min(30.0, away * 2 or 1.0)
-                wait = away
+                down = e if isinstance(e, StorageUnavailable) else _unavailable(e)
+                runtime.faults.paused("polls", down)
+                most = AWAY_MAX if down.headline.startswith("database unreachable") else FAULT_MAX
+                away = wait = min(most, away * 2 or 1.0)
             else:
-                if away:
-                    event(log, logging.INFO, "database reachable again: polls resume")
                 away = 0.0
+                runtime.faults.resumed("claims")  # the loop gets through (after a restart)
             self._woken.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._woken.wait(), wait)
@@ -112,6 +161,11 @@ class Claims:
     async def _claim(self) -> float:
         """Claim what is due and start its polls; how long to sleep before the next claim."""
         runtime = self.runtime
+        if self.clock.look():
+            await self._clock_stepped(self.clock.pending)
+        for name, lease in list(self.unrecorded.items()):  # the database takes writes again?
+            await runtime.store.release_lease(name, lease, runtime.now())
+            del self.unrecorded[name]
         if time.monotonic() - self._beat >= HEARTBEAT:
             await self._say_alive()
         if time.monotonic() - self._peers_at >= PEERS_EVERY:  # a node started beside this one?
@@ -123,6 +177,8 @@ class Claims:
             claimed = await runtime.store.claim_sources(self.node, runtime.now(), room, self.lease)
             for state in claimed:
                 self._start(state)
+            if not claimed and not self.polling:
+                runtime.faults.resumed("polls")  # nothing due, nothing waiting
             if runtime.metrics is not None:
                 runtime.metrics.claimed.inc(len(claimed))
                 runtime.metrics.leases.set(len(self.polling))
@@ -137,6 +193,29 @@ class Claims:
             if due is not None:
                 wait = min(wait, max(0.02, (due - runtime.now()).total_seconds()))
         return wait
+
+    async def _clock_stepped(self, step: float) -> None:
+        """The wall clock stepped by ``step`` seconds: alone on the database, every due
+        time, lease and claim moves with it (what was due in a minute is due in a minute
+        still); beside other nodes the schedule is theirs too, and stays."""
+        if self.exclusive:
+            await self.runtime.store.shift_schedule(step)
+            event(
+                log,
+                logging.WARNING,
+                "the wall clock stepped: the schedule moves with it",
+                step_s=round(step),
+            )
+        else:
+            event(
+                log,
+                logging.WARNING,
+                "the wall clock stepped: nodes sharing a database must agree on the time "
+                "(NTP); the shared schedule stays as it is",
+                step_s=round(step),
+            )
+        self.clock.pending = 0.0
+        self.scheduler.realign()
 
     async def _say_alive(self) -> None:
         """Alive, with this list; and does the list still agree (checked as often)."""
@@ -183,10 +262,17 @@ class Claims:
                 outcome = await runtime.poll(source, state)
             finally:
                 renewing.cancel()
+            if not outcome.stored and state.lease is not None:
+                self.unrecorded[source.name] = state.lease
             if outcome.alerts and not runtime.closing:
-                self.scheduler.wake("deliver", runtime.now() + timedelta(milliseconds=50))
+                self.scheduler.wake("deliver", 0.05)
         finally:
             self.polling.discard(source.name)
             if runtime.metrics is not None:
                 runtime.metrics.leases.set(len(self.polling))
             self.wake()
+
+
+def _unavailable(e: StorageError) -> StorageUnavailable:
+    """Any other failure of the database, paused and tried again as one that is away."""
+    return StorageUnavailable(str(e), headline="database error")

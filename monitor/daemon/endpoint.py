@@ -1,6 +1,10 @@
 """The operator's endpoint, bound to 127.0.0.1 by default: ``GET /healthz`` (200, or 503 with
 the reason), ``GET /metrics`` (Prometheus text format) and ``POST /-/reload`` (re-read the
-configuration, as SIGHUP does; 200, or 400 with what is wrong)."""
+configuration, as SIGHUP does; 200, or 400 with what is wrong).
+
+The endpoint never lies and never fails loudly: a check that cannot be made is itself the
+reason for a 503 (never a 500, never a traceback per request: an unexpected error is logged
+once)."""
 
 from __future__ import annotations
 
@@ -32,6 +36,8 @@ class StatusServer:
         self.host, self.port = host.strip("[]"), int(port)
         self._health, self._metrics, self._reload = health, metrics, reload
         self._runner: web.AppRunner | None = None
+        #: unexpected errors already logged (each once)
+        self._said: set[str] = set()
 
     async def start(self) -> None:
         app = web.Application()
@@ -55,14 +61,28 @@ class StatusServer:
             self._runner = None
 
     async def _on_health(self, _request: web.Request) -> web.Response:
-        problem = await self._health()
+        try:
+            problem = await self._health()
+        except Exception as e:
+            problem = self._unexpected("health check", e)
         if problem:
             return web.Response(status=503, text=f"unhealthy: {problem}\n")
         return web.Response(text="ok\n")
 
     async def _on_metrics(self, _request: web.Request) -> web.Response:
-        body = await self._metrics()
+        try:
+            body = await self._metrics()
+        except Exception as e:
+            return web.Response(status=503, text=f"{self._unexpected('metrics', e)}\n")
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
+
+    def _unexpected(self, what: str, e: Exception) -> str:
+        """A check that failed unexpectedly: the reason, in one line; logged once."""
+        reason = f"{what} failed: {type(e).__name__}: {e}"
+        if reason not in self._said:
+            self._said.add(reason)
+            log.error(reason, exc_info=e)
+        return reason
 
     async def _on_reload(self, _request: web.Request) -> web.Response:
         problem = await self._reload()

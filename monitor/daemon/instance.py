@@ -12,6 +12,8 @@ delivery to the daemon, so that no alert goes out from two processes.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import fcntl
 import json
 import os
@@ -20,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from monitor.errors import MonitorError
+from monitor.errors import MonitorError, StorageError, StorageFull
 
 
 class AlreadyRunning(MonitorError):
@@ -64,15 +66,21 @@ class InstanceLock:
         path = cls.lock_path(storage_url)
         if path is None:
             return None
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as e:
+            if e.errno == errno.ENOSPC:
+                raise StorageFull.at(str(path.with_suffix("")), e) from e
+            raise StorageError(f"cannot create the lock file {path}: {e.strerror or e}") from e
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
             raise _taken(_read_file(path), str(path.with_suffix(""))) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps(record).encode(), 0)
+        with contextlib.suppress(OSError):  # who holds it, for messages (a full disk: unsaid)
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, json.dumps(record).encode(), 0)
         return cls(str(path), _fd=fd)
 
     async def release(self) -> None:

@@ -53,6 +53,17 @@ class Metrics:
             "Leases another node took over while this one was still polling",
             registry=r,
         )
+        self.restarts = Counter(
+            "monitor_loop_restarts",
+            "Background loops and jobs of the daemon that failed and were started again",
+            ["loop"],
+            registry=r,
+        )
+        self.oldest_due = Gauge(
+            "monitor_oldest_due_seconds",
+            "How long the longest-waiting due source has waited to be polled",
+            registry=r,
+        )
         self.lag = Gauge(
             "monitor_scheduler_lag_seconds",
             "How late the last scheduled poll started",

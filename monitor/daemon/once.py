@@ -14,7 +14,7 @@ from monitor import config as configmod
 from monitor.alert.deliver import DispatchResult
 from monitor.daemon.instance import AlreadyRunning, InstanceLock
 from monitor.daemon.runtime import DELIVERY_LEASE, HEARTBEAT, JOIN_SETTLE, Runtime
-from monitor.errors import StorageError
+from monitor.errors import StorageError, StorageUnavailable
 from monitor.match.engine import Engine
 from monitor.models import PollOutcome
 
@@ -45,9 +45,18 @@ async def run_once(
     name = f"once:{socket.gethostname()}:{os.getpid()}"
     # deliveries claimed, as the daemons' are: a pass beside them never sends what they send
     runtime.store.claim_as(name, DELIVERY_LEASE)
+    runtime.faults.quiet = True  # a database that takes nothing ends the pass in one line
     try:
         async with _announced(runtime, name):
             outcomes = await runtime.poll_all(on_poll)
+        down = runtime.faults.cause("polls")
+        if isinstance(down, StorageUnavailable):
+            raise StorageUnavailable(
+                f"{down.headline}: the pass stopped, {sum(o.stored for o in outcomes)} of "
+                f"{len(runtime.sources)} sources stored; nothing is lost (run it again once "
+                f"the database takes writes)",
+                headline=down.headline,
+            )
         delivery = DispatchResult() if left_to else await runtime.deliver()
         return OnceReport(outcomes, delivery, left_to)
     finally:

@@ -12,6 +12,7 @@ import contextlib
 import logging
 import os
 import socket
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, TextIO
@@ -24,7 +25,8 @@ from monitor.alert.deliver import DispatchResult, deliver_at, dispatch
 from monitor.alert.planner import AlertPlanner
 from monitor.alert.registry import build_channels, uses_http
 from monitor.alert.stories import StoryPolicy
-from monitor.errors import StorageError
+from monitor.daemon.supervise import Faults
+from monitor.errors import StorageError, StorageUnavailable
 from monitor.fetch import Fetcher
 from monitor.logs import event
 from monitor.match.engine import Engine
@@ -54,6 +56,10 @@ JOIN_SETTLE = 2 * PEERS_EVERY
 DELIVERY_LEASE = 120.0
 #: retention runs this often (pruning is cheap; compaction follows its own period)
 MAINTAIN_EVERY = 3600.0
+#: sources due, or alerts due, for this long with no poll completed (no alert sent) in as
+#: long: the daemon is stalled, whatever the cause, and says so on /healthz (at least; a
+#: poll may take up to two fetch deadlines)
+STALL_AFTER = 120.0
 
 
 def node_name(settings: configmod.Settings) -> str:
@@ -103,6 +109,10 @@ class Runtime:
         self._retired: set[asyncio.Task[None]] = set()
         self._compacted: datetime | None = None
         self._deliver_lock = asyncio.Lock()
+        #: what does not work now (a database paused, a loop failing): said once, on /healthz
+        self.faults = Faults()
+        #: when a poll last completed, an alert was last sent (monotonic): progress
+        self.polled_at = self.sent_at = time.monotonic()
         self._configure(loaded.settings, engine, processor)
 
     def _configure(
@@ -232,17 +242,56 @@ class Runtime:
         return HealthPolicy(tuple(h.channels or self.channels), h.after_failures)
 
     async def health(self) -> str | None:
-        """None when healthy, else the reason (for /healthz)."""
-        return await self.store.check_writable()
+        """None when healthy, else the reasons, in words (for /healthz): what is paused or
+        failing, a database that takes no writes, and work due that makes no progress."""
+        reasons = self.faults.reasons()
+        try:
+            problem = await self.store.check_writable()
+            if problem:
+                reasons.append(problem)
+            reasons += await self._stalled()
+        except StorageError as e:
+            reasons.append(f"{getattr(e, 'headline', 'database error')}: {e}")
+        return "; ".join(dict.fromkeys(reasons)) or None
+
+    def stall_after(self) -> float:
+        return max(STALL_AFTER, 2 * self.settings.fetch.deadline)
+
+    async def _stalled(self) -> list[str]:
+        """Work due and no progress, whatever the cause: sources due this long and no poll
+        completed in as long; alerts due this long and none sent in as long."""
+        out = []
+        now, clock, limit = self.now(), time.monotonic(), self.stall_after()
+        due = await self.store.next_due()
+        late = (now - due).total_seconds() if due is not None else 0.0
+        if late > limit and clock - self.polled_at > limit:
+            out.append(
+                f"polling stalled: sources due for {late:.0f} s and no poll completed in "
+                f"{clock - self.polled_at:.0f} s"
+            )
+        if self.metrics is not None:  # a daemon: delivering is its job
+            oldest = await self.store.oldest_due_alert(now)
+            waiting = (now - oldest).total_seconds() if oldest is not None else 0.0
+            if waiting > limit and clock - self.sent_at > limit:
+                out.append(
+                    f"delivery stalled: an alert due for {waiting:.0f} s and none sent in "
+                    f"{clock - self.sent_at:.0f} s"
+                )
+        return out
 
     async def render_metrics(self) -> bytes:
+        """The metrics; the database's gauges as last read when it cannot be read now."""
         assert self.metrics is not None
         self.metrics.sources.set(len(self.sources))
-        counts = await self.store.alert_counts()
-        self.metrics.pending.set(counts.get("pending", 0))
-        self.metrics.failed.set(counts.get("failed", 0))
-        states = await self.store.source_states()
-        self.metrics.in_error.set(sum(1 for s in states if s.failures and not s.gone))
+        with contextlib.suppress(StorageError):
+            counts = await self.store.alert_counts()
+            self.metrics.pending.set(counts.get("pending", 0))
+            self.metrics.failed.set(counts.get("failed", 0))
+            states = await self.store.source_states()
+            self.metrics.in_error.set(sum(1 for s in states if s.failures and not s.gone))
+            due = await self.store.next_due()
+            late = (self.now() - due).total_seconds() if due is not None else 0.0
+            self.metrics.oldest_due.set(max(0.0, late))
         return self.metrics.render()
 
     def source(self, name: str) -> Source | None:
@@ -269,17 +318,22 @@ class Runtime:
         """Poll one source; an unexpected error is logged with its traceback and contained."""
         try:
             outcome = await poll_source(source, self.ctx, state)
-            if self.metrics is not None:
-                self.metrics.observe_poll(outcome)
-            return outcome
-        except StorageError as e:  # a database server away: polled again when it is back
+        except StorageUnavailable as e:  # a server away, a full disk: said once, for all
+            self.faults.paused("polls", e)
+            return PollOutcome(source.name, "error", error=f"storage: {e}", stored=False)
+        except StorageError as e:
             event(log, logging.WARNING, "poll not stored", source=source.name, reason=str(e))
-            return PollOutcome(source.name, "error", error=f"storage: {e}")
+            return PollOutcome(source.name, "error", error=f"storage: {e}", stored=False)
         except Exception as e:
             log.exception(
                 "poll crashed (a bug: please report it)", extra={"fields": {"source": source.name}}
             )
             return PollOutcome(source.name, "error", error=f"internal error: {type(e).__name__}")
+        self.polled_at = time.monotonic()
+        self.faults.resumed("polls")
+        if self.metrics is not None:
+            self.metrics.observe_poll(outcome)
+        return outcome
 
     async def poll_all(
         self, on_poll: Callable[[PollOutcome], None] | None = None
@@ -300,11 +354,13 @@ class Runtime:
                 results[source.name] = await self.poll(source, states.get(source.name))
                 if on_poll is not None:
                     on_poll(results[source.name])
+                if "polls" in self.faults:
+                    todo.clear()  # the database takes nothing now: the pass stops here
 
         width = min(len(live), self.settings.fetch.concurrency * 2)
         await asyncio.gather(*(worker() for _ in range(width)))
         await self.store.flush()
-        return [results[s.name] for s in live]
+        return [results[s.name] for s in live if s.name in results]
 
     async def deliver(self) -> DispatchResult:
         if self.closing:
@@ -319,9 +375,15 @@ class Runtime:
                         self.now,
                         self.engine.digest_rules,
                     )
-                except StorageError as e:  # a database server away: pending alerts wait
+                except StorageUnavailable as e:  # a server away, a full disk: alerts wait
+                    self.faults.paused("deliveries", e)
+                    return DispatchResult()
+                except StorageError as e:
                     event(log, logging.WARNING, "deliveries paused", reason=str(e))
                     return DispatchResult()
+                self.faults.resumed("deliveries")
+                if result.sent:
+                    self.sent_at = time.monotonic()
                 if self.metrics is not None:
                     self.metrics.observe_delivery(result.sent, result.retrying, result.failed)
                 return result

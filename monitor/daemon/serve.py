@@ -10,7 +10,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from monitor import config as configmod
@@ -24,9 +24,11 @@ from monitor.daemon.runtime import (
     Runtime,
     lease_seconds,
     node_name,
+    utcnow,
 )
-from monitor.errors import ConfigError, StorageUnavailable
-from monitor.logs import event
+from monitor.daemon.supervise import Supervisor
+from monitor.errors import ConfigError, StartRefused, StorageUnavailable
+from monitor.logs import REPEAT_WINDOW, event, flush_repeats
 from monitor.match.engine import Engine
 from monitor.schedule import Scheduler
 from monitor.store import Store, open_store
@@ -42,10 +44,13 @@ async def run_forever(
     engine: Engine,
     stop: asyncio.Event | None = None,
     grace: float | None = None,
+    now: Callable[[], datetime] = utcnow,
 ) -> None:
     """Run until ``stop`` is set or SIGINT/SIGTERM arrives; then stop cleanly. SIGHUP (or
     ``POST /-/reload``) re-reads the configuration. One daemon per SQLite database
-    (``daemon.instance``): a second one raises ``AlreadyRunning`` naming the first."""
+    (``daemon.instance``): a second one raises ``AlreadyRunning`` naming the first; a port
+    of ``daemon.listen`` that another process holds, ``StartRefused``. ``now``: the wall
+    clock the schedule reads (a test's, to step it)."""
     stop = stop or asyncio.Event()
     grace = loaded.settings.daemon.grace if grace is None else grace
     settings = loaded.settings
@@ -66,7 +71,7 @@ async def run_forever(
             await store.close()
         raise
     try:
-        await _serve(loaded, engine, stop, grace, exclusive=lock is not None, store=store)
+        await _serve(loaded, engine, stop, grace, lock is not None, store, now)
     finally:
         if lock is not None:
             await lock.release()
@@ -104,9 +109,8 @@ async def _wait_for_database(
                     from monitor.daemon.endpoint import StatusServer
 
                     candidate = StatusServer(listen, unhealthy, no_metrics, not_yet)
-                    with contextlib.suppress(OSError):
-                        await candidate.start()
-                        waiting = candidate
+                    await _listen(candidate, listen)
+                    waiting = candidate
                 await _wait_again(e, stop, wait := min(30.0, wait * 2 or 1.0))
                 continue
             if wait:
@@ -131,9 +135,11 @@ async def _serve(
     grace: float,
     exclusive: bool = False,
     store: Store | None = None,
+    now: Callable[[], datetime] = utcnow,
 ) -> None:
     """The daemon's life; ``exclusive``: no other daemon uses the database (SQLite's lock);
-    ``store``: the store, already open (a server database the daemon waited for)."""
+    ``store``: the store, already open (a server database the daemon waited for). Every
+    loop and job runs under the supervisor (``daemon.supervise``)."""
     loop = asyncio.get_running_loop()
     signals = 0
 
@@ -149,19 +155,78 @@ async def _serve(
                 task.cancel()
 
     node = node_name(loaded.settings)
-    runtime = await Runtime.open(loaded, engine, node=node, store=store)
-    # what this node held before a crash is free again now (alone on the database: what
-    # anyone held; several nodes: what a node of this name held)
-    await runtime.store.release_claims(None if exclusive else node)
-    runtime.store.claim_as(node, DELIVERY_LEASE)
+    runtime = await Runtime.open(loaded, engine, now=now, node=node, store=store)
     from monitor.daemon.metrics import Metrics  # here: only the daemon has an endpoint
 
-    runtime.metrics = Metrics()
+    metrics = runtime.metrics = Metrics()
+    runtime.faults.on_restart = lambda part: metrics.restarts.labels(part).inc()
     scheduler = Scheduler()
     settings = loaded.settings
-    claims = Claims(runtime, scheduler, node, lease_seconds(settings))
+    claims = Claims(runtime, scheduler, node, lease_seconds(settings), exclusive)
+    supervisor = Supervisor(runtime.faults, lambda: runtime.closing)
+    reload = _reloader(runtime, claims)
+
+    def on_hup() -> None:
+        supervisor.spawn("reload", reload())
+
+    server = None
+    try:
+        # the endpoint first, before any poll: a daemon whose port another process holds
+        # refuses to start, rather than run with that process answering for it
+        if settings.daemon.listen:
+            server = await _start_server(runtime, scheduler, settings.daemon.listen, reload)
+        # what this node held before a crash is free again now (alone on the database: what
+        # anyone held; several nodes: what a node of this name held)
+        await runtime.store.release_claims(None if exclusive else node)
+    except BaseException:
+        if server is not None:
+            await server.stop()
+        await runtime.close()
+        raise
+    runtime.store.claim_as(node, DELIVERY_LEASE)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, on_signal, sig)
+    loop.add_signal_handler(signal.SIGHUP, on_hup)
+    claiming: asyncio.Task[None] | None = None
+    try:
+        await claims.plan_first_polls()
+        # right away too: alerts left pending by a crash or restart go out first
+        scheduler.add_periodic(
+            "deliver", DELIVERY_EVERY, supervisor.job("deliver", runtime.deliver), first_after=0
+        )
+        scheduler.add_periodic(
+            "maintain", MAINTAIN_EVERY, supervisor.job("maintain", runtime.maintain), 60
+        )
+        scheduler.add_periodic("logs", REPEAT_WINDOW, supervisor.job("logs", _say_repeats))
+        scheduler.start()
+        claiming = supervisor.loop("claims", claims.run)
+        endpoint = settings.daemon.endpoint if server is not None else None
+        event(log, logging.INFO, _started(runtime, claims, endpoint))
+        await stop.wait()
+    finally:
+        runtime.closing = True
+        scheduler.pause()
+        if claiming is not None:
+            claims.wake()
+            await asyncio.wait([claiming], timeout=5)
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            loop.remove_signal_handler(sig)
+        await _drain(runtime, grace)
+        scheduler.shutdown()
+        if server is not None:
+            await server.stop()
+        await runtime.close()
+        flush_repeats()
+        event(log, logging.INFO, "stopped")
+
+
+async def _say_repeats() -> None:
+    flush_repeats()
+
+
+def _reloader(runtime: Runtime, claims: Claims) -> Callable[[], Awaitable[str | None]]:
+    """What SIGHUP and ``POST /-/reload`` do, one at a time."""
     reloading = asyncio.Lock()
-    background: set[asyncio.Task[object]] = set()
 
     async def reload() -> str | None:
         """Re-read the configuration file; None when applied, else what is wrong with it
@@ -186,45 +251,7 @@ async def _serve(
                 event(log, logging.WARNING, "not reloaded", note=note)
             return None
 
-    def on_hup() -> None:
-        task: asyncio.Task[object] = asyncio.ensure_future(reload())
-        background.add(task)
-        task.add_done_callback(background.discard)
-
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, on_signal, sig)
-    loop.add_signal_handler(signal.SIGHUP, on_hup)
-    server = None
-    claiming: asyncio.Task[None] | None = None
-    try:
-        await claims.plan_first_polls()
-        # right away too: alerts left pending by a crash or restart go out first
-        scheduler.add_periodic("deliver", DELIVERY_EVERY, runtime.deliver, first=runtime.now())
-        scheduler.add_periodic(
-            "maintain", MAINTAIN_EVERY, runtime.maintain, first=runtime.now() + timedelta(minutes=1)
-        )
-        scheduler.start()
-        claiming = asyncio.ensure_future(claims.run())
-        listen = loaded.settings.daemon.listen
-        if listen:
-            server = await _start_server(runtime, scheduler, listen, reload)
-        endpoint = loaded.settings.daemon.endpoint if server is not None else None
-        event(log, logging.INFO, _started(runtime, claims, endpoint))
-        await stop.wait()
-    finally:
-        runtime.closing = True
-        scheduler.pause()
-        if claiming is not None:
-            claims.wake()
-            await asyncio.wait([claiming], timeout=5)
-        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            loop.remove_signal_handler(sig)
-        await _drain(runtime, grace)
-        scheduler.shutdown()
-        if server is not None:
-            await server.stop()
-        await runtime.close()
-        event(log, logging.INFO, "stopped")
+    return reload
 
 
 def _started(runtime: Runtime, claims: Claims, endpoint: str | None) -> str:
@@ -244,9 +271,8 @@ def _started(runtime: Runtime, claims: Claims, endpoint: str | None) -> str:
 
 async def _start_server(
     runtime: Runtime, scheduler: Scheduler, listen: str, reload: Callable[[], Awaitable[str | None]]
-) -> StatusServer | None:
-    """The health and metrics endpoint; a port already taken is logged, not fatal (the
-    monitor goes on watching, and a HEALTHCHECK reports it)."""
+) -> StatusServer:
+    """The health and metrics endpoint; ``StartRefused`` when its port cannot be had."""
 
     async def health() -> str | None:
         if not scheduler.running:
@@ -256,12 +282,19 @@ async def _start_server(
     from monitor.daemon.endpoint import StatusServer  # aiohttp's server: only the daemon needs it
 
     server = StatusServer(listen, health, runtime.render_metrics, reload)
+    await _listen(server, listen)
+    return server
+
+
+async def _listen(server: StatusServer, listen: str) -> None:
     try:
         await server.start()
     except OSError as e:
-        event(log, logging.ERROR, "endpoint not started", listen=listen, error=e.strerror or str(e))
-        return None
-    return server
+        raise StartRefused(
+            f"cannot listen on {listen} (daemon.listen): {e.strerror or e}; another process "
+            f"holds it: stop that process, or give this daemon another port (or "
+            f"daemon.listen: off)"
+        ) from e
 
 
 async def _drain(runtime: Runtime, grace: float) -> None:

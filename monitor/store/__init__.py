@@ -128,6 +128,15 @@ class Store(Protocol):
     async def renew_lease(self, name: str, lease: str, now: datetime, seconds: float) -> bool:
         """Extend a lease still held by its token; False when another node took it."""
 
+    async def release_lease(self, name: str, lease: str, due: datetime) -> None:
+        """A poll whose record could not be written: its source free again, due at ``due``."""
+
+    async def shift_schedule(self, seconds: float) -> None:
+        """The wall clock stepped: every due time, lease and claim moves by ``seconds``."""
+
+    async def oldest_due_alert(self, now: datetime) -> datetime | None:
+        """Since when the longest-waiting pending alert has been due (None: none is)."""
+
     async def heartbeat(self, node: str, listed: str, now: datetime) -> None:
         """``node`` is alive, listing these sources (``sources_hash``)."""
 

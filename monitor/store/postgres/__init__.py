@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 import asyncpg
 
 from monitor.batching import Coalescer
-from monitor.errors import StorageError, StorageUnavailable
+from monitor.errors import StorageError, StorageFull, StorageUnavailable
 from monitor.store.postgres.schema import MIGRATIONS
 from monitor.store.sql.store import SQLStore
 
@@ -145,7 +145,7 @@ class _Connection(abc.ABC):
             except asyncpg.PostgresError as e:
                 if _closed(conn):  # an administrator's shutdown, a failover
                     raise StorageUnavailable(f"database {where(self.url)} went away: {e}") from e
-                raise StorageError(f"postgresql: {e}") from e
+                raise _resources(e, self.url) or StorageError(f"postgresql: {e}") from e
 
     async def executemany(self, sql: str, parameters: Iterable[Iterable[Any]]) -> None:
         rows = [tuple(p) for p in parameters]
@@ -160,6 +160,18 @@ class _Connection(abc.ABC):
 
     async def fetchval(self, sql: str, *params: Any) -> Any:
         return await self._call("fetchval", sql, *params)
+
+
+def _resources(e: asyncpg.PostgresError, url: str) -> StorageUnavailable | None:
+    """The server out of room ("could not extend file": class 53, insufficient resources) or
+    read-only (a standby after a failover): waiting may cure it, as for a server away."""
+    state = str(getattr(e, "sqlstate", "") or "")
+    if state == "53100":
+        headline = f"database disk full (server {where(url)})"
+        return StorageFull(f"{headline}: {e}", headline=headline)
+    if state.startswith("53") or state == "25006":
+        return StorageUnavailable(f"database {where(url)} cannot write now: {e}")
+    return None
 
 
 class _Session(_Connection):

@@ -84,6 +84,12 @@ class Articles(Sources):
 
     async def _add_many(self, additions: list[_Addition]) -> list[AddResult]:
         """Several polls' new articles in one transaction, a handful of statements in all."""
+        with self._buffer_taken() as buffered:
+            return await self._add_taken(additions, buffered)
+
+    async def _add_taken(
+        self, additions: list[_Addition], buffered: list[tuple[str, PollRecord, datetime]]
+    ) -> list[AddResult]:
         async with self._transaction() as db:
             lost = await _lost_leases(db, [a.lease for a in additions], self._LOCK_ROWS)
             every = additions
@@ -91,8 +97,7 @@ class Articles(Sources):
             # the polls' records first (a record buffered earlier before a later one)
             await write_polls(
                 db,
-                self._buffered()
-                + [(a.source, a.record, a.now) for a in additions if a.record is not None],
+                buffered + [(a.source, a.record, a.now) for a in additions if a.record is not None],
             )
             ids = await _insert_returning(
                 db, _INSERT_ARTICLE, _article_rows(additions), "source_id, identity"

@@ -118,7 +118,15 @@ class Base:
                 with contextlib.suppress(StorageError):  # a connection lost rolls back itself
                     await db.execute("ROLLBACK")
                 raise
-            await db.execute("COMMIT")
+            try:
+                await db.execute("COMMIT")
+            except BaseException:
+                # a commit that failed (a full disk) may leave the transaction open: the
+                # next one could not begin
+                if db.in_transaction:
+                    with contextlib.suppress(StorageError):
+                        await db.execute("ROLLBACK")
+                raise
 
     @contextlib.asynccontextmanager
     async def _writer(self) -> AsyncIterator[Connection]:

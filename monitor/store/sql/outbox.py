@@ -226,6 +226,18 @@ class Outbox(Base):
             )
         return granted
 
+    async def oldest_due_alert(self, now: datetime) -> datetime | None:
+        """Since when the longest-waiting pending alert has been due (None: none is): an
+        alert never tried, since its due time; one tried and failing, since it was made."""
+        rows = list(
+            await self._db.execute_fetchall(
+                """SELECT min(CASE WHEN attempts = 0 THEN next_attempt ELSE created END)
+                   FROM alerts WHERE status = 'pending' AND (attempts > 0 OR next_attempt <= ?)""",
+                (_ts(now),),
+            )
+        )
+        return _dt(rows[0][0]) if rows and rows[0][0] is not None else None
+
     async def alert_counts(self) -> dict[str, int]:
         async with self._db.execute("SELECT status, count(*) FROM alerts GROUP BY status") as cur:
             return {r[0]: int(r[1]) for r in await cur.fetchall()}

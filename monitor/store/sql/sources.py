@@ -3,9 +3,10 @@ together), links whose pages failed, and the text blocks of watched pages."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -59,6 +60,36 @@ class Sources(Base):
                 (until, until, name, lease),
             )
             return bool(cur.rowcount == 1)
+
+    async def release_lease(self, name: str, lease: str, due: datetime) -> None:
+        """A poll whose record could not be written (the database was unwritable): its
+        source is free again and due at ``due``, not when the lease runs out."""
+        async with self._transaction() as db:
+            await db.execute(
+                """UPDATE sources SET owner = NULL, lease = NULL, lease_until = NULL,
+                     next_due = ? WHERE name = ? AND lease = ?""",
+                (_ts(due), name, lease),
+            )
+
+    async def shift_schedule(self, seconds: float) -> None:
+        """The wall clock stepped by ``seconds``: every due time, lease and claim moves with
+        it, so that what was due in a minute is due in a minute still."""
+        await self.flush()
+        step = timedelta(seconds=seconds)
+
+        def moved(value: str | None) -> str | None:
+            return None if value is None else _ts(datetime.fromisoformat(value) + step)
+
+        async with self._transaction() as db:
+            for table, columns, which in _SCHEDULED:
+                rows = await db.execute_fetchall(
+                    f"SELECT id, {', '.join(columns)} FROM {table} WHERE {which}"
+                )
+                sets = ", ".join(f"{c} = ?" for c in columns)
+                await db.executemany(
+                    f"UPDATE {table} SET {sets} WHERE id = ?",
+                    [(*(moved(r[c]) for c in columns), r["id"]) for r in rows],
+                )
 
     async def heartbeat(self, node: str, listed: str, now: datetime) -> None:
         """``node`` is alive, with this source list (its fingerprint)."""
@@ -163,20 +194,30 @@ class Sources(Base):
             if len(self._polls) >= POLL_BUFFER:
                 await self.flush()
             return
-        async with self._transaction() as db:
-            await write_polls(db, [*self._buffered(), (name, record, now)])
+        with self._buffer_taken() as polls:
+            async with self._transaction() as db:
+                await write_polls(db, [*polls, (name, record, now)])
 
     async def flush(self) -> None:
         """Write buffered poll records, in order."""
         if not self._polls:
             return
-        async with self._transaction() as db:
-            await write_polls(db, self._buffered())
+        with self._buffer_taken() as polls:
+            async with self._transaction() as db:
+                await write_polls(db, polls)
 
-    def _buffered(self) -> list[tuple[str, PollRecord, datetime]]:
-        """The buffered records, taken to be written (before any later record of a source)."""
+    @contextlib.contextmanager
+    def _buffer_taken(self) -> Iterator[list[tuple[str, PollRecord, datetime]]]:
+        """The buffered records, taken to be written (before any later record of a source)
+        by a transaction inside; if it writes nothing (a full disk, a server away), they go
+        back, in order, for the next, so that their sources' leases end when the database
+        takes writes again."""
         polls, self._polls = self._polls, []
-        return polls
+        try:
+            yield polls
+        except StorageError:
+            self._polls = polls + self._polls
+            raise
 
     async def link_failures(self, source: str, links: Sequence[str]) -> dict[str, LinkFailure]:
         rows = await self._lookup(
@@ -262,6 +303,14 @@ async def write_polls(db: Connection, polls: Sequence[tuple[str, PollRecord, dat
         run.append(params)
     if run:
         await db.executemany(sql, run)
+
+
+#: the times of the schedule, by table: what a step of the wall clock shifts
+_SCHEDULED = (
+    ("sources", ("next_due", "lease_until"), "next_due IS NOT NULL OR lease_until IS NOT NULL"),
+    ("alerts", ("next_attempt", "claim_until"), "status = 'pending'"),
+    ("notices", ("next_attempt", "claim_until"), "status = 'pending'"),
+)
 
 
 #: the poll's lease (a parameter) is the source's, or the poll had none

@@ -17,6 +17,7 @@ import aiosqlite
 from monitor.errors import StorageError
 from monitor.store.migrations import MIGRATIONS
 from monitor.store.sql.store import SQLStore
+from monitor.store.sqlite.faults import GuardedConnection, fault
 
 __all__ = ["SQLiteStore", "sqlite_path"]
 
@@ -29,9 +30,11 @@ def sqlite_path(url: str) -> str:
 
 
 class SQLiteStore(SQLStore):
-    """The default store. Open with ``await SQLiteStore.open(url)``."""
+    """The default store. Open with ``await SQLiteStore.open(url)``. The domains' SQL runs on
+    the connection guarded against the machine's faults (``faults``); opening, migrating
+    and compacting, SQLite's own business, on the plain one (``_raw``)."""
 
-    _db: aiosqlite.Connection
+    _raw: aiosqlite.Connection
 
     @classmethod
     async def open(cls, url: str, pool_size: int = 1) -> SQLiteStore:
@@ -43,7 +46,8 @@ class SQLiteStore(SQLStore):
             db = await aiosqlite.connect(path, isolation_level=None)
         except (sqlite3.Error, OSError) as e:
             raise StorageError(f"cannot open database {path}: {_why(Path(path), e)}") from e
-        store = cls(db, path)
+        store = cls(GuardedConnection(db, path), path)
+        store._raw = db
         try:
             db.row_factory = aiosqlite.Row
             await db.execute("PRAGMA busy_timeout = 10000")
@@ -55,12 +59,12 @@ class SQLiteStore(SQLStore):
         except BaseException as e:
             await db.close()  # never leave the connection's thread behind
             if isinstance(e, sqlite3.Error):
-                raise StorageError(f"cannot open database {path!r}: {e}") from e
+                raise fault(e, path) or StorageError(f"cannot open database {path!r}: {e}") from e
             raise
         return store
 
     async def _migrate(self) -> None:
-        async with self._db.execute("PRAGMA user_version") as cur:
+        async with self._raw.execute("PRAGMA user_version") as cur:
             row = await cur.fetchone()
         version = int(row[0]) if row else 0
         if version > len(MIGRATIONS):
@@ -72,44 +76,44 @@ class SQLiteStore(SQLStore):
             return
         # SQLite's way to change a table: foreign keys off (outside the transaction), rebuild,
         # check every reference before committing, foreign keys on again
-        await self._db.execute("PRAGMA foreign_keys = OFF")
+        await self._raw.execute("PRAGMA foreign_keys = OFF")
         try:
             for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-                await self._db.execute("BEGIN IMMEDIATE")
+                await self._raw.execute("BEGIN IMMEDIATE")
                 try:
                     # another process may have migrated since the version was read (two
                     # starting together): the writer's lock makes this reading the truth
                     if await self.schema_version() >= number:
-                        await self._db.execute("ROLLBACK")
+                        await self._raw.execute("ROLLBACK")
                         continue
                     for statement in _statements(script):  # not executescript: it commits
-                        await self._db.execute(statement)
-                    async with self._db.execute("PRAGMA foreign_key_check") as cur:
+                        await self._raw.execute(statement)
+                    async with self._raw.execute("PRAGMA foreign_key_check") as cur:
                         broken = await cur.fetchall()
                     if broken:
                         raise StorageError(
                             f"migration {number} broke references: {list(broken)[:3]}"
                         )
-                    await self._db.execute(f"PRAGMA user_version = {number}")
-                    await self._db.execute("COMMIT")
+                    await self._raw.execute(f"PRAGMA user_version = {number}")
+                    await self._raw.execute("COMMIT")
                 except BaseException:
-                    if self._db.in_transaction:
-                        await self._db.execute("ROLLBACK")
+                    if self._raw.in_transaction:
+                        await self._raw.execute("ROLLBACK")
                     raise
         finally:
-            await self._db.execute("PRAGMA foreign_keys = ON")
+            await self._raw.execute("PRAGMA foreign_keys = ON")
 
     async def schema_version(self) -> int:
-        async with self._db.execute("PRAGMA user_version") as cur:
+        async with self._raw.execute("PRAGMA user_version") as cur:
             row = await cur.fetchone()
         return int(row[0]) if row else 0
 
     async def compact(self) -> None:
         async with self._write_lock:
             try:
-                async with self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cur:
+                async with self._raw.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cur:
                     await cur.fetchall()
-                await self._db.execute("VACUUM")
+                await self._raw.execute("VACUUM")
             except sqlite3.Error as e:  # a reader busy on the connection: try again later
                 raise StorageError(f"compaction postponed: {e}") from e
 
@@ -124,8 +128,8 @@ class SQLiteStore(SQLStore):
                 return f"database file {self.path} is read-only"
         try:
             async with self._write_lock:
-                await self._db.execute("BEGIN IMMEDIATE")
-                await self._db.execute("ROLLBACK")
+                await self._raw.execute("BEGIN IMMEDIATE")
+                await self._raw.execute("ROLLBACK")
         except sqlite3.Error as e:
             return f"database not writable: {e}"
         return None
