@@ -114,9 +114,10 @@ def flush_repeats() -> None:
 
 
 def setup(level: str = "info", fmt: str = "text") -> None:
+    global _repeats
+    _repeats = Repeats()  # a new process's log (or a new command's, in tests)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else KeyValueFormatter())
-    handler.addFilter(_repeats)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
@@ -124,6 +125,7 @@ def setup(level: str = "info", fmt: str = "text") -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     if root.level > logging.DEBUG:
         handler.addFilter(_ours)
+    handler.addFilter(_repeats)  # last: only lines that would be written are counted
 
 
 def _ours(record: logging.LogRecord) -> bool:

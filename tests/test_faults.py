@@ -6,8 +6,12 @@ inside a loop, a stepped clock)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import inspect
+import itertools
 import json
+import logging
 import os
 import socket
 import sqlite3
@@ -16,7 +20,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -78,11 +82,10 @@ def small_disk(where: Path, size: str) -> Iterator[Path]:
 
 def fill(disk: Path) -> None:
     """Take every byte left on ``disk``."""
-    with (disk / "filler").open("wb") as f:
-        with contextlib.suppress(OSError):
-            while True:
-                f.write(b"\0" * 65536)
-                f.flush()
+    with (disk / "filler").open("wb") as f, contextlib.suppress(OSError):
+        while True:
+            f.write(b"\0" * 65536)
+            f.flush()
 
 
 @pytest.mark.timeout(240)
@@ -120,7 +123,9 @@ def test_a_full_disk_pauses_polls_says_so_once_and_resumes_by_itself(
             # and eight clashes: the disk fills while they are polled
             for i, feed in enumerate(feeds):
                 for k in range(3):
-                    feed.add(f"Long read {i}.{k}", "Nothing happened. " * 2000, guid=f"urn:{i}:{k}l")
+                    feed.add(
+                        f"Long read {i}.{k}", "Nothing happened. " * 2000, guid=f"urn:{i}:{k}l"
+                    )
             for i, (title, text) in enumerate(CLASHES):
                 feeds[i * 2].add(title, text, guid=f"urn:clash:{i}")
             wait_until(lambda: "database disk full" in log.read_text(), 60, "the full disk said")
@@ -197,3 +202,254 @@ def test_a_daemon_whose_endpoint_port_is_taken_refuses_to_start(tmp_path: Path):
     assert len(errors) == 1 and f"127.0.0.1:{port}" in errors[0], done.stderr
     assert "daemon.listen" in errors[0] and "Traceback" not in done.stderr
     assert not (tmp_path / "monitor.db").exists() or "monitor running" not in done.stderr
+
+
+# -- in this process: faults injected into the daemon's own loops, a clock stepped ----------
+
+
+async def _get(url: str) -> tuple[int, str]:
+    import aiohttp
+
+    async with aiohttp.ClientSession() as session, session.get(url) as resp:
+        return resp.status, await resp.text()
+
+
+async def _until(check: Callable[[], object], within: float, what: str) -> None:
+    """Wait for ``check()`` (or what it awaits) to be true."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        result = check()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"not within {within:.0f} s: {what}")
+
+
+def _failing(times: int, what: str, real: object) -> object:
+    """``real``, raising RuntimeError the first ``times`` calls (a bug inside a loop)."""
+    calls = {"n": 0}
+
+    async def wrapper(*args: object, **kwargs: object) -> object:
+        calls["n"] += 1
+        if calls["n"] <= times:
+            raise RuntimeError(f"injected into {what}")
+        return await real(*args, **kwargs)  # type: ignore[operator]
+
+    return wrapper
+
+
+@pytest.mark.timeout(120)
+async def test_each_background_loop_restarts_after_an_exception_and_the_work_goes_on(
+    tmp_path: Path,
+    server: LocalServer,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+):
+    from monitor.compiled import load_checked
+    from monitor.daemon import runtime as runtime_module
+    from monitor.daemon import serve
+    from monitor.daemon.runtime import Runtime
+    from monitor.store.sql.sources import Sources
+
+    caplog.set_level(logging.INFO, logger="monitor")
+    feed = Feed()
+    feed.add("Hizbollah and regime forces clash", "Regime forces clashed with Hizbollah.")
+    server.route("/feed.xml", feed)
+    got: list[Request] = []
+    server.route("/hook", lambda r: (got.append(r), Response(204))[1])
+    port = free_port()
+    config = make_config(
+        tmp_path,
+        sources=[{"name": "desk", "url": server.url("/feed.xml"), "interval": "1s"}],
+        channels={"hook": {"type": "webhook", "url": server.url("/hook")}},
+        daemon={"listen": f"127.0.0.1:{port}"},
+    )
+    # a bug in each loop: claiming sources, delivering, maintaining the database
+    monkeypatch.setattr(Sources, "claim_sources", _failing(2, "claims", Sources.claim_sources))
+    monkeypatch.setattr(runtime_module, "dispatch", _failing(2, "deliver", runtime_module.dispatch))
+    monkeypatch.setattr(Runtime, "maintain", _failing(2, "maintain", Runtime.maintain))
+    monkeypatch.setattr(serve, "DELIVERY_EVERY", 1.0)
+    monkeypatch.setattr(serve, "MAINTAIN_EVERY", 1.0)
+    monkeypatch.setattr(serve, "MAINTAIN_FIRST", 0.5)
+    stop = asyncio.Event()
+    daemon = asyncio.ensure_future(serve.run_forever(*load_checked(config), stop=stop, grace=5))
+    health = f"http://127.0.0.1:{port}/healthz"
+    said: list[str] = []  # what /healthz answered with 503
+
+    async def reachable() -> bool:
+        with contextlib.suppress(OSError):
+            status, text = await _get(health)
+            if status == 503:
+                said.append(text)
+            return True
+        return False
+
+    try:
+        await _until(reachable, 30, "the endpoint answers")
+
+        async def looked_at() -> bool:
+            await reachable()
+            return all(
+                any(f"{loop} failed: RuntimeError: injected" in t for t in said)
+                for loop in ("claims", "deliver", "maintain")
+            )
+
+        await _until(looked_at, 30, "each loop's failure on /healthz")
+        await _until(lambda: len(got) == 1, 30, "the alert delivered")
+        await _until(lambda: _healthy(health), 30, "healthy again")
+        _, metrics = await _get(f"http://127.0.0.1:{port}/metrics")
+        seen = len(server.seen("/feed.xml"))
+        await asyncio.sleep(2.5)
+        assert len(server.seen("/feed.xml")) > seen, "polling goes on"
+    finally:
+        stop.set()
+        await asyncio.wait_for(daemon, 30)
+    restarts = {
+        line.split('loop="')[1].split('"')[0]: float(line.rsplit(" ", 1)[1])
+        for line in metrics.splitlines()
+        if line.startswith("monitor_loop_restarts_total{")
+    }
+    assert restarts == {"claims": 2.0, "deliver": 2.0, "maintain": 2.0}, metrics
+    for loop in ("claims", "deliver", "maintain"):
+        logged = [r for r in caplog.records if r.getMessage().startswith(f"{loop} failed")]
+        assert len(logged) == 1, [r.getMessage() for r in logged]  # once, with its cause
+        assert logged[0].exc_info is not None
+        assert any(r.getMessage().startswith(f"{loop} recovered") for r in caplog.records)
+    assert len(got) == 1
+
+
+async def _healthy(url: str) -> bool:
+    return (await _get(url))[0] == 200
+
+
+@pytest.mark.timeout(120)
+async def test_a_wall_clock_stepping_back_and_forward_an_hour_starves_no_source_and_doubles_none(
+    tmp_path: Path, server: LocalServer, caplog: pytest.LogCaptureFixture
+):
+    from datetime import UTC, datetime, timedelta
+
+    from monitor.compiled import load_checked
+    from monitor.daemon.serve import run_forever
+
+    caplog.set_level(logging.INFO, logger="monitor")
+    interval = 3.0
+    polled: dict[int, list[float]] = {i: [] for i in range(3)}
+    for i in range(3):
+        feed = Feed(f"Desk {i}")
+        feed.add(f"Briefing {i}", "Markets opened calmly.")
+
+        def served(r: Request, i: int = i, feed: Feed = feed) -> Response:
+            polled[i].append(time.monotonic())
+            return feed(r)
+
+        server.route(f"/f{i}.xml", served)
+    config = make_config(
+        tmp_path,
+        sources=[
+            {"name": f"desk{i}", "url": server.url(f"/f{i}.xml"), "interval": f"{interval:.0f}s"}
+            for i in range(3)
+        ],
+        fetch={"allow_private": True, "min_interval": "1s", "adapt": False},
+    )
+    offset = timedelta(0)
+
+    def clock() -> datetime:  # the wall clock, as an operator's `date -s` or NTP steps it
+        return datetime.now(UTC) + offset
+
+    stop = asyncio.Event()
+    daemon = asyncio.ensure_future(run_forever(*load_checked(config), stop=stop, now=clock))
+    try:
+        await _until(lambda: all(len(t) >= 2 for t in polled.values()), 30, "polled twice")
+        steps = {}
+        for step in (timedelta(hours=-1), timedelta(hours=1)):
+            offset += step
+            steps[step] = time.monotonic()
+            await asyncio.sleep(3 * interval)
+    finally:
+        stop.set()
+        await asyncio.wait_for(daemon, 30)
+    for i, times in polled.items():
+        for step, at in steps.items():
+            after = [t for t in times if at < t <= at + 3 * interval]
+            assert len(after) >= 2, f"desk{i} starved after a step of {step}"
+        gaps = [b - a for a, b in itertools.pairwise(times)]
+        assert min(gaps) >= interval - 0.3, f"desk{i} polled twice within its interval: {gaps}"
+    said = [r.getMessage() for r in caplog.records if "wall clock stepped" in r.getMessage()]
+    assert len(said) == 2, said
+
+
+@pytest.mark.timeout(120)
+async def test_work_due_without_progress_is_unhealthy_whatever_the_cause(
+    tmp_path: Path, server: LocalServer, monkeypatch: pytest.MonkeyPatch
+):
+    """No exception anywhere: a claim that hangs (a lock never released), a channel that
+    refuses every alert. Sources due and no poll completed, alerts due and none sent, for
+    longer than the daemon allows: /healthz is 503 and says which, until work moves again."""
+    from monitor.compiled import load_checked
+    from monitor.daemon import runtime as runtime_module
+    from monitor.daemon.serve import run_forever
+    from monitor.store.sql.sources import Sources
+
+    monkeypatch.setattr(runtime_module, "STALL_AFTER", 2.0)
+    feed = Feed()
+    feed.add("Hizbollah and regime forces clash", "Regime forces clashed with Hizbollah.")
+    server.route("/feed.xml", feed)
+    refusing = True
+    got: list[Request] = []
+
+    def hook(r: Request) -> Response:
+        if refusing:
+            return Response(500, b"down")
+        got.append(r)
+        return Response(204)
+
+    server.route("/hook", hook)
+    port = free_port()
+    config = make_config(
+        tmp_path,
+        sources=[{"name": "desk", "url": server.url("/feed.xml"), "interval": "1s"}],
+        channels={"hook": {"type": "webhook", "url": server.url("/hook")}},
+        daemon={"listen": f"127.0.0.1:{port}"},
+        fetch={"allow_private": True, "min_interval": "1s", "deadline": "1s"},
+    )
+    stuck, freed = asyncio.Event(), asyncio.Event()
+    real_claim = Sources.claim_sources
+
+    async def claim(self: Sources, *args: object, **kwargs: object) -> object:
+        if stuck.is_set():
+            await freed.wait()  # hangs, raising nothing, until the test frees it
+        return await real_claim(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Sources, "claim_sources", claim)
+    stop = asyncio.Event()
+    daemon = asyncio.ensure_future(run_forever(*load_checked(config), stop=stop))
+    health = f"http://127.0.0.1:{port}/healthz"
+    try:
+        await _until(lambda: len(server.seen("/hook")) >= 1, 30, "the alert tried")
+
+        async def says(words: str) -> bool:
+            status, text = await _get(health)
+            return status == 503 and words in text
+
+        await _until(lambda: says("delivery stalled"), 30, "delivery stalled said")
+        refusing = False
+        await _until(lambda: len(got) == 1, 30, "the alert sent once the channel takes it")
+        await _until(lambda: _healthy(health), 30, "healthy again after the channel")
+        stuck.set()
+        await _until(lambda: says("polling stalled"), 30, "polling stalled said")
+        _, metrics = await _get(f"http://127.0.0.1:{port}/metrics")
+        waited = [
+            float(line.rsplit(" ", 1)[1])
+            for line in metrics.splitlines()
+            if line.startswith("monitor_oldest_due_seconds ")
+        ]
+        assert waited and waited[0] >= 2.0, metrics
+        stuck.clear()
+        freed.set()
+        await _until(lambda: _healthy(health), 30, "healthy again after the claims")
+    finally:
+        freed.set()
+        stop.set()
+        await asyncio.wait_for(daemon, 30)

@@ -38,6 +38,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("monitor.daemon")
 
+#: the first maintenance (retention, compaction) this long after the start
+MAINTAIN_FIRST = 60.0
+
 
 async def run_forever(
     loaded: configmod.LoadedConfig,
@@ -195,7 +198,10 @@ async def _serve(
             "deliver", DELIVERY_EVERY, supervisor.job("deliver", runtime.deliver), first_after=0
         )
         scheduler.add_periodic(
-            "maintain", MAINTAIN_EVERY, supervisor.job("maintain", runtime.maintain), 60
+            "maintain",
+            MAINTAIN_EVERY,
+            supervisor.job("maintain", runtime.maintain),
+            MAINTAIN_FIRST,
         )
         scheduler.add_periodic("logs", REPEAT_WINDOW, supervisor.job("logs", _say_repeats))
         scheduler.start()
