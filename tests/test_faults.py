@@ -413,6 +413,7 @@ async def test_work_due_without_progress_is_unhealthy_whatever_the_cause(
         channels={"hook": {"type": "webhook", "url": server.url("/hook")}},
         daemon={"listen": f"127.0.0.1:{port}"},
         fetch={"allow_private": True, "min_interval": "1s", "deadline": "1s"},
+        delivery={"retry_base": "1s", "retry_max": "2s"},
     )
     stuck, freed = asyncio.Event(), asyncio.Event()
     real_claim = Sources.claim_sources
@@ -453,3 +454,50 @@ async def test_work_due_without_progress_is_unhealthy_whatever_the_cause(
         freed.set()
         stop.set()
         await asyncio.wait_for(daemon, 30)
+
+
+@pytest.mark.timeout(120)
+def test_a_database_file_removed_under_the_daemon_pauses_it_until_a_file_is_back(
+    tmp_path: Path, server: LocalServer
+):
+    """A backup script moves the database away and puts a copy back: meanwhile nothing is
+    written into a file nobody would find (polls pause, said once, /healthz 503); the copy
+    put back is opened in its place, and what was published meanwhile is alerted."""
+    feed = Feed()
+    feed.add(*CLASHES[0], guid="urn:clash:0")
+    server.route("/feed.xml", feed)
+    got: list[Request] = []
+    server.route("/hook", lambda r: (got.append(r), Response(204))[1])
+    port = free_port()
+    config = make_config(
+        tmp_path,
+        sources=[{"name": "desk", "url": server.url("/feed.xml"), "interval": "1s"}],
+        channels={"hook": {"type": "webhook", "url": server.url("/hook")}},
+        daemon={"listen": f"127.0.0.1:{port}"},
+    )
+    db = tmp_path / "monitor.db"
+    log = tmp_path / "daemon.log"
+    proc = start_monitor(config, log)
+    try:
+        wait_until(lambda: len(got) == 1, 30, "the first alert")
+        with sqlite3.connect(db) as live, sqlite3.connect(tmp_path / "backup.db") as copy:
+            live.backup(copy)
+        db.rename(tmp_path / "moved.db")
+        feed.add(*CLASHES[1], guid="urn:clash:1")
+        wait_until(lambda: "database file gone" in log.read_text(), 30, "the file gone said")
+        status, text = get(f"http://127.0.0.1:{port}/healthz")
+        assert status == 503 and "database file gone" in text, text
+        time.sleep(3)
+        assert len(got) == 1
+        (tmp_path / "backup.db").rename(db)
+        wait_until(lambda: len(got) == 2, 30, "the clash of the gap delivered")
+        wait_until(lambda: get(f"http://127.0.0.1:{port}/healthz")[0] == 200, 15, "healthy")
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    text = log.read_text()
+    assert proc.returncode == 0 and "Traceback" not in text, text[-3000:]
+    assert text.count("): polls paused") == 1, text[-3000:]  # said once
+    assert [json.loads(r.body)["title"] for r in got] == [CLASHES[0][0], CLASHES[1][0]]
+    with sqlite3.connect(db) as reopened:
+        assert reopened.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

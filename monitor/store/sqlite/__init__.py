@@ -8,18 +8,25 @@ PostgreSQL store; here is what is SQLite's own: opening the file, its pragmas, m
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import os
 import sqlite3
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiosqlite
 
-from monitor.errors import StorageError
+from monitor.errors import StorageError, StorageUnavailable
+from monitor.logs import event
 from monitor.store.migrations import MIGRATIONS
+from monitor.store.sql.base import Connection
 from monitor.store.sql.store import SQLStore
 from monitor.store.sqlite.faults import GuardedConnection, fault
 
 __all__ = ["SQLiteStore", "sqlite_path"]
+
+log = logging.getLogger("monitor.store")
 
 
 def sqlite_path(url: str) -> str:
@@ -35,6 +42,8 @@ class SQLiteStore(SQLStore):
     and compacting, SQLite's own business, on the plain one (``_raw``)."""
 
     _raw: aiosqlite.Connection
+    #: (device, inode) of the file open (None: in memory)
+    _file: tuple[int, int] | None = None
 
     @classmethod
     async def open(cls, url: str, pool_size: int = 1) -> SQLiteStore:
@@ -47,21 +56,70 @@ class SQLiteStore(SQLStore):
         except (sqlite3.Error, OSError) as e:
             raise StorageError(f"cannot open database {path}: {_why(Path(path), e)}") from e
         store = cls(GuardedConnection(db, path), path)
-        store._raw = db
+        await store._begin(db)
+        return store
+
+    async def _begin(self, db: aiosqlite.Connection) -> None:
+        """Use ``db``, just opened on the file: its settings, the schema brought up to date,
+        and which file it is (``_same_file``)."""
+        self._raw = db
+        self._guarded.use(db)
         try:
             db.row_factory = aiosqlite.Row
             await db.execute("PRAGMA busy_timeout = 10000")
-            if path != ":memory:":
+            if self.path != ":memory:":
                 await _wal(db)
             await db.execute("PRAGMA synchronous = NORMAL")
             await db.execute("PRAGMA foreign_keys = ON")
-            await store._migrate()
+            await self._migrate()
+            self._file = _identity(self.path)
         except BaseException as e:
             await db.close()  # never leave the connection's thread behind
             if isinstance(e, sqlite3.Error):
-                raise fault(e, path) or StorageError(f"cannot open database {path!r}: {e}") from e
+                why = StorageError(f"cannot open database {self.path!r}: {e}")
+                raise fault(e, self.path) or why from e
             raise
-        return store
+
+    @property
+    def _guarded(self) -> GuardedConnection:
+        assert isinstance(self._db, GuardedConnection)
+        return self._db
+
+    @contextlib.asynccontextmanager
+    async def _writer(self) -> AsyncIterator[Connection]:
+        await self._same_file()
+        yield self._db
+
+    async def _same_file(self) -> None:
+        """Is the file at the path still the one open? A file removed or moved under the
+        daemon (a backup script, an operator) takes no more writes that nobody would find:
+        they pause, said once, until a file is back at the path; a file put there (restored,
+        replaced) is opened in its place, and work resumes on it."""
+        if self._file is None:
+            return
+        try:
+            now = _identity(self.path)
+        except FileNotFoundError:
+            raise StorageUnavailable(
+                f"database file {self.path} was removed or moved: nothing is written until "
+                f"a file is back at that path",
+                headline=f"database file gone ({self.path})",
+            ) from None
+        except OSError:
+            return
+        if now != self._file:
+            event(log, logging.WARNING, "database file replaced: opening it", path=self.path)
+            # the old connection first: its log is checkpointed into the old file and
+            # removed, never replayed into the new one
+            await self._raw.close()
+            self._source_ids.clear()
+            try:
+                db = await aiosqlite.connect(self.path, isolation_level=None)
+            except (sqlite3.Error, OSError) as e:
+                raise fault(e, self.path) or StorageError(
+                    f"cannot open database {self.path}: {e}"
+                ) from e
+            await self._begin(db)
 
     async def _migrate(self) -> None:
         async with self._raw.execute("PRAGMA user_version") as cur:
@@ -147,6 +205,13 @@ async def _wal(db: aiosqlite.Connection) -> None:
             if "locked" not in str(e) or attempt == 99:
                 raise
             await asyncio.sleep(0.1)
+
+
+def _identity(path: str) -> tuple[int, int] | None:
+    if path == ":memory:":
+        return None
+    st = os.stat(path)
+    return (st.st_dev, st.st_ino)
 
 
 def _statements(script: str) -> list[str]:

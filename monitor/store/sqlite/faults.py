@@ -76,6 +76,10 @@ class GuardedConnection:
         self._db = db
         self.path = path
 
+    def use(self, db: aiosqlite.Connection) -> None:
+        """Go on with ``db`` (the file was replaced and opened again)."""
+        self._db = db
+
     @property
     def in_transaction(self) -> bool:
         return bool(self._db.in_transaction)
