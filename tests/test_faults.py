@@ -501,3 +501,45 @@ def test_a_database_file_removed_under_the_daemon_pauses_it_until_a_file_is_back
     assert [json.loads(r.body)["title"] for r in got] == [CLASHES[0][0], CLASHES[1][0]]
     with sqlite3.connect(db) as reopened:
         assert reopened.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_the_log_says_a_repeated_error_once_and_then_how_many_times(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+):
+    from monitor import logs
+
+    monkeypatch.setattr(logs, "REPEAT_WINDOW", 0.3)
+    logs.setup("info")
+    log = logging.getLogger("monitor.daemon")
+    try:
+        for _ in range(312):
+            logs.event(log, logging.ERROR, "database not writable", path="/var/lib/monitor.db")
+        logs.event(log, logging.ERROR, "database not writable", path="/elsewhere.db")
+        logs.event(log, logging.INFO, "poll ok", source="desk")
+        logs.event(log, logging.INFO, "poll ok", source="desk")  # information is never held
+        time.sleep(0.35)
+        logs.flush_repeats()
+        logs.event(log, logging.ERROR, "database not writable", path="/var/lib/monitor.db")
+    finally:
+        logs.setup("info")
+    lines = capsys.readouterr().err.splitlines()
+    same = [x for x in lines if "/var/lib/monitor.db" in x]
+    assert len(same) == 3, lines
+    assert "311 more times in the last minute" in same[1]
+    assert len([x for x in lines if "/elsewhere.db" in x]) == 1
+    assert len([x for x in lines if "poll ok" in x]) == 2
+
+
+def test_postgresql_out_of_room_is_a_full_disk_named_without_the_password():
+    import asyncpg
+
+    from monitor.errors import StorageFull
+    from monitor.store.postgres import _resources
+
+    server_said = asyncpg.exceptions.DiskFullError(
+        'could not extend file "base/16384/16400": No space left on device'
+    )
+    full = _resources(server_said, "postgresql://desk:s3cret@db.example:5432/monitor")
+    assert isinstance(full, StorageFull)
+    assert full.headline == "database disk full (server db.example:5432/monitor)"
+    assert "s3cret" not in str(full) and "could not extend file" in str(full)
