@@ -18,14 +18,21 @@ import sqlite3
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import Feed, LocalServer, Request, Response, make_config, start_monitor
+from tests.conftest import (
+    Feed,
+    LocalServer,
+    Request,
+    Response,
+    free_port,
+    make_config,
+    start_monitor,
+)
+from tests.conftest import http_get as get
 
 #: eight clashes published while the disk is full, each a story of its own
 CLASHES = [
@@ -40,20 +47,6 @@ CLASHES = [
 ]
 
 
-def get(url: str) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as resp:
-            return resp.status, resp.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def wait_until(check: object, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -61,6 +54,26 @@ def wait_until(check: object, timeout: float, what: str) -> None:
             return
         time.sleep(0.1)
     raise AssertionError(f"not within {timeout:.0f} s: {what}")
+
+
+def one_desk(
+    tmp_path: Path, server: LocalServer, first: tuple[str, str]
+) -> tuple[Feed, list[Request], int, Path]:
+    """A feed polled every second with one clash in it, a receiver for its alerts and an
+    endpoint: the feed, what the receiver got, the endpoint's port, the configuration."""
+    feed = Feed()
+    feed.add(*first, guid="urn:first")
+    server.route("/feed.xml", feed)
+    got: list[Request] = []
+    server.route("/hook", lambda r: (got.append(r), Response(204))[1])
+    port = free_port()
+    config = make_config(
+        tmp_path,
+        sources=[{"name": "desk", "url": server.url("/feed.xml"), "interval": "1s"}],
+        channels={"hook": {"type": "webhook", "url": server.url("/hook")}},
+        daemon={"listen": f"127.0.0.1:{port}"},
+    )
+    return feed, got, port, config
 
 
 @contextlib.contextmanager
@@ -254,18 +267,7 @@ async def test_each_background_loop_restarts_after_an_exception_and_the_work_goe
     from monitor.store.sql.sources import Sources
 
     caplog.set_level(logging.INFO, logger="monitor")
-    feed = Feed()
-    feed.add("Hizbollah and regime forces clash", "Regime forces clashed with Hizbollah.")
-    server.route("/feed.xml", feed)
-    got: list[Request] = []
-    server.route("/hook", lambda r: (got.append(r), Response(204))[1])
-    port = free_port()
-    config = make_config(
-        tmp_path,
-        sources=[{"name": "desk", "url": server.url("/feed.xml"), "interval": "1s"}],
-        channels={"hook": {"type": "webhook", "url": server.url("/hook")}},
-        daemon={"listen": f"127.0.0.1:{port}"},
-    )
+    _feed, got, port, config = one_desk(tmp_path, server, CLASHES[0])
     # a bug in each loop: claiming sources, delivering, maintaining the database
     monkeypatch.setattr(Sources, "claim_sources", _failing(2, "claims", Sources.claim_sources))
     monkeypatch.setattr(runtime_module, "dispatch", _failing(2, "deliver", runtime_module.dispatch))
@@ -463,18 +465,7 @@ def test_a_database_file_removed_under_the_daemon_pauses_it_until_a_file_is_back
     """A backup script moves the database away and puts a copy back: meanwhile nothing is
     written into a file nobody would find (polls pause, said once, /healthz 503); the copy
     put back is opened in its place, and what was published meanwhile is alerted."""
-    feed = Feed()
-    feed.add(*CLASHES[0], guid="urn:clash:0")
-    server.route("/feed.xml", feed)
-    got: list[Request] = []
-    server.route("/hook", lambda r: (got.append(r), Response(204))[1])
-    port = free_port()
-    config = make_config(
-        tmp_path,
-        sources=[{"name": "desk", "url": server.url("/feed.xml"), "interval": "1s"}],
-        channels={"hook": {"type": "webhook", "url": server.url("/hook")}},
-        daemon={"listen": f"127.0.0.1:{port}"},
-    )
+    feed, got, port, config = one_desk(tmp_path, server, CLASHES[0])
     db = tmp_path / "monitor.db"
     log = tmp_path / "daemon.log"
     proc = start_monitor(config, log)

@@ -6,20 +6,18 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.conftest import Feed, LocalServer, Request, Response, make_config
+from tests.conftest import Feed, LocalServer, Request, Response, free_port, make_config
+from tests.conftest import http_get as get
 
 
 def start(config: Path) -> subprocess.Popen[str]:
@@ -193,20 +191,6 @@ def test_a_large_pass_forks_workers_and_ctrl_c_stops_them_all(tmp_path: Path, se
     with sqlite3.connect(tmp_path / "monitor.db") as db:
         stored = db.execute("SELECT count(*) FROM articles").fetchone()[0]
     assert stored == 121
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def get(url: str) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as resp:
-            return resp.status, resp.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
 
 
 def test_healthz_and_metrics(tmp_path: Path, server: LocalServer):
