@@ -46,7 +46,7 @@ typecheck: $(VENV)/.installed-test
 	$(VENV)/bin/mypy
 
 unit: $(VENV)/.installed-test deps
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q -rs
 
 test: lint typecheck unit
 

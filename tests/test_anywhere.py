@@ -1,0 +1,40 @@
+"""`make test` runs anywhere: on a fresh clone without the team's shared data, the tests that
+read it are skipped, each saying what it needs; where CI expects that data, they fail."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED_TEST = "tests/test_match.py::test_shipped_configuration_catches_every_seed_with_its_actors"
+
+
+def _pytest(shared: Path, required: bool) -> subprocess.CompletedProcess[str]:
+    """The seed test run as `make test` runs it, with the shared data looked for at ``shared``."""
+    env = {k: v for k, v in os.environ.items() if k != "MONITOR_REQUIRE_SHARED"}
+    if required:
+        env["MONITOR_REQUIRE_SHARED"] = "1"
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", SEED_TEST],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**env, "MONITOR_SHARED": str(shared)},
+        timeout=120,
+    )
+
+
+def test_without_the_shared_data_its_tests_are_skipped_saying_what_they_need(tmp_path: Path):
+    done = _pytest(tmp_path / "nowhere", required=False)
+    assert done.returncode == 0, done.stdout
+    assert "1 skipped" in done.stdout
+    assert f"needs {tmp_path / 'nowhere'}/seeds/labels.json" in done.stdout
+
+
+def test_where_ci_expects_the_shared_data_its_absence_fails(tmp_path: Path):
+    done = _pytest(tmp_path / "nowhere", required=True)
+    assert done.returncode != 0
+    assert "missing, and CI expects it" in done.stdout
