@@ -279,3 +279,29 @@ def test_health_fails_when_nothing_listens(tmp_path: Path):
         text=True,
     )
     assert done.returncode == 1 and "not running" in done.stdout + done.stderr
+
+
+def test_operating_commands_need_no_channel_secret(tmp_path: Path, monkeypatch: Any):
+    """`health`, `reload`, `status`, `nodes`, `sources export` send nothing: a webhook whose
+    URL is in an unset environment variable does not stop them."""
+    monkeypatch.delenv("MONITOR_TEST_UNSET_HOOK", raising=False)
+    config = make_config(
+        tmp_path,
+        sources=[{"name": "desk", "url": "http://127.0.0.1:9/feed"}],
+        channels={"hook": {"type": "webhook", "url": "${MONITOR_TEST_UNSET_HOOK}"}},
+        daemon={"listen": f"127.0.0.1:{free_port()}"},
+    )
+    for command, code in [
+        (["health"], 1),  # nothing listens: "not running", not a configuration error
+        (["reload"], 1),
+        (["status"], 0),
+        (["nodes"], 0),
+        (["sources", "export"], 0),
+    ]:
+        done = subprocess.run(
+            [sys.executable, "-m", "monitor", "--config", str(config), *command],
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == code, (command, done.stdout, done.stderr)
+        assert "MONITOR_TEST_UNSET_HOOK" not in done.stderr, (command, done.stderr)

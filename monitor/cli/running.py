@@ -45,7 +45,7 @@ def ask_daemon(path: Path, command: str) -> int:
     import urllib.error
     import urllib.request
 
-    daemon = configmod.load(path).settings.daemon
+    daemon = configmod.load(path, delivering=False).settings.daemon  # it sends nothing
     endpoint = daemon.endpoint
     if not endpoint:
         print(f"error: {path}: daemon.listen is off: there is no endpoint to ask", file=sys.stderr)

@@ -20,7 +20,7 @@ def sources(path: Path, action: str, file: str | None) -> int:
     from monitor import opml
 
     if action == "export":
-        settings = configmod.load(path).settings
+        settings = configmod.load(path, delivering=False).settings
         print(opml.write_opml([(s.name, s.url) for s in settings.sources]), end="")
         return EXIT_OK
     assert file is not None
@@ -29,7 +29,7 @@ def sources(path: Path, action: str, file: str | None) -> int:
     except opml.OpmlError as e:
         print(f"error: {file}: {e}", file=sys.stderr)
         return EXIT_PROBLEMS
-    configmod.load(path)  # the configuration must be valid before it grows
+    configmod.load(path, delivering=False)  # valid before it grows (secrets: not needed)
     target, named = _opml_target(path)
     current = opml.read_opml_file(target) if target.exists() else []
     known = {o.url for o in current}
@@ -64,7 +64,7 @@ def inspect_target(path: Path, target: str, as_json: bool) -> int:
     from monitor.inspect import inspect
 
     try:
-        settings = configmod.load(path).settings.fetch
+        settings = configmod.load(path, delivering=False).settings.fetch
     except ConfigError:
         settings = configmod.FetchSettings()
     try:
