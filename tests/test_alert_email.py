@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import email
 import json
-import socket
 import ssl
 import time
 from collections.abc import Iterator
@@ -20,7 +19,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from monitor.cli import main
-from tests.conftest import Feed, LocalServer, make_config
+from tests.conftest import Feed, LocalServer, free_port, make_config
 
 HOSTILE = "<!channel> Hezbollah & regime <script>alert(1)</script> clash"
 
@@ -34,12 +33,6 @@ class Inbox:
         self.envelopes.append(envelope)
         self.messages.append(email.message_from_bytes(envelope.content, policy=default))
         return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -223,3 +216,26 @@ def test_mail_server_down_keeps_alert_pending_then_delivers_once(
     finally:
         controller.stop()
     assert len(inbox.messages) == 1
+
+
+def test_a_login_the_server_cannot_take_fails_at_once_with_its_words(
+    tmp_path: Path, server: LocalServer, smtp: dict[str, Any], capsys: pytest.CaptureFixture[str]
+):
+    """A user and no TLS, on a server that offers no AUTH (README's example shape against a
+    local relay): not a network error retried for a day, but a permanent failure saying why."""
+    config = make_config(
+        tmp_path,
+        sources=desk_sources(server),
+        channels=mail_channel(f"smtp://monitor@127.0.0.1:{smtp['port']}", starttls=False),
+    )
+    assert main(["--config", str(config), "once", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["delivery"] == {
+        "sent": 0,
+        "retrying": 0,
+        "failed": 1,
+    }
+    assert main(["--config", str(config), "alerts", "--json"]) == 0
+    [row] = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert row["status"] == "failed"
+    assert "The SMTP AUTH extension is not supported by this server" in row["last_error"]
+    assert smtp["inbox"].messages == []

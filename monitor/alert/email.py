@@ -165,9 +165,13 @@ class EmailChannel:
             return Delivery(ok=False, reason=f"recipients refused: {len(e.recipients)}")
         except aiosmtplib.SMTPResponseException as e:
             return Delivery(ok=False, retry=400 <= e.code < 500, reason=f"smtp {e.code}")
-        except (aiosmtplib.SMTPException, OSError, TimeoutError) as e:
+        except (OSError, TimeoutError) as e:  # aiosmtplib's connect, disconnect, timeout too
             where = f"smtp://{self._host}:{self._port}"
             return Delivery(ok=False, retry=True, reason=f"smtp: {network_failure(e, where)}")
+        except aiosmtplib.SMTPException as e:
+            # the server lacks what the configuration asks of it ("The SMTP AUTH extension is
+            # not supported by this server", SMTPUTF8): trying again will not help
+            return Delivery(ok=False, reason=f"smtp: {e}")
         return Delivery(ok=True, reason="accepted", external_id=msg["Message-ID"])
 
 

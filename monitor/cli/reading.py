@@ -116,7 +116,14 @@ def print_alerts(items: list[Any], as_json: bool) -> None:
     alert, its delivery on each channel at the end of the line."""
     if as_json:
         for alert in items:
-            print(json.dumps(alert_payload(alert), ensure_ascii=False))
+            # the documented object, and how its delivery went on its channel
+            row = {
+                **alert_payload(alert),
+                "attempts": alert.attempts,
+                "last_error": alert.last_error,
+                "sent": alert.sent.isoformat() if alert.sent else None,
+            }
+            print(json.dumps(row, ensure_ascii=False))
         return
     if not items:
         print("no alerts", file=sys.stderr)
