@@ -370,7 +370,8 @@ class Delivery:
     external_id: str | None = None
 
 
-NoticeEvent = Literal["failing", "recovered", "silent", "publishing"]
+#: "test": ``monitor check --channels`` asking a channel to carry one message
+NoticeEvent = Literal["failing", "recovered", "silent", "publishing", "test"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from monitor.cli import main
-from tests.conftest import Feed, LocalServer, free_port, make_config
+from tests.conftest import Feed, LocalServer, Request, Response, free_port, make_config
 
 HOSTILE = "<!channel> Hezbollah & regime <script>alert(1)</script> clash"
 
@@ -239,3 +239,28 @@ def test_a_login_the_server_cannot_take_fails_at_once_with_its_words(
     assert row["status"] == "failed"
     assert "The SMTP AUTH extension is not supported by this server" in row["last_error"]
     assert smtp["inbox"].messages == []
+
+
+def test_check_channels_sends_a_test_message_through_each_and_says_how_each_went(
+    tmp_path: Path, server: LocalServer, smtp: dict[str, Any], capsys: pytest.CaptureFixture[str]
+):
+    got: list[Request] = []
+    server.route("/hook", lambda r: (got.append(r), Response(204))[1])
+    config = make_config(
+        tmp_path,
+        channels={
+            "hook": {"type": "webhook", "url": server.url("/hook")},
+            **mail_channel(f"smtp://127.0.0.1:{smtp['port']}", starttls=False),
+            "needs-login": mail_channel(f"smtp://monitor@127.0.0.1:{smtp['port']}", starttls=False)[
+                "mail"
+            ],
+        },
+    )
+    assert main(["--config", str(config), "check", "--channels"]) == 1
+    out = capsys.readouterr().out
+    assert "channel hook: sent" in out
+    assert "channel mail: sent" in out
+    assert "channel needs-login: FAILED (smtp: The SMTP AUTH extension is not supported" in out
+    assert got[0].json()["kind"] == "source-health" and got[0].json()["event"] == "test"
+    [mail] = smtp["inbox"].messages
+    assert mail["Subject"].startswith("[TEST] monitor check: a test message to channel 'mail'")

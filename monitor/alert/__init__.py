@@ -94,15 +94,19 @@ def alert_payload(alert: Alert) -> dict[str, Any]:
     }
 
 
+def _tag(notice: Notice) -> str:
+    return "[TEST]" if notice.event == "test" else f"[SOURCE {notice.event.upper()}]"
+
+
 def notice_title(notice: Notice) -> str:
-    """``[SOURCE FAILING] desk``: a notification's title."""
-    return f"[SOURCE {notice.event.upper()}] {notice.source}"
+    """``[SOURCE FAILING] desk``: a notification's title (``[TEST] monitor check``)."""
+    return f"{_tag(notice)} {notice.source}"
 
 
 def notice_line(notice: Notice) -> str:
     """``[SOURCE FAILING] desk failed 5 polls in a row (…)``: the notice in one line (its
     message names the source)."""
-    return f"[SOURCE {notice.event.upper()}] {notice.message}"
+    return f"{_tag(notice)} {notice.message}"
 
 
 def notice_payload(notice: Notice) -> dict[str, Any]:

@@ -2,7 +2,8 @@
 
     monitor run                      the daemon
     monitor once [--json]            poll every source once, deliver, exit
-    monitor check                    validate the configuration; exit 1 on any problem
+    monitor check [--channels]       validate the configuration (and try each channel); exit 1
+                                     on any problem
     monitor test-rules [--json] FILE...   rules over text files (line 1 title, rest body)
     monitor articles [--json] [--limit N]
     monitor alerts [--json] [--limit N] [--rule NAME] [--status S | --failed]
@@ -87,7 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("run", help="run the daemon until SIGINT/SIGTERM")
     once = sub.add_parser("once", help="poll every source once, deliver alerts, exit")
     once.add_argument("--json", action="store_true", help="one JSON object with every outcome")
-    sub.add_parser("check", help="validate the configuration; exit 1 on any problem")
+    ck = sub.add_parser("check", help="validate the configuration; exit 1 on any problem")
+    ck.add_argument(
+        "--channels",
+        action="store_true",
+        help="also send a test message through each channel and say how each went",
+    )
     tr = sub.add_parser("test-rules", help="run the rules over text files and explain matches")
     tr.add_argument("--json", action="store_true", help="one JSON object per file")
     tr.add_argument(
@@ -208,7 +214,7 @@ def _main(argv: Sequence[str] | None) -> int:
 
 def _command(args: argparse.Namespace, path: Path) -> int:
     if args.command == "check":
-        return check.check(path)
+        return check.check(path, channels=args.channels)
     if args.command == "inspect":
         return sources.inspect_target(path, args.target, args.json)
     if args.command in ("health", "reload"):

@@ -14,7 +14,8 @@ from monitor.config import LoadedConfig
 from monitor.errors import ConfigError, StorageError
 
 
-def check(path: Path) -> int:
+def check(path: Path, channels: bool = False) -> int:
+    """``channels``: a test message through each channel, each one's result said."""
     from monitor.compiled import load_checked
 
     try:
@@ -55,7 +56,53 @@ def check(path: Path) -> int:
     print("  (relative paths in it follow its folder, wherever monitor runs from)")
     for fact in facts:
         print(f"  {fact}")
+    if channels:
+        return asyncio.run(_try_channels(loaded))
     return EXIT_OK
+
+
+async def _try_channels(loaded: LoadedConfig) -> int:
+    """One test message through each channel, as the daemon sends (a notice): each one's
+    result in a line; exit 1 when any failed."""
+    import time
+    from datetime import UTC, datetime
+
+    import httpx
+
+    from monitor.alert.registry import build_channels, uses_http
+    from monitor.models import Notice
+
+    s = loaded.settings
+    client = None
+    if uses_http(s.channels):
+        client = await asyncio.to_thread(
+            httpx.AsyncClient, headers={"User-Agent": s.fetch.user_agent}
+        )
+    failed = 0
+    try:
+        built = build_channels(s.channels, client, None, s.delivery.zone)
+        for n, (name, channel) in enumerate(built.items(), start=1):
+            notice = Notice(
+                id=-(int(time.time() * 1000) * 100 + n),  # its own idempotency key each run
+                source="monitor check",
+                event="test",
+                message=f"monitor check: a test message to channel {name!r}; if you read "
+                "this, alerts reach you here.",
+                channel=name,
+                created=datetime.now(UTC),
+            )
+            try:
+                delivery = await channel.send_notice(notice)
+            except Exception as e:  # a channel's bug: said, not raised
+                ok, reason = False, f"error: {type(e).__name__}: {e}"
+            else:
+                ok, reason = delivery.ok, delivery.reason
+            failed += not ok
+            print(f"  channel {name}: {'sent' if ok else 'FAILED'} ({reason})")
+    finally:
+        if client is not None:
+            await client.aclose()
+    return EXIT_PROBLEMS if failed else EXIT_OK
 
 
 def run_time_checks(loaded: LoadedConfig) -> tuple[list[str], list[str], list[str]]:
