@@ -378,6 +378,11 @@ class DeliverySettings(Strict):
     max_per_minute: int = Field(default=20, ge=0)
     #: the desk's timezone (IANA name, "Asia/Beirut"): alerts show their time in it beside UTC
     timezone: str | None = None
+    #: an article published longer than this before it is first seen is old news (0: never)
+    late_after: Duration = 3 * 86400.0
+    #: what old news does: "lower" (alerts at the lowest severity, saying it is late), "quiet"
+    #: (stored and matched, no alert), "alert" (as any news)
+    late: Literal["lower", "quiet", "alert"] = "lower"
 
     @field_validator("timezone")
     @classmethod

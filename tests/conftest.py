@@ -178,6 +178,11 @@ def run_once(config: str | Path, capsys: pytest.CaptureFixture[str]) -> dict[str
     return out
 
 
+def _just_now() -> datetime:
+    """When a test's feed item was published, unless it says: now (news, not old news)."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
 class Feed:
     """An RSS 2.0 feed served with an ETag that honours If-None-Match, items changeable."""
 
@@ -202,7 +207,7 @@ class Feed:
                 "description": description,
                 "guid": guid or f"urn:test:{len(self.items) + 1}",
                 "link": link or f"https://news.example/{len(self.items) + 1}",
-                "pubDate": format_datetime(published or datetime(2026, 11, 20, 8, 0, tzinfo=UTC)),
+                "pubDate": format_datetime(published or _just_now()),
             },
         )
         self.version += 1

@@ -97,6 +97,26 @@ def test_new_item_alerts_once(desk: dict[str, Any], capsys: pytest.CaptureFixtur
     assert len(desk["received"]) == 2
 
 
+def test_an_old_item_appearing_today_alerts_only_as_late_news(
+    desk: dict[str, Any], capsys: pytest.CaptureFixture[str]
+):
+    """A feed that republishes (or first shows) an item from January 2025: it is stored and
+    matched, and alerts at the lowest severity, saying it is old news, not as today's."""
+    from datetime import UTC, datetime
+
+    run_once(desk["config"], capsys)
+    desk["feed"].add(
+        "Hizbollah and HTS clash in the Qalamoun",
+        "Hizbollah fighters clashed with HTS in the Qalamoun mountains, killing five.",
+        published=datetime(2025, 1, 15, 9, 0, tzinfo=UTC),
+    )
+    run_once(desk["config"], capsys)
+    late = desk["received"][-1]
+    assert late["title"] == "Hizbollah and HTS clash in the Qalamoun"
+    assert late["severity"] == "low"
+    assert late["note"].startswith("late: published 2025-01-15, ")
+
+
 def test_unchanged_body_without_304_is_not_parsed_again(
     tmp_path: Any, server: LocalServer, capsys: pytest.CaptureFixture[str]
 ):

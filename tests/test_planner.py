@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from monitor.alert.planner import AlertPlanner
@@ -81,3 +82,26 @@ def test_an_edit_alerts_for_new_rules_and_notices_for_rules_it_lost():
     )
     assert [(n.match_id, n.channel) for n in plan.notices] == [(9, "hook"), (9, "mail")]
     assert all(n.note.startswith("no longer matches after an edit: ") for n in plan.notices)
+
+
+def test_old_news_alerts_at_the_lowest_severity_saying_how_late_or_not_at_all():
+    old = replace(
+        article("1", "Hezbollah and regime forces clash", WIRE), published=NOW.replace(year=2025)
+    )
+    fresh = replace(article("2", "Hezbollah and regime forces clash again", WIRE), published=NOW)
+    undated = replace(article("3", "Hezbollah clash, no date", WIRE), published=None)
+    stored = [Stored(i + 1, a, "wire", [match()], NOW) for i, a in enumerate([old, fresh, undated])]
+    lower = AlertPlanner(lambda m: ["hook"], StoryPolicy(), late_after=3 * 86400, late="lower")
+    plan = lower.plan(stored)
+    late, news, unknown = plan.matches
+    assert late.match.severity == "low" and late.story is None
+    assert [a.note for a in late.alerts] == [
+        "late: published 2025-11-22, 365 days before it was seen"
+    ]
+    assert news.match.severity == "high" and news.alerts[0].note is None  # today's news
+    assert unknown.match.severity == "high"  # no date: never taken for old news
+    quiet = AlertPlanner(lambda m: ["hook"], late_after=3 * 86400, late="quiet").plan(stored)
+    assert quiet.matches[0].alerts == () and quiet.matches[0].match.rule == "clash"
+    assert len(quiet.matches[1].alerts) == 1
+    same = AlertPlanner(lambda m: ["hook"], late_after=3 * 86400, late="alert").plan(stored)
+    assert same.matches[0].match.severity == "high" and same.matches[0].alerts[0].note is None

@@ -55,6 +55,10 @@ class AlertPlanner:
     deliver_at: Callable[[Match, datetime], datetime] | None = None
     #: the outlet a source belongs to (``alert.outlets``: one feed reached two ways is one)
     outlet_of: Callable[[str], str] | None = None
+    #: old news: published longer than this (seconds) before it was seen (None: never)
+    late_after: float | None = None
+    #: what old news does: "lower" (lowest severity, said late), "quiet" (no alert), "alert"
+    late: str = "lower"
 
     @property
     def window(self) -> float | None:
@@ -72,6 +76,10 @@ class AlertPlanner:
         plan = Plan()
         stories = _Stories(list(recent), plan, self.outlet_of)
         for s in stored:
+            late = self._late(s)
+            if late is not None:
+                plan.matches += self._old_news(s, late)
+                continue
             live = [m for m in s.matches if m.mode == "live"]
             decision: _Placed | None = None
             if live:
@@ -85,6 +93,38 @@ class AlertPlanner:
                 alerts = tuple(self._alerts(m, decision, s, first))
                 plan.matches.append(PlannedMatch(s.article_id, m, story, alerts, s.at))
         return plan
+
+    def _late(self, s: Stored) -> str | None:
+        """How late an article is, in words, if it is old news (None: news)."""
+        published = s.article.published
+        if self.late_after is None or self.late == "alert" or published is None:
+            return None
+        late = (s.at - published).total_seconds()
+        if late <= self.late_after:
+            return None
+        days = late / 86400
+        gap = f"{days:.0f} days" if days >= 2 else f"{late / 3600:.0f} hours"
+        return f"late: published {published:%Y-%m-%d}, {gap} before it was seen"
+
+    def _old_news(self, s: Stored, late: str) -> list[PlannedMatch]:
+        """Old news seen now (a feed's backlog, an old item republished): its matches are
+        kept; it alerts at the lowest severity, saying so, or not at all (``late``), and
+        takes no part in stories (a copy of it is not a new report of today's event)."""
+        out = []
+        for m in s.matches:
+            alerts: tuple[PlannedAlert, ...] = ()
+            if m.mode == "live" and self.late == "lower":
+                m = replace(m, severity=SEVERITIES[0])
+                due = self.deliver_at(m, s.at) if self.deliver_at else s.at
+                note = f"{late}; {s.note}" if s.note else late
+                alerts = tuple(
+                    PlannedAlert(channel, AlertStatus.PENDING, due, "alert", note)
+                    for channel in self.channels_for(m)
+                )
+            elif m.mode == "shadow":
+                alerts = tuple(self._alerts(m, None, s, False))
+            out.append(PlannedMatch(s.article_id, m, None, alerts, s.at))
+        return out
 
     def plan_edits(self, edits: Sequence[Edit], recent: Sequence[StoryRef] = ()) -> Plan:
         """An edited article alerts for the rules its new version meets for the first time,

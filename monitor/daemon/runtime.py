@@ -137,6 +137,8 @@ class Runtime:
             StoryPolicy(d.story_window, d.duplicate_threshold, d.max_followups, d.escalate_at),
             deliver_at(engine.digest_rules),
             self.ctx.outlets.outlet,
+            d.late_after or None,
+            d.late,
         )
         self.ctx.health = self.health_policy()
 
