@@ -210,3 +210,70 @@ def test_why_not_names_a_rule_s_pairs(tmp_path: Path, capsys: pytest.CaptureFixt
         "rule isis-only: Assad regime–Hezbollah is not among its pairs (Hezbollah–Islamic State)"
         in out
     )
+
+
+# -- why not, for anything: a dated text, a URL, a stored article --------------------------
+
+OLD_NEWS = "A look back at the Qalamoun\nIn 2015, Hizbollah fighters clashed with HTS there.\n"
+
+
+def test_test_rules_reads_a_text_as_of_a_day_as_the_daemon_would(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """Without a day, a text is read as of today (as the daemon reads what it fetches today):
+    a 2015 clash told in a 2026 text is background; read as of 2015, it is news."""
+    config = ROOT / "config" / "monitor.yaml"  # the role stage reads the dates
+    text = tmp_path / "old.txt"
+    text.write_text(OLD_NEWS)
+    assert main(["--config", str(config), "test-rules", str(text)]) == 0
+    out = capsys.readouterr().out
+    assert "0 alerts" in out and "background: 2015" in out
+    assert main(["--config", str(config), "test-rules", "--date", "2015-06-01", str(text)]) == 0
+    assert "1 alert" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as bad:
+        main(["--config", str(config), "test-rules", "--date", "June 2015", str(text)])
+    assert bad.value.code == 2
+    assert "expected a day as YYYY-MM-DD, not 'June 2015'" in capsys.readouterr().err
+
+
+def test_test_rules_reads_a_feed_s_url_entry_by_entry_as_of_each_entry_s_date(
+    tmp_path: Path, server: LocalServer, capsys: pytest.CaptureFixture[str]
+):
+    from datetime import UTC, datetime
+
+    feed = Feed()
+    title, _, body = OLD_NEWS.partition("\n")
+    feed.add(title, body, published=datetime(2015, 6, 1, tzinfo=UTC))  # news in 2015
+    feed.add("Hizbollah and regime forces clash", "Regime forces clashed with Hizbollah.")
+    server.route("/feed.xml", feed)
+    config = make_config(tmp_path)
+    assert main(["--config", str(config), "test-rules", "--json", server.url("/feed.xml")]) == 0
+    rows = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert [(r["date"], len(r["alerts"])) for r in rows] == [
+        (datetime.now(UTC).date().isoformat(), 1),
+        ("2015-06-01", 1),
+    ]
+    assert rows[0]["file"].startswith(server.url("/feed.xml") + " #1 https://news.example/")
+
+
+def test_why_explains_a_stored_article_as_the_daemon_decided(
+    tmp_path: Path, server: LocalServer, capsys: pytest.CaptureFixture[str]
+):
+    feed = Feed()
+    feed.add("Markets reopen in Idlib", "Hizbollah and HTS officials toured the market.")
+    feed.add("Hizbollah and regime forces clash", "Regime forces clashed with Hizbollah.")
+    server.route("/feed.xml", feed)
+    config = make_config(tmp_path, sources=[{"name": "desk", "url": server.url("/feed.xml")}])
+    run_once(config, capsys)
+    assert main(["--config", str(config), "articles", "--json", "--text"]) == 0
+    stored = {r["title"]: r for r in (json.loads(x) for x in capsys.readouterr().out.splitlines())}
+    quiet, clash = stored["Markets reopen in Idlib"], stored["Hizbollah and regime forces clash"]
+    assert quiet["text"] == "Hizbollah and HTS officials toured the market."
+    assert main(["--config", str(config), "why", str(clash["id"])]) == 0
+    out = capsys.readouterr().out
+    assert f"article {clash['id']} (desk, https://news.example/2): 1 alert" in out
+    assert main(["--config", str(config), "why", str(quiet["id"])]) == 0
+    out = capsys.readouterr().out
+    assert "0 alerts" in out and "why not:" in out
+    assert main(["--config", str(config), "why", "999"]) == 1
+    assert "no article 999" in capsys.readouterr().err

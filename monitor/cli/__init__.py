@@ -4,8 +4,10 @@
     monitor once [--json]            poll every source once, deliver, exit
     monitor check [--channels]       validate the configuration (and try each channel); exit 1
                                      on any problem
-    monitor test-rules [--json] FILE...   rules over text files (line 1 title, rest body)
-    monitor articles [--json] [--limit N]
+    monitor test-rules [--json] [--date DAY] FILE|URL...   rules over text files (line 1
+                                     title, rest body) or fetched URLs, and why not
+    monitor why [--json] ID          what the rules make of a stored article, and why not
+    monitor articles [--json] [--text] [--limit N]
     monitor alerts [--json] [--limit N] [--rule NAME] [--status S | --failed]
     monitor status [--json]
     monitor nodes [--json]           the daemons on the database (PostgreSQL: several)
@@ -29,6 +31,7 @@ import gc
 import os
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -94,15 +97,32 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also send a test message through each channel and say how each went",
     )
-    tr = sub.add_parser("test-rules", help="run the rules over text files and explain matches")
+    tr = sub.add_parser(
+        "test-rules", help="run the rules over text files or URLs and explain matches"
+    )
     tr.add_argument("--json", action="store_true", help="one JSON object per file")
     tr.add_argument(
         "--verbose", "-v", action="store_true", help="why not: every candidate sentence"
     )
-    tr.add_argument("files", nargs="+", metavar="FILE")
+    tr.add_argument(
+        "--date",
+        type=_day,
+        help="read the texts as published on this day, YYYY-MM-DD (default: today; a URL's "
+        "entries: their own dates)",
+    )
+    tr.add_argument("files", nargs="+", metavar="FILE|URL")
+    why = sub.add_parser(
+        "why", help="what the rules make of a stored article (monitor articles gives ids)"
+    )
+    why.add_argument("id", type=int, metavar="ID")
+    why.add_argument("--json", action="store_true")
+    why.add_argument(
+        "--verbose", "-v", action="store_true", help="why not: every candidate sentence"
+    )
     arts = sub.add_parser("articles", help="list stored articles, newest first")
     arts.add_argument("--json", action="store_true")
     arts.add_argument("--limit", type=int, default=20)
+    arts.add_argument("--text", action="store_true", help="with each article's text")
     al = sub.add_parser("alerts", help="list alerts, newest first")
     al.add_argument("--json", action="store_true")
     al.add_argument("--limit", type=int, default=20)
@@ -169,6 +189,14 @@ def _about(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
 
 #: allocations between two collections of the youngest generation (Python's default: 700)
 GC_YOUNG_THRESHOLD = 10_000
+
+
+def _day(value: str) -> datetime:
+    """``--date YYYY-MM-DD``: that day, at noon UTC."""
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").replace(hour=12, tzinfo=UTC)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a day as YYYY-MM-DD, not {value!r}") from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -241,7 +269,9 @@ def _command(args: argparse.Namespace, path: Path) -> int:
     gc.set_threshold(GC_YOUNG_THRESHOLD, 10, 10)
     gc.enable()
     if args.command == "test-rules":
-        return rules.test_rules(engine, args.files, args.json, args.verbose)
+        when = args.date
+        fetch = loaded.settings.fetch
+        return rules.test_rules(engine, args.files, args.json, args.verbose, when, fetch)
     if args.command == "eval":
         return rules.eval_labels(engine, args.labels, args.dir, args.rule, args.json, args.verbose)
     # MONITOR_SLOW_CALLBACK_MS=50: asyncio's debug mode reports every callback that

@@ -15,12 +15,13 @@ from monitor import config as configmod
 from monitor.alert import alert_payload
 from monitor.alert.view import view
 from monitor.cli.common import EXIT_CONFIG, EXIT_OK, EXIT_PROBLEMS, iso, plural
-from monitor.cli.rules import backtest, parse_since
+from monitor.cli.rules import backtest, explain, parse_since
 from monitor.match.engine import Engine
 
 
 async def show(args: argparse.Namespace, loaded: configmod.LoadedConfig, engine: Engine) -> int:
-    """A reading command: articles, alerts, status, nodes or backtest (or ``alerts --retry``)."""
+    """A reading command: articles, why, alerts, status, nodes or backtest (or ``alerts
+    --retry``)."""
     from monitor.store import alive_nodes, open_store, sync_beside_nodes
 
     if args.command == "alerts" and args.retry is not None:
@@ -40,7 +41,9 @@ async def show(args: argparse.Namespace, loaded: configmod.LoadedConfig, engine:
         # beside running nodes that list other sources, their list stays (status shows it)
         await sync_beside_nodes(store, loaded.settings.source_records(), None)
         if args.command == "articles":
-            print_articles(await store.articles(args.limit), args.json)
+            print_articles(await store.articles(args.limit), args.json, args.text)
+        elif args.command == "why":
+            return await why(store, engine, args.id, args.json, args.verbose)
         elif args.command == "alerts":
             status = "failed" if args.failed else args.status
             print_alerts(await store.alerts(args.limit, status, args.rule), args.json)
@@ -79,26 +82,41 @@ async def retry(loaded: configmod.LoadedConfig, engine: Engine, alert_id: int) -
     return EXIT_OK if alert.status.value == "sent" else EXIT_PROBLEMS
 
 
-def print_articles(items: list[Any], as_json: bool) -> None:
+async def why(store: Any, engine: Engine, article_id: int, as_json: bool, verbose: bool) -> int:
+    """``monitor why ID``: what the rules make of a stored article, read as the daemon read
+    it (as of its publication, else its fetch), each alert and why, or why none."""
+    item = await store.article(article_id)
+    if item is None:
+        print(f"error: no article {article_id} (`monitor articles` lists them)", file=sys.stderr)
+        return EXIT_PROBLEMS
+    a = item.article
+    if not a.text and not as_json:
+        print(f"article {article_id}: its text was pruned (retention.keep_text); the title only")
+    label = f"article {article_id} ({a.source}, {a.url or a.identity})"
+    explain(engine, label, a.title, a.text, a.dated, as_json, verbose)
+    return EXIT_OK
+
+
+def print_articles(items: list[Any], as_json: bool, text: bool = False) -> None:
+    """One line per article (``text``: its text below it); ``--json``: one object each (with
+    ``text`` when asked)."""
     for item in items:
         a = item.article
         if as_json:
-            print(
-                json.dumps(
-                    {
-                        "id": item.id,
-                        "source": a.source,
-                        "url": a.url,
-                        "guid": a.guid,
-                        "title": a.title,
-                        "published": iso(a.published),
-                        "fetched": iso(a.fetched),
-                        "content_hash": a.content_hash,
-                        "rules": list(item.rules),
-                    },
-                    ensure_ascii=False,
-                )
-            )
+            row = {
+                "id": item.id,
+                "source": a.source,
+                "url": a.url,
+                "guid": a.guid,
+                "title": a.title,
+                "published": iso(a.published),
+                "fetched": iso(a.fetched),
+                "content_hash": a.content_hash,
+                "rules": list(item.rules),
+            }
+            if text:
+                row["text"] = a.text
+            print(json.dumps(row, ensure_ascii=False))
         else:
             when = (
                 a.published.strftime("%Y-%m-%d %H:%M UTC")
@@ -107,6 +125,8 @@ def print_articles(items: list[Any], as_json: bool) -> None:
             )
             flag = f"  [{', '.join(item.rules)}]" if item.rules else ""
             print(f"{item.id:>6}  {when}  {a.source:<20} {a.title[:90]}{flag}")
+            if text:
+                print("\n".join(f"        {line}" for line in a.text.splitlines()) + "\n")
     if not items and not as_json:
         print("no articles stored yet", file=sys.stderr)
 

@@ -3,6 +3,7 @@ and recall) and ``monitor backtest`` (stored articles; sends nothing)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 from datetime import UTC, datetime
@@ -10,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from monitor.cli.common import EXIT_OK, EXIT_PROBLEMS, iso
+from monitor.config import FetchSettings
+from monitor.errors import FetchError, ParseError
 from monitor.match.engine import Engine
 from monitor.models import Match, mark_span
 from monitor.progress import Progress
@@ -38,42 +41,100 @@ def match_summary(m: Match) -> dict[str, Any]:
     }
 
 
-def test_rules(engine: Engine, files: list[str], as_json: bool, verbose: bool = False) -> int:
+def test_rules(
+    engine: Engine,
+    files: list[str],
+    as_json: bool,
+    verbose: bool = False,
+    when: datetime | None = None,
+    fetch: FetchSettings | None = None,
+) -> int:
+    """The rules over text files (line 1 the title) and URLs (fetched and read as the daemon
+    would: a feed's entries, an article page), each read as of ``when`` (default: now; an
+    entry of a URL as of its own date), exactly as the daemon would read it then."""
     status = EXIT_OK
+    when = when or datetime.now(UTC)
     for f in files:
+        if f.startswith(("http://", "https://")):
+            try:
+                texts = asyncio.run(_fetched(f, fetch or FetchSettings()))
+            except (FetchError, ParseError) as e:
+                print(f"error: {f}: {e}", file=sys.stderr)
+                status = EXIT_PROBLEMS
+                continue
+            if not texts:
+                print(f"{f}: a page of links, no article: `monitor inspect {f}` lists them")
+            for label, title, body, dated in texts:
+                explain(engine, label, title, body, dated or when, as_json, verbose)
+            continue
         try:
             title, body = read_article_file(f)
         except OSError as e:
             print(f"error: {f}: {e.strerror or e}", file=sys.stderr)
             status = EXIT_PROBLEMS
             continue
-        matches = engine.match(title, body)
-        if as_json:
-            print(
-                json.dumps(
-                    {"file": f, "alerts": [match_summary(m) for m in matches]}, ensure_ascii=False
-                )
-            )
-            continue
-        print(f"{f}: {len(matches)} alert{'s' if len(matches) != 1 else ''}")
-        for m in matches:
-            shadow = ", shadow" if m.mode == "shadow" else ""
-            print(f"  [{m.severity}] {m.rule} (score {m.score}{shadow})")
-            for a in m.actors:
-                # as written, in quotes (a non-breaking space is a space to a reader)
-                forms = ", ".join(f"“{' '.join(x.split())}”" for x in a.forms)
-                print(f"    actor  {a.actor}: {forms}")
-            print(f"    words  {', '.join(m.keywords)}")
-            for clash in m.clashes:
-                print(f"    who    {clash.describe()}")
-            for span in m.spans:
-                print(f"    {span.field}[{span.start}:{span.end}]  {mark_span(span, ('**', '**'))}")
-            for note in m.notes:
-                print(f"    note   {note}")
-        if not matches:
-            for line in engine.explain_silence(title, body, verbose=verbose):
-                print(f"  {line}" if line.startswith("found: ") else f"  why not: {line}")
+        explain(engine, f, title, body, when, as_json, verbose)
     return status
+
+
+async def _fetched(url: str, fetch: FetchSettings) -> list[tuple[str, str, str, datetime | None]]:
+    """A URL's articles as (label, title, text, published): a feed's entries, an article."""
+    from monitor.inspect import inspect
+
+    found = await inspect(url, fetch)
+    out = []
+    for n, e in enumerate(found.entries, start=1):
+        if not e["text"]:
+            continue
+        label = url if found.kind == "article" else f"{url} #{n} {e['link']}"
+        published = datetime.fromisoformat(e["published"]) if e["published"] else None
+        out.append((label, e["title"], e["text"], published))
+    return out
+
+
+def explain(
+    engine: Engine,
+    label: str,
+    title: str,
+    body: str,
+    when: datetime | None,
+    as_json: bool,
+    verbose: bool = False,
+) -> list[Match]:
+    """What the rules make of one text read as of ``when``: each alert and why, or why
+    none (the lines of ``test-rules``, ``why``)."""
+    matches = engine.match(title, body, when=when)
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "file": label,
+                    "date": when.date().isoformat() if when else None,
+                    "alerts": [match_summary(m) for m in matches],
+                },
+                ensure_ascii=False,
+            )
+        )
+        return matches
+    print(f"{label}: {len(matches)} alert{'s' if len(matches) != 1 else ''}")
+    for m in matches:
+        shadow = ", shadow" if m.mode == "shadow" else ""
+        print(f"  [{m.severity}] {m.rule} (score {m.score}{shadow})")
+        for a in m.actors:
+            # as written, in quotes (a non-breaking space is a space to a reader)
+            forms = ", ".join(f"“{' '.join(x.split())}”" for x in a.forms)
+            print(f"    actor  {a.actor}: {forms}")
+        print(f"    words  {', '.join(m.keywords)}")
+        for clash in m.clashes:
+            print(f"    who    {clash.describe()}")
+        for span in m.spans:
+            print(f"    {span.field}[{span.start}:{span.end}]  {mark_span(span, ('**', '**'))}")
+        for note in m.notes:
+            print(f"    note   {note}")
+    if not matches:
+        for line in engine.explain_silence(title, body, when=when, verbose=verbose):
+            print(f"  {line}" if line.startswith("found: ") else f"  why not: {line}")
+    return matches
 
 
 def eval_labels(

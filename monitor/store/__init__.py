@@ -234,6 +234,9 @@ class Store(Protocol):
 
     async def articles(self, limit: int = 20) -> list[StoredArticle]: ...
 
+    async def article(self, article_id: int) -> StoredArticle | None:
+        """The stored article of this id (None: no such article)."""
+
     def iter_articles(
         self, since: datetime | None = None, batch: int = 500
     ) -> AsyncIterator[list[StoredArticle]]:

@@ -195,6 +195,12 @@ class Articles(Sources):
         ) as cur:
             return [_stored(r) for r in await cur.fetchall()]
 
+    async def article(self, article_id: int) -> StoredArticle | None:
+        """The stored article of this id (None: no such article)."""
+        async with self._db.execute(self._ARTICLE_SELECT + " WHERE a.id = ?", (article_id,)) as cur:
+            row = await cur.fetchone()
+        return _stored(row) if row is not None else None
+
     async def iter_articles(
         self, since: datetime | None = None, batch: int = 500
     ) -> AsyncIterator[list[StoredArticle]]:
