@@ -404,6 +404,7 @@ class PollOutcome:
     #: stored articles the publisher edited (kept as revisions)
     revised: int = 0
     matches: int = 0
+    #: alert rows (one per alert and channel)
     alerts: int = 0
     error: str | None = None
     elapsed: float = 0.0
@@ -415,6 +416,8 @@ class PollOutcome:
     fetched_bytes: int = 0
     #: False: the poll's record could not be written (the database took nothing)
     stored: bool = True
+    #: alerts: matches that alert, whatever the number of their channels
+    alerted: int = 0
 
 
 # --------------------------------------------------------------------------- JSON round-trips

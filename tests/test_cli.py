@@ -277,3 +277,48 @@ def test_why_explains_a_stored_article_as_the_daemon_decided(
     assert "0 alerts" in out and "why not:" in out
     assert main(["--config", str(config), "why", "999"]) == 1
     assert "no article 999" in capsys.readouterr().err
+
+
+def test_alerts_lists_alerts_not_channel_rows(
+    tmp_path: Path, server: LocalServer, capsys: pytest.CaptureFixture[str]
+):
+    """One alert on three channels is one line (each channel's delivery and id on it), and
+    ``--limit`` counts alerts; ``--json`` keeps its one object per alert and channel."""
+    feed = Feed()
+    feed.add("Hizbollah and regime forces clash", "Regime forces clashed with Hizbollah.")
+    feed.add("IRGC and Russian forces clash", "IRGC fighters clashed with Russian forces.")
+    server.route("/feed.xml", feed)
+    server.route("/hook", Response(204))
+    hook = {"type": "webhook", "url": server.url("/hook")}
+    config = make_config(
+        tmp_path,
+        sources=[{"name": "desk", "url": server.url("/feed.xml")}],
+        channels={"desk-a": hook, "desk-b": hook, "desk-c": hook},
+    )
+    run_once(config, capsys)
+    assert main(["--config", str(config), "alerts", "--limit", "1"]) == 0
+    [line] = capsys.readouterr().out.splitlines()
+    for channel in ("desk-a", "desk-b", "desk-c"):
+        assert f"{channel} sent #" in line
+    assert main(["--config", str(config), "alerts", "--limit", "2"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 2
+    assert main(["--config", str(config), "alerts", "--json", "--limit", "4"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 4
+
+
+def test_once_counts_alerts_not_their_channel_messages(
+    tmp_path: Path, server: LocalServer, capsys: pytest.CaptureFixture[str]
+):
+    feed = Feed()
+    feed.add("Hizbollah and regime forces clash", "Regime forces clashed with Hizbollah.")
+    server.route("/feed.xml", feed)
+    server.route("/hook", Response(204))
+    hook = {"type": "webhook", "url": server.url("/hook")}
+    config = make_config(
+        tmp_path,
+        sources=[{"name": "desk", "url": server.url("/feed.xml")}],
+        channels={"desk-a": hook, "desk-b": hook, "desk-c": hook, "desk-d": hook},
+    )
+    assert main(["--config", str(config), "once"]) == 0
+    out = capsys.readouterr().out
+    assert "1 match, 1 alert (4 messages on their channels)" in out

@@ -37,7 +37,9 @@ async def migrate(loaded: configmod.LoadedConfig, target_url: str) -> int:
     finally:
         if lock is not None:
             await lock.release()
-    shown = ", ".join(plural(n, t.rstrip("s"), t) for t, n in counts.items() if n)
+    # the alerts table holds one row per alert and channel: deliveries, not alerts
+    names = {"alerts": ("alert delivery", "alert deliveries")}
+    shown = ", ".join(plural(n, *names.get(t, (t.rstrip("s"), t))) for t, n in counts.items() if n)
     where = target_url.split("@")[-1]  # never the password
     print(f"copied into {where}: {shown or 'nothing (the database was empty)'}")
     print("now set storage.url to the new database; the old one is left as it was")

@@ -46,7 +46,9 @@ async def show(args: argparse.Namespace, loaded: configmod.LoadedConfig, engine:
             return await why(store, engine, args.id, args.json, args.verbose)
         elif args.command == "alerts":
             status = "failed" if args.failed else args.status
-            print_alerts(await store.alerts(args.limit, status, args.rule), args.json)
+            # --json: one row per alert and channel, as ever; a reader's listing: alerts
+            rows = await store.alerts(args.limit, status, args.rule, by_alert=not args.json)
+            print_alerts(rows, args.json)
         elif args.command == "status":
             configured = {s.name: s.url for s in loaded.settings.sources}
             print_status(await store.source_states(), args.json, configured)
@@ -155,17 +157,18 @@ def print_alerts(items: list[Any], as_json: bool) -> None:
     for rows in groups.values():
         v = view(rows[0])
         kind = "" if v.kind == "alert" else f"{v.kind}: "
-        ids = ",".join(f"#{a.id}" for a in sorted(rows, key=lambda r: r.id))
         head = v.headline if len(v.headline) <= 90 else v.headline[:89] + "…"
+        channels = "; ".join(_delivery(a) for a in sorted(rows, key=lambda r: r.id))
         print(
             f"{rows[0].created:%Y-%m-%d %H:%M} UTC  {v.severity.upper():<8} {kind}{v.parties}"
-            f" — {head} ({v.outlet})  [{'; '.join(_delivery(a) for a in rows)}]  {ids}"
+            f" — {head} ({v.outlet})  [{channels}]"
         )
 
 
 def _delivery(alert: Any) -> str:
-    """``desk-slack sent``, ``team-hook pending (2 attempts: http 500)``."""
-    state = f"{alert.channel} {alert.status.value}"
+    """``desk-slack sent #12``, ``team-hook pending #13 (2 attempts: http 500)``: each
+    channel's row, its id the one ``alerts --retry`` takes."""
+    state = f"{alert.channel} {alert.status.value} #{alert.id}"
     if alert.status.value in ("sent", "shadow"):
         return state
     tries = plural(alert.attempts, "attempt")

@@ -17,6 +17,7 @@ from monitor.cli.common import EXIT_OK, EXIT_PROBLEMS, plural
 from monitor.daemon.once import run_once
 from monitor.daemon.serve import run_forever
 from monitor.match.engine import Engine
+from monitor.models import PollOutcome
 from monitor.progress import Progress
 
 
@@ -102,7 +103,7 @@ def print_once(report: Any, as_json: bool) -> None:
             else (
                 f"{plural(o.entries, 'entry', 'entries')}, {o.new_articles} new, "
                 + (f"{o.revised} edited, " if o.revised else "")
-                + f"{plural(o.matches, 'match', 'matches')}, {plural(o.alerts, 'alert')}"
+                + f"{plural(o.matches, 'match', 'matches')}, {_alerts(o)}"
             )
         )
         print(f"{o.source:<28} {o.status:<12} {detail}")
@@ -118,3 +119,10 @@ def print_once(report: Any, as_json: bool) -> None:
         f"{plural(len(report.outcomes), 'source')} polled, {failed} failed; alerts: {d.sent} sent, "
         f"{d.retrying} to retry, {d.failed} failed"
     )
+
+
+def _alerts(o: PollOutcome) -> str:
+    """``2 alerts (8 messages on their channels)``: alerts, not channel rows."""
+    if o.alerts == o.alerted:
+        return plural(o.alerted, "alert")
+    return f"{plural(o.alerted, 'alert')} ({plural(o.alerts, 'message')} on their channels)"

@@ -127,6 +127,7 @@ async def poll_source(
         revised=revised.new_articles,
         matches=added.matches + revised.matches,
         alerts=added.alerts + revised.alerts,
+        alerted=added.alerted + revised.alerted,
         fetch_seconds=result.elapsed,
         fetched_bytes=len(result.body),
     )

@@ -47,7 +47,10 @@ class LinkFailure:
 class AddResult:
     new_articles: int
     matches: int
+    #: alert rows written (one per alert and channel)
     alerts: int
+    #: alerts: matches that alert, whatever the number of their channels
+    alerted: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,6 +237,15 @@ class Store(Protocol):
 
     async def articles(self, limit: int = 20) -> list[StoredArticle]: ...
 
+    async def alerts(
+        self,
+        limit: int = 20,
+        status: str | None = None,
+        rule: str | None = None,
+        by_alert: bool = False,
+    ) -> list[Alert]:
+        """The newest alert rows; ``by_alert``: every channel's row of the newest alerts."""
+
     async def article(self, article_id: int) -> StoredArticle | None:
         """The stored article of this id (None: no such article)."""
 
@@ -241,10 +253,6 @@ class Store(Protocol):
         self, since: datetime | None = None, batch: int = 500
     ) -> AsyncIterator[list[StoredArticle]]:
         """Every stored article (fetched at or after ``since``), oldest first, in batches."""
-
-    async def alerts(
-        self, limit: int = 20, status: str | None = None, rule: str | None = None
-    ) -> list[Alert]: ...
 
     async def due_notices(self, now: datetime, limit: int = 100) -> list[Notice]:
         """Pending source-health notices whose next attempt is due, oldest first."""

@@ -120,7 +120,7 @@ class Articles(Sources):
                 stored.append(mine)
             counts = await _planned(db, additions, found, self._STORY_LOCK)
         results = iter(
-            [AddResult(stored[n], *counts.get(n, (0, 0))) for n in range(len(additions))]
+            [AddResult(stored[n], *counts.get(n, (0, 0, 0))) for n in range(len(additions))]
         )
         # a poll whose lease was lost stores nothing: the node that holds it now polls
         return [AddResult(0, 0, 0) if n in lost else next(results) for n in range(len(every))]
@@ -181,7 +181,10 @@ class Articles(Sources):
             recent = await recent_stories(db, now, planner.window) if stories else []
             plan = planner.plan_edits(edits, recent)
             written = await write_plan(db, plan)
-        return AddResult(len(edits), len(plan.matches), written.pending + written.notices)
+        alerted = sum(
+            any(a.status is AlertStatus.PENDING for a in pm.alerts) for pm in plan.matches
+        )
+        return AddResult(len(edits), len(plan.matches), written.pending + written.notices, alerted)
 
     _ARTICLE_SELECT = """
         SELECT a.*, s.name AS source,
@@ -329,11 +332,11 @@ async def _planned(
     additions: Sequence[_Addition],
     found: Sequence[tuple[int, Stored]],
     story_lock: str = "",
-) -> dict[int, tuple[int, int]]:
-    """The plans for stored articles' matches, written: (matches, pending alerts) for each
-    addition that had any. Additions that share a planner are planned together, so that an
+) -> dict[int, tuple[int, int, int]]:
+    """The plans for stored articles' matches, written: (matches, pending alert rows, alerts)
+    for each addition that had any. Additions that share a planner are planned together, so that an
     article may join a story another poll of the batch started."""
-    counts: dict[int, tuple[int, int]] = {}
+    counts: dict[int, tuple[int, int, int]] = {}
     groups: list[tuple[Planner, list[tuple[int, Stored]]]] = []
     for n, s in found:
         planner = additions[n].planner
@@ -353,9 +356,9 @@ async def _planned(
         request = {s.article_id: n for n, s in members}
         for pm in plan.matches:
             n = request[pm.article_id]
-            matches, pending = counts.get(n, (0, 0))
-            alerts = sum(a.status is AlertStatus.PENDING for a in pm.alerts)
-            counts[n] = (matches + 1, pending + alerts)
+            matches, pending, alerted = counts.get(n, (0, 0, 0))
+            rows = sum(a.status is AlertStatus.PENDING for a in pm.alerts)
+            counts[n] = (matches + 1, pending + rows, alerted + (rows > 0))
     return counts
 
 

@@ -122,8 +122,15 @@ class Outbox(Base):
             return bool(cur.rowcount == 1)
 
     async def alerts(
-        self, limit: int = 20, status: str | None = None, rule: str | None = None
+        self,
+        limit: int = 20,
+        status: str | None = None,
+        rule: str | None = None,
+        by_alert: bool = False,
     ) -> list[Alert]:
+        """The newest alert rows (one per channel), ``limit`` of them; ``by_alert``: every
+        channel's row of the ``limit`` newest alerts (an alert: one match's message of one
+        kind, on whichever channels it went to)."""
         where, args = [], []
         if status:
             where.append("al.status = ?")
@@ -131,8 +138,20 @@ class Outbox(Base):
         if rule:
             where.append("m.rule = ?")
             args.append(rule)
-        sql = self._ALERT_SELECT + (" WHERE " + " AND ".join(where) if where else "")
-        async with self._db.execute(sql + " ORDER BY al.id DESC LIMIT ?", (*args, limit)) as cur:
+        cond = " WHERE " + " AND ".join(where) if where else ""
+        if not by_alert:
+            sql, params = self._ALERT_SELECT + cond + " ORDER BY al.id DESC LIMIT ?", [*args, limit]
+        else:
+            newest = f"""SELECT al.match_id, al.kind FROM alerts al
+                JOIN matches m ON m.id = al.match_id{cond}
+                GROUP BY al.match_id, al.kind ORDER BY max(al.id) DESC LIMIT ?"""
+            sql = (
+                self._ALERT_SELECT
+                + (cond + " AND" if cond else " WHERE")
+                + f" (al.match_id, al.kind) IN ({newest}) ORDER BY al.id DESC"
+            )
+            params = [*args, *args, limit]
+        async with self._db.execute(sql, params) as cur:
             return [_alert(r) for r in await cur.fetchall()]
 
     async def due_notices(self, now: datetime, limit: int = 100) -> list[Notice]:
