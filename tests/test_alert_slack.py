@@ -180,6 +180,7 @@ def test_bot_token_threads_follow_ups(
     assert first["channel"] == "C123" and "blocks" in first and "thread_ts" not in first
     assert second["thread_ts"] == "1700000000.000001"
     assert second["text"].startswith("Also reported by outlet-")
+    assert "Hezbollah ⟷ Assad regime" in second["text"]  # who fights whom, in the thread too
 
 
 def test_roles_are_shown_and_escaped():

@@ -243,7 +243,7 @@ def test_every_message_for_every_channel_reads_well(matches: list[Match]):
     assert console(kinds["followup"]).startswith(
         "[HIGH] Also reported by desk-agency, 2 outlets so far.\n"
     )
-    assert "Now reported by 3 outlets." in console(kinds["escalation"])
+    assert "Now reported by 3 outlets, the latest border-blog." in console(kinds["escalation"])
     assert console(kinds["edit"]).startswith(
         "[EDITED] No longer matches after an edit: a paragraph was removed: “A ceasefire"
     )

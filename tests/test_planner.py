@@ -41,10 +41,7 @@ def test_copies_from_other_outlets_join_the_first_alert_s_story_within_one_plan(
     assert kinds == [
         [("alert", None)],
         [("followup", "also reported by agency, 2 outlets so far")],
-        [
-            ("followup", "also reported by blog, 3 outlets so far"),
-            ("escalation", "now reported by 3 outlets"),
-        ],
+        [("escalation", "now reported by 3 outlets, the latest blog")],  # one message, not two
     ]
     # one story, started by the first article and joined by the others (no id until written)
     assert [(w.create, w.key.new, w.outlets) for w in plan.stories] == [

@@ -105,7 +105,7 @@ def test_five_copies_from_five_outlets_make_one_alert_and_follow_ups(
     assert kinds[0] == "alert"  # follow-ups wait for their story's first alert
     assert len({m["story"] for m in five_outlets["received"]}) == 1
     escalation = next(m for m in five_outlets["received"] if m["kind"] == "escalation")
-    assert escalation["note"] == "now reported by 3 outlets"
+    assert escalation["note"].startswith("now reported by 3 outlets, the latest ")
     followup = next(m for m in five_outlets["received"] if m["kind"] == "followup")
     assert followup["note"].startswith("also reported by outlet-")
     # a second pass changes nothing

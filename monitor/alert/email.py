@@ -32,7 +32,7 @@ from pydantic import Field, SecretStr, field_validator
 
 from monitor.alert import ChannelContext, ChannelKind, notice_line
 from monitor.alert.render import digest_html, digest_text, digest_title, html_body, subject, text
-from monitor.alert.view import view
+from monitor.alert.view import thread_subject, view
 from monitor.configbase import ChannelSettingsBase, Duration
 from monitor.errors import network_failure
 from monitor.models import Alert, Delivery, Notice
@@ -67,8 +67,8 @@ def build_message(
 ) -> EmailMessage:
     v = view(alert, timezone)
     msg = _headed(settings, f"alert{alert.id}", alert.created)
-    title = subject(v)
-    msg["Subject"] = f"Re: {title}" if alert.kind != "alert" and alert.thread_ref else title
+    threaded = alert.kind != "alert" and alert.thread_ref
+    msg["Subject"] = thread_subject(v) if threaded else subject(v)
     if alert.kind != "alert" and alert.thread_ref:
         msg["In-Reply-To"] = alert.thread_ref
         msg["References"] = alert.thread_ref

@@ -225,7 +225,8 @@ class _Stories:
             old.id,
             old.signature,
             outlets,
-            old.followups + decision.followup,
+            # an escalation replaces its follow-up message: not counted against the cap
+            old.followups + (decision.followup and not decision.escalate),
             old.escalated or decision.escalate,
         )
         self.open[k] = now_ref
@@ -246,17 +247,12 @@ def _alert_kinds(
         return [("alert", AlertStatus.SHADOW, None)]
     if decision is None or decision.created:
         return [("alert", AlertStatus.PENDING, None)]
-    rows: list[tuple[str, AlertStatus, str | None]] = []
-    if first and decision.followup:
-        rows.append(
-            (
-                "followup",
-                AlertStatus.PENDING,
-                f"also reported by {source}, {decision.outlets} outlets so far",
-            )
-        )
-    if first and decision.escalate:
-        rows.append(
-            ("escalation", AlertStatus.PENDING, f"now reported by {decision.outlets} outlets")
-        )
-    return rows
+    if not first:
+        return []
+    if decision.escalate:  # one message: the re-raise says who reported it too
+        note = f"now reported by {decision.outlets} outlets, the latest {source}"
+        return [("escalation", AlertStatus.PENDING, note)]
+    if decision.followup:
+        note = f"also reported by {source}, {decision.outlets} outlets so far"
+        return [("followup", AlertStatus.PENDING, note)]
+    return []

@@ -116,7 +116,7 @@ def followup_text(alert: Alert, tz: ZoneInfo | None = None) -> str:
     """A follow-up or an edit notice as one line (in the story's thread when the bot posts)."""
     v = view(alert, tz)
     return trim(
-        f"{escape(v.lead or 'Also reported.')} {_link(v.url, v.headline)}"
+        f"{escape(v.lead or 'Also reported.')} {escape(v.parties)} — {_link(v.url, v.headline)}"
         f" · {escape(v.outlet)} · {v.time_line}",
         TEXT_LIMIT,
     )

@@ -64,6 +64,9 @@ class AlertView:
     #: analysis notes ("downgraded: …"), as written by the rules engine
     notes: tuple[str, ...]
     score: float
+    #: the match's own severity (an escalation is shown one higher): the story's first
+    #: message's, for a reply's subject
+    story_severity: str = ""
 
     def listed(self) -> list[tuple[str, str]]:
         """What every renderer lists after the evidence: ("keywords", "heavy clashes"),
@@ -101,6 +104,7 @@ def view(alert: Alert, tz: ZoneInfo | None = None) -> AlertView:
         story_title=alert.story_title,
         notes=m.notes,
         score=m.score,
+        story_severity=m.severity,
     )
 
 
@@ -218,6 +222,14 @@ def _lead(alert: Alert) -> str | None:
         return None
     note = note[0].upper() + note[1:]
     return note if note.endswith((".", "”", "…", "?", "!")) else note + "."
+
+
+def thread_subject(v: AlertView, limit: int = 200) -> str:
+    """A story's later message as a reply to its first: "Re: " and the first one's subject
+    (mail clients that thread by subject keep them together)."""
+    head = f"Re: [{v.story_severity.upper()}] {v.parties} — {v.story_title or v.headline}"
+    head = " ".join(head.split())
+    return head if len(head) <= limit else head[: limit - 1] + "…"
 
 
 def subject(v: AlertView, limit: int = 200) -> str:
