@@ -272,6 +272,46 @@ def test_a_node_whose_source_list_differs_claims_nothing_and_takes_nothing_away(
     )
 
 
+@pytest.mark.timeout(240)
+def test_nodes_sharing_one_file_follow_a_reload_of_any_of_them(tmp_path: Path, server: LocalServer):
+    """Two nodes run from one configuration file listing sources a and b. The file loses b
+    and only node A is reloaded: node B re-reads the file itself and takes it (the lists
+    agree again), so no source is left unpolled and b is polled by no one."""
+    feed = Feed()
+    server.route("/a.xml", feed)
+    server.route("/b.xml", feed)
+    config, data = node_config(tmp_path, "follow", server.url("/a.xml"))
+    data["sources"].append({"name": "b", "url": server.url("/b.xml"), "interval": "1s"})
+    config.write_text(yaml.safe_dump(data))
+    first = daemon(config, "node-a")
+    second = None
+    try:
+        started(config, "node-a")
+        second = daemon(config, "node-b")
+        started(config, "node-b")
+        server.wait_for("/b.xml", count=3, timeout=30)
+        data["sources"] = data["sources"][:1]
+        config.write_text(yaml.safe_dump(data))
+        first.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 30
+        while "re-reading this node's configuration" not in logs(config):
+            assert time.monotonic() < deadline, logs(config)
+            time.sleep(0.2)
+        time.sleep(3)
+        b_then, a_then = len(server.seen("/b.xml")), len(server.seen("/a.xml"))
+        time.sleep(4)
+        assert len(server.seen("/b.xml")) == b_then, "b is still polled"
+        assert len(server.seen("/a.xml")) >= a_then + 2, "a is not polled any more"
+    finally:
+        for n in (first, second):
+            if n is not None:
+                n.send_signal(signal.SIGTERM)
+                n.wait(30)
+    text = logs(config)
+    assert "claiming nothing" not in text, text
+    assert text.count("configuration reloaded") == 2, text
+
+
 def test_status_names_the_nodes_on_the_database(
     tmp_path: Path, server: LocalServer, capsys: pytest.CaptureFixture[str]
 ):

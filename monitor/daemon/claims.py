@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from monitor.daemon.runtime import CLAIM_BATCH, HEARTBEAT, JOIN_SETTLE, PEERS_EVERY, Runtime
@@ -22,7 +22,7 @@ from monitor.errors import StorageError, StorageUnavailable
 from monitor.logs import event
 from monitor.models import Source, SourceState
 from monitor.schedule import Scheduler, first_run
-from monitor.store import shared_turns
+from monitor.store import shared_turns, sources_hash
 
 log = logging.getLogger("monitor.daemon")
 
@@ -80,6 +80,10 @@ class Claims:
         #: polls whose record could not be written: source → its lease, given back when
         #: the database takes writes again
         self.unrecorded: dict[str, str] = {}
+        #: re-read this node's configuration file and take it only if its sources' fingerprint
+        #: is the one given (None when taken, else why not): set by the daemon
+        self.follow: Callable[[str], Awaitable[str | None]] | None = None
+        self._followed: str | None = None
         #: sources being polled by this node now
         self.polling: set[str] = set()
         #: when each source was first due after the start (what the start-up line tells)
@@ -116,10 +120,28 @@ class Claims:
 
     async def agrees(self, mine: str) -> bool:
         """Does this node's list (``mine``: its fingerprint) match the one the database was
-        last synced with? A node whose configuration differs (another node reloaded a new
-        list) claims nothing, and says so once, until it is reloaded too."""
+        last synced with? When another node reloaded a new list, this one re-reads its own
+        configuration file and takes it if it lists the same sources (nodes sharing one
+        file follow each other's reloads); a node whose file still differs claims nothing,
+        and says so once, until it is reloaded too."""
         theirs = await self.runtime.store.synced_hash()
         agreed = theirs is None or theirs == mine
+        if (
+            not agreed
+            and theirs is not None
+            and self.follow is not None
+            and theirs != self._followed
+        ):
+            self._followed = theirs
+            event(
+                log,
+                logging.INFO,
+                "the database's source list changed (another node reloaded): re-reading this "
+                "node's configuration",
+                node=self.node,
+            )
+            if await self.follow(theirs) is None:
+                return await self.agrees(sources_hash(self.runtime.sources))
         if not agreed and self._agreed:
             event(
                 log,

@@ -31,7 +31,7 @@ from monitor.errors import ConfigError, StartRefused, StorageUnavailable
 from monitor.logs import REPEAT_WINDOW, event, flush_repeats
 from monitor.match.engine import Engine
 from monitor.schedule import Scheduler
-from monitor.store import Store, open_store
+from monitor.store import Store, open_store, sources_hash
 
 if TYPE_CHECKING:
     from monitor.daemon.endpoint import StatusServer
@@ -168,6 +168,7 @@ async def _serve(
     claims = Claims(runtime, scheduler, node, lease_seconds(settings), exclusive)
     supervisor = Supervisor(runtime.faults, lambda: runtime.closing)
     reload = _reloader(runtime, claims)
+    claims.follow = reload
 
     def on_hup() -> None:
         supervisor.spawn("reload", reload())
@@ -230,13 +231,14 @@ async def _say_repeats() -> None:
     flush_repeats()
 
 
-def _reloader(runtime: Runtime, claims: Claims) -> Callable[[], Awaitable[str | None]]:
+def _reloader(runtime: Runtime, claims: Claims) -> Callable[..., Awaitable[str | None]]:
     """What SIGHUP and ``POST /-/reload`` do, one at a time."""
     reloading = asyncio.Lock()
 
-    async def reload() -> str | None:
+    async def reload(follow: str | None = None) -> str | None:
         """Re-read the configuration file; None when applied, else what is wrong with it
-        (and the running configuration stays)."""
+        (and the running configuration stays). ``follow``: the source list's fingerprint
+        another node synced; the file is taken only if it lists the same sources."""
         async with reloading:
             try:
                 new, new_engine = await asyncio.to_thread(load_checked, runtime.path)
@@ -249,6 +251,8 @@ def _reloader(runtime: Runtime, claims: Claims) -> Callable[[], Awaitable[str | 
                     problems=problems.replace("\n", "; "),
                 )
                 return problems
+            if follow is not None and sources_hash(new.settings.source_records()) != follow:
+                return "this node's configuration file lists other sources than the database"
             later = await runtime.reload(new, new_engine)
             await claims.plan_first_polls()  # new sources come due in the first minutes
             claims.wake(recheck=True)
