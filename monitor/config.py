@@ -167,6 +167,8 @@ class SourceSettings(Strict):
     links: LinkSettings = LinkSettings()
     #: for pages: ``links`` (new article links) or ``text`` (new text blocks on the page)
     watch: Literal["links", "text"] = "links"
+    #: a folder of sources (a feed reader's category, kept from OPML and exported back)
+    group: str | None = None
 
     @field_validator("url")
     @classmethod
@@ -620,6 +622,7 @@ def _opml_sources(
                     interval=spec.interval,
                     kind=spec.kind,
                     full_text=spec.full_text,
+                    group=o.group,
                 )
             )
     return out

@@ -99,3 +99,39 @@ def test_import_without_an_opml_source_writes_one_and_says_how_to_use_it(
     config.write_text(yaml.safe_dump(data))
     assert main(["--config", str(config), "check"]) == 0
     assert "2 sources" in capsys.readouterr().out
+
+
+def test_import_names_what_it_leaves_out_and_keeps_folders_as_groups(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """A feed list with a folder, a feed listed twice, an entry whose xmlUrl is not a URL
+    and a feed the configuration already polls: each left-out entry is named in one line,
+    and the folder becomes the sources' group, which export files them under again."""
+    (tmp_path / "desk.opml").write_text(
+        '<?xml version="1.0"?><opml version="2.0"><head/><body>'
+        '<outline text="Levant"><outline text="Levant Wire" xmlUrl="https://a.example/rss"/>'
+        '<outline text="Broken" xmlUrl="notaurl"/></outline>'
+        '<outline text="Again" xmlUrl="https://a.example/rss"/>'
+        '<outline text="Own" xmlUrl="https://own.example/feed"/>'
+        "</body></opml>"
+    )
+    config = make_config(tmp_path, sources=[{"name": "own", "url": "https://own.example/feed"}])
+    assert main(["--config", str(config), "sources", "import", str(tmp_path / "desk.opml")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert any("'Broken' has xmlUrl 'notaurl', not an http(s) URL: left out" in x for x in out)
+    assert any("https://a.example/rss is listed twice: kept once" in x for x in out)
+    assert any("configured already, as source 'own': not added" in x for x in out)
+    [summary] = [x for x in out if "new feeds added" in x]
+    assert summary.startswith("1 new feeds added") and "2 left out" in summary
+    data = yaml.safe_load(config.read_text())
+    data["sources"].append({"opml": "sources.opml"})
+    config.write_text(yaml.safe_dump(data))
+    assert main(["--config", str(config), "sources", "export"]) == 0
+    exported = capsys.readouterr().out
+    assert read_opml(exported.encode())[-1].group == "Levant"
+    assert '<outline text="Levant">' in exported
+    data["sources"].append({"opml": "desk.opml"})
+    config.write_text(yaml.safe_dump(data))
+    assert main(["--config", str(config), "check"]) == 0
+    warned = capsys.readouterr().err
+    assert "desk.opml: line 1: 'Broken' has xmlUrl 'notaurl'" in warned

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import os
 import socket
@@ -122,6 +123,7 @@ def run_time_checks(loaded: LoadedConfig) -> tuple[list[str], list[str], list[st
     elif not s.channels:
         warnings.append("no channels: matches are stored but sent nowhere (add channels:)")
     warnings += _one_outlet(loaded)
+    warnings += _opml_left_out(loaded)
     facts = []
     database = _database(s.storage.url, errors)
     if database:
@@ -229,3 +231,20 @@ def _listen_problem(listen: str) -> str | None:
                 return f"{host} is not an address of this machine"
             return e.strerror or str(e)
     return None
+
+
+def _opml_left_out(loaded: LoadedConfig) -> list[str]:
+    """Entries of the OPML lists named in ``sources`` that are not polled, and why: an
+    xmlUrl that is not a URL, a feed listed twice."""
+    import yaml
+
+    from monitor.opml import OpmlError, read_opml_list_file
+
+    data = yaml.safe_load(loaded.text) or {}
+    out = []
+    for entry in data.get("sources") or [] if isinstance(data, dict) else []:
+        if isinstance(entry, dict) and isinstance(entry.get("opml"), str):
+            file = loaded.path.parent / entry["opml"]
+            with contextlib.suppress(OpmlError):  # the configuration's own error says so
+                out += [f"{entry['opml']}: {line}" for line in read_opml_list_file(file).left_out]
+    return out

@@ -21,27 +21,39 @@ def sources(path: Path, action: str, file: str | None) -> int:
 
     if action == "export":
         settings = configmod.load(path, delivering=False).settings
-        print(opml.write_opml([(s.name, s.url) for s in settings.sources]), end="")
+        print(opml.write_opml([(s.name, s.url, s.group) for s in settings.sources]), end="")
         return EXIT_OK
     assert file is not None
     try:
-        incoming = opml.read_opml_file(Path(file))
+        read = opml.read_opml_list_file(Path(file))
     except opml.OpmlError as e:
         print(f"error: {file}: {e}", file=sys.stderr)
         return EXIT_PROBLEMS
-    configmod.load(path, delivering=False)  # valid before it grows (secrets: not needed)
+    # valid before it grows (secrets: not needed)
+    configured = configmod.load(path, delivering=False).settings.sources
     target, named = _opml_target(path)
     current = opml.read_opml_file(target) if target.exists() else []
-    known = {o.url for o in current}
-    fresh = [o for o in incoming if o.url not in known]
+    listed = {o.url for o in current}
+    by_url = {s.url: s.name for s in configured if s.url not in listed}  # in the YAML itself
+    for line in read.left_out:
+        print(f"{file}: {line}")
+    fresh = []
+    for o in read.outlines:
+        if o.url in by_url:
+            print(
+                f"{file}: {o.title or o.url!r}: {o.url} is configured already, as source "
+                f"{by_url[o.url]!r}: not added"
+            )
+        elif o.url not in listed:
+            fresh.append(o)
     merged = current + fresh
-    names = [o.title or o.url for o in merged]
     target.write_text(
-        opml.write_opml(list(zip(names, [o.url for o in merged], strict=True))), encoding="utf-8"
+        opml.write_opml([(o.title or o.url, o.url, o.group) for o in merged]), encoding="utf-8"
     )
+    there = len(read.outlines) - len(fresh)
     print(
-        f"{len(fresh)} new feeds added to {target} "
-        f"({len(incoming) - len(fresh)} were there already; {len(merged)} in all)"
+        f"{len(fresh)} new feeds added to {target} ({there} were there already, "
+        f"{len(read.left_out)} left out; {len(merged)} in all)"
     )
     if not named:
         print(f"to poll them, add this under sources: in {path}:\n  - opml: {target.name}")
