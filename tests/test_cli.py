@@ -322,3 +322,39 @@ def test_once_counts_alerts_not_their_channel_messages(
     assert main(["--config", str(config), "once"]) == 0
     out = capsys.readouterr().out
     assert "1 match, 1 alert (4 messages on their channels)" in out
+
+
+def test_articles_are_listed_newest_first_by_publication(
+    tmp_path: Path, server: LocalServer, capsys: pytest.CaptureFixture[str]
+):
+    from datetime import UTC, datetime
+
+    feed = Feed()
+    for day in (3, 1, 2):  # a feed's order is not the news's
+        feed.add(
+            f"Briefing of {day} May",
+            "Markets opened.",
+            published=datetime(2026, 5, day, tzinfo=UTC),
+        )
+    server.route("/feed.xml", feed)
+    config = make_config(tmp_path, sources=[{"name": "desk", "url": server.url("/feed.xml")}])
+    run_once(config, capsys)
+    assert main(["--config", str(config), "articles", "--json", "--limit", "2"]) == 0
+    titles = [json.loads(x)["title"] for x in capsys.readouterr().out.splitlines()]
+    assert titles == ["Briefing of 3 May", "Briefing of 2 May"]
+
+
+def test_a_mistyped_command_or_choice_gets_a_suggestion_and_help_says_defaults(
+    capsys: pytest.CaptureFixture[str],
+):
+    with pytest.raises(SystemExit) as bad:
+        main(["statu"])
+    assert bad.value.code == 2
+    assert "did you mean 'status'?" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["alerts", "--status", "snt"])
+    assert "did you mean 'sent'?" in capsys.readouterr().err
+    assert main(["help", "alerts"]) == 0
+    out = capsys.readouterr().out
+    assert "how many alerts (default: 20)" in " ".join(out.split())
+    assert "(default: info)" in out

@@ -283,6 +283,11 @@ def test_keywords_are_listed_once_per_word():
     assert keywords(["Clashes", "Heavy clashes", "clashes"]) == ("heavy clashes",)
     assert keywords(["clashed", "clash", "fighting"]) == ("clashed", "fighting")
     assert keywords(["HTS", "attacked"]) == ("HTS", "attacked")
+    # a verb whose base ends in "e": "trade fire" and "traded fire" are one
+    assert keywords(["trade fire", "traded fire", "exchanged fire"]) == (
+        "trade fire",
+        "exchanged fire",
+    )
 
 
 def test_a_headline_that_opens_the_text_is_not_quoted_again(matches: list[Match]):

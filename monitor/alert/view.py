@@ -136,7 +136,8 @@ def keywords(found: Sequence[str]) -> tuple[str, ...]:
     forms: dict[tuple[str, ...], str] = {}
     for k in found:
         text = " ".join(k.split())
-        key = tuple(_lemma(w) for w in re.findall(r"\w+", text.lower()))
+        # a final "e" left out of the key: "trade" and "traded" ("trad") are one word
+        key = tuple(_lemma(w).rstrip("e") or w for w in re.findall(r"\w+", text.lower()))
         if key and key not in forms:
             forms[key] = text if text.isupper() and len(text) > 1 else text.lower()
     keys = list(forms)

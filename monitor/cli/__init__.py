@@ -33,7 +33,7 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from monitor import __version__, logs
 from monitor import config as configmod
@@ -62,22 +62,68 @@ def _global_options(parser: argparse.ArgumentParser, defaults: bool) -> None:
         help=f"configuration file (default: ${configmod.ENV_VAR} or {configmod.DEFAULT_PATH})",
     )
     parser.add_argument(
-        "--log-level", default=default("info"), choices=["debug", "info", "warning", "error"]
+        "--log-level",
+        default=default("info"),
+        choices=["debug", "info", "warning", "error"],
+        help="what the log says (default: info)",
     )
-    parser.add_argument("--log-format", default=default("text"), choices=["text", "json"])
+    parser.add_argument(
+        "--log-format",
+        default=default("text"),
+        choices=["text", "json"],
+        help="a line of key=value fields, or JSON (default: text)",
+    )
 
 
 class _Commands(argparse._SubParsersAction):  # type: ignore[type-arg]
     """Every command also takes the global options (``monitor check --config FILE``)."""
 
     def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        kwargs.setdefault("formatter_class", _Help)
         parser = super().add_parser(name, **kwargs)
         _global_options(parser, defaults=False)
         return parser  # type: ignore[no-any-return]
 
 
+class _Help(argparse.HelpFormatter):
+    """Help that says each option's default, where it has one worth saying."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if (
+            action.option_strings
+            and default not in (None, argparse.SUPPRESS)
+            and not isinstance(default, bool)
+            and "%(default)" not in text
+        ):
+            text += " (default: %(default)s)" if text else "default: %(default)s"
+        return text
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, with a suggestion for a mistyped command or choice ("did you mean
+    `status`?") and every option's default in its help."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Help)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> NoReturn:
+        import difflib
+        import re
+
+        bad = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if bad:
+            choices = re.findall(r"'([^']*)'", bad.group(2)) or bad.group(2).split(", ")
+            close = difflib.get_close_matches(bad.group(1), choices, n=1)
+            if close:
+                message += f"; did you mean {close[0]!r}?"
+        super().error(message)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="monitor",
         description="Watch news sources; alert when tracked actors turn on each other.",
         epilog="monitor help COMMAND: a command's options. Global options may also follow "
@@ -121,11 +167,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     arts = sub.add_parser("articles", help="list stored articles, newest first")
     arts.add_argument("--json", action="store_true")
-    arts.add_argument("--limit", type=int, default=20)
+    arts.add_argument("--limit", type=int, default=20, help="how many articles")
     arts.add_argument("--text", action="store_true", help="with each article's text")
     al = sub.add_parser("alerts", help="list alerts, newest first")
     al.add_argument("--json", action="store_true")
-    al.add_argument("--limit", type=int, default=20)
+    al.add_argument("--limit", type=int, default=20, help="how many alerts")
     al.add_argument("--rule", help="only alerts of this rule (shadow rules included)")
     group = al.add_mutually_exclusive_group()
     group.add_argument("--status", choices=["pending", "sent", "failed", "shadow"])

@@ -193,8 +193,11 @@ class Articles(Sources):
     """
 
     async def articles(self, limit: int = 20) -> list[StoredArticle]:
+        """The newest stored articles, by publication (by fetch where the date is unknown)."""
         async with self._db.execute(
-            self._ARTICLE_SELECT + " ORDER BY a.id DESC LIMIT ?", (limit,)
+            self._ARTICLE_SELECT
+            + " ORDER BY COALESCE(a.published, a.fetched) DESC, a.id DESC LIMIT ?",
+            (limit,),
         ) as cur:
             return [_stored(r) for r in await cur.fetchall()]
 
