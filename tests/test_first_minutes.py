@@ -109,7 +109,9 @@ def test_alerts_list_one_line_per_alert_with_each_channel_s_delivery(
     assert len(lines) == 1, lines
     [line] = lines
     assert " UTC  HIGH " in line and "Assad regime ⟷ Hezbollah: clash —" in line
-    assert "console sent" in line and "hook pending (1 attempt: http 500)" in line
+    # each channel's delivery, with the row id `alerts --retry` takes
+    assert "console sent #" in line and "hook pending #" in line
+    assert "(1 attempt: http 500)" in line
     # --json keeps its form: one object per alert row
     assert main(["--config", config, "alerts", "--json"]) == 0
     rows = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
@@ -177,7 +179,8 @@ def test_one_daemon_per_database_and_once_beside_it_leaves_delivery_to_it(
             proc.wait()
     daemon_err = log.read_text()
     assert "monitor running: 1 source; first polls spread over the next" in daemon_err
-    assert "`monitor once` polls every source now" in daemon_err
+    # the program as it was started, and the file it was given
+    assert f"`python -m monitor --config {config} once` polls every source now" in daemon_err
     # the lock went with the daemon: `once` delivers again
     assert main(["--config", str(config), "once", "--json"]) == 0
     assert "left_to" not in json.loads(capsys.readouterr().out)["delivery"]
@@ -272,9 +275,9 @@ def test_a_webhook_that_refuses_says_where(
     assert main(["--config", config, "once"]) == 0
     assert "connection refused (127.0.0.1:9)" in capsys.readouterr().err
     assert main(["--config", config, "alerts"]) == 0
-    assert "team-hook pending (1 attempt: connection refused (127.0.0.1:9))" in (
-        capsys.readouterr().out
-    )
+    out = capsys.readouterr().out
+    assert "team-hook pending #" in out
+    assert "(1 attempt: connection refused (127.0.0.1:9))" in out
 
 
 def test_libraries_own_log_lines_stay_out_at_the_default_level(

@@ -40,6 +40,7 @@ def test_one_notice_after_repeated_failures_and_one_when_the_source_recovers(
         run_once(config, capsys)
     assert notices(hook) == [("failing", "desk")]  # exactly one, however long it fails
     assert "failed 3 polls in a row (http 500" in hook[0]["message"]
+    assert f"desk ({server.url('/feed.xml')}) failed" in hook[0]["message"]  # where to look
     assert main(["--config", str(config), "status"]) == 0
     assert "FAILING since the start (5 polls): http 500" in capsys.readouterr().out
     broken["on"] = False

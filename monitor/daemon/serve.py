@@ -8,9 +8,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import shutil
 import signal
+import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from monitor import config as configmod
@@ -272,11 +276,28 @@ def _started(runtime: Runtime, claims: Claims, endpoint: str | None) -> str:
     if claims.first:
         span = max(0.0, (max(claims.first.values()) - runtime.now()).total_seconds())
         when = f"{span / 60:.0f} min" if span >= 90 else f"{span:.0f} s"
-        line += f"; first polls spread over the next {when} (`monitor once` polls every source now)"
+        once = _once_command(runtime.path)
+        line += f"; first polls spread over the next {when} (`{once}` polls every source now)"
     line += f"; alerts to {', '.join(runtime.channels) or 'no channel'}"
     if endpoint:
         line += f"; health on {endpoint}/healthz"
     return line
+
+
+def _once_command(config: Path) -> str:
+    """``monitor once`` as this user can type it: the program as it was started (``make
+    run``'s ``.venv/bin/monitor``, ``python -m monitor``), with ``--config`` when the file is
+    not the one found by default."""
+    prog = sys.argv[0] if sys.argv and sys.argv[0] else "monitor"
+    if prog.endswith("__main__.py"):
+        command = "python -m monitor"
+    else:
+        found = shutil.which("monitor")
+        same = found is not None and os.path.realpath(found) == os.path.realpath(prog)
+        command = "monitor" if same else prog
+    if os.path.realpath(config) != os.path.realpath(configmod.resolve_path(None)):
+        command += f" --config {config}"
+    return f"{command} once"
 
 
 async def _start_server(

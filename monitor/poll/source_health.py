@@ -43,10 +43,11 @@ def after_failure(
         if state.last_success
         else "never polled successfully"
     )
+    where = _shown(source.url)
     message = (
-        f"{source.name} answers 410 Gone and is no longer polled: {error}"
+        f"{source.name} ({where}) answers 410 Gone and is no longer polled: {error}"
         if gone
-        else f"{source.name} failed {failures} polls in a row ({error}); {since}"
+        else f"{source.name} ({where}) failed {failures} polls in a row ({error}); {since}"
     )
     return "failing", _to(policy, "failing", message)
 
@@ -109,3 +110,8 @@ def _span(seconds: float) -> str:
     if seconds < 2 * 86400:
         return f"{seconds / 3600:.0f} h"
     return f"{seconds / 86400:.0f} days"
+
+
+def _shown(url: str) -> str:
+    """A source's URL as a notice shows it: its query left out (it may carry a key)."""
+    return url.split("?", 1)[0] + ("?…" if "?" in url else "")
