@@ -38,3 +38,16 @@ def test_where_ci_expects_the_shared_data_its_absence_fails(tmp_path: Path):
     done = _pytest(tmp_path / "nowhere", required=True)
     assert done.returncode != 0
     assert "missing, and CI expects it" in done.stdout
+
+
+def test_docker_test_without_a_docker_daemon_says_it_tested_nothing_and_does_not_pass():
+    done = subprocess.run(
+        ["sh", "docker/smoke-test.sh"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DOCKER": "false"},  # a docker command that finds no daemon
+        timeout=60,
+    )
+    assert done.returncode == 77  # skipped, not passed
+    assert "skipped: no Docker daemon here" in done.stderr
