@@ -371,7 +371,8 @@ class Delivery:
 
 
 #: "test": ``monitor check --channels`` asking a channel to carry one message
-NoticeEvent = Literal["failing", "recovered", "silent", "publishing", "test"]
+#: "channel-failing": a channel that failed for good, told on the others
+NoticeEvent = Literal["failing", "recovered", "silent", "publishing", "test", "channel-failing"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -265,3 +265,34 @@ def test_check_channels_sends_a_test_message_through_each_and_says_how_each_went
     assert got[0].json()["kind"] == "source-health" and got[0].json()["event"] == "test"
     [mail] = smtp["inbox"].messages
     assert mail["Subject"].startswith("[TEST] monitor check: a test message to channel 'mail'")
+
+
+def test_a_channel_that_fails_for_good_is_told_on_the_others_once_a_day(
+    tmp_path: Path, server: LocalServer, smtp: dict[str, Any], capsys: pytest.CaptureFixture[str]
+):
+    got: list[dict[str, Any]] = []
+    server.route("/hook", lambda r: (got.append(r.json()), Response(204))[1])
+    feed = Feed()
+    feed.add("Hizbollah and regime forces clash", "Regime forces clashed with Hizbollah.")
+    server.route("/desk.xml", feed)
+    config = make_config(
+        tmp_path,
+        sources=[{"name": "desk", "url": server.url("/desk.xml")}],
+        channels={
+            "hook": {"type": "webhook", "url": server.url("/hook")},
+            "needs-login": mail_channel(f"smtp://monitor@127.0.0.1:{smtp['port']}", starttls=False)[
+                "mail"
+            ],
+        },
+    )
+    assert main(["--config", str(config), "once"]) == 0
+    notices = [b for b in got if b.get("kind") == "source-health"]
+    assert [n["event"] for n in notices] == ["channel-failing"]
+    assert notices[0]["message"].startswith(
+        "channel needs-login cannot deliver (smtp: The SMTP AUTH extension is not supported"
+    )
+    # another alert fails on it the same way: the desk is not told again today
+    feed.add("IRGC and Russian forces clash", "IRGC fighters clashed with Russian forces.")
+    assert main(["--config", str(config), "once"]) == 0
+    assert len([b for b in got if b.get("kind") == "source-health"]) == 1
+    assert len([b for b in got if b.get("kind") != "source-health"]) == 2

@@ -95,7 +95,11 @@ def alert_payload(alert: Alert) -> dict[str, Any]:
 
 
 def _tag(notice: Notice) -> str:
-    return "[TEST]" if notice.event == "test" else f"[SOURCE {notice.event.upper()}]"
+    if notice.event == "test":
+        return "[TEST]"
+    if notice.event == "channel-failing":
+        return "[CHANNEL FAILING]"
+    return f"[SOURCE {notice.event.upper()}]"
 
 
 def notice_title(notice: Notice) -> str:

@@ -19,7 +19,7 @@ import math
 import random
 from collections import defaultdict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from monitor.alert import Channel
@@ -78,6 +78,8 @@ class _Tally:
     sent: int = 0
     retrying: int = 0
     failed: int = 0
+    #: channels that failed for good, and why (the others are told)
+    broken: dict[str, str] = field(default_factory=dict)
 
 
 async def dispatch(
@@ -103,8 +105,26 @@ async def dispatch(
             await _dispatch_channel(
                 store, channels.get(name), name, alerts, settings, now, digest_rules, tally
             )
+    await _tell_the_others(store, channels, tally.broken, now())
     await _dispatch_notices(store, channels, settings, now, tally)
     return DispatchResult(tally.sent, tally.retrying, tally.failed)
+
+
+async def _tell_the_others(
+    store: Store, channels: Mapping[str, Channel], broken: Mapping[str, str], at: datetime
+) -> None:
+    """A channel that failed for good (a refused login, a channel gone, a server that lacks
+    what it is asked): the other channels are told, once a day at most, as a source's health
+    is told, so that a desk does not learn of it from the silence."""
+    for name, reason in broken.items():
+        others = [c for c in channels if c != name]
+        if not others:
+            continue
+        message = (
+            f"channel {name} cannot deliver ({reason}): its alerts are marked failed; "
+            f"`monitor alerts --failed` lists them, `monitor check --channels` tries it again"
+        )
+        await store.tell_channels(f"channel {name}", "channel-failing", message, others, at)
 
 
 async def _dispatch_notices(
@@ -176,6 +196,8 @@ async def _dispatch_channel(
     for message in messages:
         delivery = await _send(channel, name, message)
         await _record(store, message, delivery, settings, now, tally)
+        if not delivery.ok and not delivery.retry and channel is not None:
+            tally.broken.setdefault(name, delivery.reason)
 
 
 async def _send(channel: Channel | None, name: str, alerts: list[Alert]) -> Delivery:

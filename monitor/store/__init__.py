@@ -137,6 +137,11 @@ class Store(Protocol):
     async def shift_schedule(self, seconds: float) -> None:
         """The wall clock stepped: every due time, lease and claim moves by ``seconds``."""
 
+    async def tell_channels(
+        self, source: str, event: str, message: str, channels: Sequence[str], at: datetime
+    ) -> None:
+        """Notices of ``event`` about ``source`` on ``channels`` (once a day at most)."""
+
     async def oldest_due_alert(self, now: datetime) -> datetime | None:
         """Since when the longest-waiting pending alert has been due (None: none is)."""
 

@@ -245,6 +245,34 @@ class Outbox(Base):
             )
         return granted
 
+    async def tell_channels(
+        self, source: str, event: str, message: str, channels: Sequence[str], at: datetime
+    ) -> None:
+        """Notices of ``event`` about ``source`` on ``channels``, unless the same was said
+        in the last day (a channel that keeps failing is told of once a day, not per alert)."""
+        async with self._transaction() as db:
+            await db.executemany(
+                """INSERT INTO notices (source, event, message, channel, status, next_attempt,
+                     created) SELECT ?, ?, ?, ?, 'pending', ?, ?
+                   WHERE NOT EXISTS (SELECT 1 FROM notices WHERE source = ? AND event = ?
+                     AND channel = ? AND created > ?)""",
+                [
+                    (
+                        source,
+                        event,
+                        message,
+                        c,
+                        _ts(at),
+                        _ts(at),
+                        source,
+                        event,
+                        c,
+                        _ts(at - timedelta(days=1)),
+                    )
+                    for c in channels
+                ],
+            )
+
     async def oldest_due_alert(self, now: datetime) -> datetime | None:
         """Since when the longest-waiting pending alert has been due (None: none is): an
         alert never tried, since its due time; one tried and failing, since it was made."""
