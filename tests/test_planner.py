@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from monitor.alert.planner import AlertPlanner
 from monitor.alert.stories import StoryPolicy
-from monitor.models import ActorMention, AlertStatus, Article, Match, Span
+from monitor.models import ActorMention, AlertStatus, Article, Match, Span, StoryRef
 from monitor.plan import Earlier, Edit, Stored
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -102,3 +102,26 @@ def test_old_news_alerts_at_the_lowest_severity_saying_how_late_or_not_at_all():
     assert len(quiet.matches[1].alerts) == 1
     same = AlertPlanner(lambda m: ["hook"], late_after=3 * 86400, late="alert").plan(stored)
     assert same.matches[0].match.severity == "high" and same.matches[0].alerts[0].note is None
+
+
+def test_a_sources_backlog_joins_known_stories_without_a_word():
+    """A new source's first poll (its backlog): a copy of a story already alerted joins it
+    with no "also reported by"; a story of its own still alerts."""
+    planner = AlertPlanner(lambda m: ["hook"], StoryPolicy(escalate_at=3))
+    first = planner.plan([Stored(1, article("1", "Clash", WIRE), "wire", [match()], NOW)])
+    known = StoryRef(7, first.stories[0].signature, ("wire",), 0, False)
+    other = "IRGC units fought Russian military police at a checkpoint east of Deir ez-Zor."
+    backlog = planner.for_backlog().plan(
+        [
+            Stored(2, article("2", "Clash", WIRE), "mirror", [match()], NOW),
+            Stored(3, article("3", "Checkpoint fight", other), "mirror", [match()], NOW),
+        ],
+        [known],
+    )
+    copy, own = backlog.matches
+    assert copy.alerts == () and copy.story is not None  # joined, silently
+    assert [a.kind for a in own.alerts] == ["alert"]
+    later = planner.plan(
+        [Stored(4, article("4", "Clash", WIRE), "mirror", [match()], NOW)], [known]
+    )
+    assert [a.kind for a in later.matches[0].alerts] == ["followup"]  # no longer its backlog

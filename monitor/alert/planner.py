@@ -59,6 +59,13 @@ class AlertPlanner:
     late_after: float | None = None
     #: what old news does: "lower" (lowest severity, said late), "quiet" (no alert), "alert"
     late: str = "lower"
+    #: a source's backlog (its first poll): copies of stories already alerted join them
+    #: without a word (a new mirror feed sends no burst of "also reported by")
+    quiet_copies: bool = False
+
+    def for_backlog(self) -> AlertPlanner:
+        """This planner for a source's first poll (``quiet_copies``)."""
+        return replace(self, quiet_copies=True)
 
     @property
     def window(self) -> float | None:
@@ -155,6 +162,8 @@ class AlertPlanner:
     def _alerts(
         self, m: Match, decision: _Placed | None, s: Stored, first: bool
     ) -> list[PlannedAlert]:
+        if self.quiet_copies and decision is not None and not decision.created:
+            return []  # a backlog's copy of a story already told: it joins without a word
         due = self.deliver_at(m, s.at) if self.deliver_at else s.at
         out = []
         for channel in self.channels_for(m):

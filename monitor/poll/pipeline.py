@@ -115,7 +115,10 @@ async def poll_source(
         read.doc.body,
         len(new),
     )
-    added = await ctx.store.add_articles(source.name, done[: len(new)], now, ctx.planner, record)
+    # a source never read before brings its backlog: copies of stories already told join
+    # them without a burst of "also reported by"
+    planner = ctx.planner.for_backlog() if state.last_success is None else ctx.planner
+    added = await ctx.store.add_articles(source.name, done[: len(new)], now, planner, record)
     if read.kind.keep is not None:  # once the entries are stored: at worst read again
         await read.kind.keep(source, ctx, got, now)
     outcome = _outcome(

@@ -106,6 +106,9 @@ class Planner(Protocol):
 
     def plan_edits(self, edits: Sequence[Edit], recent: Sequence[StoryRef] = ()) -> Plan: ...
 
+    def for_backlog(self) -> Planner:
+        """The planner for a source's first poll: copies of known stories join silently."""
+
 
 class Store(Protocol):
     async def sync_sources(self, sources: Sequence[Source]) -> None:
