@@ -290,6 +290,11 @@ class StoryRef:
     outlets: tuple[str, ...]
     followups: int
     escalated: bool
+    #: its first article's title, the actors its first match set against each other, and
+    #: when it began: the same event told in other words is found by these
+    title: str = ""
+    actors: frozenset[str] = frozenset()
+    created: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -77,10 +77,11 @@ def five_outlets(tmp_path: Path, server: LocalServer) -> dict[str, Any]:
 
     server.route("/hook", hook)
     sources = []
+    feeds = []
     for i, name in enumerate(sorted(STORIES.glob("a*.txt"))):
         title, body = read_article_file(str(name))
         feed = Feed(f"outlet {i}")
-        feed.add(title, body, guid=f"urn:outlet{i}:1", link=f"https://outlet{i}.example/1")
+        feeds.append((feed, title, body, i))
         server.route(f"/o{i}.xml", feed)
         sources.append({"name": f"outlet-{i}", "url": server.url(f"/o{i}.xml")})
     config = make_config(
@@ -89,6 +90,11 @@ def five_outlets(tmp_path: Path, server: LocalServer) -> dict[str, Any]:
         channels={"hook": {"type": "webhook", "url": server.url("/hook")}},
         delivery={"max_followups": 3, "escalate_at": 3},
     )
+    # the outlets were read once before the story broke (a first poll is a backlog, whose
+    # copies of known stories join them without a word)
+    assert main(["--config", str(config), "once"]) == 0
+    for feed, title, body, i in feeds:
+        feed.add(title, body, guid=f"urn:outlet{i}:1", link=f"https://outlet{i}.example/1")
     return {"config": str(config), "received": received}
 
 
@@ -145,3 +151,56 @@ def test_a_home_page_and_its_own_feed_are_one_outlet(
     assert main(["--config", str(config), "status"]) == 0
     out = capsys.readouterr().out
     assert f"{server.url('/')} → {server.url('/feed.xml')}" in out
+
+
+REWRITES = [
+    # (first report, the same event told in other words, a different event of the same pair)
+    (
+        (
+            "Hezbollah and HTS fighters clash near Qusayr",
+            "Fighters from Hezbollah clashed with HTS near Qusayr on Sunday, residents said.",
+        ),
+        (
+            "Six dead as Hezbollah and HTS fighters clash near Qusayr",
+            "Six people were killed when Hizbollah gunmen and HTS fighters exchanged fire on "
+            "the outskirts of Qusayr overnight, a monitor said. The road to Homs was closed.",
+        ),
+        (
+            "Hezbollah and HTS fighters clash in Zabadani",
+            "Hezbollah fighters clashed with HTS in Zabadani, far from the earlier fighting.",
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize(("first", "rewrite", "elsewhere"), REWRITES)
+def test_the_same_event_told_in_other_words_joins_its_story_and_another_place_does_not(
+    tmp_path: Path,
+    server: LocalServer,
+    capsys: pytest.CaptureFixture[str],
+    first: tuple[str, str],
+    rewrite: tuple[str, str],
+    elsewhere: tuple[str, str],
+):
+    """Not a copy (few shared words), but the same actors, the same place, the same hours:
+    one story, a follow-up, not a second alert. The same actors elsewhere: a story of its own."""
+    feeds = [Feed(), Feed(), Feed()]
+    for i, feed in enumerate(feeds):
+        server.route(f"/f{i}.xml", feed)
+    got: list[Request] = []
+    server.route("/hook", lambda r: (got.append(r), Response(204))[1])
+    config = make_config(
+        tmp_path,
+        sources=[{"name": f"outlet-{i}", "url": server.url(f"/f{i}.xml")} for i in range(3)],
+        channels={"hook": {"type": "webhook", "url": server.url("/hook")}},
+    )
+    feeds[0].add(*first)
+    assert main(["--config", str(config), "once"]) == 0
+    feeds[1].add(*rewrite)
+    feeds[2].add(*elsewhere)
+    assert main(["--config", str(config), "once"]) == 0
+    capsys.readouterr()
+    kinds = {r.json()["title"]: (r.json()["kind"], r.json()["story"]) for r in got}
+    assert kinds[first[0]][0] == "alert"
+    assert kinds[rewrite[0]] == ("followup", kinds[first[0]][1])
+    assert kinds[elsewhere[0]][0] == "alert" and kinds[elsewhere[0]][1] != kinds[first[0]][1]

@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Protocol
 
 from monitor.alert.edits import edit_note
+from monitor.alert.stories import Event, event_of
 from monitor.models import SEVERITIES, AlertStatus, Article, Match, StoryDecision, StoryRef
 from monitor.plan import (
     Edit,
@@ -41,7 +42,11 @@ class StoryDecider(Protocol):
     def fingerprint(self, article: Article) -> bytes: ...
 
     def decide(
-        self, signature: bytes, source: str, candidates: Sequence[StoryRef]
+        self,
+        signature: bytes,
+        source: str,
+        candidates: Sequence[StoryRef],
+        event: Event | None = None,
     ) -> StoryDecision: ...
 
 
@@ -204,7 +209,7 @@ class _Stories:
         if self.outlet_of is not None:
             of = self.outlet_of
             seen = [replace(c, outlets=tuple(dict.fromkeys(map(of, c.outlets)))) for c in seen]
-        decision = policy.decide(signature, source, seen)
+        decision = policy.decide(signature, source, seen, event_of(article, live[0], s.at))
         if decision.story_id is None:
             number = len(self._new)
             ref_id = -(number + 1)  # a stand-in id no stored story has
@@ -225,18 +230,20 @@ class _Stories:
                     severity,
                 )
             )
-            self.open.append(StoryRef(ref_id, signature, (source,), 0, False))
+            actors = frozenset(live[0].actor_names)
+            self.open.append(
+                StoryRef(ref_id, signature, (source,), 0, False, article.title, actors, s.at)
+            )
             return _Placed(key, created=True)
         k = next(i for i, c in enumerate(self.open) if c.id == decision.story_id)
         old = self.open[k]
         outlets = old.outlets + ((source,) if decision.new_outlet else ())
-        now_ref = StoryRef(
-            old.id,
-            old.signature,
-            outlets,
+        now_ref = replace(
+            old,
+            outlets=outlets,
             # an escalation replaces its follow-up message: not counted against the cap
-            old.followups + (decision.followup and not decision.escalate),
-            old.escalated or decision.escalate,
+            followups=old.followups + (decision.followup and not decision.escalate),
+            escalated=old.escalated or decision.escalate,
         )
         self.open[k] = now_ref
         key = StoryKey(new=self._new[old.id]) if old.id in self._new else StoryKey(id=old.id)

@@ -16,14 +16,16 @@ scipy, which datasketch imports.
 from __future__ import annotations
 
 import hashlib
+import re
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from typing import Any
 
 from monitor.match.text import normalise
-from monitor.models import Article, StoryDecision, StoryRef
+from monitor.models import Article, Match, StoryDecision, StoryRef
 
 NUM_PERM = 128
 SHINGLE = 3
@@ -85,6 +87,49 @@ def resemblance(a: bytes, b: bytes) -> float:
     return float(min(1.0, overlap / min(size_a, size_b)))
 
 
+#: the same actors and the same place, this close in time: the same event told in other words
+EVENT_WINDOW = 6 * 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """What an alerting article reports, to know it when told in other words: the actors
+    its match sets against each other, the places its headline names, when it was seen."""
+
+    actors: frozenset[str]
+    places: frozenset[str]
+    at: datetime
+
+
+def event_of(article: Article, match: Match, at: datetime) -> Event:
+    """An article's event. Its places: the headline's proper names that are not an actor's
+    (a capitalised word the body also writes capitalised mid-sentence, so that a headline in
+    title case names no place by its common words)."""
+    named = {w.lower() for a in match.actors for form in a.forms for w in _WORD.findall(form)}
+    body = {m.group(1) for m in _MID_SENTENCE.finditer(article.text)}
+    places = {
+        w.lower()
+        for w in _WORD.findall(article.title)
+        if w[0].isupper() and len(w) > 2 and w.lower() not in named and w in body
+    }
+    return Event(frozenset(match.actor_names), frozenset(places), at)
+
+
+def same_event(event: Event, story: StoryRef) -> bool:
+    """Does the article tell the story's event in other words: the same two or more actors,
+    a place of its headline in the story's, within ``EVENT_WINDOW`` of the story's start?"""
+    if len(event.actors) < 2 or event.actors != story.actors or story.created is None:
+        return False
+    if abs((event.at - story.created).total_seconds()) > EVENT_WINDOW:
+        return False
+    return bool(event.places & {w.lower() for w in _WORD.findall(story.title)})
+
+
+_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+#: a capitalised word inside a sentence (after a lower-case word or a comma)
+_MID_SENTENCE = re.compile(r"(?<=[a-z,;] )([A-Z][\w'’-]+)")
+
+
 @dataclass(frozen=True, slots=True)
 class StoryPolicy:
     #: seconds during which a copy joins the first alert's story
@@ -100,14 +145,22 @@ class StoryPolicy:
         return fingerprint(article.title, article.text)
 
     def decide(
-        self, signature: bytes, source: str, candidates: Sequence[StoryRef]
+        self,
+        signature: bytes,
+        source: str,
+        candidates: Sequence[StoryRef],
+        event: Event | None = None,
     ) -> StoryDecision:
+        """The story an article joins (its copy, by resemblance; or the same event told in
+        other words: ``same_event``), or a new one."""
         best: StoryRef | None = None
         best_score = self.threshold
         for story in candidates:
             score = resemblance(signature, story.signature)
             if score >= best_score:
                 best, best_score = story, score
+        if best is None and event is not None:
+            best = next((c for c in reversed(candidates) if same_event(event, c)), None)
         if best is None:
             return StoryDecision(None)
         new_outlet = source not in best.outlets

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from monitor.models import AlertStatus, StoryRef, match_to_dict
 from monitor.plan import Plan, StoryKey
-from monitor.store.sql.base import Connection, _insert_returning, _ts
+from monitor.store.sql.base import Connection, _dt, _insert_returning, _ts
 
 _INSERT_MATCH = """INSERT INTO matches (article_id, rule, severity, score, mode, explanation,
                      created, story_id) VALUES {values} RETURNING id, {key}"""
@@ -23,7 +23,10 @@ async def recent_stories(db: Connection, now: datetime, window: float | None) ->
         return []
     since = _ts(now - timedelta(seconds=window))
     async with db.execute(
-        "SELECT * FROM stories WHERE last_seen >= ? ORDER BY id", (since,)
+        """SELECT st.*, (SELECT m.explanation FROM matches m WHERE m.story_id = st.id
+             ORDER BY m.id LIMIT 1) AS first_match
+           FROM stories st WHERE st.last_seen >= ? ORDER BY st.id""",
+        (since,),
     ) as cur:
         return [
             StoryRef(
@@ -32,9 +35,19 @@ async def recent_stories(db: Connection, now: datetime, window: float | None) ->
                 tuple(json.loads(r["outlets"])),
                 r["followups"],
                 bool(r["escalated"]),
+                r["title"],
+                _actors(r["first_match"]),
+                _dt(r["created"]),
             )
             for r in await cur.fetchall()
         ]
+
+
+def _actors(explanation: str | None) -> frozenset[str]:
+    """The actors of a stored match's explanation (``models.match_to_dict``)."""
+    if not explanation:
+        return frozenset()
+    return frozenset(a["actor"] for a in json.loads(explanation).get("actors", ()))
 
 
 @dataclass(frozen=True, slots=True)
