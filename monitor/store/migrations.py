@@ -228,3 +228,9 @@ MESSAGES = """
     """
 
 MIGRATIONS.append(MESSAGES)  # 8
+
+STORY_MATCHES = """
+    CREATE INDEX matches_story ON matches (story_id, id);  -- a story's matches, first first
+    """
+
+MIGRATIONS.append(STORY_MATCHES)  # 9

@@ -5,7 +5,7 @@ as ISO 8601 UTC text like SQLite's (the SQL of ``store.sql`` compares them as te
 
 from __future__ import annotations
 
-from monitor.store.migrations import LEASES, MESSAGES
+from monitor.store.migrations import LEASES, MESSAGES, STORY_MATCHES
 
 MIGRATIONS: list[str] = [
     """
@@ -192,3 +192,5 @@ MIGRATIONS.append(
 )
 
 MIGRATIONS.append(MESSAGES)  # 4: SQLite's migration 8, as it is
+
+MIGRATIONS.append(STORY_MATCHES)  # 5: SQLite's migration 9, as it is
