@@ -38,7 +38,13 @@ async def migrate(loaded: configmod.LoadedConfig, target_url: str) -> int:
         if lock is not None:
             await lock.release()
     # the alerts table holds one row per alert and channel: deliveries, not alerts
-    names = {"alerts": ("alert delivery", "alert deliveries")}
+    names = {
+        "alerts": ("alert delivery", "alert deliveries"),
+        "stories": ("story", "stories"),
+        "matches": ("match", "matches"),
+        "deliveries": ("delivery attempt", "delivery attempts"),
+        "evidence": ("evidence copy", "evidence copies"),
+    }
     shown = ", ".join(plural(n, *names.get(t, (t.rstrip("s"), t))) for t, n in counts.items() if n)
     where = target_url.split("@")[-1]  # never the password
     print(f"copied into {where}: {shown or 'nothing (the database was empty)'}")
