@@ -369,8 +369,11 @@ def test_an_edited_title_that_now_reports_a_clash_alerts_once_showing_the_edit(
 def test_inspect_shows_a_feed_and_an_article_page(
     tmp_path: Path, server: LocalServer, capsys: pytest.CaptureFixture[str]
 ):
+    from datetime import UTC, datetime
+
     feed = Feed()
-    feed.add("Markets reopen in Idlib", "Traders reopened the market.", guid="urn:a:1")
+    published = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+    feed.add("Markets reopen in Idlib", "Traders reopened the market.", "urn:a:1", None, published)
     server.route("/feed.xml", feed)
     server.route("/story", Response(200, article_html("Aleppo fighting", [FILLER[0], CLASH])))
     config = str(make_config(tmp_path))

@@ -182,15 +182,22 @@ def test_webhook_outage_keeps_alert_pending_then_delivers_once(
 def test_console_channel_prints_a_readable_alert(
     tmp_path: Any, server: LocalServer, capsys: pytest.CaptureFixture[str]
 ):
+    from datetime import UTC, datetime, timedelta
+
     feed = Feed()
-    feed.add("Rift in Aleppo", "Hezbollah fighters clashed with forces loyal to Assad overnight.")
+    published = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(hours=1)
+    feed.add(
+        "Rift in Aleppo",
+        "Hezbollah fighters clashed with forces loyal to Assad overnight.",
+        published=published,
+    )
     server.route("/feed.xml", feed)
     config = make_config(tmp_path, sources=[{"name": "desk", "url": server.url("/feed.xml")}])
     assert main(["--config", str(config), "once"]) == 0
     out = capsys.readouterr().out
     # the parties, the headline, outlet and time, the sentence that says it: prose, no markup
     assert "[HIGH] Hezbollah ⟷ Assad regime: clashed\nRift in Aleppo\n" in out
-    assert "desk · 2026-11-20 08:00 UTC" in out
+    assert f"desk · {published:%Y-%m-%d %H:%M} UTC" in out
     assert "“Hezbollah fighters clashed with forces loyal to Assad overnight.”" in out
     assert "Keywords: clashed · Rule: infighting" in out
     assert "**" not in out

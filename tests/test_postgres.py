@@ -122,7 +122,12 @@ def test_migrate_moves_a_sqlite_desk_to_postgresql_and_it_carries_on(
     url = database(tmp_path)
     assert main(["--config", str(config), "migrate", "--to", url]) == 0
     out = capsys.readouterr().out
-    assert "2 sources" in out and "2 articles" in out and "2 alert deliveries" in out and "1 story," in out
+    assert (
+        "2 sources" in out
+        and "2 articles" in out
+        and "2 alert deliveries" in out
+        and "1 story," in out
+    )
     assert main(["--config", str(config), "migrate", "--to", url]) == 3  # not into data
     assert "already holds" in capsys.readouterr().err
 

@@ -90,7 +90,10 @@ class AlertPlanner:
         for s in stored:
             late = self._late(s)
             if late is not None:
-                plan.matches += self._old_news(s, late)
+                old = self._old_news(s, late)
+                if any(pm.alerts for pm in old):
+                    plan.evidence[s.article_id] = (s.article, s.at)  # an alert's evidence
+                plan.matches += old
                 continue
             live = [m for m in s.matches if m.mode == "live"]
             decision: _Placed | None = None
