@@ -152,13 +152,10 @@ def test_bot_token_threads_follow_ups(
 
     server.route("/api/chat.postMessage", api)
     sources = []
+    feeds = []
     for i in range(2):
         feed = Feed()
-        feed.add(
-            "Hezbollah and regime forces clash",
-            "Hezbollah fighters clashed with regime "
-            "forces near Qusayr on Sunday, killing four, residents said. The road was shut.",
-        )
+        feeds.append(feed)
         server.route(f"/o{i}.xml", feed)
         sources.append({"name": f"outlet-{i}", "url": server.url(f"/o{i}.xml")})
     monkeypatch.setenv("TEST_SLACK_TOKEN", "xoxb-test-token")
@@ -174,6 +171,13 @@ def test_bot_token_threads_follow_ups(
             }
         },
     )
+    assert main(["--config", str(config), "once"]) == 0  # the outlets read before the news
+    for feed in feeds:
+        feed.add(
+            "Hezbollah and regime forces clash",
+            "Hezbollah fighters clashed with regime "
+            "forces near Qusayr on Sunday, killing four, residents said. The road was shut.",
+        )
     assert main(["--config", str(config), "once"]) == 0
     first, second = (p.json() for p in posted)
     assert posted[0].headers["authorization"] == "Bearer xoxb-test-token"
