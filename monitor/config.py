@@ -32,7 +32,7 @@ from pydantic import (
     model_validator,
 )
 
-from monitor.configbase import ChannelSettingsBase, Duration, Strict
+from monitor.configbase import ChannelSettingsBase, Duration, DurationOrZero, Strict
 from monitor.errors import ConfigError, ConfigProblem
 from monitor.models import Severity, Source
 
@@ -375,13 +375,16 @@ class DeliverySettings(Strict):
     max_followups: int = Field(default=5, ge=0)
     #: re-raise a story once at a higher severity when this many outlets report it (0: never)
     escalate_at: int = Field(default=3, ge=0)
+    #: a follow-up waits this long, so that the outlets reporting a story meanwhile are said
+    #: in one message ("also reported by A, B and C")
+    followup_wait: DurationOrZero = 120.0
     #: per channel, at most this many messages a minute (every node's together); the overflow
     #: goes out as one digest (0: no limit)
     max_per_minute: int = Field(default=20, ge=0)
     #: the desk's timezone (IANA name, "Asia/Beirut"): alerts show their time in it beside UTC
     timezone: str | None = None
     #: an article published longer than this before it is first seen is old news (0: never)
-    late_after: Duration = 3 * 86400.0
+    late_after: DurationOrZero = 3 * 86400.0
     #: what old news does: "lower" (alerts at the lowest severity, saying it is late), "quiet"
     #: (stored and matched, no alert), "alert" (as any news)
     late: Literal["lower", "quiet", "alert"] = "lower"

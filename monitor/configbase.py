@@ -15,8 +15,8 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, None: 1}
 
 
-def parse_duration(value: Any) -> float:
-    """``90``, ``"90s"``, ``"15m"``, ``"1h"``, ``"2d"`` → seconds."""
+def parse_duration(value: Any, zero: bool = False) -> float:
+    """``90``, ``"90s"``, ``"15m"``, ``"1h"``, ``"2d"`` → seconds (``zero``: 0 allowed)."""
     if isinstance(value, bool):
         raise ValueError("expected a duration such as 90, '90s', '15m' or '1h'")
     if isinstance(value, int | float):
@@ -25,12 +25,18 @@ def parse_duration(value: Any) -> float:
         seconds = float(m.group(1)) * _UNITS[m.group(2)]
     else:
         raise ValueError(f"expected a duration such as 90, '90s', '15m' or '1h', got {value!r}")
-    if seconds <= 0:
+    if seconds < 0 or (seconds == 0 and not zero):
         raise ValueError("a duration must be positive")
     return seconds
 
 
+def _zero_or_more(value: Any) -> float:
+    return parse_duration(value, zero=True)
+
+
 Duration = Annotated[float, BeforeValidator(parse_duration)]
+#: a duration that may be 0 (a wait that may be none, a limit that may be off)
+DurationOrZero = Annotated[float, BeforeValidator(_zero_or_more)]
 
 
 class Strict(BaseModel):

@@ -106,7 +106,8 @@ def test_five_copies_from_five_outlets_make_one_alert_and_follow_ups(
     assert sum(s["new"] for s in report["sources"]) == 5
     kinds = [m["kind"] for m in five_outlets["received"]]
     assert kinds.count("alert") == 1
-    assert kinds.count("followup") == 3  # capped by max_followups
+    # three outlets (capped by max_followups), due together: one message naming them
+    assert kinds.count("followup") == 1
     assert kinds.count("escalation") == 1
     assert kinds[0] == "alert"  # follow-ups wait for their story's first alert
     assert len({m["story"] for m in five_outlets["received"]}) == 1
@@ -114,9 +115,10 @@ def test_five_copies_from_five_outlets_make_one_alert_and_follow_ups(
     assert escalation["note"].startswith("now reported by 3 outlets, the latest ")
     followup = next(m for m in five_outlets["received"] if m["kind"] == "followup")
     assert followup["note"].startswith("also reported by outlet-")
+    assert followup["note"].count("outlet-") == 3
     # a second pass changes nothing
     assert main(["--config", five_outlets["config"], "once"]) == 0
-    assert len(five_outlets["received"]) == 5
+    assert len(five_outlets["received"]) == 3
 
 
 def test_a_home_page_and_its_own_feed_are_one_outlet(
@@ -204,3 +206,48 @@ def test_the_same_event_told_in_other_words_joins_its_story_and_another_place_do
     assert kinds[first[0]][0] == "alert"
     assert kinds[rewrite[0]] == ("followup", kinds[first[0]][1])
     assert kinds[elsewhere[0]][0] == "alert" and kinds[elsewhere[0]][1] != kinds[first[0]][1]
+
+
+def test_outlets_reporting_a_story_within_the_wait_are_one_follow_up(
+    tmp_path: Path, server: LocalServer, capsys: pytest.CaptureFixture[str]
+):
+    """A story breaks on four outlets at once: its alert, then one follow-up naming the three
+    others, not three follow-ups in the same minute."""
+    feeds = [Feed(f"outlet {i}") for i in range(4)]
+    for i, feed in enumerate(feeds):
+        server.route(f"/o{i}.xml", feed)
+    got: list[Request] = []
+    server.route("/hook", lambda r: (got.append(r), Response(204))[1])
+    config = make_config(
+        tmp_path,
+        sources=[{"name": f"outlet-{i}", "url": server.url(f"/o{i}.xml")} for i in range(4)],
+        channels={"hook": {"type": "webhook", "url": server.url("/hook")}},
+        delivery={"escalate_at": 0, "followup_wait": "0s"},
+    )
+    assert main(["--config", str(config), "once"]) == 0  # read before the news
+    for i, feed in enumerate(feeds):
+        feed.add(
+            "Hezbollah and regime forces clash near Qusayr",
+            "Hezbollah fighters clashed with regime forces near Qusayr on Sunday, killing "
+            "four, residents said. The road to Homs was closed for hours.",
+            guid=f"urn:o{i}",
+            link=f"https://outlet{i}.example/1",
+        )
+    assert main(["--config", str(config), "once"]) == 0
+    capsys.readouterr()
+    bodies = [r.json() for r in got]
+    assert [b["kind"] for b in bodies] == ["alert", "followup"]
+    others = sorted({f"outlet-{i}" for i in range(4)} - {bodies[0]["source"]})
+    note = bodies[1]["note"]
+    assert note.startswith("also reported by ") and note.endswith(", 4 outlets so far")
+    assert (
+        sorted(
+            note[len("also reported by ") : -len(", 4 outlets so far")]
+            .replace(" and ", ", ")
+            .split(", ")
+        )
+        == others
+    )
+    assert main(["--config", str(config), "alerts", "--json"]) == 0
+    rows = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert sorted(r["status"] for r in rows) == ["sent"] * 4  # each row recorded sent

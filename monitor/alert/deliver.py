@@ -17,9 +17,10 @@ from __future__ import annotations
 import logging
 import math
 import random
+import re
 from collections import defaultdict
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from monitor.alert import Channel
@@ -168,17 +169,22 @@ async def _dispatch_channel(
     digest_rules: Mapping[str, float],
     tally: _Tally,
 ) -> None:
-    """A channel's due alerts as messages: one each, a digest rule's together; more messages
-    than the channel may take this minute (``max_per_minute``, every node's count): as many
-    as it may, the last of them a digest of the overflow; none at all: the next minute."""
+    """A channel's due alerts as messages: one each, a digest rule's together, a story's
+    follow-ups due together as one ("also reported by A, B and C"); more messages than the
+    channel may take this minute (``max_per_minute``, every node's count): as many as it
+    may, the last of them a digest of the overflow; none at all: the next minute."""
     groups: dict[str, list[Alert]] = defaultdict(list)
+    followups: dict[int, list[Alert]] = defaultdict(list)
     messages: list[list[Alert]] = []
     for alert in alerts:
         if alert.kind == "alert" and alert.match.rule in digest_rules:
             groups[alert.match.rule].append(alert)
+        elif alert.kind == "followup" and alert.story_id is not None:
+            followups[alert.story_id].append(alert)
         else:
             messages.append([alert])
     messages += [g for g in groups.values() if g]
+    messages += list(followups.values())
     limit = settings.max_per_minute
     if limit:
         at = now()
@@ -206,10 +212,26 @@ async def _send(channel: Channel | None, name: str, alerts: list[Alert]) -> Deli
     try:
         if len(alerts) == 1:
             return await channel.send(alerts[0])
+        if all(a.kind == "followup" and a.story_id == alerts[0].story_id for a in alerts):
+            return await channel.send(merged_followup(alerts))
         return await channel.send_digest(alerts)
     except Exception as e:  # a channel bug must not stop the outbox
         log.exception("channel raised", extra={"fields": {"channel": name}})
         return Delivery(ok=False, retry=True, reason=f"error: {type(e).__name__}")
+
+
+def merged_followup(alerts: Sequence[Alert]) -> Alert:
+    """A story's follow-ups due together, as one: the latest, saying every outlet ("also
+    reported by outlet-1, outlet-2 and outlet-3, 4 outlets so far")."""
+    latest = max(alerts, key=lambda a: a.id)
+    outlets = list(dict.fromkeys(a.source for a in sorted(alerts, key=lambda a: a.id)))
+    named = outlets[0] if len(outlets) == 1 else f"{', '.join(outlets[:-1])} and {outlets[-1]}"
+    so_far = _SO_FAR.search(latest.note or "")
+    count = f", {so_far.group(1)} outlets so far" if so_far else ""
+    return replace(latest, note=f"also reported by {named}{count}")
+
+
+_SO_FAR = re.compile(r"(\d+) outlets so far")
 
 
 async def _record(

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from monitor.alert.edits import edit_note
@@ -67,6 +67,9 @@ class AlertPlanner:
     #: a source's backlog (its first poll): copies of stories already alerted join them
     #: without a word (a new mirror feed sends no burst of "also reported by")
     quiet_copies: bool = False
+    #: seconds a follow-up waits, so that the outlets reporting a story within them are said
+    #: in one message
+    followup_wait: float = 0.0
 
     def for_backlog(self) -> AlertPlanner:
         """This planner for a source's first poll (``quiet_copies``)."""
@@ -178,7 +181,8 @@ class AlertPlanner:
             outlet = self.outlet_of(s.source) if self.outlet_of else s.source
             for kind, status, extra in _alert_kinds(m, decision, outlet, first):
                 text = f"{extra}; {s.note}" if extra and s.note else (extra or s.note)
-                out.append(PlannedAlert(channel, status, due, kind, text))
+                when = due + timedelta(seconds=self.followup_wait) if kind == "followup" else due
+                out.append(PlannedAlert(channel, status, when, kind, text))
         return out
 
 

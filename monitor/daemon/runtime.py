@@ -139,6 +139,7 @@ class Runtime:
             self.ctx.outlets.outlet,
             d.late_after or None,
             d.late,
+            followup_wait=d.followup_wait,
         )
         self.ctx.health = self.health_policy()
 
