@@ -338,6 +338,9 @@ def test_status_names_the_nodes_on_the_database(
     finally:
         node.send_signal(signal.SIGTERM)
         node.wait(30)
+    # a node that stopped is not listed as alive for another half minute
+    assert main(["--config", str(reader), "nodes", "--json"]) == 0
+    assert capsys.readouterr().out.strip() == ""
 
 
 class SlowHost:

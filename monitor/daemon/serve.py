@@ -31,7 +31,7 @@ from monitor.daemon.runtime import (
     utcnow,
 )
 from monitor.daemon.supervise import Supervisor
-from monitor.errors import ConfigError, StartRefused, StorageUnavailable
+from monitor.errors import ConfigError, StartRefused, StorageError, StorageUnavailable
 from monitor.logs import REPEAT_WINDOW, event, flush_repeats
 from monitor.match.engine import Engine
 from monitor.schedule import Scheduler
@@ -223,6 +223,8 @@ async def _serve(
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             loop.remove_signal_handler(sig)
         await _drain(runtime, grace)
+        with contextlib.suppress(StorageError):  # gone, not "alive" for another 30 s
+            await runtime.store.forget_node(node)
         scheduler.shutdown()
         if server is not None:
             await server.stop()

@@ -134,6 +134,9 @@ class Store(Protocol):
     async def renew_lease(self, name: str, lease: str, now: datetime, seconds: float) -> bool:
         """Extend a lease still held by its token; False when another node took it."""
 
+    async def forget_node(self, node: str) -> None:
+        """``node`` stopped cleanly: no longer listed among the nodes alive."""
+
     async def release_lease(self, name: str, lease: str, due: datetime) -> None:
         """A poll whose record could not be written: its source free again, due at ``due``."""
 

@@ -100,6 +100,11 @@ class Sources(Base):
                 (f"node:{node}", json.dumps({"sources": listed, "seen": _ts(now)})),
             )
 
+    async def forget_node(self, node: str) -> None:
+        """``node`` stopped: no longer listed among the nodes alive."""
+        async with self._transaction() as db:
+            await db.execute("DELETE FROM state WHERE key = ?", (f"node:{node}",))
+
     async def nodes(self, since: datetime) -> dict[str, tuple[str, datetime]]:
         """Nodes seen alive since ``since``: name → (source list fingerprint, last seen)."""
         rows = await self._db.execute_fetchall(
