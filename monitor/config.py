@@ -376,7 +376,7 @@ class DeliverySettings(Strict):
     #: re-raise a story once at a higher severity when this many outlets report it (0: never)
     escalate_at: int = Field(default=3, ge=0)
     #: a follow-up waits this long, so that the outlets reporting a story meanwhile are said
-    #: in one message ("also reported by A, B and C")
+    #: in one message ("also reported by A, B and C"); 0: each at once, on its own
     followup_wait: DurationOrZero = 120.0
     #: per channel, at most this many messages a minute (every node's together); the overflow
     #: goes out as one digest (0: no limit)

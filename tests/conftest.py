@@ -304,7 +304,8 @@ def make_config(
         "daemon": {"listen": None},
     }
     data.update(extra)
-    # a pass delivers what it found: follow-ups do not wait for others (unless a test asks)
+    # a pass delivers what it found: follow-ups go out at once, each on its own (unless a
+    # test asks otherwise)
     data["delivery"] = {"followup_wait": "0s", **(data.get("delivery") or {})}
     path = tmp_path / "monitor.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")

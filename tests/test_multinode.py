@@ -173,7 +173,8 @@ def test_three_daemons_share_the_sources_and_the_outbox_through_kills(
     data["storage"] = {"url": url}
     data["fetch"].update({"per_host": 64, "adapt": False, "min_interval": "1s", "robots": False})
     data["daemon"] = {"listen": None, "lease": f"{LEASE:g}s", "node": "${MONITOR_NODE}"}
-    data["delivery"] = {"retry_base": "1s", "max_per_minute": 0}  # each alert its own send
+    # each alert its own send (follow-ups too: none waits to be named with others)
+    data["delivery"] = {"retry_base": "1s", "max_per_minute": 0, "followup_wait": "0s"}
     config.write_text(yaml.safe_dump(data))
 
     nodes = [daemon(config, f"node-{n}") for n in range(NODES)]

@@ -179,7 +179,7 @@ async def _dispatch_channel(
     for alert in alerts:
         if alert.kind == "alert" and alert.match.rule in digest_rules:
             groups[alert.match.rule].append(alert)
-        elif alert.kind == "followup" and alert.story_id is not None:
+        elif alert.kind == "followup" and alert.story_id is not None and settings.followup_wait:
             followups[alert.story_id].append(alert)
         else:
             messages.append([alert])
