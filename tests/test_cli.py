@@ -279,21 +279,36 @@ def test_why_explains_a_stored_article_as_the_daemon_decided(
     assert "no article 999" in capsys.readouterr().err
 
 
+CLASH = ("Hizbollah and regime forces clash", "Regime forces clashed with Hizbollah.")
+
+
+def _desk_on_channels(
+    tmp_path: Path, server: LocalServer, channels: int, items: list[tuple[str, str]]
+) -> Path:
+    """A feed of ``items`` and a configuration that alerts on ``channels`` webhooks."""
+    feed = Feed()
+    for title, text in items:
+        feed.add(title, text)
+    server.route("/feed.xml", feed)
+    server.route("/hook", Response(204))
+    hook = {"type": "webhook", "url": server.url("/hook")}
+    return make_config(
+        tmp_path,
+        sources=[{"name": "desk", "url": server.url("/feed.xml")}],
+        channels={f"desk-{chr(97 + i)}": hook for i in range(channels)},
+    )
+
+
 def test_alerts_lists_alerts_not_channel_rows(
     tmp_path: Path, server: LocalServer, capsys: pytest.CaptureFixture[str]
 ):
     """One alert on three channels is one line (each channel's delivery and id on it), and
     ``--limit`` counts alerts; ``--json`` keeps its one object per alert and channel."""
-    feed = Feed()
-    feed.add("Hizbollah and regime forces clash", "Regime forces clashed with Hizbollah.")
-    feed.add("IRGC and Russian forces clash", "IRGC fighters clashed with Russian forces.")
-    server.route("/feed.xml", feed)
-    server.route("/hook", Response(204))
-    hook = {"type": "webhook", "url": server.url("/hook")}
-    config = make_config(
+    config = _desk_on_channels(
         tmp_path,
-        sources=[{"name": "desk", "url": server.url("/feed.xml")}],
-        channels={"desk-a": hook, "desk-b": hook, "desk-c": hook},
+        server,
+        3,
+        [CLASH, ("IRGC and Russian forces clash", "IRGC fighters clashed with Russian forces.")],
     )
     run_once(config, capsys)
     assert main(["--config", str(config), "alerts", "--limit", "1"]) == 0
@@ -309,16 +324,7 @@ def test_alerts_lists_alerts_not_channel_rows(
 def test_once_counts_alerts_not_their_channel_messages(
     tmp_path: Path, server: LocalServer, capsys: pytest.CaptureFixture[str]
 ):
-    feed = Feed()
-    feed.add("Hizbollah and regime forces clash", "Regime forces clashed with Hizbollah.")
-    server.route("/feed.xml", feed)
-    server.route("/hook", Response(204))
-    hook = {"type": "webhook", "url": server.url("/hook")}
-    config = make_config(
-        tmp_path,
-        sources=[{"name": "desk", "url": server.url("/feed.xml")}],
-        channels={"desk-a": hook, "desk-b": hook, "desk-c": hook, "desk-d": hook},
-    )
+    config = _desk_on_channels(tmp_path, server, 4, [CLASH])
     assert main(["--config", str(config), "once"]) == 0
     out = capsys.readouterr().out
     assert "1 match, 1 alert (4 messages on their channels)" in out
