@@ -337,6 +337,19 @@ CASES = [
         on(2022),
         set(),
     ),
+    # -- "the Syrian Arab Army": Assad's before the fall of Damascus, the state's after ----
+    (
+        "saa-before-the-fall",
+        "Deir Hafer\nThe Syrian Arab Army shelled SDF positions near Deir Hafer.",
+        on(2019),
+        {"Assad regime", "SDF"},
+    ),
+    (
+        "saa-after-the-fall",
+        "Deir Hafer\nThe Syrian Arab Army shelled SDF positions near Deir Hafer.",
+        on(2026, 1),
+        {"Syrian government", "SDF"},
+    ),
 ]
 
 
