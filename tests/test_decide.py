@@ -290,6 +290,21 @@ CLASHES = [
         "Turkish army retook Manbij from YPG.",
         {"Turkey", "SDF"},
     ),
+    # across sentences: who held the place attacked; who was blamed for an attack on someone
+    (
+        "the-town-had-been-held-by",
+        "",
+        "Islamic State fighters stormed Tadef at dawn. The town had been held by the Syrian "
+        "Democratic Forces for a year.",
+        {"Islamic State", "SDF"},
+    ),
+    (
+        "came-under-fire-blamed-next",
+        "",
+        "The SDF said its checkpoint near Tal Tamer came under fire overnight. It blamed the "
+        "Hamza Division for the attack.",
+        {"SDF", "FSA/SNA"},
+    ),
 ]
 
 #: look-alikes of our own, silent: (rule, title, text)
@@ -314,6 +329,19 @@ LOOK_ALIKES = [
     ),
     ("comma-headline-with-rebels", "Hezbollah, HTS clash with rebels near Qusayr", ""),
     ("other-side-later", "", "Hezbollah and the Tiger Forces clashed near Qusayr with rebels."),
+    # a year hung on the fight's place still dates the fight
+    (
+        "year-on-the-place",
+        "",
+        "Wagner units that fought IRGC militias in Palmyra in 2017 left Syria this week.",
+    ),
+    # a town said to be quiet names no holder
+    (
+        "the-town-had-been-quiet",
+        "",
+        "Islamic State fighters stormed Tadef at dawn. The town had been quiet for a year, "
+        "the SDF said.",
+    ),
 ]
 
 

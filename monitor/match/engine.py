@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -268,8 +268,9 @@ class Engine:
         for h in actors:
             by_sentence.setdefault(doc.sentence_at(h.start), []).append(h)
         anchored = sorted({doc.sentence_at(t.start) for t in anchors} & set(by_sentence))
-        if len(anchored) < 2:
-            return []
+        held = self._held_units(rule, doc, by_sentence, anchored, anchors)
+        if held or len(anchored) < 2:
+            return held
         # only a sentence that refers back ("the airstrikes", "claimed the attack") can tell
         # one attack across two; others are not read
         if not any(self._refers_back(doc, *s) for s in anchored):
@@ -278,7 +279,10 @@ class Engine:
         for i, here in enumerate(anchored):
             reading = self.reader.reading(doc, *here)
             if reading is None or not any(
-                r.unknown_attacker and r.target.actors and not r.blocked for r in reading.readings
+                r.target.actors
+                and not r.blocked
+                and (r.unknown_attacker or not (r.attacker.actors or r.parties))
+                for r in reading.readings
             ):
                 continue
             near = [s for s in anchored[max(0, i - 2) : i + 2] if s != here]
@@ -298,6 +302,42 @@ class Engine:
                 if unit is not None:
                     out.append(unit)
                     break
+        return out
+
+    def _held_units(
+        self,
+        rule: Rule,
+        doc: Document,
+        by_sentence: dict[tuple[int, int], list[ActorHit]],
+        anchored: list[tuple[int, int]],
+        anchors: list[TermHit],
+    ) -> list[_Unit]:
+        """An attack on a place, and the next sentence saying who held it ("A launched an
+        assault on P. *The town had been held by B* since March"): A against B."""
+        out: list[_Unit] = []
+        for here in anchored:
+            there = doc.sentence_after(here[0])
+            if there == here or there not in by_sentence:
+                continue
+            sentence = doc.text[there[0] : there[1]]
+            named = [(h.start - there[0], h.actor) for h in by_sentence[there]]
+            holder = references.held_by(sentence, named)
+            reading = self.reader.reading(doc, *here) if holder is not None else None
+            if holder is None or reading is None:
+                continue
+            found = [
+                replace(r, target=readings.Side(frozenset([holder]), (holder,)))
+                for r in reading.readings
+                if r.attacker.actors
+                and r.other_unnamed
+                and not r.target.actors
+                and not (r.parties or r.mutual or r.blocked)
+                and holder not in r.attacker.actors
+            ]
+            note = "across sentences: the next sentence says who held the place attacked"
+            unit = self._unit_across(rule, doc, here, there, by_sentence, anchors, found, note)
+            if unit is not None:
+                out.append(unit)
         return out
 
     def _refers_back(self, doc: Document, lo: int, hi: int) -> bool:
@@ -320,6 +360,7 @@ class Engine:
         by_sentence: dict[tuple[int, int], list[ActorHit]],
         anchors: list[TermHit],
         found: list[readings.Reading],
+        note: str = "across sentences: the attacker is named in another sentence",
     ) -> _Unit | None:
         hits = by_sentence[here] + by_sentence[there]
         tracked = {h.actor for h in hits}
@@ -339,7 +380,7 @@ class Engine:
         lo, hi = min(here[0], there[0]), max(here[1], there[1])
         keywords = [t for t in anchors if here[0] <= t.start < here[1]]
         unit = _Unit(lo, hi, by_actor, keywords, 0.0, clashes=clashes)
-        unit.notes.append("across sentences: the attacker is named in another sentence")
+        unit.notes.append(note)
         unit.score = self._score(doc, unit)
         return unit
 

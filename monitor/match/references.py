@@ -1,12 +1,15 @@
 """Fights told across sentences.
 
 Pure: an attack whose author one sentence does not name ("the airstrikes targeted positions
-held by A") and another sentence names for an attack of the same kind, or claims ("IS claimed
-responsibility for the attack").
+held by A", "B's positions came under fire") and another sentence names for an attack of the
+same kind, claims ("IS claimed responsibility for the attack") or is blamed for ("B blamed A
+for the attack"); and an attack on a place that the next sentence says another actor held
+("A launched an assault on P. The town had been held by B", ``held_by``).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from monitor.match.readings import Reading, SentenceReading
@@ -22,12 +25,14 @@ def across(here: SentenceReading, there: SentenceReading) -> list[Reading]:
     # an attack it calls "the airstrikes" refers back as a whole
     about = any(x.definite and x.unknown_attacker for x in here.readings)
     for r in here.readings:
-        if r.blocked or not r.unknown_attacker or not r.target.actors:
-            continue
+        if r.blocked or not r.target.actors or r.attacker.actors or r.parties:
+            continue  # an attack on someone, by no one named ("came under fire")
         for q in there.readings:
             if q.blocked or not q.attacker.actors or q.mutual or q.parties:
                 continue
-            if not (r.definite or about or q.definite or q.claimed):
+            if not (r.definite or about or q.definite or q.claimed) or (
+                not r.unknown_attacker and not q.claimed
+            ):
                 continue  # no "the attack", no claim of responsibility: two attacks
             if q.kind != r.kind and not q.claimed:
                 continue
@@ -36,3 +41,25 @@ def across(here: SentenceReading, there: SentenceReading) -> list[Reading]:
             out.append(replace(r, attacker=q.attacker, unknown_attacker=False))
             break
     return out
+
+
+#: "The town had been held by", "The city, controlled by", "The village was in the hands of":
+#: a sentence that says who held the place just attacked
+_HELD = re.compile(
+    r"^(?:The|This|That)\s+(?:(?:[a-z]+\s+)?(?:town|city|village|area|district|base|airport|"
+    r"airbase|position|neighbou?rhood|camp|hill|crossing|road|checkpoint|outpost|enclave)s?)"
+    r"[,\s]+(?:(?:had|has|have)\s+been\s+|was\s+|is\s+|were\s+|are\s+|had\s+)?"
+    r"(?:(?:long|largely|mostly|until\s+then|previously)\s+)?"
+    r"(?:held|controlled|run|occupied|defended|in\s+the\s+hands\s+of|under\s+the\s+control\s+of)"
+    r"\s+(?:by\s+)?(?:the\s+)?$"
+)
+
+
+def held_by(sentence: str, named: list[tuple[int, str]]) -> str | None:
+    """The actor a sentence says held the place told before ("The town had been held by B
+    since March"): the first actor named right after the words of holding. ``named``: the
+    sentence's actors, each with where it starts in it."""
+    for start, actor in named:
+        if _HELD.match(sentence[:start]):
+            return actor
+    return None

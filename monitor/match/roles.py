@@ -431,12 +431,13 @@ def _unknown(tree: Tree, node: int) -> bool:
 
 
 def _claimed(tree: Tree, p: int) -> bool:
-    """Is the predicate what someone claimed responsibility for ("IS claimed the attack")?"""
+    """Is the predicate what someone claimed, or was blamed for ("IS claimed the attack",
+    "blamed A for the attack")?"""
     tok = tree.t[p]
     if tok.dep in OBJECTS and tree.lemma(tok.head) == "claim":
         return True
     if tok.dep == "pobj" and tree.lemma(tok.head) == "for":
-        return tree.lemma(tree.head(tok.head)) in ("claim", "responsibility")
+        return tree.lemma(tree.head(tok.head)) in ("claim", "responsibility", "blame")
     return False
 
 

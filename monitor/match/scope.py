@@ -38,6 +38,8 @@ def background_of(tree: Tree, p: int, year: int | None) -> str:
             for c in tree.children(node, "prep")
             if not tree.children(c) and c + 1 < len(tree.t)
         ]
+        # "fought B in Al-Bab in 2015": the year the parser hung on the fight's place
+        dated += [x for w, o in list(dated) if w in ("in", "at", "near") for x in tree.preps(o)]
         for word, o in dated:
             if word in ("in", "during", "since", "throughout", "by", "until"):
                 when = _year_of(tree, o)
