@@ -305,6 +305,14 @@ CLASHES = [
         "Hamza Division for the attack.",
         {"SDF", "FSA/SNA"},
     ),
+    # a counter-move is against whoever took the place
+    (
+        "counterattack-to-recapture",
+        "",
+        "A week after the SDF captured Tabqa, Islamic State fighters mounted a counterattack to "
+        "recapture the town.",
+        {"Islamic State", "SDF"},
+    ),
 ]
 
 #: look-alikes of our own, silent: (rule, title, text)
@@ -341,6 +349,13 @@ LOOK_ALIKES = [
         "",
         "Islamic State fighters stormed Tadef at dawn. The town had been quiet for a year, "
         "the SDF said.",
+    ),
+    # a counterattack by no one named, against one who took a place
+    (
+        "against-any-counterattack",
+        "",
+        "Turkish troops took up positions in Tal Abyad and vowed to hold them against any "
+        "counterattack by Hezbollah-backed militias.",
     ),
 ]
 

@@ -63,3 +63,40 @@ def held_by(sentence: str, named: list[tuple[int, str]]) -> str | None:
         if _HELD.match(sentence[:start]):
             return actor
     return None
+
+
+#: moves that take back what another took: against whoever took it
+_COUNTER = (
+    "retake",
+    "retook",
+    "retaken",
+    "recapture",
+    "regain",
+    "counteroffensive",
+    "counter-offensive",
+    "counterattack",
+    "counter-attack",
+    "win back",
+    "won back",
+)
+
+
+def counter_moves(readings: list[Reading]) -> list[Reading]:
+    """A sentence where one actor takes a place and another moves to take it back ("two days
+    after B seized P, A launched a counteroffensive to retake it"): the counter-move is
+    against the one who took it. The readings, those counter-moves given that target."""
+    takers = [
+        q.attacker
+        for q in readings
+        if q.kind == "seize" and q.attacker.actors and not q.target.actors and not q.blocked
+    ]
+    if not takers:
+        return readings
+    out = []
+    for r in readings:
+        counter = any(w in r.predicate.lower() for w in _COUNTER)
+        other = [t for t in takers if t.actors and not t.actors & r.attacker.actors]
+        if counter and r.attacker.actors and not r.target.actors and not r.blocked and other:
+            r = replace(r, target=other[0])
+        out.append(r)
+    return out

@@ -38,6 +38,7 @@ from monitor.match.members import (
     suffered_by,
 )
 from monitor.match.readings import QUARREL, Mention, Reading, SentenceReading, Side
+from monitor.match.references import counter_moves
 from monitor.match.scope import background_of, escalated, non_combatants, why_blocked
 from monitor.match.syntax import Parse
 from monitor.match.tree import (
@@ -70,6 +71,7 @@ def read(
         out.placed |= reading.attacker.actors | reading.target.actors
         for side in reading.parties:
             out.placed |= side.actors
+    out.readings = counter_moves(out.readings)  # "B seized P; A moved to retake it"
     non_combatants(tree, out)
     return out
 
