@@ -313,6 +313,14 @@ CLASHES = [
         "recapture the town.",
         {"Islamic State", "SDF"},
     ),
+    # a place that fell to A was taken by A, from whoever held it
+    (
+        "fell-to-which-had-held",
+        "",
+        "Al-Bab, which Islamic State had held since 2014, fell to the Syrian National Army "
+        "on Thursday.",
+        {"Islamic State", "FSA/SNA"},
+    ),
 ]
 
 #: look-alikes of our own, silent: (rule, title, text)
@@ -357,6 +365,8 @@ LOOK_ALIKES = [
         "Turkish troops took up positions in Tal Abyad and vowed to hold them against any "
         "counterattack by Hezbollah-backed militias.",
     ),
+    # "fell to" a level, the ground: nothing taken
+    ("fell-to-the-ground", "", "Shells fell to the ground near SDF positions, Turkey said."),
 ]
 
 

@@ -31,14 +31,16 @@ class Tree:
 
     def __init__(self, parse: Parse, mentions: Sequence[Mention], lexicon: lx.Lexicon) -> None:
         self.parse = parse
-        self.t = _repaired(
-            tuple(
-                tok
-                if (fixed := lexicon.lemma(tok.text, tok.lemma)) == tok.lemma
-                else replace(tok, lemma=fixed)
-                for tok in parse.tokens
-            ),
-            lexicon,
+        self.t = _fallen(
+            _repaired(
+                tuple(
+                    tok
+                    if (fixed := lexicon.lemma(tok.text, tok.lemma)) == tok.lemma
+                    else replace(tok, lemma=fixed)
+                    for tok in parse.tokens
+                ),
+                lexicon,
+            )
         )
         self.kids: list[list[int]] = [[] for _ in self.t]
         for tok in self.t:
@@ -165,6 +167,36 @@ class Tree:
                 return [self.head(v)]  # "fighters attacking B"
             return []
         return []
+
+
+def _fallen(tokens: tuple[Token, ...]) -> tuple[Token, ...]:
+    """A place that *fell to* A was taken by A: "P, which B had held for years, fell to A"
+    reads as "A captured P" (a verb of taking, A its subject, P its object), so that whoever
+    held P is read as for any place taken. Only a named taker ("fell to the ground" is not)."""
+    out = list(tokens)
+    for tok in tokens:
+        if tok.lemma != "fall" or tok.pos != "VERB":
+            continue
+        kids = [t for t in tokens if t.head == tok.i and t.i != tok.i]
+        to = [t for t in kids if t.dep == "prep" and t.lemma == "to"]
+        subj = [t for t in kids if t.dep == "nsubj"]
+        taker = [
+            t for t in tokens if to and t.head == to[0].i and t.dep == "pobj" and _named(tokens, t)
+        ]
+        if subj and taker:
+            out[tok.i] = replace(tok, lemma="capture")
+            out[subj[0].i] = replace(subj[0], dep="dobj")
+            out[taker[0].i] = replace(taker[0], dep="nsubj", head=tok.i)
+            out[to[0].i] = replace(to[0], dep="case", head=taker[0].i)
+    return tuple(out)
+
+
+def _named(tokens: tuple[Token, ...], t: Token) -> bool:
+    """A name, or a noun a name or a demonym qualifies ("the SDF", "Turkish forces")."""
+    return t.pos == "PROPN" or any(
+        c.head == t.i and c.dep in ("compound", "amod") and c.pos in ("PROPN", "ADJ")
+        for c in tokens
+    )
 
 
 def _repaired(tokens: tuple[Token, ...], lexicon: lx.Lexicon) -> tuple[Token, ...]:
