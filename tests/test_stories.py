@@ -153,6 +153,25 @@ def test_a_home_page_and_its_own_feed_are_one_outlet(
     assert f"{server.url('/')} → {server.url('/feed.xml')}" in out
 
 
+def _outlets(
+    tmp_path: Path, server: LocalServer, n: int, **extra: Any
+) -> tuple[list[Feed], list[Request], Path]:
+    """``n`` outlets' feeds (outlet-0 …), empty, alerting to a receiver: the feeds, what the
+    receiver got, the configuration (``extra``: more of it)."""
+    feeds = [Feed(f"outlet {i}") for i in range(n)]
+    for i, feed in enumerate(feeds):
+        server.route(f"/o{i}.xml", feed)
+    got: list[Request] = []
+    server.route("/hook", lambda r: (got.append(r), Response(204))[1])
+    config = make_config(
+        tmp_path,
+        sources=[{"name": f"outlet-{i}", "url": server.url(f"/o{i}.xml")} for i in range(n)],
+        channels={"hook": {"type": "webhook", "url": server.url("/hook")}},
+        **extra,
+    )
+    return feeds, got, config
+
+
 REWRITES = [
     # (first report, the same event told in other words, a different event of the same pair)
     (
@@ -184,16 +203,7 @@ def test_the_same_event_told_in_other_words_joins_its_story_and_another_place_do
 ):
     """Not a copy (few shared words), but the same actors, the same place, the same hours:
     one story, a follow-up, not a second alert. The same actors elsewhere: a story of its own."""
-    feeds = [Feed(), Feed(), Feed()]
-    for i, feed in enumerate(feeds):
-        server.route(f"/f{i}.xml", feed)
-    got: list[Request] = []
-    server.route("/hook", lambda r: (got.append(r), Response(204))[1])
-    config = make_config(
-        tmp_path,
-        sources=[{"name": f"outlet-{i}", "url": server.url(f"/f{i}.xml")} for i in range(3)],
-        channels={"hook": {"type": "webhook", "url": server.url("/hook")}},
-    )
+    feeds, got, config = _outlets(tmp_path, server, 3)
     feeds[0].add(*first)
     assert main(["--config", str(config), "once"]) == 0
     feeds[1].add(*rewrite)
@@ -211,16 +221,9 @@ def test_outlets_reporting_a_story_within_the_wait_are_one_follow_up(
 ):
     """A story breaks on four outlets at once: its alert, then one follow-up naming the three
     others, not three follow-ups in the same minute."""
-    feeds = [Feed(f"outlet {i}") for i in range(4)]
-    for i, feed in enumerate(feeds):
-        server.route(f"/o{i}.xml", feed)
-    got: list[Request] = []
-    server.route("/hook", lambda r: (got.append(r), Response(204))[1])
-    config = make_config(
-        tmp_path,
-        sources=[{"name": f"outlet-{i}", "url": server.url(f"/o{i}.xml")} for i in range(4)],
-        channels={"hook": {"type": "webhook", "url": server.url("/hook")}},
-        delivery={"escalate_at": 0, "followup_wait": "1ms"},  # due by the pass's end
+    # due by the pass's end
+    feeds, got, config = _outlets(
+        tmp_path, server, 4, delivery={"escalate_at": 0, "followup_wait": "1ms"}
     )
     assert main(["--config", str(config), "once"]) == 0  # read before the news
     for i, feed in enumerate(feeds):
