@@ -534,3 +534,40 @@ def test_postgresql_out_of_room_is_a_full_disk_named_without_the_password():
     assert isinstance(full, StorageFull)
     assert full.headline == "database disk full (server db.example:5432/monitor)"
     assert "s3cret" not in str(full) and "could not extend file" in str(full)
+
+
+def test_a_postgresql_deadlock_is_a_busy_database_tried_again_not_a_failure():
+    """Nodes writing the same rows in other orders: PostgreSQL fails one side of a deadlock
+    (a daemon restarted mid-run died of it at start); that side tries again."""
+    import asyncpg
+
+    from monitor.errors import StorageUnavailable
+    from monitor.store.postgres import _resources
+
+    busy = _resources(
+        asyncpg.exceptions.DeadlockDetectedError("deadlock detected"),
+        "postgresql://desk:s3cret@db.example:5432/monitor",
+    )
+    assert isinstance(busy, StorageUnavailable) and busy.headline == "database busy"
+    assert "s3cret" not in str(busy)
+
+
+async def test_a_start_up_step_is_tried_again_while_the_database_is_busy():
+    from monitor.daemon.serve import _patiently
+    from monitor.errors import StorageUnavailable
+
+    tries: list[int] = []
+
+    async def step() -> None:
+        tries.append(1)
+        if len(tries) < 3:
+            raise StorageUnavailable("deadlock detected", headline="database busy")
+
+    await _patiently(step)
+    assert len(tries) == 3
+
+    async def away() -> None:
+        raise StorageUnavailable("connection refused")  # not busy: not this step's to wait
+
+    with pytest.raises(StorageUnavailable):
+        await _patiently(away)

@@ -185,7 +185,7 @@ async def _serve(
             server = await _start_server(runtime, scheduler, settings.daemon.listen, reload)
         # what this node held before a crash is free again now (alone on the database: what
         # anyone held; several nodes: what a node of this name held)
-        await runtime.store.release_claims(None if exclusive else node)
+        await _patiently(lambda: runtime.store.release_claims(None if exclusive else node))
     except BaseException:
         if server is not None:
             await server.stop()
@@ -197,7 +197,7 @@ async def _serve(
     loop.add_signal_handler(signal.SIGHUP, on_hup)
     claiming: asyncio.Task[None] | None = None
     try:
-        await claims.plan_first_polls()
+        await _patiently(claims.plan_first_polls)
         # right away too: alerts left pending by a crash or restart go out first
         scheduler.add_periodic(
             "deliver", DELIVERY_EVERY, supervisor.job("deliver", runtime.deliver), first_after=0
@@ -231,6 +231,20 @@ async def _serve(
         await runtime.close()
         flush_repeats()
         event(log, logging.INFO, "stopped")
+
+
+async def _patiently(step: Callable[[], Awaitable[None]], tries: int = 10) -> None:
+    """A start-up step on a database shared with other nodes, tried again while it is busy
+    (a deadlock with another node's writes is resolved by PostgreSQL failing one side)."""
+    for attempt in range(1, tries + 1):
+        try:
+            await step()
+            return
+        except StorageUnavailable as e:
+            if attempt == tries or not e.headline.startswith("database busy"):
+                raise
+            event(log, logging.WARNING, "start-up step tried again: database busy", reason=str(e))
+            await asyncio.sleep(0.2 * attempt)
 
 
 async def _say_repeats() -> None:

@@ -171,6 +171,8 @@ def _resources(e: asyncpg.PostgresError, url: str) -> StorageUnavailable | None:
         return StorageFull(f"{headline}: {e}", headline=headline)
     if state.startswith("53") or state == "25006":
         return StorageUnavailable(f"database {where(url)} cannot write now: {e}")
+    if state in ("40P01", "40001"):  # a deadlock, a serialisation failure: try again
+        return StorageUnavailable(f"database {where(url)} busy: {e}", headline="database busy")
     return None
 
 
