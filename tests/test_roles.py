@@ -337,6 +337,57 @@ CASES = [
         on(2022),
         set(),
     ),
+    # -- people harmed for the side they serve, whatever their office ----------------------
+    (
+        "drones-killed-an-official",
+        "Qamishli\nTurkish drones killed an SDF official in Qamishli.",
+        on(2023),
+        {"Turkey", "SDF"},
+    ),
+    (
+        "killed-a-spokesman-for",
+        "Qamishli\nTurkish drones killed Ferhat Ali, a spokesman for the SDF, in Qamishli.",
+        on(2023),
+        {"Turkey", "SDF"},
+    ),
+    (
+        "officials-killed-a-proposal",
+        "Talks\nTurkish officials killed the proposal to hand Manbij to the SDF.",
+        on(2023),
+        set(),
+    ),
+    (
+        "a-spokesman-speaks",
+        "Qamishli\nA spokesman for the SDF said Turkish drones killed two civilians.",
+        on(2023),
+        set(),
+    ),
+    # -- the dead of a clash with no other side named are its two sides ---------------------
+    (
+        "both-sides-dead-in-clashes",
+        "Qusayr\nOne Hezbollah fighter and five HTS members were killed in clashes in Qusayr.",
+        on(2019),
+        {"Hezbollah", "HTS"},
+    ),
+    (
+        "headline-both-sides-dead",
+        "Hezbollah fighter, five HTS members dead in Qusayr clashes\nThe toll rose.",
+        on(2019),
+        {"Hezbollah", "HTS"},
+    ),
+    (
+        "both-dead-in-clashes-with-a-third",
+        "Qusayr\nOne Hezbollah fighter and five HTS members were killed in clashes with Israeli "
+        "troops.",
+        on(2019),
+        set(),
+    ),
+    (
+        "the-offensive-taken-for-an-adjective",
+        "Al-Bab\nTurkish troops advanced on Al-Bab. The offensive targeted SDF positions.",
+        on(2019),
+        {"Turkey", "SDF"},
+    ),
     # -- "the Syrian Arab Army": Assad's before the fall of Damascus, the state's after ----
     (
         "saa-before-the-fall",

@@ -7,8 +7,8 @@ module of its own:
    keyword term and phrase that refers back, in a ``document.Document``;
 2. ``keywords``: which terms count (parts lined up, ambiguous words confirmed);
 3. ``wordorder``: a plain sentence ("A clashed with B") is a clash by word order alone;
-4. ``reader`` → ``roles`` (with ``tree``, ``members``, ``scope``): the other candidate
-   sentences are parsed and every conflict predicate read with its sides;
+4. ``reader`` → ``roles`` (with ``tree``, ``members``, ``governors``, ``scope``): the other
+   candidate sentences are parsed and every conflict predicate read with its sides;
 5. ``decide``: each predicate's verdict — a clash the parse read, or one by default, unless a
    named veto rules it out (denial, hedge, co-targets, allies, background …);
 6. ``references``: fights told across two sentences;

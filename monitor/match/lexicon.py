@@ -226,7 +226,13 @@ HAPPEN = _words(
 #: verbs of harm whose subject is the side that suffered: "A members were killed in clashes"
 CASUALTY = _words(
     """kill wound injure die lose perish fall suffer sustain capture arrest hurt martyr
-    slay"""
+    slay dead"""
+)
+#: verbs of bodily harm: whoever they are done to is harmed in body, whatever their office
+#: ("drones killed an SDF *official*", "gunmen kidnapped a Hezbollah *commander*")
+HARM = _words(
+    """kill wound injure assassinate abduct kidnap shoot execute murder behead maim slay
+    ambush bomb"""
 )
 #: verbs that take an attack as object and put their subject on the receiving side:
 #: "A repelled the attack", "A came under fire"
@@ -410,6 +416,7 @@ GRAMMAR_WORDS = frozenset().union(
     HAPPEN,
     CASUALTY,
     RECEIVE,
+    HARM,
     AFFILIATION,
     OPERATE,
     CONTROL_NOUNS,

@@ -97,6 +97,15 @@ def _child_members(tree: Tree, c: int, depth: int, split: bool, avoid: _Avoid) -
     return []
 
 
+def offices(tree: Tree, nodes: Iterable[int]) -> list[int]:
+    """The offices that people harmed in body held, told beside their names ("drones killed
+    Ferhat Ali, *a spokesman for the SDF*"): a speaker's office elsewhere stands apart from
+    the fight ("a spokesman for A said"), but here it names the side that was harmed."""
+    return [
+        c for n in nodes for c in tree.children(n, "appos") if tree.lemma(c) in lx.SPEAKER_NOUNS
+    ]
+
+
 def _antecedent(tree: Tree, pronoun: int, depth: int) -> list[int]:
     """Who "it", "its", "they", "their", "our" stands for: the one who speaks or denies in
     the clause that governs it ("The SDF said *its* fighters repelled the attack", "Turkey
@@ -356,8 +365,13 @@ def suffered_by(tree: Tree, verb: int) -> list[int]:
         out = tree.children(verb, *PASSIVE_SUBJECTS)
     else:
         out = tree.children(verb, *SUBJECTS)
-    if not out and tree.dep(verb) in ("acl", "relcl"):
-        out = [tree.head(verb)]
+    if not out and tree.dep(verb) in ("acl", "relcl", "amod"):
+        # "people killed in the strike", a headline's "A fighter and five B members dead":
+        # the noun it hangs on, and the list that noun ends
+        n = tree.head(verb)
+        while tree.dep(n) == "conj" and tree.head(n) != n:
+            n = tree.head(n)
+        out = [n]
     return [*out, *(m for n in out for m in among(tree, n))]
 
 

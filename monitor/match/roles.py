@@ -10,32 +10,35 @@ read from the grammar, not from word order:
   light verb ("A *launched* an assault on B", "A *carried out* strikes");
 * the one acted on: the object ("attacked B"), the passive subject, the class's target
   prepositions ("an attack *on* B", "the offensive *against* B", "captured X *from* B"), the
-  side that suffered ("B members were killed *in* an attack by A", "B *came under* fire");
+  side that suffered ("B members were killed *in* an attack by A", "B *came under* fire"), and
+  the office of one harmed in body ("killed X, *a spokesman for B*");
 * for mutual predicates (clash, fight): each side of "between A and B", conjoined subjects with
   no other side ("A and B clashed"), or subject and "with"/"against" phrase.
 
 What a word stands for is ``members``'s (a group counts for its owner or backer); whether the
 predicate reports a fight at all, and who has no side, is ``scope``'s; the parse as a tree is
-``tree``'s; the records are ``readings``'; fights told across two sentences, ``references``'.
+``tree``'s; the sides a noun gets from the verb above it ("A *launched* an attack on B"),
+``governors``'; the records are ``readings``'; fights told across two sentences,
+``references``'.
 Whether two actors are set against each other is decided after, in ``decide``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 
 from monitor.match import lexicon as lx
+from monitor.match.governors import Args, clause_verb, governor, names_a_side, other_side
 from monitor.match.members import (
     affiliates,
     among,
     casualties_caused,
     casualty_parties,
     members,
+    offices,
     owner_of_control,
     parties_for,
     side_for,
-    suffered_by,
 )
 from monitor.match.readings import QUARREL, Mention, Reading, SentenceReading, Side
 from monitor.match.references import counter_moves
@@ -44,7 +47,6 @@ from monitor.match.syntax import Parse
 from monitor.match.tree import (
     OBJECTS,
     PASSIVE_SUBJECTS,
-    PRONOUNS,
     RELATIVE,
     SUBJECTS,
     Tree,
@@ -115,20 +117,10 @@ def _predicates(tree: Tree) -> Iterable[tuple[int, lx.PredicateClass, str]]:
 # -- one predicate ----------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class _Args:
-    """The words that fill a predicate's sides, before they are read as actors."""
-
-    agent: list[int] = field(default_factory=list)
-    target: list[int] = field(default_factory=list)
-    #: parties each on its own side ("between A and B")
-    each: list[int] = field(default_factory=list)
-
-
 def _read_predicate(
     tree: Tree, p: int, cls: lx.PredicateClass, words: str, year: int | None = None
 ) -> Reading:
-    args = _Args()
+    args = Args()
     verb = tok_is_verb(tree, p)
     allied = _allied(tree, p)
     if verb:
@@ -162,7 +154,7 @@ def _read_predicate(
     return _assemble(tree, p, cls, words, args, allied, blocked, denied_by)
 
 
-def _attacks_as_agents(tree: Tree, p: int, verb: bool, args: _Args) -> None:
+def _attacks_as_agents(tree: Tree, p: int, verb: bool, args: Args) -> None:
     """ "Strikes by A hit B", "an attack by A killed B", "*shelling by A* killed B": the one
     who acts is an attack of its own, whose author is the one who acts here."""
     if verb and not args.agent and tree.lemma(p) in lx.CASUALTY and _fighters(tree, args.target):
@@ -202,7 +194,7 @@ def _allied(tree: Tree, p: int) -> bool:
     ) or any(tree.lemma(c) in ("together", "jointly") for c in tree.children(p, "advmod"))
 
 
-def _verb_args(tree: Tree, p: int, cls: lx.PredicateClass, allied: bool, args: _Args) -> None:
+def _verb_args(tree: Tree, p: int, cls: lx.PredicateClass, allied: bool, args: Args) -> None:
     if tree.is_passive(p):
         args.target += tree.passive_subject(p)
     else:
@@ -214,7 +206,7 @@ def _verb_args(tree: Tree, p: int, cls: lx.PredicateClass, allied: bool, args: _
                 for c in tree.children(p, "compound", "nmod", "npadvmod")
                 if c < p and c in tree.owner
             ]
-        if cls.mutual and subj and not _other_side(tree, p, cls) and not allied:
+        if cls.mutual and subj and not other_side(tree, p, cls) and not allied:
             args.each += subj  # "A and B clashed"
         else:
             args.agent += subj
@@ -230,11 +222,13 @@ def _verb_args(tree: Tree, p: int, cls: lx.PredicateClass, allied: bool, args: _
         objs = []
     args.target += [o for o in objs if tree.lemma(o) not in lx.FIRE_OBJECTS]
     args.target += _fire_object(tree, objs, cls)
+    if tree.lemma(p) in lx.HARM:  # "killed Ferhat Ali, a spokesman for the SDF"
+        args.target += offices(tree, args.target)
     if not cls.mutual and objs and not any(members(tree, o) for o in args.target):
         args.target += _owned_place(tree, p)
 
 
-def _noun_args(tree: Tree, p: int, cls: lx.PredicateClass, args: _Args) -> None:
+def _noun_args(tree: Tree, p: int, cls: lx.PredicateClass, args: Args) -> None:
     for c in tree.children(p, "poss", "compound", "amod", "nmod"):
         if tree.lemma(c) in lx.WEAPON_WORDS:  # "Russian air strikes": Russian → air → strikes
             args.agent += tree.children(c, "amod", "compound", "poss")
@@ -243,10 +237,10 @@ def _noun_args(tree: Tree, p: int, cls: lx.PredicateClass, args: _Args) -> None:
     for c in tree.children(p, "relcl", "acl"):
         if tree.lemma(c) == "claim":  # "the attack, which A claimed"
             args.agent += [s for s in tree.subject(c) if tree.lemma(s) not in RELATIVE]
-    _governor(tree, p, cls, args)
+    governor(tree, p, cls, args)
 
 
-def _prep_args(tree: Tree, p: int, cls: lx.PredicateClass, verb: bool, args: _Args) -> None:
+def _prep_args(tree: Tree, p: int, cls: lx.PredicateClass, verb: bool, args: Args) -> None:
     for word, o in tree.preps(p):
         if is_time(tree, o):
             continue  # "clashed on Sunday"
@@ -256,7 +250,7 @@ def _prep_args(tree: Tree, p: int, cls: lx.PredicateClass, verb: bool, args: _Ar
             continue
         if word in lx.BETWEEN:
             args.each.append(o)
-        elif cls.mutual and word in lx.PLACE_OR_SIDE and not _names_a_side(tree, o):
+        elif cls.mutual and word in lx.PLACE_OR_SIDE and not names_a_side(tree, o):
             continue  # "clashed on the outskirts of X", "on the border": where, not whom
         elif word in cls.target or (word == "with" and cls.mutual):
             args.target.append(o)
@@ -275,7 +269,7 @@ def _prep_args(tree: Tree, p: int, cls: lx.PredicateClass, verb: bool, args: _Ar
             args.agent.append(holder)  # "Syrian forces in deadly clashes with Assad loyalists"
 
 
-def _misplaced_args(tree: Tree, p: int, cls: lx.PredicateClass, args: _Args) -> None:
+def _misplaced_args(tree: Tree, p: int, cls: lx.PredicateClass, args: Args) -> None:
     """Phrases of a noun that the parser hung elsewhere: on its verb or further ("clashes
     erupted between A and B", "clashes resumed on 15 October between A and B"), on a copula
     ("X was an invasion by A …, against B"), or on a word inside its own phrase ("an invasion
@@ -304,14 +298,14 @@ def _misplaced_args(tree: Tree, p: int, cls: lx.PredicateClass, args: _Args) -> 
     if cls.mutual and not args.each and tok.dep == "pobj":
         # "led to the most serious confrontations yet between A and B": the phrase went to
         # the verb the noun's phrase hangs on
-        verb = _clause_verb(tree, p)
+        verb = clause_verb(tree, p)
         if verb is not None:
             args.each += [o for w, o in tree.preps(verb) if w in lx.BETWEEN]
     if not args.each and not args.target:
         _take(args, tree.clause_preps(p, skip=None, depth=2), cls.target - {"at"})
 
 
-def _take(args: _Args, phrases: Iterable[tuple[str, int]], targets: Iterable[str]) -> None:
+def _take(args: Args, phrases: Iterable[tuple[str, int]], targets: Iterable[str]) -> None:
     """Each "between" phrase's object a party; the first target phrase's the target."""
     targets = set(targets)
     for word, o in phrases:
@@ -319,19 +313,6 @@ def _take(args: _Args, phrases: Iterable[tuple[str, int]], targets: Iterable[str
             args.each.append(o)
         elif word in targets and not args.target:
             args.target.append(o)
-
-
-def _clause_verb(tree: Tree, p: int) -> int | None:
-    """The verb whose phrases a noun sits in: "led to some of the confrontations" → led."""
-    node = p
-    for _ in range(6):
-        tok = tree.t[node]
-        if tok.head == node or tok.dep not in ("pobj", "prep"):
-            return None
-        node = tok.head
-        if tok_is_verb(tree, node):
-            return node
-    return None
 
 
 def _owned_place(tree: Tree, p: int) -> list[int]:
@@ -346,7 +327,7 @@ def _owned_place(tree: Tree, p: int) -> list[int]:
     return out
 
 
-def _reciprocal_args(tree: Tree, p: int, verb: bool, args: _Args) -> None:
+def _reciprocal_args(tree: Tree, p: int, verb: bool, args: Args) -> None:
     """ "A and B attacked each other", "mutual attacks by A and B": each side acts."""
     if verb:
         reciprocal = any(
@@ -366,7 +347,7 @@ def _assemble(
     p: int,
     cls: lx.PredicateClass,
     words: str,
-    args: _Args,
+    args: Args,
     allied: bool,
     blocked: str,
     denied_by: set[str],
@@ -449,7 +430,7 @@ def _noun_agents(tree: Tree, q: int) -> list[int]:
     cls = noun_class(tree, q)
     if cls is None:
         return []
-    args = _Args()
+    args = Args()
     _noun_args(tree, q, cls, args)
     args.agent += [o for w, o in tree.preps(q) if w in ("by", "from")]
     return [a for a in args.agent if a != q]
@@ -463,99 +444,6 @@ def _fire_object(tree: Tree, objs: Sequence[int], cls: lx.PredicateClass) -> lis
             if word in cls.target:
                 out.append(oo)
     return out
-
-
-def _other_side(tree: Tree, p: int, cls: lx.PredicateClass) -> bool:
-    """Has the mutual verb an object or a with/against phrase (the other side)?"""
-    if any(tree.lemma(o) not in lx.FIRE_OBJECTS for o in tree.children(p, *OBJECTS)):
-        return True
-    return any(
-        (w in cls.target or w == "with")
-        and not is_time(tree, o)
-        and (w not in lx.PLACE_OR_SIDE or _names_a_side(tree, o))
-        for w, o in tree.preps(p)
-    )
-
-
-def _names_a_side(tree: Tree, o: int) -> bool:
-    """Does the object of "on" name someone who fights ("clashed on *the rebels*"), not a
-    place ("clashed on the outskirts", "on the frontline", "on the border")?"""
-    return bool(members(tree, o)) or tree.lemma(o) in lx.GROUP_NOUNS | lx.COMBATANTS | PRONOUNS
-
-
-def _governor(tree: Tree, p: int, cls: lx.PredicateClass, args: _Args) -> None:
-    """Sides that a noun predicate gets from the verb above it."""
-    tok = tree.t[p]
-    v = tok.head
-    if v == p:
-        return
-    vl = tree.lemma(v)
-    d = tok.dep
-    if d in OBJECTS and vl in lx.LIGHT:
-        # "A launched an attack on B"
-        args.agent += tree.subject(v)
-        for word, o in tree.preps(v):
-            if word in cls.target:
-                args.target.append(o)
-            elif word in lx.BETWEEN:
-                args.each.append(o)
-    elif d in PASSIVE_SUBJECTS and vl in lx.LIGHT:
-        # "attacks were carried out by A on B"
-        for word, o in tree.preps(v):
-            if word == "by":
-                args.agent.append(o)
-            elif word in cls.target:
-                args.target.append(o)
-    elif d in OBJECTS and vl == "claim":
-        args.agent += tree.subject(v)  # "IS claimed the attack"
-    elif d in OBJECTS and vl in lx.RECEIVE:
-        args.target += tree.subject(v)  # "A repelled the attack", "A suffered attacks"
-    elif d == "pobj" and tree.head(v) != v:
-        _phrase_governor(tree, cls, tree.lemma(v), tree.head(v), args)
-
-
-def _phrase_governor(tree: Tree, cls: lx.PredicateClass, word: str, verb: int, args: _Args) -> None:
-    """Sides of a noun in a phrase (``word`` + noun) of ``verb``."""
-    vl = tree.lemma(verb)
-    if word in lx.CAUSE_PREPS and vl in lx.CASUALTY:
-        # "two A members were killed in clashes with B", "A fighters died in an attack"
-        sufferers = suffered_by(tree, verb)
-        if tree.dep(verb) == "conj" and tree.lemma(tree.head(verb)) in lx.CASUALTY:
-            # "X were killed and others injured in an attack": both suffered it
-            sufferers += suffered_by(tree, tree.head(verb))
-        if cls.mutual and not args.agent:
-            args.agent += sufferers
-        else:
-            args.target += sufferers
-            if not args.agent:  # "killed in an ambush by A": the parser gave "by A" to the verb
-                args.agent += [o for w, o in tree.preps(verb) if w == "by" and o not in sufferers]
-    elif word == "under":
-        # "A came under attack from B", "A fighters retreated (from X) under fire from B"
-        holder = verb if tok_is_verb(tree, verb) else _clause_verb(tree, verb)
-        if holder is not None:
-            args.target += tree.subject(holder)
-            args.agent += [o for w, o in tree.preps(holder) if w in ("from", "by")]
-    elif word == "for" and vl in lx.ACCUSING:
-        args.agent += tree.children(verb, *OBJECTS)  # "A blamed B for the attack on …"
-    elif word == "for" and vl in ("claim", "responsibility"):
-        # "A claimed responsibility for the attack"
-        claimer = verb if vl == "claim" else tree.head(verb)
-        args.agent += tree.subject(claimer)
-    elif word == "to" and vl in ("respond", "retaliate", "reply"):
-        args.target += tree.subject(verb)  # "A responded to the shelling"
-    elif word in ("in", "into") and vl in ("join", "take", "participate", "engage", "involve"):
-        # "A took part in the offensive against B", "A have been engaged in clashes with B"
-        args.agent += tree.subject(verb) or tree.children(verb, *PASSIVE_SUBJECTS)
-    elif word == "in" and _taking_part(tree, verb):
-        # "A, who were active in the clashes against B"; "A were involved in the fighting"
-        holder = tree.head(verb) if tree.t[verb].pos == "ADJ" else verb
-        args.agent += tree.subject(holder) or tree.children(holder, *PASSIVE_SUBJECTS)
-
-
-def _taking_part(tree: Tree, word: int) -> bool:
-    """ "active in", "involved in", "engaged in": an adjective of taking part, or a form of
-    "be" ("A are in a fierce battle with B", "A were active in the clashes")."""
-    return tree.lemma(word) in lx.TAKING_PART or tree.lemma(word) == "be"
 
 
 def _joined_before(tree: Tree, p: int) -> list[int]:

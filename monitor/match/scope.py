@@ -130,6 +130,10 @@ def _not_armed(tree: Tree, p: int) -> str:
             return f"not armed: {tree.t[o].text}"
     if tok_is_verb(tree, p):
         sides = [*tree.subject(p), *tree.children(p, *OBJECTS)]
+        if tree.lemma(p) in lx.HARM:
+            # "drones killed an SDF official": an official harmed in body is not a talker;
+            # only the one who does it can be ("officials attacked the plan")
+            sides = [] if tree.is_passive(p) else tree.subject(p)
         for side in [c for s in sides for c in tree.conjuncts(s)]:  # "A and B *delegations*"
             if tree.lemma(side) in lx.TALKERS:
                 return f"not armed: {tree.t[side].text}"

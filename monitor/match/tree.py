@@ -31,17 +31,13 @@ class Tree:
 
     def __init__(self, parse: Parse, mentions: Sequence[Mention], lexicon: lx.Lexicon) -> None:
         self.parse = parse
-        self.t = _fallen(
-            _repaired(
-                tuple(
-                    tok
-                    if (fixed := lexicon.lemma(tok.text, tok.lemma)) == tok.lemma
-                    else replace(tok, lemma=fixed)
-                    for tok in parse.tokens
-                ),
-                lexicon,
-            )
+        tokens = tuple(
+            tok
+            if (fixed := lexicon.lemma(tok.text, tok.lemma)) == tok.lemma
+            else replace(tok, lemma=fixed)
+            for tok in parse.tokens
         )
+        self.t = _fallen(_repaired(_headline(_noun_subject(tokens, lexicon), lexicon), lexicon))
         self.kids: list[list[int]] = [[] for _ in self.t]
         for tok in self.t:
             if tok.head != tok.i:
@@ -191,6 +187,46 @@ def _fallen(tokens: tuple[Token, ...]) -> tuple[Token, ...]:
     return tuple(out)
 
 
+def _noun_subject(tokens: tuple[Token, ...], lexicon: lx.Lexicon) -> tuple[Token, ...]:
+    """A conflict noun after "the" taken for an adjective, its verb for another ("*The
+    offensive targeted* SDF positions" read as "offensive, targeted positions"): the noun is
+    the subject, the verb the sentence's root, the noun after the verb its object."""
+    out = list(tokens)
+    for tok in tokens[1 : len(tokens) - 1]:
+        det, verb = tokens[tok.i - 1], tokens[tok.i + 1]
+        if tok.pos != "ADJ" or tok.lemma not in lexicon.nouns or det.lemma not in lx.DEFINITE:
+            continue
+        if verb.tag not in ("VBD", "VBN") or verb.dep != "amod" or verb.head <= verb.i:
+            continue
+        obj = tokens[verb.head]
+        if obj.dep == "ROOT":
+            out[verb.i] = replace(verb, dep="ROOT", head=verb.i)
+            out[obj.i] = replace(obj, dep="dobj", head=verb.i)
+            out[tok.i] = replace(tok, pos="NOUN", tag="NN", dep="nsubj", head=verb.i)
+            out[det.i] = replace(det, dep="det", head=tok.i)
+    return tuple(out)
+
+
+def _headline(tokens: tuple[Token, ...], lexicon: lx.Lexicon) -> tuple[Token, ...]:
+    """A headline's verb taken for a noun, or its list of subjects broken ("A fighter, five B
+    members dead in P *clashes*": "clashes" a noun with subjects, or a verb with the first
+    name left hanging as "dep"): the verb with every noun before it, up to a comma, its
+    subject."""
+    out = list(tokens)
+    for tok in tokens:
+        if tok.dep != "ROOT" or tok.lemma not in lexicon.verbs:
+            continue
+        kids = [t for t in tokens if t.head == tok.i and t.i < tok.i and t.i != tok.i]
+        if not any(t.dep == "nsubj" for t in kids):
+            continue
+        if tok.pos == "NOUN" and tok.tag == "NNS" and tok.lemma in lexicon.nouns:
+            out[tok.i] = replace(tok, pos="VERB", tag="VBZ")
+        for t in kids:
+            if t.dep == "dep" and t.pos in ("NOUN", "PROPN") and tokens[t.i + 1].text == ",":
+                out[t.i] = replace(t, dep="nsubj")
+    return tuple(out)
+
+
 def _named(tokens: tuple[Token, ...], t: Token) -> bool:
     """A name, or a noun a name or a demonym qualifies ("the SDF", "Turkish forces")."""
     return t.pos == "PROPN" or any(
@@ -200,13 +236,14 @@ def _named(tokens: tuple[Token, ...], t: Token) -> bool:
 
 
 def _repaired(tokens: tuple[Token, ...], lexicon: lx.Lexicon) -> tuple[Token, ...]:
-    """Mend three frequent parser errors. The later items of a list of names hung on the verb
+    """Mend four frequent parser errors. The later items of a list of names hung on the verb
     ("hitting areas under the control of A, *B*, and *C*" with B and C conjoined to
     "hitting"): a name conjoined to a verb joins the nearest name before it instead. A
     participle of a conflict verb taken for an adjective, with a by-phrase ("remain
     *encircled* by B"): a passive participle, its by-phrase the agent. A count conjoined to a
     verb with the participle hung on it ("were killed and *two wounded* in an ambush", the
-    "were" left out): the participle is the conjoined verb, the count its subject."""
+    "were" left out): the participle is the conjoined verb, the count its subject. A headline's
+    list taken for an appositive ("A fighter, five B members dead in clashes"): a list."""
     out = list(tokens)
     for tok in tokens:
         if tok.pos == "NUM" and tok.dep == "conj" and tokens[tok.head].pos in ("VERB", "AUX"):
@@ -224,6 +261,10 @@ def _repaired(tokens: tuple[Token, ...], lexicon: lx.Lexicon) -> tuple[Token, ..
                 out[tok.i] = replace(tok, pos="VERB", tag="VBN")
                 out[by[0].i] = replace(by[0], dep="agent")
         head = tokens[tok.head]
+        if tok.dep == "appos" and head.dep == "ROOT" and head.pos in ("NOUN", "PROPN"):
+            # a headline's list: "A fighter, five B members *dead* in clashes"
+            if any(t.head == tok.i and t.lemma in lx.CASUALTY for t in tokens):
+                out[tok.i] = replace(tok, dep="conj")
         if tok.dep != "conj" or tok.pos != "PROPN" or head.pos not in ("VERB", "AUX"):
             continue
         before = [

@@ -1,0 +1,145 @@
+"""Sides that a noun predicate gets from the verb above it.
+
+Pure, a part of reading roles (``roles``): "A *launched* an attack on B" (a light verb's
+subject acts), "IS *claimed* the attack", "A *repelled* the attack" (the receiving side),
+"two A members were *killed in* clashes with B" (those who suffered), "A *came under* fire from
+B", "A *blamed* B *for* the attack", "A *took part in* the offensive against B".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from monitor.match import lexicon as lx
+from monitor.match.members import members, suffered_by
+from monitor.match.tree import OBJECTS, PASSIVE_SUBJECTS, PRONOUNS, Tree, is_time, tok_is_verb
+
+
+@dataclass(slots=True)
+class Args:
+    """The words that fill a predicate's sides, before they are read as actors."""
+
+    agent: list[int] = field(default_factory=list)
+    target: list[int] = field(default_factory=list)
+    #: parties each on its own side ("between A and B")
+    each: list[int] = field(default_factory=list)
+
+
+def governor(tree: Tree, p: int, cls: lx.PredicateClass, args: Args) -> None:
+    """Sides that a noun predicate gets from the verb above it."""
+    tok = tree.t[p]
+    v = tok.head
+    if v == p:
+        return
+    vl = tree.lemma(v)
+    d = tok.dep
+    if d in OBJECTS and vl in lx.LIGHT:
+        # "A launched an attack on B"
+        args.agent += tree.subject(v)
+        for word, o in tree.preps(v):
+            if word in cls.target:
+                args.target.append(o)
+            elif word in lx.BETWEEN:
+                args.each.append(o)
+    elif d in PASSIVE_SUBJECTS and vl in lx.LIGHT:
+        # "attacks were carried out by A on B"
+        for word, o in tree.preps(v):
+            if word == "by":
+                args.agent.append(o)
+            elif word in cls.target:
+                args.target.append(o)
+    elif d in OBJECTS and vl == "claim":
+        args.agent += tree.subject(v)  # "IS claimed the attack"
+    elif d in OBJECTS and vl in lx.RECEIVE:
+        args.target += tree.subject(v)  # "A repelled the attack", "A suffered attacks"
+    elif d == "pobj" and tree.head(v) != v:
+        _phrase_governor(tree, p, cls, tree.lemma(v), tree.head(v), args)
+
+
+def _phrase_governor(
+    tree: Tree, p: int, cls: lx.PredicateClass, word: str, verb: int, args: Args
+) -> None:
+    """Sides of a noun in a phrase (``word`` + noun) of ``verb``."""
+    vl = tree.lemma(verb)
+    if word in lx.CAUSE_PREPS and vl in lx.CASUALTY:
+        # "two A members were killed in clashes with B", "A fighters died in an attack"
+        sufferers = suffered_by(tree, verb)
+        if tree.dep(verb) == "conj" and tree.lemma(tree.head(verb)) in lx.CASUALTY:
+            # "X were killed and others injured in an attack": both suffered it
+            sufferers += suffered_by(tree, tree.head(verb))
+        named = any(members(tree, a) for a in args.agent)  # not "Qusayr clashes"
+        if cls.mutual and not named and _both_sides(tree, p, sufferers, cls):
+            # "one A fighter and five B members were killed in clashes": the dead of a clash
+            # with no other side named are its two sides
+            args.each += sufferers
+        elif cls.mutual and not args.agent:
+            args.agent += sufferers
+        else:
+            args.target += sufferers
+            if not args.agent:  # "killed in an ambush by A": the parser gave "by A" to the verb
+                args.agent += [o for w, o in tree.preps(verb) if w == "by" and o not in sufferers]
+    elif word == "under":
+        # "A came under attack from B", "A fighters retreated (from X) under fire from B"
+        holder = verb if tok_is_verb(tree, verb) else clause_verb(tree, verb)
+        if holder is not None:
+            args.target += tree.subject(holder)
+            args.agent += [o for w, o in tree.preps(holder) if w in ("from", "by")]
+    elif word == "for" and vl in lx.ACCUSING:
+        args.agent += tree.children(verb, *OBJECTS)  # "A blamed B for the attack on …"
+    elif word == "for" and vl in ("claim", "responsibility"):
+        # "A claimed responsibility for the attack"
+        claimer = verb if vl == "claim" else tree.head(verb)
+        args.agent += tree.subject(claimer)
+    elif word == "to" and vl in ("respond", "retaliate", "reply"):
+        args.target += tree.subject(verb)  # "A responded to the shelling"
+    elif word in ("in", "into") and vl in ("join", "take", "participate", "engage", "involve"):
+        # "A took part in the offensive against B", "A have been engaged in clashes with B"
+        args.agent += tree.subject(verb) or tree.children(verb, *PASSIVE_SUBJECTS)
+    elif word == "in" and _taking_part(tree, verb):
+        # "A, who were active in the clashes against B"; "A were involved in the fighting"
+        holder = tree.head(verb) if tree.t[verb].pos == "ADJ" else verb
+        args.agent += tree.subject(holder) or tree.children(holder, *PASSIVE_SUBJECTS)
+
+
+def _both_sides(tree: Tree, p: int, sufferers: list[int], cls: lx.PredicateClass) -> bool:
+    """Are the dead of a mutual fight two parties joined by "and", the fight naming no other
+    side ("A and B fighters were killed in clashes", not "… in clashes *with* C")?"""
+    joined = [c for s in sufferers for c in tree.conjuncts(s)]
+    return len(joined) > 1 and not other_side(tree, p, cls)
+
+
+def _taking_part(tree: Tree, word: int) -> bool:
+    """ "active in", "involved in", "engaged in": an adjective of taking part, or a form of
+    "be" ("A are in a fierce battle with B", "A were active in the clashes")."""
+    return tree.lemma(word) in lx.TAKING_PART or tree.lemma(word) == "be"
+
+
+def clause_verb(tree: Tree, p: int) -> int | None:
+    """The verb whose phrases a noun sits in: "led to some of the confrontations" → led."""
+    node = p
+    for _ in range(6):
+        tok = tree.t[node]
+        if tok.head == node or tok.dep not in ("pobj", "prep"):
+            return None
+        node = tok.head
+        if tok_is_verb(tree, node):
+            return node
+    return None
+
+
+def other_side(tree: Tree, p: int, cls: lx.PredicateClass) -> bool:
+    """Has the mutual verb an object or a with/against phrase (the other side)?"""
+    if any(tree.lemma(o) not in lx.FIRE_OBJECTS for o in tree.children(p, *OBJECTS)):
+        return True
+    return any(
+        (w in cls.target or w == "with")
+        and not is_time(tree, o)
+        and (w not in lx.PLACE_OR_SIDE or names_a_side(tree, o))
+        for w, o in tree.preps(p)
+    )
+
+
+def names_a_side(tree: Tree, o: int) -> bool:
+    """Does the object of "on" name someone who fights ("clashed on *the rebels*"), not a
+    place ("clashed on the outskirts", "on the frontline", "on the border")?"""
+    return bool(members(tree, o)) or tree.lemma(o) in lx.GROUP_NOUNS | lx.COMBATANTS | PRONOUNS
