@@ -388,6 +388,37 @@ CASES = [
         on(2019),
         {"Turkey", "SDF"},
     ),
+    # -- a place taken from; "the rebels" named before; a speaker's own -------------------
+    (
+        "seized-by-from",
+        "Jarablus\nJarablus was seized by Turkey-backed rebels from Islamic State this week.",
+        on(2016),
+        {"FSA/SNA", "Islamic State"},
+    ),
+    (
+        "the-rebels-named-before",
+        "Manbij\nSyrian rebels backed by Turkey entered Manbij. The rebels then attacked the SDF.",
+        on(2016),
+        {"Turkey", "SDF"},
+    ),
+    (
+        "a-spokesman-for-its-fighters",
+        "Manbij\nA spokesman for the SDF said its fighters attacked Turkish troops near Manbij.",
+        on(2019),
+        {"SDF", "Turkey"},
+    ),
+    (
+        "an-official-said-the-group",
+        "Qusayr\nAn official of Hezbollah said the group had attacked HTS in Qusayr.",
+        on(2019),
+        {"Hezbollah", "HTS"},
+    ),
+    (
+        "the-groups-of-a-and-b",
+        "Saraqib\nClashes erupted between the militant groups of Ahrar al-Sham and HTS.",
+        on(2019),
+        {"NLF", "HTS"},
+    ),
     # -- "the Syrian Arab Army": Assad's before the fall of Damascus, the state's after ----
     (
         "saa-before-the-fall",

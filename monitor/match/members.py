@@ -39,7 +39,7 @@ def members(
         return []
     k = tree.owner.get(node)
     out: list[int] = [] if k is None else [k]
-    if k is None and tree.t[node].lemma in PRONOUNS | {"we", "our", "us"}:
+    if k is None and (tree.t[node].lemma in PRONOUNS | {"we", "our", "us"} or _itself(tree, node)):
         return _antecedent(tree, node, depth)  # "the SDF denied that *its* fighters attacked"
     for c in tree.children(node):
         out += _child_members(tree, c, depth, split, avoid)
@@ -131,8 +131,27 @@ def _antecedent(tree: Tree, pronoun: int, depth: int) -> list[int]:
             speaker = [
                 s for s in tree.subject(node) if s != pronoun and tree.t[s].lemma not in PRONOUNS
             ]
-            return [k for s in speaker for k in members(tree, s, depth + 1)]
+            return [k for s in speaker for k in members(tree, s, depth + 1) or _spoken_for(tree, s)]
     return []
+
+
+def _itself(tree: Tree, node: int) -> bool:
+    """ "*The group*" where no group was named before (else the scan made it a reference):
+    the speaker's own ("An official of A said the group had attacked B")."""
+    kids = tree.children(node)  # "the group" alone, not "the groups *of A*"
+    return tree.lemma(node) in _SELF and [tree.lemma(c) for c in kids] == ["the"]
+
+
+_SELF = frozenset(["group", "movement", "organization", "organisation"])
+
+
+def _spoken_for(tree: Tree, s: int) -> list[int]:
+    """Whom a speaker speaks for: "a spokesman *for A*", "an *A* official", "*A's* envoy"."""
+    if tree.lemma(s) not in lx.SPEAKER_NOUNS:
+        return []
+    words = tree.children(s, "compound", "amod", "poss")
+    words += [o for w, o in tree.preps(s) if w in ("for", "of")]
+    return [k for w in words for k in members(tree, w)]
 
 
 def owner_of_control(tree: Tree, control: int, depth: int) -> list[int]:

@@ -104,7 +104,8 @@ BUILTIN_SETS: dict[str, list[str]] = {
 
 
 #: phrases that refer back to actors named before: "each" (both of the last two), "one" (the
-#: last), or "own" (the last, where its own sentence names no actor before it)
+#: last), "own" (the last, where its own sentence names no actor before it) or "kin" (the last
+#: named with the same word: "A-backed rebels … the rebels")
 REFERENCES: dict[str, str] = {
     **{
         f"{det} {noun}": "each"
@@ -129,6 +130,9 @@ REFERENCES: dict[str, str] = {
         for det in ("its", "their")
         for noun in "fighters forces troops militants gunmen units members men".split()
     },
+    # "Syrian rebels backed by A … *the rebels* were battling B": the group last named with
+    # the same word ("kin"), in its sentence or the two before
+    **{f"the {noun}": "kin" for noun in "rebels insurgents militiamen".split()},
 }
 
 
@@ -213,7 +217,8 @@ class ReferenceKey:
 
     kind: ClassVar[str] = "ref"
     key: str
-    #: "each" (both of the last two actors), "one" (the last) or "own" ("its fighters")
+    #: "each" (both of the last two actors), "one" (the last), "own" ("its fighters") or
+    #: "kin" ("the rebels": the last named with the same word)
     how: str
 
 

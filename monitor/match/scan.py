@@ -118,7 +118,11 @@ class Scanner:
             before = doc.sentences_before(start, 2)
             window_start = before[0][0] if before else lo
             earlier = [h for h in named if window_start <= h.start and h.end <= start]
-            if how == "each":
+            if how == "kin":
+                kin = _kin(doc.text, earlier, doc.text[start:stop].split()[-1])
+                if kin is not None:
+                    added.append(ActorHit(kin, "reference", start, stop, doc.text[start:stop]))
+            elif how == "each":
                 last: list[str] = []
                 for h in reversed(earlier):
                     if h.actor not in last:
@@ -288,3 +292,26 @@ def _acronym_ok(alias: AliasKey, surface: str, original: str, start: int) -> boo
         if not any(c.islower() for c in window):
             return False
     return True
+
+
+def _kin(text: str, earlier: list[ActorHit], noun: str) -> str | None:
+    """The actor last named with ``noun`` ("rebels"): "*A-backed* rebels", "*A* rebels",
+    "rebels backed by *A*", "rebels loyal to *A*"; a reference itself is not one."""
+    stem = re.escape(noun.lower().removesuffix("s"))
+    after = re.compile(rf"[\s-]*(?:[A-Za-z]+\s+)?{stem}s?\b", re.IGNORECASE)
+    before = re.compile(
+        rf"\b{stem}s?\s+(?:(?:backed|supported|armed|funded|trained|sponsored)\s+by|loyal\s+to)"
+        r"\s+(?:the\s+)?$",
+        re.IGNORECASE,
+    )
+    own = re.compile(rf"\b{stem}s?$", re.IGNORECASE)  # the name itself: "A-backed rebels"
+    for h in reversed(earlier):
+        if h.kind == "reference":
+            continue
+        if (
+            own.search(h.surface)
+            or after.match(text, h.end)
+            or before.search(text, max(0, h.start - 60), h.start)
+        ):
+            return h.actor
+    return None

@@ -37,7 +37,8 @@ class Tree:
             else replace(tok, lemma=fixed)
             for tok in parse.tokens
         )
-        self.t = _fallen(_repaired(_headline(_noun_subject(tokens, lexicon), lexicon), lexicon))
+        tokens = _headline(_noun_subject(tokens, lexicon), lexicon)
+        self.t = _fallen(_taken_from(_repaired(tokens, lexicon), lexicon))
         self.kids: list[list[int]] = [[] for _ in self.t]
         for tok in self.t:
             if tok.head != tok.i:
@@ -224,6 +225,22 @@ def _headline(tokens: tuple[Token, ...], lexicon: lx.Lexicon) -> tuple[Token, ..
         for t in kids:
             if t.dep == "dep" and t.pos in ("NOUN", "PROPN") and tokens[t.i + 1].text == ",":
                 out[t.i] = replace(t, dep="nsubj")
+    return tuple(out)
+
+
+def _taken_from(tokens: tuple[Token, ...], lexicon: lx.Lexicon) -> tuple[Token, ...]:
+    """The one a place was taken from, hung on the taker ("P was seized by *A-backed rebels
+    from B*" read as rebels who come from B): the verb's own "from" phrase."""
+    out = list(tokens)
+    for tok in tokens:
+        entries = lexicon.verbs.get(tok.lemma, ()) if tok.pos == "VERB" else ()
+        if not any("from" in cls.target for _rest, cls in entries):
+            continue
+        for by in (t for t in tokens if t.head == tok.i and t.dep == "agent" and t.i != tok.i):
+            for agent in (t for t in tokens if t.head == by.i and t.dep == "pobj"):
+                for t in tokens:
+                    if t.head == agent.i and t.dep == "prep" and t.lemma == "from":
+                        out[t.i] = replace(t, head=tok.i)
     return tuple(out)
 
 
