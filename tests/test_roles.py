@@ -419,6 +419,28 @@ CASES = [
         on(2019),
         {"NLF", "HTS"},
     ),
+    # -- a siege told by its cause; a statement's issuer; quoted words ---------------------
+    (
+        "besieged-as-a-result-of",
+        "Deir Hafer\nHundreds of SDF fighters remain besieged in Deir Hafer as a result of the "
+        "Syrian army's offensive.",
+        on(2026, 1),
+        {"SDF", "Syrian government"},
+    ),
+    (
+        "a-statement-saying-its-fighters",
+        "Manbij\nThe SDF issued a statement saying its fighters repelled an attack by Turkish "
+        "troops.",
+        on(2019),
+        {"SDF", "Turkey"},
+    ),
+    (
+        "scare-quotes-inside-a-sentence",
+        "Deir Hafer\nThe SDF said groups of its fighters \u201cremain\u201d besieged in Deir "
+        "Hafer \u201cas a result of the Syrian army\u2019s offensive\u201d.",
+        on(2026, 1),
+        {"SDF", "Syrian government"},
+    ),
     # -- "the Syrian Arab Army": Assad's before the fall of Damascus, the state's after ----
     (
         "saa-before-the-fall",

@@ -143,3 +143,30 @@ def names_a_side(tree: Tree, o: int) -> bool:
     """Does the object of "on" name someone who fights ("clashed on *the rebels*"), not a
     place ("clashed on the outskirts", "on the frontline", "on the border")?"""
     return bool(members(tree, o)) or tree.lemma(o) in lx.GROUP_NOUNS | lx.COMBATANTS | PRONOUNS
+
+
+#: phrases of cause: "besieged *as a result of* B's advance", "*because of* B's shelling"
+_CAUSES = {("as", "result"): "of", ("because", None): "of"}
+
+
+def cause_agents(tree: Tree, v: int) -> list[int]:
+    """Who a passive verb with no "by" was done by, told as its cause: "A fighters remain
+    besieged *as a result of B's* advance", "were killed *because of B* shelling": the
+    owner or modifier of the cause, or the cause itself where it names an actor."""
+    out: list[int] = []
+    for c in tree.children(v, "prep", "advmod", "amod"):
+        word = tree.lemma(c)
+        for (first, noun), last in _CAUSES.items():
+            if word != first:
+                continue
+            node = c
+            if noun is not None:  # "as *a result* of"
+                node = next((o for o in tree.children(c, "pobj") if tree.lemma(o) == noun), -1)
+                if node < 0:
+                    continue
+            for w, o in tree.preps(node):
+                if w == last:
+                    out += [o, *tree.children(o, "poss", "compound", "amod")]
+            # "because of *A shelling*" parsed as a clause: "A" the subject of "shelling"
+            out += [s for v in tree.children(c, "pcomp") for s in tree.children(v, "nsubj")]
+    return [o for o in out if members(tree, o)]

@@ -146,9 +146,12 @@ _SELF = frozenset(["group", "movement", "organization", "organisation"])
 
 
 def _spoken_for(tree: Tree, s: int) -> list[int]:
-    """Whom a speaker speaks for: "a spokesman *for A*", "an *A* official", "*A's* envoy"."""
+    """Whom a speaker speaks for: "a spokesman *for A*", "an *A* official", "*A's* envoy",
+    "*A* issued a statement"."""
     if tree.lemma(s) not in lx.SPEAKER_NOUNS:
         return []
+    if tree.dep(s) in OBJECTS:  # "A issued *a statement* saying its fighters …"
+        return [k for x in tree.subject(tree.head(s)) for k in members(tree, x)]
     words = tree.children(s, "compound", "amod", "poss")
     words += [o for w, o in tree.preps(s) if w in ("for", "of")]
     return [k for w in words for k in members(tree, w)]

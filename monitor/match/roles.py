@@ -28,7 +28,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from monitor.match import lexicon as lx
-from monitor.match.governors import Args, clause_verb, governor, names_a_side, other_side
+from monitor.match.governors import (
+    Args,
+    cause_agents,
+    clause_verb,
+    governor,
+    names_a_side,
+    other_side,
+)
 from monitor.match.members import (
     affiliates,
     among,
@@ -125,6 +132,8 @@ def _read_predicate(
     allied = _allied(tree, p)
     if verb:
         _verb_args(tree, p, cls, allied, args)
+        if tree.is_passive(p) and not any(w == "by" for w, _ in tree.preps(p)):
+            args.agent += cause_agents(tree, p)  # "besieged as a result of B's advance"
     else:
         _noun_args(tree, p, cls, args)
     _prep_args(tree, p, cls, verb, args)

@@ -26,6 +26,10 @@ PRONOUNS = frozenset(["it", "its", "they", "their", "them", "theirs", "itself", 
 DEPTH = 8
 
 
+#: verbs that link a subject to a participle: "A fighters *remain* besieged"
+LINKING = frozenset(["remain", "stay", "become", "get", "lie", "sit"])
+
+
 class Tree:
     """Index over one parse: children, mentions by token, predicates."""
 
@@ -126,13 +130,22 @@ class Tree:
         kids = self.children(v)
         if any(self.t[c].dep in ("auxpass", "nsubjpass") for c in kids):
             return True
-        # a bare participle with a by-phrase ("positions targeted by A")
-        return self.t[v].tag == "VBN" and any(self.t[c].dep == "agent" for c in kids)
+        if self.t[v].tag != "VBN":
+            return False
+        # a bare participle with a by-phrase ("positions targeted by A"), or a linking verb's
+        # ("A fighters *remain besieged*", "stayed encircled")
+        head = self.t[self.t[v].head]
+        linked = self.t[v].dep in ("acomp", "oprd") and head.lemma in LINKING
+        return linked or any(self.t[c].dep == "agent" for c in kids)
 
     def passive_subject(self, v: int) -> list[int]:
         """Who a passive verb is done to: its own subject, or the subject of the linking verb
         whose complement it is ("A fighters *remain besieged* by B", "were *left wounded* by")."""
-        own = self.children(v, *PASSIVE_SUBJECTS)
+        own = self.children(v, *PASSIVE_SUBJECTS) or [
+            s  # the subject hung on the auxiliary: "A fighters *remain* besieged" (remain: aux)
+            for a in self.children(v, "auxpass", "aux")
+            for s in self.children(a, "nsubj", "nsubjpass")
+        ]
         if own or self.t[v].dep not in ("acomp", "oprd", "xcomp"):
             return own
         return self.children(self.t[v].head, "nsubj", "csubj", *PASSIVE_SUBJECTS)
@@ -278,10 +291,13 @@ def _repaired(tokens: tuple[Token, ...], lexicon: lx.Lexicon) -> tuple[Token, ..
                 out[tok.i] = replace(tok, pos="VERB", tag="VBN")
                 out[by[0].i] = replace(by[0], dep="agent")
         head = tokens[tok.head]
-        if tok.dep == "appos" and head.dep == "ROOT" and head.pos in ("NOUN", "PROPN"):
-            # a headline's list: "A fighter, five B members *dead* in clashes"
-            if any(t.head == tok.i and t.lemma in lx.CASUALTY for t in tokens):
-                out[tok.i] = replace(tok, dep="conj")
+        if (
+            tok.dep == "appos"
+            and head.dep == "ROOT"
+            and head.pos in ("NOUN", "PROPN")
+            and any(t.head == tok.i and t.lemma in lx.CASUALTY for t in tokens)
+        ):  # a headline's list: "A fighter, five B members *dead* in clashes"
+            out[tok.i] = replace(tok, dep="conj")
         if tok.dep != "conj" or tok.pos != "PROPN" or head.pos not in ("VERB", "AUX"):
             continue
         before = [
