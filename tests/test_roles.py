@@ -441,6 +441,19 @@ CASES = [
         on(2026, 1),
         {"SDF", "Syrian government"},
     ),
+    # -- prepositions that are a verb's form; "-ing" nouns taken for verbs ----------------
+    (
+        "left-dead-including",
+        "Al-Bab\nTurkish air strikes left four people dead near Al-Bab, including SDF fighters.",
+        on(2019),
+        {"Turkey", "SDF"},
+    ),
+    (
+        "killed-following-shelling",
+        "Palmyra\nFive Syrian army fighters were killed following Hezbollah shelling near Palmyra.",
+        on(2019),
+        {"Assad regime", "Hezbollah"},
+    ),
     # -- "the Syrian Arab Army": Assad's before the fall of Damascus, the state's after ----
     (
         "saa-before-the-fall",

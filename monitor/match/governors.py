@@ -53,7 +53,7 @@ def governor(tree: Tree, p: int, cls: lx.PredicateClass, args: Args) -> None:
     elif d in OBJECTS and vl in lx.RECEIVE:
         args.target += tree.subject(v)  # "A repelled the attack", "A suffered attacks"
     elif d == "pobj" and tree.head(v) != v:
-        _phrase_governor(tree, p, cls, tree.lemma(v), tree.head(v), args)
+        _phrase_governor(tree, p, cls, tree.prep_word(v), tree.head(v), args)
 
 
 def _phrase_governor(
@@ -145,28 +145,18 @@ def names_a_side(tree: Tree, o: int) -> bool:
     return bool(members(tree, o)) or tree.lemma(o) in lx.GROUP_NOUNS | lx.COMBATANTS | PRONOUNS
 
 
-#: phrases of cause: "besieged *as a result of* B's advance", "*because of* B's shelling"
-_CAUSES = {("as", "result"): "of", ("because", None): "of"}
-
-
 def cause_agents(tree: Tree, v: int) -> list[int]:
     """Who a passive verb with no "by" was done by, told as its cause: "A fighters remain
-    besieged *as a result of B's* advance", "were killed *because of B* shelling": the
+    besieged *as a result of B's* offensive", "were killed *because of B* shelling": the
     owner or modifier of the cause, or the cause itself where it names an actor."""
-    out: list[int] = []
+    causes: list[int] = []
     for c in tree.children(v, "prep", "advmod", "amod"):
         word = tree.lemma(c)
-        for (first, noun), last in _CAUSES.items():
-            if word != first:
-                continue
-            node = c
-            if noun is not None:  # "as *a result* of"
-                node = next((o for o in tree.children(c, "pobj") if tree.lemma(o) == noun), -1)
-                if node < 0:
-                    continue
-            for w, o in tree.preps(node):
-                if w == last:
-                    out += [o, *tree.children(o, "poss", "compound", "amod")]
-            # "because of *A shelling*" parsed as a clause: "A" the subject of "shelling"
-            out += [s for v in tree.children(c, "pcomp") for s in tree.children(v, "nsubj")]
+        if word == "as":  # "as a result of X"
+            for r in tree.children(c, "pobj"):
+                if tree.lemma(r) == "result":
+                    causes += [o for w, o in tree.preps(r) if w == "of"]
+        elif word == "because":  # "because of X" (X hung on "of", or on "because" itself)
+            causes += [o for w, o in tree.preps(c) if w == "of"] + tree.children(c, "pobj")
+    out = [x for o in causes for x in (o, *tree.children(o, "poss", "compound", "amod"))]
     return [o for o in out if members(tree, o)]

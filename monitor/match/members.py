@@ -377,6 +377,8 @@ def casualties_caused(tree: Tree, p: int) -> list[int]:
                 out += [oo for w, oo in tree.preps(o) if w in ("of", "among")]
     elif tree.lemma(v) == "leave":
         out += [o for o in tree.children(v, *OBJECTS) if tree.lemma(o) not in lx.CASUALTY_NOUNS]
+        # "the strikes left 12 people dead (near P), *including* A fighters"
+        out += [o for w, o in tree.clause_preps(v, skip=None, depth=2) if w in lx.MEMBER_PREPS]
     return out
 
 

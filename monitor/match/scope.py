@@ -246,6 +246,8 @@ def _aside(tree: Tree, r: int) -> str:
         if ht.lemma in lx.SPEAKER_NOUNS and tok.dep in ("compound", "amod", "poss", "pobj", "prep"):
             node = head
             continue
+        if tok.dep == "prep" and tree.prep_word(node) in lx.MEMBER_PREPS:
+            return ""  # "near P, *including* A fighters": people, not a place
         if tok.dep in ("compound", "amod", "poss", "pobj", "prep", "appos"):
             node = head
             continue

@@ -41,7 +41,7 @@ class Tree:
             else replace(tok, lemma=fixed)
             for tok in parse.tokens
         )
-        tokens = _headline(_noun_subject(tokens, lexicon), lexicon)
+        tokens = _headline(_noun_subject(_gerund_noun(tokens, lexicon), lexicon), lexicon)
         self.t = _fallen(_taken_from(_repaired(tokens, lexicon), lexicon))
         self.kids: list[list[int]] = [[] for _ in self.t]
         for tok in self.t:
@@ -80,12 +80,17 @@ class Tree:
             return self.kids[i]
         return [c for c in self.kids[i] if self.t[c].dep in deps]
 
+    def prep_word(self, p: int) -> str:
+        """A preposition as looked up: its lemma, or as written where it is a verb's form
+        ("including", "following")."""
+        return self.t[p].lemma if self.t[p].pos == "ADP" else self.t[p].text.lower()
+
     def preps(self, i: int) -> list[tuple[str, int]]:
         """(preposition, object) for each prepositional phrase on ``i``; two-word ones too
         ("along with", "on behalf of", "out of")."""
         out = []
         for p in self.children(i, "prep", "agent", "dative"):
-            word = self.t[p].lemma
+            word = self.prep_word(p)
             objs = self.children(p, "pobj", "pcomp", "dobj")
             inner = self.children(p, "prep")
             if not objs and inner:  # "along with X", "out of X"
@@ -198,6 +203,37 @@ def _fallen(tokens: tuple[Token, ...]) -> tuple[Token, ...]:
             out[subj[0].i] = replace(subj[0], dep="dobj")
             out[taker[0].i] = replace(taker[0], dep="nsubj", head=tok.i)
             out[to[0].i] = replace(to[0], dep="case", head=taker[0].i)
+    return tuple(out)
+
+
+def _gerund_noun(tokens: tuple[Token, ...], lexicon: lx.Lexicon) -> tuple[Token, ...]:
+    """A noun of fighting in "-ing" taken for a verb on the name before it ("killed following
+    *Turkish army shelling*" read as "an army *that is shelling*"): the noun, the name its
+    modifier."""
+    out = list(tokens)
+    for tok in tokens[1:]:
+        if tok.tag != "VBG" or tok.text.lower() not in lexicon.nouns:
+            continue
+        kids = [t for t in tokens if t.head == tok.i and t.i != tok.i]
+        if any(t.dep == "dobj" for t in kids):
+            continue  # "shelling the town": a verb
+        head, before = tokens[tok.head], tokens[tok.i - 1]
+        if tok.dep == "acl" and head.i == tok.i - 1 and head.dep == "pobj":
+            # "following *Turkish army shelling*" as "army that is shelling"
+            out[tok.i] = replace(tok, pos="NOUN", tag="NN", dep="pobj", head=head.head)
+            out[head.i] = replace(head, dep="compound", head=tok.i)
+            for t in tokens:  # the name's own phrases go with the noun
+                if t.head == head.i and t.dep == "prep":
+                    out[t.i] = replace(t, head=tok.i)
+        elif (
+            tok.dep in ("pcomp", "ccomp")
+            and head.dep == "prep"
+            and before.dep == "nsubj"
+            and before.head == tok.i
+            and before.pos == "PROPN"
+        ):  # "following *Hezbollah shelling*" as a clause, Hezbollah its subject
+            out[tok.i] = replace(tok, pos="NOUN", tag="NN", dep="pobj")
+            out[before.i] = replace(before, dep="compound")
     return tuple(out)
 
 
