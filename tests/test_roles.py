@@ -454,6 +454,28 @@ CASES = [
         on(2019),
         {"Assad regime", "Hezbollah"},
     ),
+    # -- a statement's "it added" and its "our"; "these factions" named before -----------
+    (
+        "it-added-our-positions",
+        "Manbij\nThe SDF said fighters were massing near Manbij. \u201cTurkish troops "
+        "attacked our positions at dawn,\u201d it added.",
+        on(2019),
+        {"SDF", "Turkey"},
+    ),
+    (
+        "our-is-the-speaker-not-the-subject",
+        "Deir Ezzor\n\u201cTurkish-backed factions tried to cross the river to target our "
+        "bases,\u201d the SDF said.",
+        on(2019),
+        {"SDF", "FSA/SNA"},
+    ),
+    (
+        "these-factions-named-before",
+        "Manbij\nFactions backed by Turkey entered Manbij. These factions then shelled SDF "
+        "positions.",
+        on(2019),
+        {"Turkey", "SDF"},
+    ),
     # -- "the Syrian Arab Army": Assad's before the fall of Damascus, the state's after ----
     (
         "saa-before-the-fall",

@@ -111,11 +111,19 @@ def _antecedent(tree: Tree, pronoun: int, depth: int) -> list[int]:
     the clause that governs it ("The SDF said *its* fighters repelled the attack", "Turkey
     denied *its* forces fired on Russian planes")."""
     node = pronoun
+    # "we", "our" are the speaker's, never the subject of the clause above ("A tried to
+    # cross the river to target *our* bases,” B said)
+    first_person = tree.t[pronoun].text.lower() in ("we", "our", "us", "ours")
     for _ in range(DEPTH):
         tok = tree.t[node]
         if tok.head == node:
             return []
-        if tok.dep in ("advcl", "conj") and tok_is_verb(tree, node) and node != pronoun:
+        if (
+            tok.dep in ("advcl", "conj")
+            and tok_is_verb(tree, node)
+            and node != pronoun
+            and not first_person
+        ):
             # "A members were killed when *they* were ambushed by B", "A entered the town
             # and *they* attacked B": the subject of the clause this one hangs on
             main = [
@@ -129,8 +137,10 @@ def _antecedent(tree: Tree, pronoun: int, depth: int) -> list[int]:
         node = tok.head
         if tree.lemma(node) in lx.REPORTING or tree.lemma(node) in lx.DENIAL:
             speaker = [
-                s for s in tree.subject(node) if s != pronoun and tree.t[s].lemma not in PRONOUNS
-            ]
+                s
+                for s in tree.subject(node)
+                if s != pronoun and (tree.t[s].lemma not in PRONOUNS or s in tree.owner)
+            ]  # "our bases,” *it* added": "it" a reference to the speaker before
             return [k for s in speaker for k in members(tree, s, depth + 1) or _spoken_for(tree, s)]
     return []
 

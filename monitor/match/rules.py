@@ -104,8 +104,8 @@ BUILTIN_SETS: dict[str, list[str]] = {
 
 
 #: phrases that refer back to actors named before: "each" (both of the last two), "one" (the
-#: last), "own" (the last, where its own sentence names no actor before it) or "kin" (the last
-#: named with the same word: "A-backed rebels … the rebels")
+#: last), "own" (the last, where its own sentence names no actor before it), "kin" (the last
+#: named with the same word: "A-backed rebels … the rebels") or "speaker" (the last to speak)
 REFERENCES: dict[str, str] = {
     **{
         f"{det} {noun}": "each"
@@ -132,7 +132,13 @@ REFERENCES: dict[str, str] = {
     },
     # "Syrian rebels backed by A … *the rebels* were battling B": the group last named with
     # the same word ("kin"), in its sentence or the two before
-    **{f"the {noun}": "kin" for noun in "rebels insurgents militiamen".split()},
+    **{
+        f"{det} {noun}": "kin"
+        for det in ("the", "these", "those")
+        for noun in "rebels insurgents militiamen factions".split()
+    },
+    # "…,” *it added*": a statement's "it" is the one that spoke last ("the SDF said")
+    **{f"{who} {verb}": "speaker" for who in ("it", "they") for verb in ("said", "added")},
 }
 
 
@@ -217,8 +223,8 @@ class ReferenceKey:
 
     kind: ClassVar[str] = "ref"
     key: str
-    #: "each" (both of the last two actors), "one" (the last), "own" ("its fighters") or
-    #: "kin" ("the rebels": the last named with the same word)
+    #: "each" (both of the last two actors), "one" (the last), "own" ("its fighters"),
+    #: "kin" ("the rebels": the last named with the same word) or "speaker" ("it said")
     how: str
 
 

@@ -118,7 +118,12 @@ class Scanner:
             before = doc.sentences_before(start, 2)
             window_start = before[0][0] if before else lo
             earlier = [h for h in named if window_start <= h.start and h.end <= start]
-            if how == "kin":
+            if how == "speaker":  # "…,” it added": the pronoun alone stands for the speaker
+                speaker = _last_speaker(doc.text, earlier)
+                stop = start + len(doc.text[start:stop].split()[0])
+                if speaker is not None:
+                    added.append(ActorHit(speaker, "reference", start, stop, doc.text[start:stop]))
+            elif how == "kin":
                 kin = _kin(doc.text, earlier, doc.text[start:stop].split()[-1])
                 if kin is not None:
                     added.append(ActorHit(kin, "reference", start, stop, doc.text[start:stop]))
@@ -313,5 +318,17 @@ def _kin(text: str, earlier: list[ActorHit], noun: str) -> str | None:
             or after.match(text, h.end)
             or before.search(text, max(0, h.start - 60), h.start)
         ):
+            return h.actor
+    return None
+
+
+#: words of saying right after a name: "the SDF *said*", "Turkey *added*"
+_SAID = re.compile(r"\s+(?:has\s+|had\s+)?(?:said|added|stated|announced|told|claimed)\b")
+
+
+def _last_speaker(text: str, earlier: list[ActorHit]) -> str | None:
+    """The actor last named as one who spoke ("… ,” *the SDF said* in a statement")."""
+    for h in reversed(earlier):
+        if h.kind != "reference" and _SAID.match(text, h.end):
             return h.actor
     return None
