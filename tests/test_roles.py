@@ -476,6 +476,26 @@ CASES = [
         on(2019),
         {"Turkey", "SDF"},
     ),
+    # -- what is defended was attacked; "amid" tells what happened; driven from its posts --
+    (
+        "defended-against-an-assault-by",
+        "Manbij\nSDF fighters defended their positions against an assault by Turkish troops.",
+        on(2019),
+        {"SDF", "Turkey"},
+    ),
+    (
+        "will-defend-amid-the-shelling-by",
+        "Deir Hafer\n\u201cOur forces will defend our fighters amid the shelling of Deir Hafer "
+        "by the Hamza Division,\u201d the SDF said.",
+        on(2026, 1),
+        {"SDF", "FSA/SNA"},
+    ),
+    (
+        "expelled-from-its-posts",
+        "Afrin\nHTS fighters entered Afrin and expelled the Hamza Division from its posts.",
+        on(2022),
+        {"HTS", "FSA/SNA"},
+    ),
     # -- "the Syrian Arab Army": Assad's before the fall of Damascus, the state's after ----
     (
         "saa-before-the-fall",

@@ -90,6 +90,10 @@ def _phrase_governor(
         # "A claimed responsibility for the attack"
         claimer = verb if vl == "claim" else tree.head(verb)
         args.agent += tree.subject(claimer)
+    elif word in ("amid", "against", "from") and vl in ("defend", "protect", "shield"):
+        # "A defended its positions against the assault by B", "to defend our fighters amid
+        # the shelling by B": what is defended was attacked
+        args.target += tree.subject(verb) + tree.children(verb, *OBJECTS)
     elif word == "to" and vl in ("respond", "retaliate", "reply"):
         args.target += tree.subject(verb)  # "A responded to the shelling"
     elif word in ("in", "into") and vl in ("join", "take", "participate", "engage", "involve"):

@@ -118,6 +118,11 @@ def _antecedent(tree: Tree, pronoun: int, depth: int) -> list[int]:
         tok = tree.t[node]
         if tok.head == node:
             return []
+        if tok.dep == "prep" and tree.prep_word(node) == "from" and tok_is_verb(tree, tok.head):
+            # "A expelled B from *its* posts": the one driven out held them
+            held = [k for o in tree.children(tok.head, "dobj") for k in members(tree, o, depth + 1)]
+            if held:
+                return held
         if (
             tok.dep in ("advcl", "conj")
             and tok_is_verb(tree, node)
@@ -135,13 +140,21 @@ def _antecedent(tree: Tree, pronoun: int, depth: int) -> list[int]:
             if found:
                 return found
         node = tok.head
-        if tree.lemma(node) in lx.REPORTING or tree.lemma(node) in lx.DENIAL:
+        if tok_is_verb(tree, node) and (
+            tree.lemma(node) in lx.REPORTING or tree.lemma(node) in lx.DENIAL
+        ):  # a verb of saying, not "its *posts*"
             speaker = [
                 s
                 for s in tree.subject(node)
                 if s != pronoun and (tree.t[s].lemma not in PRONOUNS or s in tree.owner)
             ]  # "our bases,” *it* added": "it" a reference to the speaker before
-            return [k for s in speaker for k in members(tree, s, depth + 1) or _spoken_for(tree, s)]
+            found = [
+                k for s in speaker for k in members(tree, s, depth + 1) or _spoken_for(tree, s)
+            ]
+            if found:
+                return found
+            # a speaker that is itself "ours" ("*Our forces* affirm …," the SDF said): the
+            # one who speaks further up
     return []
 
 

@@ -246,6 +246,8 @@ def _noun_args(tree: Tree, p: int, cls: lx.PredicateClass, args: Args) -> None:
     for c in tree.children(p, "relcl", "acl"):
         if tree.lemma(c) == "claim":  # "the attack, which A claimed"
             args.agent += [s for s in tree.subject(c) if tree.lemma(s) not in RELATIVE]
+        elif tree.t[c].tag == "VBG":  # "the shelling targeting P *by A*": the noun's "by"
+            args.agent += [o for w, o in tree.preps(c) if w == "by"]
     governor(tree, p, cls, args)
 
 

@@ -140,6 +140,12 @@ def _not_armed(tree: Tree, p: int) -> str:
     return ""
 
 
+#: prepositions whose event (their own object) is told as having happened, whatever the clause
+#: above says ("A vowed to respond *after* the attack by B", "A will defend X *amid* the
+#: shelling by B"; not "the denial came *after* reports that A attacked B")
+_TOLD_AS_DONE = frozenset(["amid", "amidst", "during", "after", "following", "despite"])
+
+
 def _in_scope_of(tree: Tree, p: int, denied_by: set[str]) -> str:
     """Walk up from the predicate to its clause and the clauses that govern it: a negation
     or modal on the way, or a governing denial, hedge or "false" blocks it. A denial of
@@ -182,6 +188,12 @@ def _in_scope_of(tree: Tree, p: int, denied_by: set[str]) -> str:
             via_involvement = via_involvement or tok.lemma in lx.INVOLVEMENT
         if tok.head == node or (tok.dep in ("conj", "parataxis", "cc") and tok_is_verb(tree, node)):
             break
+        if (
+            tok.dep == "prep"
+            and tree.prep_word(node) in _TOLD_AS_DONE
+            and p in tree.children(node, "pobj")
+        ):
+            break  # "A *will* defend its fighters *amid* the shelling by B": the shelling is
         came_by = tok.lemma if tok.dep == "prep" else tok.dep
         node = tok.head
     return ""

@@ -41,7 +41,8 @@ class Tree:
             else replace(tok, lemma=fixed)
             for tok in parse.tokens
         )
-        tokens = _headline(_noun_subject(_gerund_noun(tokens, lexicon), lexicon), lexicon)
+        tokens = _said_after(_gerund_noun(tokens, lexicon))
+        tokens = _headline(_noun_subject(tokens, lexicon), lexicon)
         self.t = _fallen(_taken_from(_repaired(tokens, lexicon), lexicon))
         self.kids: list[list[int]] = [[] for _ in self.t]
         for tok in self.t:
@@ -203,6 +204,26 @@ def _fallen(tokens: tuple[Token, ...]) -> tuple[Token, ...]:
             out[subj[0].i] = replace(subj[0], dep="dobj")
             out[taker[0].i] = replace(taker[0], dep="nsubj", head=tok.i)
             out[to[0].i] = replace(to[0], dep="case", head=taker[0].i)
+    return tuple(out)
+
+
+def _said_after(tokens: tuple[Token, ...]) -> tuple[Token, ...]:
+    """A quotation and its speaker after it taken for two clauses ("*…our fighters,” B
+    said*" with "said" conjoined to the quotation's verb): the speaker's verb governs the
+    quotation."""
+    out = list(tokens)
+    root = next((t for t in tokens if t.dep == "ROOT"), None)
+    if root is None:
+        return tokens
+    for t in tokens[root.i + 1 :]:
+        if t.head != root.i or t.dep not in ("conj", "parataxis") or t.lemma not in lx.REPORTING:
+            continue
+        if any(c.head == t.i and c.dep == "nsubj" for c in tokens) and not any(
+            c.head == root.i and c.dep == "cc" for c in tokens
+        ):
+            out[t.i] = replace(t, dep="ROOT", head=t.i)
+            out[root.i] = replace(root, dep="ccomp", head=t.i)
+        break
     return tuple(out)
 
 
