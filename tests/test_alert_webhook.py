@@ -46,6 +46,25 @@ def test_body_is_signed_with_hmac_sha256(
     assert req.json()["explanation"]["rule"] == "infighting"
 
 
+def test_body_tells_the_alert_not_a_delivery_state(
+    tmp_path: Path, server: LocalServer, capsys: pytest.CaptureFixture[str]
+):
+    """A receiver used to read "status": "pending" in every body (the row's state while it
+    was being sent); the body is the alert, and ``alerts --json`` tells how delivery went."""
+    got: list[Request] = []
+    server.route("/hook", lambda r: (got.append(r), Response(204))[1])
+    config = setup(tmp_path, server)
+    assert main(["--config", config, "once"]) == 0
+    [req] = got
+    body = req.json()
+    assert "status" not in body
+    assert body["kind"] == "alert" and body["actors"] == ["Hezbollah", "Assad regime"]
+    capsys.readouterr()
+    assert main(["--config", config, "alerts", "--json"]) == 0
+    [row] = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert row["status"] == "sent" and row["id"] == body["id"] and row["attempts"] == 1
+
+
 def test_idempotency_key_is_the_same_on_every_retry(tmp_path: Path, server: LocalServer):
     answers = iter([Response(503), Response(502), Response(200)])
     got: list[Request] = []

@@ -69,7 +69,9 @@ class ChannelKind:
 
 
 def alert_payload(alert: Alert) -> dict[str, Any]:
-    """The documented JSON form of an alert (webhook body, ``monitor alerts --json``)."""
+    """The documented JSON form of an alert as sent (the webhook body). ``monitor alerts
+    --json`` adds how its delivery went (status, attempts, last error): a body on its way has no
+    status worth telling (it was always "pending")."""
     m = alert.match
     return {
         "id": alert.id,
@@ -77,7 +79,6 @@ def alert_payload(alert: Alert) -> dict[str, Any]:
         "story": alert.story_id,
         "note": alert.note,
         "channel": alert.channel,
-        "status": alert.status.value,
         "rule": m.rule,
         "severity": alert.severity,
         "score": m.score,

@@ -141,6 +141,7 @@ def print_alerts(items: list[Any], as_json: bool) -> None:
             # the documented object, and how its delivery went on its channel
             row = {
                 **alert_payload(alert),
+                "status": alert.status.value,
                 "attempts": alert.attempts,
                 "last_error": alert.last_error,
                 "sent": alert.sent.isoformat() if alert.sent else None,
