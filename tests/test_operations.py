@@ -4,6 +4,7 @@ and metrics endpoint. `monitor run` as a real process against real local servers
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import sqlite3
@@ -13,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -305,3 +307,39 @@ def test_operating_commands_need_no_channel_secret(tmp_path: Path, monkeypatch: 
         )
         assert done.returncode == code, (command, done.stdout, done.stderr)
         assert "MONITOR_TEST_UNSET_HOOK" not in done.stderr, (command, done.stderr)
+
+
+def test_a_node_that_missed_a_beat_is_listed_as_late(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """A node SIGKILLed leaves its last heartbeat behind: it stays listed until 30 s, but
+    from 15 s (a missed beat: nodes beat every 10 s) `nodes` and `status` say it is late."""
+    import asyncio
+    from datetime import UTC, datetime, timedelta
+
+    from monitor.cli import main
+    from monitor.store import open_store, sources_hash
+
+    config = make_config(tmp_path, sources=[{"name": "desk", "url": "http://127.0.0.1:9/feed"}])
+    url = yaml.safe_load(config.read_text())["storage"]["url"]
+
+    async def beats() -> None:
+        store = await open_store(url)
+        try:
+            now = datetime.now(UTC)
+            listed = sources_hash([])
+            await store.heartbeat("desk-live", listed, now - timedelta(seconds=2))
+            await store.heartbeat("desk-killed", listed, now - timedelta(seconds=20))
+        finally:
+            await store.close()
+
+    asyncio.run(beats())
+    assert main(["--config", str(config), "nodes", "--json"]) == 0
+    rows = {r["node"]: r for r in map(json.loads, capsys.readouterr().out.splitlines())}
+    assert rows["desk-live"]["late"] is False and rows["desk-killed"]["late"] is True
+    assert main(["--config", str(config), "nodes"]) == 0
+    lines = dict(line.split(":", 1) for line in capsys.readouterr().out.splitlines())
+    assert "late" not in lines["desk-live"]
+    assert "late: no word for 20 s (taken for gone at 30 s)" in lines["desk-killed"]
+    assert main(["--config", str(config), "status"]) in (0, 3)
+    assert "desk-killed (seen 20 s ago, late)" in capsys.readouterr().out

@@ -184,9 +184,19 @@ def print_nodes(nodes: dict[str, tuple[str, datetime]], synced: str | None) -> N
     now = datetime.now(UTC)
     shown = []
     for name, (listed, seen) in sorted(nodes.items()):
+        ago = (now - seen).total_seconds()
+        late = ", late" if _late(ago) else ""
         differs = " (another source list: claims nothing)" if listed != synced else ""
-        shown.append(f"{name} (seen {(now - seen).total_seconds():.0f} s ago){differs}")
+        shown.append(f"{name} (seen {ago:.0f} s ago{late}){differs}")
     print(f"nodes: {', '.join(shown)}")
+
+
+def _late(ago: float) -> bool:
+    """Has a node missed a beat (killed, hung, cut off): listed until ``NODE_ALIVE``, but
+    said to be late from ``NODE_LATE``."""
+    from monitor.store import NODE_LATE
+
+    return ago >= NODE_LATE
 
 
 def list_nodes(
@@ -197,7 +207,7 @@ def list_nodes(
 ) -> None:
     """``monitor nodes``: each daemon alive on the database, a line each (``--json``: an
     object each: node, seen, agrees — its source list is the one last synced —, polling —
-    sources it holds a lease on now)."""
+    sources it holds a lease on now —, late — it has missed a beat)."""
     from monitor.store import NODE_ALIVE
 
     now = datetime.now(UTC)
@@ -208,18 +218,22 @@ def list_nodes(
         )
     for name, (listed, seen) in sorted(nodes.items()):
         agrees = synced is None or listed == synced
+        ago = (now - seen).total_seconds()
         if as_json:
             row = {
                 "node": name,
                 "seen": iso(seen),
                 "agrees": agrees,
                 "polling": polling.get(name, 0),
+                "late": _late(ago),
             }
             print(json.dumps(row, ensure_ascii=False))
             continue
         state = "" if agrees else "; another source list: claims nothing"
+        if _late(ago):
+            state += f"; late: no word for {ago:.0f} s (taken for gone at {NODE_ALIVE:.0f} s)"
         print(
-            f"{name}: seen {(now - seen).total_seconds():.0f} s ago, "
+            f"{name}: seen {ago:.0f} s ago, "
             f"polling {plural(polling.get(name, 0), 'source')} now{state}"
         )
 

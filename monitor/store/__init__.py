@@ -311,6 +311,9 @@ def sources_hash(sources: Sequence[Source]) -> str:
 
 #: a node not heard from for this long is taken for gone
 NODE_ALIVE = 30.0
+#: … and for this long is late: a node says it is alive every 10 s (``daemon.runtime``), so
+#: one silent this long has missed a beat (killed, hung or cut off, most likely)
+NODE_LATE = 15.0
 
 
 async def sync_beside_nodes(store: Store, sources: Sequence[Source], node: str | None) -> bool:
