@@ -350,6 +350,29 @@ def test_ambiguous_terms_need_a_confirming_cue():
     assert eng.match("", "Hezbollah clashed with regime forces near Qusayr.")
 
 
+def test_acronyms_of_three_letters_match_in_lower_case_unless_a_word():
+    """A hurried line writes "hts"; "IS" in lower case is the verb, "WAR" the word."""
+    config = Settings.model_validate(
+        {
+            "actors": {
+                "HTS": {"aliases": ["HTS"]},
+                "Hezbollah": {"aliases": ["Hezbollah"]},
+                "Islamic State": {"aliases": ["IS"]},
+                "War Party": {"aliases": ["WAR"]},
+            },
+            "keywords": {"conflict": ["clashed"]},
+            "rules": [{"name": "r", "any": ["conflict"]}],
+        }
+    )
+    eng = compile_rules(config)
+    [m] = eng.match("", "hezbollah fighters clashed with hts near qusayr.")
+    assert set(m.actor_names) == {"Hezbollah", "HTS"}
+    assert not eng.match("", "hezbollah is here: its fighters clashed with the army.")
+    assert not eng.match("", "hezbollah fighters clashed with war veterans.")
+    [m] = eng.match("", "Hezbollah fighters clashed with WAR militants.")
+    assert set(m.actor_names) == {"Hezbollah", "War Party"}
+
+
 def test_shadow_rule_matches_in_shadow_mode():
     [m] = engine(mode="shadow").match("", "Hezbollah clashed with regime forces.")
     assert m.mode == "shadow"

@@ -3,7 +3,8 @@
 Pure. An actor has aliases (its names), forms (adjectives and demonyms such as "Iran-backed"),
 metonyms (capitals, leaders: they count, but weigh less) and exclusions (longer phrases that
 contain an alias but mean something else: "Turkish Hezbollah"). All-capital aliases of up to six
-letters are acronyms and match only as written: "IS" never matches "is".
+letters are acronyms and match as written ("IS" never matches "is"), or in lower case where they
+have three letters or more and spell no English word ("hts", not "war").
 """
 
 from __future__ import annotations
@@ -49,6 +50,17 @@ AMBIGUOUS_ACRONYMS = frozenset(
         "be",
         "by",
     ]
+)
+#: acronyms of three letters or more that spell an English word: in lower case they are the
+#: word ("hts", "sdf" are the acronyms; "arm", "war" are words), so they match only as written
+WORD_ACRONYMS = frozenset(
+    """all and any are art arm army bad bar bat bed big bit box boy but can car cat cut day did
+    die dog dry due ear eat end era eye far fat few fly for fun gas get god gun guy had has hat
+    her him his hit hot how ice ill its job key kid law lay led leg let lie lot low mad man map
+    may men mid mix new nor not now nut odd off oil old one our out own pan pay per pet pin pit
+    pop pro put ran rat raw red rid rip rob rod row run sad saw say sea see set sex she sin sit
+    six sky son spy sum sun tax tea ten the tie tin tip toe ton too top toy try two use van war
+    was way web wet who why win won yes yet you zip amal hama isis""".split()
 )
 _ARTICLES = ("al", "el", "an", "ad", "ar", "as", "ash", "at", "az")
 #: an article written joined to its word by a dash: al-Sham, ash-Sham

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from monitor.match.actors import AMBIGUOUS_ACRONYMS, AliasKey, letters_of
+from monitor.match.actors import AMBIGUOUS_ACRONYMS, WORD_ACRONYMS, AliasKey, letters_of
 from monitor.match.document import START, ActorHit, Document, TermHit
 from monitor.match.rules import NameKey, Payload
 
@@ -288,7 +288,14 @@ def _meant(
 
 def _acronym_ok(alias: AliasKey, surface: str, original: str, start: int) -> bool:
     if letters_of(surface) != alias.case:
-        return False
+        # "hts", "sdf" written in lower case (a slug, a post, a hurried line): an acronym of
+        # three letters or more that spells no English word; "is", "us" never
+        return (
+            alias.case is not None
+            and len(alias.case) >= 3
+            and letters_of(surface) == alias.case.lower()
+            and alias.case.lower() not in WORD_ACRONYMS
+        )
     if alias.case is not None and alias.case.lower() in AMBIGUOUS_ACRONYMS:
         # in an ALL-CAPS line "IS" may be the verb: accept only with lower case on its line
         line_start = original.rfind("\n", max(0, start - 80), start) + 1 or max(0, start - 80)
