@@ -141,3 +141,43 @@ def test_arabic_look_alikes_stay_silent(engine: Engine, text: str):
 def test_arabic_clashes_alert(engine: Engine, text: str, actors: set[str]):
     [m] = engine.match("", text, when=frames.table_date(TABLE))
     assert set(m.actor_names) == actors
+
+
+@pytest.mark.parametrize(
+    ("text", "actors"),
+    [
+        (
+            "Des combats ont éclaté entre le Hezbollah et Hayat Tahrir al-Cham près de Qousseir.",
+            {"Hezbollah", "HTS"},
+        ),
+        (
+            "Les Forces démocratiques syriennes ont attaqué des positions de l'État islamique.",
+            {"SDF", "Islamic State"},
+        ),
+        ("L'armée turque a bombardé des positions des FDS près de Manbij.", {"Turkey", "SDF"}),
+        ("De violents affrontements ont opposé les FDS à l'armée turque.", {"SDF", "Turkey"}),
+    ],
+)
+def test_french_clashes_alert(engine: Engine, text: str, actors: set[str]):
+    """French is read by word order, as Arabic is (the parser is English)."""
+    [m] = engine.match("", text, when=frames.table_date(TABLE))
+    assert set(m.actor_names) == actors
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Israeli strikes on A and B positions: co-targets
+        "Des frappes israéliennes contre des positions du Hezbollah et de Hayat Tahrir al-Cham.",
+        # a meeting to end the fighting
+        "Une réunion entre le Hezbollah et Hayat Tahrir al-Cham pour mettre fin aux combats.",
+        # a denial
+        "Le Hezbollah a démenti que ses combattants ont attaqué Hayat Tahrir al-Cham.",
+        # allies together against a third
+        "L'armée turque et les FDS ont combattu ensemble l'État islamique près de Raqqa.",
+        # rumours of clashes
+        "Des rumeurs d'affrontements entre le Hezbollah et Hayat Tahrir al-Cham circulent.",
+    ],
+)
+def test_french_look_alikes_stay_silent(engine: Engine, text: str):
+    assert engine.match("", text, when=frames.table_date(TABLE)) == []

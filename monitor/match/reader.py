@@ -5,9 +5,9 @@ more than ``MAX_PARSED_SENTENCES`` of one article: a hostile or endless text is 
 order), in batches across the articles matched together (a sentence alone costs the parser
 about three times as much), a headline in Title Case first put in sentence case, double
 quotation marks read as spaces. Its parse and its actor mentions go to ``roles.read``; the
-reading is kept in the ``Document``. Text in Arabic script, or no parser (none configured,
-its model not installed), reads as nothing: word order decides there. The parser is the only
-I/O-like part (``syntax.Parser`` loads a model once per process).
+reading is kept in the ``Document``. Text in Arabic script or in French, or no parser (none
+configured, its model not installed), reads as nothing: word order decides there. The parser is
+the only I/O-like part (``syntax.Parser`` loads a model once per process).
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ class Reader:
         return (
             self.parser is not None
             and doc.parsed < MAX_PARSED_SENTENCES  # a hostile or endless text: word order
-            and not textmod.is_arabic(doc.text[lo:hi])
+            and not textmod.unparsed(doc.text[lo:hi])  # Arabic, French: word order
         )
 
     def parse_into(self, docs: list[Document], spans: list[tuple[int, int]] | None = None) -> None:

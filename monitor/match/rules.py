@@ -17,7 +17,7 @@ from monitor.match.actors import (
 )
 from monitor.models import Severity
 
-#: built-in cue sets for the ``opposed`` check (English and Arabic); names cannot clash with
+#: built-in cue sets for the ``opposed`` check (English, Arabic, French); names cannot clash with
 #: configured sets, which may not start with "@"
 BETWEEN = "@between"
 
@@ -32,7 +32,7 @@ TALKS = "@talks"
 
 
 BUILTIN_SETS: dict[str, list[str]] = {
-    BETWEEN: ["between", "among", "amongst", "بين"],
+    BETWEEN: ["between", "among", "amongst", "بين", "entre"],
     MUTUAL: [
         "each other",
         "one another",
@@ -62,6 +62,18 @@ BUILTIN_SETS: dict[str, list[str]] = {
         "on behalf of",
         "cooperation",
         "cooperating",
+        # French
+        "conjointe",
+        "conjointement",
+        "aux côtés",
+        "ensemble",
+        "soutenu par",
+        "soutenus par",
+        "soutenues par",
+        "appuyé par",
+        "appuyés par",
+        "avec le soutien",
+        "en coordination avec",
     ],
     # talks about a fight, calls to stop or prevent it, warnings and threats of it, where no
     # parse reads the sentence (Arabic): "a meeting between A and B to stop the clashes", "A
@@ -99,6 +111,26 @@ BUILTIN_SETS: dict[str, list[str]] = {
         "يهدد",
         "تهدد",
         "تهديد",
+        # French
+        "pourparlers",
+        "négociations",
+        "réunion",
+        "rencontre",
+        "médiation",
+        "réconciliation",
+        "pour mettre fin",
+        "mettre fin",
+        "pour arrêter",
+        "pour éviter",
+        "pour empêcher",
+        "cessez-le-feu",
+        "trêve",
+        "a mis en garde",
+        "menace",
+        "menacé",
+        "éventuels",
+        "éventuelles",
+        "possibles",
     ],
 }
 

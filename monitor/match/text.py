@@ -224,6 +224,34 @@ def is_arabic(text: str) -> bool:
     return any("\u0600" <= c <= "\u06ff" or "\u0750" <= c <= "\u077f" for c in text)
 
 
+# ----------------------------------------------------------------------------- French
+
+#: words only French writes often (articles, prepositions, auxiliaries); against the English
+#: ones, they tell a French sentence, which the (English) parser would misread
+_FRENCH = frozenset(
+    """le la les des du de et dans sur avec entre contre pour par qui que est sont ont été
+    une au aux ce cette ces leur leurs ne pas près selon lors depuis après l d qu""".split()
+)
+_ENGLISH = frozenset(
+    """the of and to in on with for by was were is are that between against from has have
+    had near after said""".split()
+)
+_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+
+
+def is_french(text: str) -> bool:
+    """Is the sentence French: more of French's small words than of English's, three at
+    least ("Des combats ont éclaté entre le Hezbollah et …")?"""
+    words = [w.lower() for w in _WORD.findall(text)]
+    fr = sum(w in _FRENCH for w in words)  # "l'armée" counts its "l"
+    return fr >= 3 and fr > sum(w in _ENGLISH for w in words)
+
+
+def unparsed(text: str) -> bool:
+    """Text the parser (English) cannot read: Arabic script, or French. Word order decides."""
+    return is_arabic(text) or is_french(text)
+
+
 #: one-letter proclitics written joined to the next word: and, so, with/in, for/to, like
 ARABIC_PROCLITICS = ("\u0648", "\u0641", "\u0628", "\u0644", "\u0643")
 

@@ -202,9 +202,11 @@ _OTHER_SIDE = re.compile(
     re.IGNORECASE,
 )
 #: a keyword followed by one of these has an object: "A and B clashed with rebels"; Arabic
-#: "on", "against" ("غارات إسرائيلية على مواقع A و B": raids on A and B, co-targets)
+#: "on", "against" ("غارات إسرائيلية على مواقع A و B": raids on A and B, co-targets); French
+#: ("des frappes contre des positions de A et de B")
 _TARGET_WORDS = frozenset(
-    "with against on targeting upon into على ضد مواقع مقرات نقاط تمركزات معاقل".split()
+    "with against on targeting upon into على ضد مواقع مقرات نقاط تمركزات معاقل "
+    "contre sur visant ciblant".split()
 )
 
 
