@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from monitor.configbase import ChannelSettingsBase
+from monitor.configpath import DEFAULT_PATH, ENV_VAR, resolve_path
 from monitor.errors import ConfigError, ConfigProblem
 from monitor.settings import (
     TARGET_PREPOSITIONS,
@@ -45,9 +46,6 @@ from monitor.settings import (
     SourceSettings,
     StorageSettings,
 )
-
-DEFAULT_PATH = "config/monitor.yaml"
-ENV_VAR = "MONITOR_CONFIG"
 
 #: the settings' models live in ``monitor.settings``; read them from here, as ever
 __all__ = [
@@ -97,11 +95,6 @@ class LoadedConfig:
 
 # ---------------------------------------------------------------------------------------------
 # loading
-
-
-def resolve_path(cli_path: str | None) -> Path:
-    """``--config``, else ``$MONITOR_CONFIG``, else ``config/monitor.yaml``."""
-    return Path(cli_path or os.environ.get(ENV_VAR) or DEFAULT_PATH)
 
 
 def _split_opml(

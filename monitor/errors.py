@@ -118,7 +118,8 @@ def _size(n: float) -> str:
 
 
 class StartRefused(MonitorError):
-    """The daemon cannot start as configured (its endpoint's port is another process's)."""
+    """The daemon cannot start as configured (its endpoint's port is another process's;
+    another process holds the database: ``daemon.instance.AlreadyRunning``)."""
 
 
 class DeliveryError(MonitorError):

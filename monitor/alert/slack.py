@@ -16,10 +16,9 @@ and Slack's limits are met by trimming, never by failing: header 150 characters,
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
-import httpx
 from pydantic import SecretStr, field_validator, model_validator
 
 from monitor.alert import ChannelContext, ChannelKind, notice_line
@@ -29,6 +28,9 @@ from monitor.configbase import ChannelSettingsBase, Duration, http_url
 from monitor.errors import network_failure
 from monitor.models import Alert, Delivery, Notice
 from monitor.parse.headers import parse_retry_after
+
+if TYPE_CHECKING:
+    import httpx  # the delivery client, loaded by whoever sends
 
 
 class SlackSettings(ChannelSettingsBase):
@@ -180,6 +182,8 @@ class SlackChannel:
         return await self._post({"text": text})
 
     async def _post(self, body: dict[str, Any]) -> Delivery:
+        import httpx  # (loaded with the delivery client: only a sender pays for it)
+
         s = self._settings
         try:
             if s.token is not None:

@@ -20,9 +20,8 @@ import hashlib
 import hmac
 import json
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import httpx
 from pydantic import Field, SecretStr, field_validator
 
 from monitor.alert import ChannelContext, ChannelKind, alert_payload, notice_payload
@@ -30,6 +29,9 @@ from monitor.configbase import ChannelSettingsBase, Duration, http_url
 from monitor.errors import network_failure
 from monitor.models import Alert, Delivery, Notice
 from monitor.parse.headers import parse_retry_after
+
+if TYPE_CHECKING:
+    import httpx  # the delivery client, loaded by whoever sends
 
 
 class WebhookSettings(ChannelSettingsBase):
@@ -76,6 +78,8 @@ class WebhookChannel:
         return await self._post(notice_payload(notice), notice.idempotency_key)
 
     async def _post(self, payload: dict[str, Any], key: str) -> Delivery:
+        import httpx  # (loaded with the delivery client: only a sender pays for it)
+
         body = json.dumps(payload, ensure_ascii=False).encode()
         headers = {"Content-Type": "application/json", "Idempotency-Key": key}
         if self._settings.secret is not None:

@@ -2,8 +2,8 @@
 
     monitor run                      the daemon
     monitor once [--json]            poll every source once, deliver, exit
-    monitor check [--channels]       validate the configuration (and try each channel); exit 1
-                                     on any problem
+    monitor check [--channels] [--model]  validate the configuration (and try each channel,
+                                     load the parser's model); exit 1 on any problem
     monitor test-rules [--json] [--date DAY] FILE|URL...   rules over text files (line 1
                                      title, rest body) or fetched URLs, and why not
     monitor why [--json] ID          what the rules make of a stored article, and why not
@@ -26,25 +26,34 @@ Exit codes: 0 success (``once`` too, when some sources failed: they are reported
 from __future__ import annotations
 
 import argparse
-import asyncio
 import gc
 import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from monitor import __version__, logs
-from monitor import config as configmod
-from monitor.cli import check, reading, rules, running, sources
+from monitor import __version__, configpath, logs
 from monitor.cli.common import EXIT_CONFIG, EXIT_OK, EXIT_PROBLEMS, EXIT_STORAGE
-from monitor.cli.rules import read_article_file
-from monitor.daemon.instance import AlreadyRunning
 from monitor.errors import ConfigError, StartRefused, StorageError
-from monitor.match.engine import Engine
+
+if TYPE_CHECKING:
+    from monitor.config import LoadedConfig
+    from monitor.match.engine import Engine
 
 __all__ = ["EXIT_CONFIG", "GC_YOUNG_THRESHOLD", "build_parser", "main", "read_article_file"]
+
+#: commands that read text with the rules: the compiled rules (and the parser) are theirs;
+#: the others (alerts, articles, status, nodes, migrate) never load the rules engine
+MATCHING = frozenset(["run", "once", "test-rules", "eval", "why", "backtest"])
+
+
+def read_article_file(path: str) -> tuple[str, str]:
+    """A text file as (title, body): line 1 the title (``cli.rules``, loaded on demand)."""
+    from monitor.cli.rules import read_article_file as read
+
+    return read(path)
 
 
 def _global_options(parser: argparse.ArgumentParser, defaults: bool) -> None:
@@ -59,7 +68,7 @@ def _global_options(parser: argparse.ArgumentParser, defaults: bool) -> None:
         "--config",
         "-c",
         default=default(None),
-        help=f"configuration file (default: ${configmod.ENV_VAR} or {configmod.DEFAULT_PATH})",
+        help=f"configuration file (default: ${configpath.ENV_VAR} or {configpath.DEFAULT_PATH})",
     )
     parser.add_argument(
         "--log-level",
@@ -142,6 +151,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--channels",
         action="store_true",
         help="also send a test message through each channel and say how each went",
+    )
+    ck.add_argument(
+        "--model",
+        action="store_true",
+        help="also load the parser's model, as `run` will (default: check it is installed)",
     )
     tr = sub.add_parser(
         "test-rules", help="run the rules over text files or URLs and explain matches"
@@ -262,7 +276,7 @@ def _main(argv: Sequence[str] | None) -> int:
         return _about(parser, args)
     logs.setup(args.log_level, args.log_format)
     try:
-        return _command(args, configmod.resolve_path(args.config))
+        return _command(args, configpath.resolve_path(args.config))
     except ConfigError as e:
         for problem in e.problems:
             print(f"error: {problem}", file=sys.stderr)
@@ -270,7 +284,7 @@ def _main(argv: Sequence[str] | None) -> int:
     except StorageError as e:
         print(f"error: storage: {e}", file=sys.stderr)
         return EXIT_STORAGE
-    except (AlreadyRunning, StartRefused) as e:
+    except StartRefused as e:  # (another daemon holds the database: ``AlreadyRunning``)
         print(f"error: {e}", file=sys.stderr)
         return EXIT_PROBLEMS
     except KeyboardInterrupt:
@@ -287,20 +301,33 @@ def _main(argv: Sequence[str] | None) -> int:
 
 
 def _command(args: argparse.Namespace, path: Path) -> int:
+    """Run a command, importing only what it uses (``monitor alerts`` never loads the
+    fetcher, the daemon, aiohttp or the rules engine)."""
     if args.command == "check":
-        return check.check(path, channels=args.channels)
-    if args.command == "inspect":
-        return sources.inspect_target(path, args.target, args.json)
-    if args.command in ("health", "reload"):
-        return running.ask_daemon(path, args.command)
-    if args.command == "sources":
+        from monitor.cli import check
+
+        return check.check(path, channels=args.channels, model=args.model)
+    if args.command in ("inspect", "sources"):
+        from monitor.cli import sources
+
+        if args.command == "inspect":
+            return sources.inspect_target(path, args.target, args.json)
         return sources.sources(path, args.action, getattr(args, "file", None))
-    from monitor.compiled import load_checked
+    if args.command in ("health", "reload"):
+        from monitor.cli import running
+
+        return running.ask_daemon(path, args.command)
+    from monitor.compiled import load_checked, load_config
 
     # a command that delivers nothing does not need delivery secrets
-    delivering = args.command in ("run", "once") or getattr(args, "retry", None) is not None
-    loaded, engine = load_checked(path, delivering=delivering)
-    if args.command in ("run", "once") and engine.alerting:
+    retry = getattr(args, "retry", None) is not None
+    delivering = args.command in ("run", "once") or retry
+    engine: Engine | None = None
+    if args.command in MATCHING or retry:
+        loaded, engine = load_checked(path, delivering=delivering)
+    else:
+        loaded = load_config(path, delivering=delivering)
+    if args.command in ("run", "once") and engine is not None and engine.alerting:
         # the first alert's fingerprint would load numpy on the event loop, while
         # deliveries wait to be marked sent: load it before the loop runs
         from monitor.alert import stories
@@ -314,12 +341,17 @@ def _command(args: argparse.Namespace, path: Path) -> int:
     # collected less often, they are re-scanned less often (benchmarks/README.md)
     gc.set_threshold(GC_YOUNG_THRESHOLD, 10, 10)
     gc.enable()
-    if args.command == "test-rules":
-        when = args.date
+    if args.command in ("test-rules", "eval"):
+        from monitor.cli import rules
+
+        assert engine is not None
+        if args.command == "eval":
+            a = args
+            return rules.eval_labels(engine, a.labels, a.dir, a.rule, a.json, a.verbose)
         fetch = loaded.settings.fetch
-        return rules.test_rules(engine, args.files, args.json, args.verbose, when, fetch)
-    if args.command == "eval":
-        return rules.eval_labels(engine, args.labels, args.dir, args.rule, args.json, args.verbose)
+        return rules.test_rules(engine, args.files, args.json, args.verbose, args.date, fetch)
+    import asyncio
+
     # MONITOR_SLOW_CALLBACK_MS=50: asyncio's debug mode reports every callback that
     # blocks the event loop longer than that (benchmarks/feed_farm.py uses it)
     slow = os.environ.get("MONITOR_SLOW_CALLBACK_MS")
@@ -328,16 +360,23 @@ def _command(args: argparse.Namespace, path: Path) -> int:
 
 async def _async_main(
     args: argparse.Namespace,
-    loaded: configmod.LoadedConfig,
-    engine: Engine,
+    loaded: LoadedConfig,
+    engine: Engine | None,
     slow_callback_ms: str | None = None,
 ) -> int:
+    import asyncio
+
     if slow_callback_ms:
         asyncio.get_running_loop().slow_callback_duration = float(slow_callback_ms) / 1000
     if args.command in ("run", "once"):
+        from monitor.cli import running
+
+        assert engine is not None
         return await running.run(args, loaded, engine)
     if args.command == "migrate":
         from monitor.cli.migrate import migrate
 
         return await migrate(loaded, args.to)
+    from monitor.cli import reading
+
     return await reading.show(args, loaded, engine)

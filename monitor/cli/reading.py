@@ -9,25 +9,31 @@ import sys
 from collections import Counter
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from monitor import config as configmod
 from monitor.alert import alert_payload
 from monitor.alert.view import view
 from monitor.cli.common import EXIT_CONFIG, EXIT_OK, EXIT_PROBLEMS, iso, plural
-from monitor.cli.rules import backtest, explain, parse_since
-from monitor.match.engine import Engine
+
+if TYPE_CHECKING:
+    from monitor.config import LoadedConfig
+    from monitor.match.engine import Engine
 
 
-async def show(args: argparse.Namespace, loaded: configmod.LoadedConfig, engine: Engine) -> int:
+async def show(args: argparse.Namespace, loaded: LoadedConfig, engine: Engine | None) -> int:
     """A reading command: articles, why, alerts, status, nodes or backtest (or ``alerts
-    --retry``)."""
+    --retry``); ``engine``: the compiled rules, for those that match text (why, backtest,
+    retry), None for the others (which never load the rules engine)."""
     from monitor.store import alive_nodes, open_store, sync_beside_nodes
 
     if args.command == "alerts" and args.retry is not None:
+        assert engine is not None
         return await retry(loaded, engine, args.retry)
     since = None
     if args.command == "backtest":
+        from monitor.cli.rules import parse_since
+
+        assert engine is not None
         unknown = sorted(set(args.rule or ()) - {r.name for r in engine.rules})
         try:
             since = parse_since(args.since)
@@ -43,6 +49,7 @@ async def show(args: argparse.Namespace, loaded: configmod.LoadedConfig, engine:
         if args.command == "articles":
             print_articles(await store.articles(args.limit), args.json, args.text)
         elif args.command == "why":
+            assert engine is not None
             return await why(store, engine, args.id, args.json, args.verbose)
         elif args.command == "alerts":
             status = "failed" if args.failed else args.status
@@ -59,13 +66,16 @@ async def show(args: argparse.Namespace, loaded: configmod.LoadedConfig, engine:
             polling = Counter(s.owner for s in await store.source_states() if s.owner)
             list_nodes(alive, await store.synced_hash(), polling, args.json)
         elif args.command == "backtest":
+            from monitor.cli.rules import backtest
+
+            assert engine is not None
             await backtest(store, engine, since, args.rule, args.json)
     finally:
         await store.close()
     return EXIT_OK
 
 
-async def retry(loaded: configmod.LoadedConfig, engine: Engine, alert_id: int) -> int:
+async def retry(loaded: LoadedConfig, engine: Engine, alert_id: int) -> int:
     """Make one alert pending again and run the outbox once."""
     from monitor.daemon import runtime as daemon
 
@@ -95,6 +105,8 @@ async def why(store: Any, engine: Engine, article_id: int, as_json: bool, verbos
     if not a.text and not as_json:
         print(f"article {article_id}: its text was pruned (retention.keep_text); the title only")
     label = f"article {article_id} ({a.source}, {a.url or a.identity})"
+    from monitor.cli.rules import explain
+
     explain(engine, label, a.title, a.text, a.dated, as_json, verbose)
     return EXIT_OK
 

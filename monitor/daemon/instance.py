@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from monitor.errors import MonitorError, StorageError, StorageFull
+from monitor.errors import StartRefused, StorageError, StorageFull
 
 
-class AlreadyRunning(MonitorError):
+class AlreadyRunning(StartRefused):
     """Another process holds the database's instance lock; ``holder`` says who."""
 
     def __init__(self, message: str, holder: str) -> None:

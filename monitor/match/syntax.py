@@ -19,6 +19,7 @@ import sys
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 log = logging.getLogger("monitor.match")
@@ -108,6 +109,25 @@ class Parser:
     @property
     def loaded(self) -> bool:
         return self._nlp is not None
+
+    def missing(self) -> str | None:
+        """Why the model cannot be used, found without loading it (spaCy or the model's
+        package not installed), or None when both are there."""
+        import importlib.util
+
+        hint = install_hint(self.model)
+        if self._error is not None:
+            return self._error
+        if importlib.util.find_spec("spacy") is None:
+            return f"nlp.model {self.model!r}: spaCy is not installed; {hint}"
+        if "/" in self.model or "\\" in self.model:  # a pipeline's folder, as spaCy takes
+            found = Path(self.model).expanduser().is_dir()
+        else:
+            try:
+                found = importlib.util.find_spec(self.model) is not None
+            except (ImportError, ValueError):
+                found = False
+        return None if found else f"nlp.model {self.model!r} is not installed; {hint}"
 
     def problem(self) -> str | None:
         """Why the model cannot be used (loading it if needed), or None when it can."""
