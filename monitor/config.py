@@ -27,6 +27,7 @@ from pydantic import (
 from monitor.configbase import ChannelSettingsBase
 from monitor.configpath import DEFAULT_PATH, ENV_VAR, resolve_path
 from monitor.errors import ConfigError, ConfigProblem
+from monitor.fetchsettings import FetchSettings
 from monitor.settings import (
     TARGET_PREPOSITIONS,
     ActorSettings,
@@ -34,12 +35,12 @@ from monitor.settings import (
     DaemonSettings,
     DatedName,
     DeliverySettings,
-    FetchSettings,
     HealthSettings,
     KeywordSetSettings,
     LinkSettings,
     NlpSettings,
     OpmlSourcesSettings,
+    Registries,
     RetentionSettings,
     RuleSettings,
     Settings,
@@ -64,6 +65,7 @@ __all__ = [
     "LoadedConfig",
     "NlpSettings",
     "OpmlSourcesSettings",
+    "Registries",
     "RetentionSettings",
     "RuleSettings",
     "Settings",
@@ -112,7 +114,7 @@ def _split_opml(
             positions.append(i)
             continue
         try:
-            spec = OpmlSourcesSettings.model_validate(entry)
+            spec = OpmlSourcesSettings.model_validate(entry, context={"registries": registries()})
         except ValidationError as e:
             for err in e.errors():
                 problem(("sources", i, *err["loc"]), err["msg"])
@@ -235,7 +237,7 @@ def load(
     data, opml_lists, positions = _split_opml(data, path.parent, problem)
     settings: Settings | None = None
     try:
-        settings = Settings.model_validate(data)
+        settings = Settings.model_validate(data, context={"registries": registries()})
     except ValidationError as e:
         unset = {p.path for p in problems}  # a missing ${VAR} explains its key's other errors
         for err in e.errors():
@@ -252,6 +254,18 @@ def load(
         raise ConfigError(sort_problems(problems))
     assert settings is not None
     return LoadedConfig(settings, path, raw_text)
+
+
+def registries() -> Registries:
+    """What the stages offer, for validation to check names against: the configuration is
+    composed here, above both its models and the stages' registries (which import nothing of
+    it): the kinds of source by name, the storage backends by scheme, the channel kinds (each
+    channel's module loaded when a configuration names its type)."""
+    from monitor.alert.registry import KINDS as CHANNELS
+    from monitor.poll.kinds import NAMES
+    from monitor.store import BACKENDS
+
+    return Registries(source_kinds=NAMES, backends=tuple(BACKENDS), channels=CHANNELS)
 
 
 def _yaml_problem(e: yaml.YAMLError, text: str) -> str:

@@ -30,7 +30,6 @@ import time
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextvars import ContextVar
-from typing import Protocol
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
@@ -40,11 +39,12 @@ from aiohttp.resolver import ThreadedResolver
 from httpx_aiohttp import AiohttpTransport
 from protego import Protego
 
-from monitor.config import FetchSettings
 from monitor.errors import FetchError, causes, classify, where_of
+from monitor.fetchsettings import FetchSettings
 from monitor.logs import event
 from monitor.models import FetchResult
 from monitor.parse.headers import parse_retry_after
+from monitor.turns import HostTurns
 
 _REDIRECTS = {301, 302, 303, 307, 308}
 _PERMANENT = {301, 308}
@@ -55,22 +55,6 @@ ROBOTS_MAX_BYTES = 512 * 1024
 TURN_RETRY = (0.05, 0.25)
 
 log = logging.getLogger("monitor.fetch")
-
-
-class HostTurns(Protocol):
-    """Politeness shared by several processes (nodes on one database): turns at a host."""
-
-    async def take(
-        self, host: str, limit: int, delay: float, hold: float
-    ) -> tuple[str, float] | None:
-        """A turn at ``host``: (its token, seconds to wait before the request starts), at
-        least ``delay`` after the previous turn's start, held at most ``hold`` seconds;
-        None: ``limit`` requests to the host are in flight already."""
-        ...
-
-    async def give_back(self, token: str) -> None:
-        """The request is done: the turn no longer counts against the host's limit."""
-        ...
 
 
 async def _give_back(turns: HostTurns, token: str) -> None:

@@ -5,6 +5,8 @@ is ``monitor.config``'s business; everything else reads these records."""
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -14,13 +16,37 @@ from pydantic import (
     Discriminator,
     Field,
     Tag,
+    ValidationInfo,
     WrapValidator,
     field_validator,
     model_validator,
 )
 
 from monitor.configbase import ChannelSettingsBase, Duration, DurationOrZero, Strict
+from monitor.fetchsettings import FetchSettings
 from monitor.models import Severity, Source
+
+
+@dataclass(frozen=True, slots=True)
+class Registries:
+    """What the later stages offer, which validation checks names against: given by the
+    loader that composes the configuration (``config.load``, in the validation context as
+    ``{"registries": …}``), so that these models import none of the stages. Validated without
+    it (``Settings.model_validate`` alone), a source's kind and the database's scheme are not
+    checked and channels cannot be read."""
+
+    #: the ``kind:`` names of sources (``poll.kinds.NAMES``)
+    source_kinds: Collection[str]
+    #: the schemes of ``storage.url`` (``store.BACKENDS``)
+    backends: Collection[str]
+    #: each channel ``type:`` → its kind, whose ``settings`` model reads it (``alert.registry``)
+    channels: Mapping[str, Any]
+
+
+def _registries(info: ValidationInfo) -> Registries | None:
+    context = info.context
+    found = context.get("registries") if isinstance(context, dict) else None
+    return found if isinstance(found, Registries) else None
 
 
 class StorageSettings(Strict):
@@ -31,56 +57,12 @@ class StorageSettings(Strict):
 
     @field_validator("url")
     @classmethod
-    def _known_scheme(cls, v: str) -> str:
-        from monitor.store import BACKENDS, scheme_of  # (the backends' table only)
-
-        scheme = scheme_of(v)
-        if scheme not in BACKENDS or (scheme == "sqlite" and not v.startswith("sqlite:///")):
+    def _known_scheme(cls, v: str, info: ValidationInfo) -> str:
+        known = _registries(info)
+        scheme = v.partition(":")[0].lower()
+        unknown = known is not None and scheme not in known.backends
+        if unknown or (scheme == "sqlite" and not v.startswith("sqlite:///")):
             raise ValueError("expected a URL such as 'sqlite:///data/monitor.db'")
-        return v
-
-
-class FetchSettings(Strict):
-    #: default seconds between polls of a source
-    interval: Duration = 900.0
-    #: every source's polls stay within these (per source too); busy sources are polled more
-    #: often and quiet ones less, within a factor of four of their interval, unless adapt: false
-    min_interval: Duration = 60.0
-    max_interval: Duration = 24 * 3600.0
-    adapt: bool = True
-    connect_timeout: Duration = 10.0
-    read_timeout: Duration = 20.0
-    #: whole-request deadline, so a slow-drip server cannot hold a source forever
-    deadline: Duration = 60.0
-    max_bytes: int = Field(default=15 * 1024 * 1024, gt=0)
-    max_redirects: int = Field(default=5, ge=0, le=20)
-    #: at most this many requests at once, overall and per host (per host: every node's
-    #: together while several share a database)
-    concurrency: int = Field(default=64, gt=0)
-    per_host: int = Field(default=2, gt=0)
-    user_agent: str = "monitor/0.1 (+https://github.com/monitor-osint/monitor)"
-    #: URLs taken from content (redirects, article links) may resolve to private, loopback or
-    #: link-local addresses only if allowed here: true, or a list of networks ("127.0.0.0/8")
-    allow_private: bool | list[str] = False
-    #: at least this long between two requests to one host
-    host_delay: Duration | None = None
-    #: fetch robots.txt (cached a day) and obey it, Crawl-delay included
-    robots: bool = True
-    #: PEM files of certificate authorities to trust besides the usual ones (an intercepting
-    #: proxy's, an internal CA's); relative paths are relative to this file
-    ca_certificates: list[str] = []
-
-    @field_validator("allow_private")
-    @classmethod
-    def _networks(cls, v: bool | list[str]) -> bool | list[str]:
-        if isinstance(v, list):
-            import ipaddress
-
-            for net in v:
-                try:
-                    ipaddress.ip_network(net, strict=False)
-                except ValueError as e:
-                    raise ValueError(f"{net!r} is not a network such as 127.0.0.0/8") from e
         return v
 
 
@@ -119,11 +101,10 @@ class LinkSettings(Strict):
         return v
 
 
-def _known_kind(name: str) -> str:
-    from monitor.poll.kinds.registry import KINDS  # (the kinds' modules, only when asked)
-
-    if name != "auto" and name not in KINDS:
-        raise ValueError(f"expected one of: auto, {', '.join(KINDS)}; got {name!r}")
+def _known_kind(name: str, info: ValidationInfo) -> str:
+    known = _registries(info)
+    if known is not None and name != "auto" and name not in known.source_kinds:
+        raise ValueError(f"expected one of: auto, {', '.join(known.source_kinds)}; got {name!r}")
     return name
 
 
@@ -325,17 +306,19 @@ class RuleSettings(Strict):
         return int(m.group(1)) if m else None
 
 
-def _channel_settings(value: Any, _handler: Any) -> ChannelSettingsBase:
+def _channel_settings(value: Any, _handler: Any, info: ValidationInfo) -> ChannelSettingsBase:
     """A channel's settings, validated by the model its ``type`` registered (its errors keep
     their place: ``channels.hook.url``)."""
-    from monitor.alert.registry import KINDS
-
     if isinstance(value, ChannelSettingsBase):
         return value
+    known = _registries(info)
+    if known is None:
+        raise ValueError("channels are read by the loader that knows their types (config.load)")
+    kinds = known.channels
     written = value.get("type") if isinstance(value, dict) else None
-    kind = KINDS.get(written) if isinstance(written, str) else None
+    kind = kinds.get(written) if isinstance(written, str) else None
     if kind is None:
-        raise ValueError(f"expected 'type' to be one of: {', '.join(KINDS)}")
+        raise ValueError(f"expected 'type' to be one of: {', '.join(kinds)}")
     settings: ChannelSettingsBase = kind.settings.model_validate(value)
     return settings
 

@@ -25,7 +25,10 @@ HEAVY = (
     "apscheduler",
     "monitor.fetch",
     "monitor.daemon",
-    "monitor.poll",
+    "monitor.poll.pipeline",
+    "monitor.poll.context",
+    "monitor.poll.workers",
+    "monitor.poll.kinds.registry",
     "monitor.match.engine",
 )
 #: … and what even reading the configuration needs

@@ -32,7 +32,7 @@ from monitor.models import Alert, Article, Delivery, Match, Notice, Source, Sour
 from monitor.plan import Edit, Plan, Stored
 
 if TYPE_CHECKING:
-    from monitor.fetch import HostTurns
+    from monitor.turns import HostTurns
 
 
 @dataclass(frozen=True, slots=True)

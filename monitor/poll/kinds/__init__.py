@@ -27,6 +27,10 @@ from monitor.models import Article, Match, Source, SourceState
 if TYPE_CHECKING:
     from monitor.poll.context import PipelineContext
 
+#: the ``kind:`` names, in the order ``kind: auto`` asks them (``registry.KINDS`` holds their
+#: modules; the configuration checks names against this table, loading none of them)
+NAMES = ("sitemap", "feed", "page", "text")
+
 
 @dataclass(frozen=True, slots=True)
 class Fetched:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from monitor.models import Source
 from monitor.parse.pages import discover_feeds
-from monitor.poll.kinds import Fetched, SourceKind, feed, listing, sitemap, watched
+from monitor.poll.kinds import NAMES, Fetched, SourceKind, feed, listing, sitemap, watched
 from monitor.store import PollRecord
 
 if TYPE_CHECKING:
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 _KINDS = (sitemap.KIND, feed.KIND, listing.KIND, watched.KIND)
 KINDS: dict[str, SourceKind] = {kind.name: kind for kind in _KINDS}
+assert tuple(KINDS) == NAMES, "poll.kinds.NAMES lists the kinds, in this order"
 
 
 def detect(body: bytes) -> SourceKind | None:

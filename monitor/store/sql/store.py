@@ -13,7 +13,7 @@ from monitor.store.sql.base import Connection
 from monitor.store.sql.outbox import Outbox
 
 if TYPE_CHECKING:
-    from monitor.fetch import HostTurns
+    from monitor.turns import HostTurns
 
 
 class SQLStore(Articles, Outbox):
