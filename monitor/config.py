@@ -262,10 +262,10 @@ def registries() -> Registries:
     it): the kinds of source by name, the storage backends by scheme, the channel kinds (each
     channel's module loaded when a configuration names its type)."""
     from monitor.alert.registry import KINDS as CHANNELS
-    from monitor.poll.kinds import NAMES
+    from monitor.poll.kinds import KINDS as SOURCE_KINDS
     from monitor.store import BACKENDS
 
-    return Registries(source_kinds=NAMES, backends=tuple(BACKENDS), channels=CHANNELS)
+    return Registries(source_kinds=tuple(SOURCE_KINDS), backends=tuple(BACKENDS), channels=CHANNELS)
 
 
 def _yaml_problem(e: yaml.YAMLError, text: str) -> str:

@@ -1,16 +1,17 @@
 """Every channel type, by the ``type:`` a configuration names it by.
 
 A new channel is a module that declares its settings and ``KIND`` beside its code, and one line
-in ``_MODULES`` below; ``config`` validates each configured channel with its kind's settings.
+in ``KINDS`` below (or ``KINDS["name"] = KIND`` from a plug-in); ``config`` validates each
+configured channel with its kind's settings.
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TextIO
 
 from monitor.alert import Channel, ChannelContext, ChannelKind
+from monitor.lazyregistry import LazyRegistry
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -19,30 +20,15 @@ if TYPE_CHECKING:
 
 #: each channel type's module (its ``KIND`` beside its code), imported when a configuration
 #: names the type: reading alerts with a console channel never loads the HTTP client
-_MODULES = {
-    "console": "monitor.alert.console",
-    "webhook": "monitor.alert.webhook",
-    "slack": "monitor.alert.slack",
-    "email": "monitor.alert.email",
-    "apprise": "monitor.alert.apprise_notify",
-}
-
-
-class _Kinds(Mapping[str, ChannelKind]):
-    """The channel kinds by type, each module imported on first use."""
-
-    def __getitem__(self, name: str) -> ChannelKind:
-        kind: ChannelKind = importlib.import_module(_MODULES[name]).KIND
-        return kind
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(_MODULES)
-
-    def __len__(self) -> int:
-        return len(_MODULES)
-
-
-KINDS: Mapping[str, ChannelKind] = _Kinds()
+KINDS: LazyRegistry[ChannelKind] = LazyRegistry(
+    {
+        "console": "monitor.alert.console",
+        "webhook": "monitor.alert.webhook",
+        "slack": "monitor.alert.slack",
+        "email": "monitor.alert.email",
+        "apprise": "monitor.alert.apprise_notify",
+    }
+)
 
 
 def uses_http(settings: Mapping[str, Any]) -> bool:

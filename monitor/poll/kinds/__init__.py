@@ -22,14 +22,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from monitor.lazyregistry import LazyRegistry
 from monitor.models import Article, Match, Source, SourceState
 
 if TYPE_CHECKING:
     from monitor.poll.context import PipelineContext
 
-#: the ``kind:`` names, in the order ``kind: auto`` asks them (``registry.KINDS`` holds their
-#: modules; the configuration checks names against this table, loading none of them)
-NAMES = ("sitemap", "feed", "page", "text")
+#: every kind by the ``kind:`` a configuration names it by, in the order ``kind: auto`` asks
+#: them, each module imported when first looked up (the configuration checks names against
+#: it, loading none of them); a plug-in adds one as to a dict (``KINDS["name"] = KIND``)
+KINDS: LazyRegistry[SourceKind] = LazyRegistry(
+    {
+        "sitemap": "monitor.poll.kinds.sitemap",
+        "feed": "monitor.poll.kinds.feed",
+        "page": "monitor.poll.kinds.listing",
+        "text": "monitor.poll.kinds.watched",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)

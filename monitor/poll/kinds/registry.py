@@ -1,6 +1,6 @@
 """Every kind of source, by the ``kind:`` a configuration names it by, in the order ``kind:
 auto`` asks them whether a document is theirs. A new kind is a module that declares its
-``KIND`` beside its code, and one line in ``_KINDS`` below."""
+``KIND`` beside its code, and one line in ``poll.kinds.KINDS``."""
 
 from __future__ import annotations
 
@@ -10,15 +10,11 @@ from typing import TYPE_CHECKING
 
 from monitor.models import Source
 from monitor.parse.pages import discover_feeds
-from monitor.poll.kinds import NAMES, Fetched, SourceKind, feed, listing, sitemap, watched
+from monitor.poll.kinds import KINDS, Fetched, SourceKind
 from monitor.store import PollRecord
 
 if TYPE_CHECKING:
     from monitor.poll.context import PipelineContext
-
-_KINDS = (sitemap.KIND, feed.KIND, listing.KIND, watched.KIND)
-KINDS: dict[str, SourceKind] = {kind.name: kind for kind in _KINDS}
-assert tuple(KINDS) == NAMES, "poll.kinds.NAMES lists the kinds, in this order"
 
 
 def detect(body: bytes) -> SourceKind | None:
@@ -63,7 +59,9 @@ async def resolve(
             body_hash=hashlib.sha256(got.body).hexdigest(),
         )
         announced = Fetched(got.url, got.body, got.headers)
-        return Resolved(feed.KIND, announced, moved, f"feed {got.url}, announced by {source.url}")
+        return Resolved(
+            KINDS["feed"], announced, moved, f"feed {got.url}, announced by {source.url}"
+        )
     return Resolved(KINDS[_named(source)], doc, record, f"page, watching {source.watch}")
 
 
