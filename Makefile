@@ -60,6 +60,7 @@ bench: $(VENV)/.installed-test deps
 	$(PY) benchmarks/restart.py
 	$(PY) -m benchmarks.transports
 	$(PY) benchmarks/feed_farm.py --feeds 1000 --feeds 5000 --postgresql
+	$(PY) -m benchmarks.floor_compare --feeds 1000
 	$(PY) benchmarks/leases.py
 	$(PY) benchmarks/soak.py --feeds 500 --minutes 10
 	$(PY) benchmarks/soak.py --feeds 500 --minutes 10 --postgresql --nodes 2
