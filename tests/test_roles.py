@@ -496,6 +496,37 @@ CASES = [
         on(2022),
         {"HTS", "FSA/SNA"},
     ),
+    # -- a place lost to another, a side pushed out; losses that are no fight -------------
+    (
+        "lost-control-of-a-town-to",
+        "Manbij\nThe SDF lost control of Manbij to Turkish forces on Monday.",
+        on(2019),
+        {"SDF", "Turkey"},
+    ),
+    (
+        "pushed-out-of",
+        "Manbij\nTurkish forces pushed the SDF out of Manbij after heavy fighting.",
+        on(2019),
+        {"SDF", "Turkey"},
+    ),
+    (
+        "lost-a-match-to",
+        "Volleyball\nIran's volleyball team has lost to Russia in its last match.",
+        on(2019),
+        set(),
+    ),
+    (
+        "lost-the-support-of",
+        "Politics\nHezbollah lost the support of Iran after the elections.",
+        on(2019),
+        set(),
+    ),
+    (
+        "entered-after-heavy-fighting-with",
+        "Manbij\nTurkish forces entered Manbij after heavy fighting with the SDF.",
+        on(2019),
+        {"Turkey", "SDF"},
+    ),
     # -- "the Syrian Arab Army": Assad's before the fall of Damascus, the state's after ----
     (
         "saa-before-the-fall",

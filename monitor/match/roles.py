@@ -151,8 +151,9 @@ def _read_predicate(
         if len(joined) >= 2:
             args.each += joined  # "Hezbollah–Assad rift", "Russian-Turkish clashes"
             args.agent = [a for a in args.agent if a not in joined]
-        elif args.target and not args.agent:
-            args.agent += _adverbial_subject(tree, p)  # "A entered X after fighting with B"
+        elif args.target and not any(members(tree, a) for a in args.agent):
+            # "A entered X after (heavy) fighting with B": "heavy" names no one
+            args.agent += _adverbial_subject(tree, p)
     denied_by: set[str] = set()
     if cls.escalated and not escalated(tree, p):
         blocked = QUARREL

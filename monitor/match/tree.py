@@ -43,7 +43,7 @@ class Tree:
         )
         tokens = _said_after(_gerund_noun(tokens, lexicon))
         tokens = _headline(_noun_subject(tokens, lexicon), lexicon)
-        self.t = _fallen(_taken_from(_repaired(tokens, lexicon), lexicon))
+        self.t = _lost_to(_fallen(_taken_from(_repaired(tokens, lexicon), lexicon)))
         self.kids: list[list[int]] = [[] for _ in self.t]
         for tok in self.t:
             if tok.head != tok.i:
@@ -312,6 +312,66 @@ def _taken_from(tokens: tuple[Token, ...], lexicon: lx.Lexicon) -> tuple[Token, 
                     if t.head == agent.i and t.dep == "prep" and t.lemma == "from":
                         out[t.i] = replace(t, head=tok.i)
     return tuple(out)
+
+
+def _lost_to(tokens: tuple[Token, ...]) -> tuple[Token, ...]:
+    """A side that *lost* a place (or control of it) *to* a named one was driven from it: "B
+    lost control of P to A" reads as "A captured B" (a verb of taking, the taker its subject,
+    the loser its object). Anything else lost ("three fighters", "the support of A", "the
+    match to A") is a loss suffered, no verb of taking."""
+    out = list(tokens)
+    for tok in tokens:
+        if tok.lemma != "lose" or tok.pos != "VERB":
+            continue
+        kids = [t for t in tokens if t.head == tok.i and t.i != tok.i]
+        subj = [t for t in kids if t.dep == "nsubj"]
+        obj = [t for t in kids if t.dep == "dobj" and t.lemma not in _NOT_TAKEN]
+        # "to A" on the verb, or hung on the place lost ("control of P *to A*")
+        lost = _below(tokens, obj[0].i) if obj else set()
+        to = [
+            t
+            for t in tokens
+            if t.lemma == "to"
+            and t.dep in ("prep", "dative")
+            and (t.head == tok.i or t.head in lost)
+        ]
+        taker = [
+            t for t in tokens if to and t.head == to[0].i and t.dep == "pobj" and _named(tokens, t)
+        ]
+        if not taker:  # "to *Daesh*" parsed as a clause: a name with "to" for its auxiliary
+            taker = [
+                t
+                for t in kids
+                if t.pos == "PROPN"
+                and any(a.head == t.i and a.lemma == "to" and a.i < t.i for a in tokens)
+            ]
+            to = [a for t in taker for a in tokens if a.head == t.i and a.lemma == "to"]
+        if subj and obj and taker:
+            out[tok.i] = replace(tok, lemma="capture")
+            out[subj[0].i] = replace(subj[0], dep="dobj")
+            out[obj[0].i] = replace(obj[0], dep="npadvmod")  # the place, or control of it
+            out[taker[0].i] = replace(taker[0], dep="nsubj", head=tok.i)
+            out[to[0].i] = replace(to[0], dep="case", head=taker[0].i)
+        else:  # a loss suffered ("lost three fighters in an ambush by A"): no verb of taking
+            out[tok.i] = replace(tok, lemma="suffer")
+    return tuple(out)
+
+
+def _below(tokens: tuple[Token, ...], i: int) -> set[int]:
+    """``i`` and every word under it."""
+    out = {i}
+    grew = True
+    while grew:
+        more = {t.i for t in tokens if t.head in out and t.i not in out}
+        grew = bool(more)
+        out |= more
+    return out
+
+
+#: what is lost to someone without a fight: a game, a vote, a seat
+_NOT_TAKEN = lx.NOT_ARMED | frozenset(
+    "vote votes seat seats race bid case contract title election elections battle".split()
+)
 
 
 def _named(tokens: tuple[Token, ...], t: Token) -> bool:
