@@ -527,6 +527,21 @@ CASES = [
         on(2019),
         {"Turkey", "SDF"},
     ),
+    # -- the deed told before, named with a pronoun ------------------------------------------
+    (
+        "blamed-a-for-it",
+        "Manbij\nAn attack killed three SDF fighters in Manbij on Monday. Local sources blamed "
+        "Turkish forces for it.",
+        on(2019),
+        {"SDF", "Turkey"},
+    ),
+    (
+        "blamed-a-third-for-it",
+        "Manbij\nAn attack killed three SDF fighters in Manbij on Monday. Turkey blamed the PKK "
+        "for it.",
+        on(2019),
+        set(),
+    ),
     # -- "the Syrian Arab Army": Assad's before the fall of Damascus, the state's after ----
     (
         "saa-before-the-fall",

@@ -26,6 +26,7 @@ appear in the sentence or the next one.
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -61,6 +62,14 @@ class _Unit:
     notes: list[str] = field(default_factory=list)
     #: who fights whom, where the role stage read the sentence
     clashes: list[Clash] = field(default_factory=list)
+
+
+#: "blamed A for it", "claimed responsibility for it", "claimed it": who did what was told
+#: just before, named with a pronoun for the deed
+_BLAMED_FOR_IT = re.compile(
+    r"\b(?:blam\w*\b[^.;]{0,80}?\bfor|claim\w*(?:\s+responsibility\s+for)?)\s+(?:it|this|that)\b",
+    re.IGNORECASE,
+)
 
 
 class Engine:
@@ -269,6 +278,11 @@ class Engine:
             by_sentence.setdefault(doc.sentence_at(h.start), []).append(h)
         anchored = sorted({doc.sentence_at(t.start) for t in anchors} & set(by_sentence))
         held = self._held_units(rule, doc, by_sentence, anchored, anchors)
+        # "Local sources blamed A for it": a sentence that names who did what the one before
+        # told, with no conflict word of its own
+        anchored = sorted(
+            {*anchored, *(s for s in by_sentence if _BLAMED_FOR_IT.search(doc.text, *s))}
+        )
         if held or len(anchored) < 2:
             return held
         # only a sentence that refers back ("the airstrikes", "claimed the attack") can tell
@@ -341,6 +355,8 @@ class Engine:
         return out
 
     def _refers_back(self, doc: Document, lo: int, hi: int) -> bool:
+        if _BLAMED_FOR_IT.search(doc.text, lo, hi):
+            return True
         """Does the sentence name an attack as one told before ("*the* airstrikes", "*these*
         attacks") or a claim of it ("claimed responsibility")? Words only: no parse."""
         words = textmod.normalise(doc.text[lo:hi]).split()

@@ -116,6 +116,9 @@ def _predicates(tree: Tree) -> Iterable[tuple[int, lx.PredicateClass, str]]:
         noun = noun_class(tree, tok.i)
         if noun is not None:
             yield tok.i, noun, tok.text
+        elif word in ("it", "this", "that") and _claimed(tree, tok.i) and "attack" in lex.nouns:
+            # "blamed A for *it*": the deed told before, as an attack of unknown author's
+            yield tok.i, lex.nouns["attack"], tok.text
 
 
 # -- what a word stands for -----------------------------------------------------------------
