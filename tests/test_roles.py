@@ -542,6 +542,20 @@ CASES = [
         on(2019),
         set(),
     ),
+    # -- a fight told by what set it off ----------------------------------------------------
+    (
+        "clashes-erupted-after-a-entered-b-s",
+        "Manbij\nClashes erupted in Manbij on Monday after Turkish fighters tried to enter an "
+        "SDF checkpoint.",
+        on(2019),
+        {"Turkey", "SDF"},
+    ),
+    (
+        "clashes-erupted-after-both-signed",
+        "Qusayr\nClashes erupted after Hezbollah and HTS signed a truce in Qusayr.",
+        on(2019),
+        set(),
+    ),
     # -- "the Syrian Arab Army": Assad's before the fall of Damascus, the state's after ----
     (
         "saa-before-the-fall",

@@ -12,7 +12,15 @@ from dataclasses import dataclass, field
 
 from monitor.match import lexicon as lx
 from monitor.match.members import members, suffered_by
-from monitor.match.tree import OBJECTS, PASSIVE_SUBJECTS, PRONOUNS, Tree, is_time, tok_is_verb
+from monitor.match.tree import (
+    OBJECTS,
+    PASSIVE_SUBJECTS,
+    PRONOUNS,
+    Tree,
+    is_time,
+    subtree,
+    tok_is_verb,
+)
 
 
 @dataclass(slots=True)
@@ -164,3 +172,28 @@ def cause_agents(tree: Tree, v: int) -> list[int]:
             causes += [o for w, o in tree.preps(c) if w == "of"] + tree.children(c, "pobj")
     out = [x for o in causes for x in (o, *tree.children(o, "poss", "compound", "amod"))]
     return [o for o in out if members(tree, o)]
+
+
+#: words that open a clause telling what set a fight off: "clashes erupted *after* A …"
+_OCCASION = frozenset(["after", "when", "as"])
+
+
+def occasion_sides(tree: Tree, p: int) -> tuple[list[int], list[int]]:
+    """The sides of a fight that names none, told by the clause of what set it off:
+    "Clashes erupted *after A fighters tried to enter a B checkpoint*" → (A, B): the
+    clause's subject on one side, every other actor the clause names on the other."""
+    if tree.dep(p) not in ("nsubj", "nsubjpass") or tree.lemma(tree.head(p)) not in lx.HAPPEN:
+        return [], []
+    for c in tree.children(tree.head(p), "advcl"):
+        if not any(tree.lemma(m) in _OCCASION for m in tree.children(c, "mark")):
+            continue
+        subject = tree.subject(c)
+        mine = {k for s in subject for k in members(tree, s)}
+        inside = subtree(tree, c)
+        others = sorted(
+            {tree.root[k] for i in inside if (k := tree.owner.get(i)) is not None}
+            - {tree.root[k] for k in mine}
+        )
+        if mine and others:
+            return subject, others
+    return [], []

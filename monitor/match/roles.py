@@ -34,6 +34,7 @@ from monitor.match.governors import (
     clause_verb,
     governor,
     names_a_side,
+    occasion_sides,
     other_side,
 )
 from monitor.match.members import (
@@ -164,6 +165,10 @@ def _read_predicate(
         blocked = why_blocked(tree, p, denied_by) or background_of(tree, p, year)
     if cls.mutual and not (args.each or args.target or args.agent):
         args.each += casualty_parties(tree, p)
+    if cls.mutual and not any(members(tree, x) for x in (*args.each, *args.target, *args.agent)):
+        occasion, others = occasion_sides(tree, p)  # "clashes erupted after A entered B's"
+        args.agent += occasion
+        args.target += others
     return _assemble(tree, p, cls, words, args, allied, blocked, denied_by)
 
 
