@@ -556,6 +556,27 @@ CASES = [
         on(2019),
         set(),
     ),
+    # -- a quarrel that boiled over; two sides locked in fighting ---------------------------
+    (
+        "tensions-boiled-over-into-clashes",
+        "Qusayr\nTensions between Hezbollah and Hayat Tahrir al-Sham boiled over into deadly "
+        "clashes near Qusayr on Monday.",
+        on(2019),
+        {"Hezbollah", "HTS"},
+    ),
+    (
+        "locked-in-fighting",
+        "Palmyra\nHezbollah and the Syrian army have been locked in fighting around Palmyra "
+        "since December.",
+        on(2019),
+        {"Hezbollah", "Assad regime"},
+    ),
+    (
+        "locked-in-talks",
+        "Palmyra\nHezbollah and the Syrian army have been locked in talks over Palmyra.",
+        on(2019),
+        set(),
+    ),
     # -- "the Syrian Arab Army": Assad's before the fall of Damascus, the state's after ----
     (
         "saa-before-the-fall",

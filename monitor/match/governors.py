@@ -108,9 +108,18 @@ def _phrase_governor(
         # "A took part in the offensive against B", "A have been engaged in clashes with B"
         args.agent += tree.subject(verb) or tree.children(verb, *PASSIVE_SUBJECTS)
     elif word == "in" and _taking_part(tree, verb):
-        # "A, who were active in the clashes against B"; "A were involved in the fighting"
-        holder = tree.head(verb) if tree.t[verb].pos == "ADJ" else verb
-        args.agent += tree.subject(holder) or tree.children(holder, *PASSIVE_SUBJECTS)
+        _taking_part_sides(tree, p, cls, verb, args)
+
+
+def _taking_part_sides(tree: Tree, p: int, cls: lx.PredicateClass, verb: int, args: Args) -> None:
+    """ "A, who were active in the clashes against B"; "A were involved in the fighting";
+    "A and B have been locked in fighting" (each a side, no other named)."""
+    holder = tree.head(verb) if tree.t[verb].pos == "ADJ" else verb
+    takers = tree.subject(holder) or tree.children(holder, *PASSIVE_SUBJECTS)
+    if cls.mutual and _both_sides(tree, p, takers, cls):
+        args.each += takers
+    else:
+        args.agent += takers
 
 
 def _both_sides(tree: Tree, p: int, sufferers: list[int], cls: lx.PredicateClass) -> bool:

@@ -102,13 +102,17 @@ def escalated(tree: Tree, p: int) -> bool:
     """Did the quarrel at ``p`` turn violent: "the rift *turned violent*", "tensions *erupted
     into gunfire*", "a dispute *escalated into a shootout*"?"""
     tok = tree.t[p]
-    if tok.dep not in SUBJECTS or tree.lemma(tok.head) not in lx.ESCALATE:
-        return False
-    v = tok.head
-    for c in tree.children(v, "acomp", "oprd", "attr", "xcomp", "dobj"):
-        if tree.lemma(c) in lx.VIOLENT:
+    if tok.dep in SUBJECTS and tree.lemma(tok.head) in lx.ESCALATE:
+        verbs = [tok.head]
+    else:  # a headline's "tensions *boiling over* into clashes", the verb hung on the noun
+        verbs = [c for c in tree.children(p, "acl") if tree.lemma(c) in lx.ESCALATE]
+    for v in verbs:
+        for c in tree.children(v, "acomp", "oprd", "attr", "xcomp", "dobj"):
+            if tree.lemma(c) in lx.VIOLENT:
+                return True
+        if any(w in ("into", "to", "in") and tree.lemma(o) in lx.VIOLENT for w, o in tree.preps(v)):
             return True
-    return any(w in ("into", "to", "in") and tree.lemma(o) in lx.VIOLENT for w, o in tree.preps(v))
+    return False
 
 
 def why_blocked(tree: Tree, p: int, denied_by: set[str]) -> str:

@@ -239,7 +239,9 @@ def _gerund_noun(tokens: tuple[Token, ...], lexicon: lx.Lexicon) -> tuple[Token,
         if any(t.dep == "dobj" for t in kids):
             continue  # "shelling the town": a verb
         head, before = tokens[tok.head], tokens[tok.i - 1]
-        if tok.dep == "acl" and head.i == tok.i - 1 and head.dep == "pobj":
+        if tok.dep == "pobj" and head.dep == "prep":  # "locked *in fighting*": a noun
+            out[tok.i] = replace(tok, pos="NOUN", tag="NN", lemma=tok.text.lower())
+        elif tok.dep == "acl" and head.i == tok.i - 1 and head.dep == "pobj":
             # "following *Turkish army shelling*" as "army that is shelling"
             out[tok.i] = replace(tok, pos="NOUN", tag="NN", dep="pobj", head=head.head)
             out[head.i] = replace(head, dep="compound", head=tok.i)
