@@ -577,6 +577,21 @@ CASES = [
         on(2019),
         set(),
     ),
+    # -- a participle of affiliation taken for the verb; "years after" however labelled -----
+    (
+        "gunmen-affiliated-with-attacked",
+        "Manbij\nGunmen affiliated with Syrian Democratic Forces attacked a Sultan Murad "
+        "Division post in Manbij overnight, killing two.",
+        on(2019),
+        {"SDF", "FSA/SNA"},
+    ),
+    (
+        "years-after-they-fought-long-names",
+        "Manbij\nYears after Syrian Democratic Forces and Sultan Murad Division fought over "
+        "Manbij, the town's market has reopened.",
+        on(2023),
+        set(),
+    ),
     # -- "the Syrian Arab Army": Assad's before the fall of Damascus, the state's after ----
     (
         "saa-before-the-fall",

@@ -61,8 +61,8 @@ def background_of(tree: Tree, p: int, year: int | None) -> str:
                 for x in tree.children(head, "attr", "npadvmod", "dobj", "nsubj")
             ):
                 return "background: since"
-        if "after" in marks and tok.dep == "advcl":
-            # "*Years after* A fought B, the town is rebuilding": a span of years before it
+        if "after" in marks and tok.dep in ("advcl", "ccomp"):  # (an "after" clause, however
+            # the parser labelled it) "*Years after* A fought B, the town is rebuilding"
             span = [
                 x
                 for x in (tok.head, *tree.children(tok.head, "npadvmod"), *tree.children(node))

@@ -41,7 +41,7 @@ class Tree:
             else replace(tok, lemma=fixed)
             for tok in parse.tokens
         )
-        tokens = _said_after(_gerund_noun(tokens, lexicon))
+        tokens = _said_after(_reduced_relative(_gerund_noun(tokens, lexicon)))
         tokens = _headline(_noun_subject(tokens, lexicon), lexicon)
         self.t = _lost_to(_fallen(_taken_from(_repaired(tokens, lexicon), lexicon)))
         self.kids: list[list[int]] = [[] for _ in self.t]
@@ -204,6 +204,36 @@ def _fallen(tokens: tuple[Token, ...]) -> tuple[Token, ...]:
             out[subj[0].i] = replace(subj[0], dep="dobj")
             out[taker[0].i] = replace(taker[0], dep="nsubj", head=tok.i)
             out[to[0].i] = replace(to[0], dep="case", head=taker[0].i)
+    return tuple(out)
+
+
+def _reduced_relative(tokens: tuple[Token, ...]) -> tuple[Token, ...]:
+    """A participle of affiliation taken for the sentence's verb, its real verb conjoined to
+    it ("Gunmen *affiliated* with A *attacked* B" read as "gunmen affiliated …, and attacked
+    B"): the participle describes its subject, the verb after it is the sentence's."""
+    out = list(tokens)
+    root = next((t for t in tokens if t.dep == "ROOT"), None)
+    if root is None or root.tag != "VBN" or root.lemma not in lx.AFFILIATION:
+        return tokens
+    subj = [t for t in tokens if t.head == root.i and t.dep == "nsubj" and t.i < root.i]
+    verb = [
+        t
+        for t in tokens
+        if t.head == root.i and t.dep == "conj" and t.pos == "VERB" and t.tag == "VBD"
+    ]
+    aux = any(t.head == root.i and t.dep in ("aux", "auxpass") for t in tokens)
+    if (
+        subj
+        and verb
+        and not aux
+        and not any(t.head == verb[0].i and t.dep == "nsubj" for t in tokens)
+    ):
+        out[verb[0].i] = replace(verb[0], dep="ROOT", head=verb[0].i)
+        out[subj[0].i] = replace(subj[0], head=verb[0].i)
+        out[root.i] = replace(root, dep="acl", head=subj[0].i)
+        for t in tokens:  # what hung on the participle after the verb belongs to the verb
+            if t.head == root.i and t.i > verb[0].i and t.dep in ("punct", "advcl", "prep"):
+                out[t.i] = replace(t, head=verb[0].i)
     return tuple(out)
 
 
