@@ -592,6 +592,28 @@ CASES = [
         on(2023),
         set(),
     ),
+    # -- a counter-move told after the taking; rockets fired by A ----------------------------
+    (
+        "took-then-a-counterattack-by",
+        "Al-Bab\nSDF fighters took Al-Bab late on Friday. A counterattack by Turkish troops was "
+        "repelled hours later.",
+        on(2019),
+        {"SDF", "Turkey"},
+    ),
+    (
+        "took-then-operations-to-regain-another-town",
+        "Latakia\nThe Syrian army captured the town of Kansaba. The capture allows the army and "
+        "its Iranian-backed allies to begin wider operations to regain the rebel-held town of "
+        "Jisr al-Shughur.",
+        on(2015),
+        set(),
+    ),
+    (
+        "rockets-fired-by-hit",
+        "Saraqib\nRockets fired by Ahrar al-Sham hit Hayat Tahrir al-Sham positions in Saraqib.",
+        on(2019),
+        {"NLF", "HTS"},
+    ),
     # -- "the Syrian Arab Army": Assad's before the fall of Damascus, the state's after ----
     (
         "saa-before-the-fall",

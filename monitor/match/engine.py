@@ -26,6 +26,7 @@ appear in the sentence or the next one.
 
 from __future__ import annotations
 
+import itertools
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
@@ -278,6 +279,7 @@ class Engine:
             by_sentence.setdefault(doc.sentence_at(h.start), []).append(h)
         anchored = sorted({doc.sentence_at(t.start) for t in anchors} & set(by_sentence))
         held = self._held_units(rule, doc, by_sentence, anchored, anchors)
+        held += self._counter_units(rule, doc, by_sentence, anchored, anchors)
         # "Local sources blamed A for it": a sentence that names who did what the one before
         # told, with no conflict word of its own
         anchored = sorted(
@@ -350,6 +352,31 @@ class Engine:
             ]
             note = "across sentences: the next sentence says who held the place attacked"
             unit = self._unit_across(rule, doc, here, there, by_sentence, anchors, found, note)
+            if unit is not None:
+                out.append(unit)
+        return out
+
+    def _counter_units(
+        self,
+        rule: Rule,
+        doc: Document,
+        by_sentence: dict[tuple[int, int], list[ActorHit]],
+        anchored: list[tuple[int, int]],
+        anchors: list[TermHit],
+    ) -> list[_Unit]:
+        """A counter-move in the sentence after a taking ("B fighters took P. A counterattack
+        by A was repelled hours later"): A against B."""
+        out: list[_Unit] = []
+        for before, here in itertools.pairwise(anchored):
+            if doc.sentence_after(before[0]) != here:
+                continue
+            reading = self.reader.reading(doc, *here)
+            previous = self.reader.reading(doc, *before)
+            if reading is None or previous is None:
+                continue
+            found = references.counter_across(reading.readings, previous.readings)
+            note = "across sentences: a move to take back what the sentence before says was taken"
+            unit = self._unit_across(rule, doc, here, before, by_sentence, anchors, found, note)
             if unit is not None:
                 out.append(unit)
         return out

@@ -4,7 +4,8 @@ Pure: an attack whose author one sentence does not name ("the airstrikes targete
 held by A", "B's positions came under fire") and another sentence names for an attack of the
 same kind, claims ("IS claimed responsibility for the attack") or is blamed for ("B blamed A
 for the attack"); and an attack on a place that the next sentence says another actor held
-("A launched an assault on P. The town had been held by B", ``held_by``).
+("A launched an assault on P. The town had been held by B", ``held_by``); a counter-move
+told after the taking ("B took P. A counterattack by A was repelled", ``counter_across``).
 """
 
 from __future__ import annotations
@@ -79,6 +80,18 @@ _COUNTER = (
     "win back",
     "won back",
 )
+
+
+def counter_across(here: list[Reading], before: list[Reading]) -> list[Reading]:
+    """A counter-move told in the sentence after the taking ("B fighters took P. A
+    counterattack by A was repelled"): the counter-moves of ``here`` given the taker of
+    ``before`` as their target; the others left out."""
+    moved = counter_moves([*before, *here])[len(before) :]
+    return [
+        m
+        for m, r in zip(moved, here, strict=True)
+        if m.target.actors and not r.target.actors and not r.other_unnamed
+    ]  # (not one with a place of its own: "… to regain the town of P2")
 
 
 def counter_moves(readings: list[Reading]) -> list[Reading]:

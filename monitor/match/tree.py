@@ -208,18 +208,23 @@ def _fallen(tokens: tuple[Token, ...]) -> tuple[Token, ...]:
 
 
 def _reduced_relative(tokens: tuple[Token, ...]) -> tuple[Token, ...]:
-    """A participle of affiliation taken for the sentence's verb, its real verb conjoined to
+    """A participle of affiliation or use taken for the sentence's verb, its real verb hung on
     it ("Gunmen *affiliated* with A *attacked* B" read as "gunmen affiliated …, and attacked
-    B"): the participle describes its subject, the verb after it is the sentence's."""
+    B"; "Rockets *fired* by A *hit* B positions"): the participle describes its subject, the
+    verb after it is the sentence's."""
     out = list(tokens)
     root = next((t for t in tokens if t.dep == "ROOT"), None)
-    if root is None or root.tag != "VBN" or root.lemma not in lx.AFFILIATION:
+    if root is None or root.tag != "VBN" or root.lemma not in lx.AFFILIATION | lx.OPERATE:
         return tokens
     subj = [t for t in tokens if t.head == root.i and t.dep == "nsubj" and t.i < root.i]
     verb = [
         t
         for t in tokens
-        if t.head == root.i and t.dep == "conj" and t.pos == "VERB" and t.tag == "VBD"
+        if t.head == root.i
+        and t.dep in ("conj", "advcl")
+        and t.pos == "VERB"
+        and t.tag == "VBD"
+        and t.i > root.i
     ]
     aux = any(t.head == root.i and t.dep in ("aux", "auxpass") for t in tokens)
     if (
