@@ -370,6 +370,8 @@ class Engine:
         for before, here in itertools.pairwise(anchored):
             if doc.sentence_after(before[0]) != here:
                 continue
+            if not references.COUNTER_WORDS.search(doc.text, *here):
+                continue  # words first: no sentence is parsed for this without a counter-move
             reading = self.reader.reading(doc, *here)
             previous = self.reader.reading(doc, *before)
             if reading is None or previous is None:

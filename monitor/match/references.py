@@ -82,6 +82,14 @@ _COUNTER = (
 )
 
 
+#: the words of a counter-move, in a text (a sentence is read for one only where it has one)
+COUNTER_WORDS = re.compile(
+    r"\b(?:retake|retook|retaken|recaptur\w*|regain\w*|counter-?offensive|counter-?attack\w*|"
+    r"w[oi]n\s+back)\b",
+    re.IGNORECASE,
+)
+
+
 def counter_across(here: list[Reading], before: list[Reading]) -> list[Reading]:
     """A counter-move told in the sentence after the taking ("B fighters took P. A
     counterattack by A was repelled"): the counter-moves of ``here`` given the taker of
