@@ -100,10 +100,13 @@ class LoadedConfig:
 
 
 def _split_opml(
-    data: dict[str, Any], base: Path, problem: Callable[[tuple[Any, ...], str], None]
+    data: dict[str, Any],
+    base: Path,
+    problem: Callable[[tuple[Any, ...], str], None],
+    context: dict[str, Any],
 ) -> tuple[dict[str, Any], list[tuple[OpmlSourcesSettings, list[Any]]], list[int]]:
-    """Take ``- opml: FILE`` entries out of ``sources`` (read and checked here); the other
-    entries' positions in the file, for error messages."""
+    """Take ``- opml: FILE`` entries out of ``sources`` (read and checked here, with the
+    validation ``context``); the other entries' positions in the file, for error messages."""
     sources = data.get("sources")
     if not isinstance(sources, list):
         return data, [], []
@@ -114,7 +117,7 @@ def _split_opml(
             positions.append(i)
             continue
         try:
-            spec = OpmlSourcesSettings.model_validate(entry, context={"registries": registries()})
+            spec = OpmlSourcesSettings.model_validate(entry, context=context)
         except ValidationError as e:
             for err in e.errors():
                 problem(("sources", i, *err["loc"]), err["msg"])
@@ -234,10 +237,11 @@ def load(
     if not delivering:
         data = _without_unset_secrets(data, env)
     data = _substitute(data, env, (), problem)
-    data, opml_lists, positions = _split_opml(data, path.parent, problem)
+    context = {"registries": registries()}  # one for the whole file
+    data, opml_lists, positions = _split_opml(data, path.parent, problem, context)
     settings: Settings | None = None
     try:
-        settings = Settings.model_validate(data, context={"registries": registries()})
+        settings = Settings.model_validate(data, context=context)
     except ValidationError as e:
         unset = {p.path for p in problems}  # a missing ${VAR} explains its key's other errors
         for err in e.errors():

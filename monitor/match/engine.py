@@ -384,10 +384,11 @@ class Engine:
         return out
 
     def _refers_back(self, doc: Document, lo: int, hi: int) -> bool:
+        """Does the sentence name an attack as one told before ("*the* airstrikes", "*these*
+        attacks"), a claim of it ("claimed responsibility") or whom it is blamed on ("blamed A
+        for it")? Words only: no parse."""
         if _BLAMED_FOR_IT.search(doc.text, lo, hi):
             return True
-        """Does the sentence name an attack as one told before ("*the* airstrikes", "*these*
-        attacks") or a claim of it ("claimed responsibility")? Words only: no parse."""
         words = textmod.normalise(doc.text[lo:hi]).split()
         for i, w in enumerate(words):
             if w in lx.DEFINITE and any(x in self._nouns for x in words[i + 1 : i + 4]):

@@ -196,15 +196,24 @@ def _fallen(tokens: tuple[Token, ...]) -> tuple[Token, ...]:
         kids = [t for t in tokens if t.head == tok.i and t.i != tok.i]
         to = [t for t in kids if t.dep == "prep" and t.lemma == "to"]
         subj = [t for t in kids if t.dep == "nsubj"]
-        taker = [
-            t for t in tokens if to and t.head == to[0].i and t.dep == "pobj" and _named(tokens, t)
-        ]
+        taker = _named_after(tokens, to)
         if subj and taker:
-            out[tok.i] = replace(tok, lemma="capture")
-            out[subj[0].i] = replace(subj[0], dep="dobj")
-            out[taker[0].i] = replace(taker[0], dep="nsubj", head=tok.i)
-            out[to[0].i] = replace(to[0], dep="case", head=taker[0].i)
+            _as_taking(out, tok, subj[0], taker[0], to[0])
     return tuple(out)
+
+
+def _named_after(tokens: tuple[Token, ...], to: list[Token]) -> list[Token]:
+    """The named object of the first "to" phrase ("fell *to A*", "lost P *to A*")."""
+    return [t for t in tokens if to and t.head == to[0].i and t.dep == "pobj" and _named(tokens, t)]
+
+
+def _as_taking(out: list[Token], verb: Token, taken: Token, taker: Token, to: Token) -> None:
+    """Read ``verb`` as "``taker`` captured ``taken``": a verb of taking, the one "to" whom
+    it went its subject, what (or who) was taken its object."""
+    out[verb.i] = replace(verb, lemma="capture")
+    out[taken.i] = replace(taken, dep="dobj")
+    out[taker.i] = replace(taker, dep="nsubj", head=verb.i)
+    out[to.i] = replace(to, dep="case", head=taker.i)
 
 
 def _reduced_relative(tokens: tuple[Token, ...]) -> tuple[Token, ...]:
@@ -372,9 +381,7 @@ def _lost_to(tokens: tuple[Token, ...]) -> tuple[Token, ...]:
             and t.dep in ("prep", "dative")
             and (t.head == tok.i or t.head in lost)
         ]
-        taker = [
-            t for t in tokens if to and t.head == to[0].i and t.dep == "pobj" and _named(tokens, t)
-        ]
+        taker = _named_after(tokens, to)
         if not taker:  # "to *Daesh*" parsed as a clause: a name with "to" for its auxiliary
             taker = [
                 t
@@ -384,11 +391,8 @@ def _lost_to(tokens: tuple[Token, ...]) -> tuple[Token, ...]:
             ]
             to = [a for t in taker for a in tokens if a.head == t.i and a.lemma == "to"]
         if subj and obj and taker:
-            out[tok.i] = replace(tok, lemma="capture")
-            out[subj[0].i] = replace(subj[0], dep="dobj")
             out[obj[0].i] = replace(obj[0], dep="npadvmod")  # the place, or control of it
-            out[taker[0].i] = replace(taker[0], dep="nsubj", head=tok.i)
-            out[to[0].i] = replace(to[0], dep="case", head=taker[0].i)
+            _as_taking(out, tok, subj[0], taker[0], to[0])  # the loser, taken from
         else:  # a loss suffered ("lost three fighters in an ambush by A"): no verb of taking
             out[tok.i] = replace(tok, lemma="suffer")
     return tuple(out)
