@@ -1,7 +1,14 @@
-"""The configuration with its rules compiled: what every command that matches text needs."""
+"""The configuration with its rules compiled: what every command that matches text needs.
+
+The compiled rules are kept beside the database (``match.cache``): a command that starts on
+rules it has compiled before unpickles them instead of compiling again (a SQLite database:
+next to its file; PostgreSQL: in the user's cache folder; an in-memory database: nowhere).
+"""
 
 from __future__ import annotations
 
+import hashlib
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,16 +28,51 @@ def load_config(path: str | Path, delivering: bool = True) -> configmod.LoadedCo
 def load_checked(
     path: str | Path, delivering: bool = True
 ) -> tuple[configmod.LoadedConfig, Engine]:
-    """Load the configuration and compile its rules; ConfigError lists every problem.
+    """Load the configuration and its compiled rules; ConfigError lists every problem.
     ``delivering=False``: for a command that sends nothing (``configmod.load``)."""
+    loaded = configmod.load(path, delivering=delivering)
+    return loaded, compiled_rules(loaded)
+
+
+def compiled_rules(loaded: configmod.LoadedConfig) -> Engine:
+    """The rules of ``loaded`` compiled, from the cache when it holds these very rules."""
+    from monitor.match import cache
+
+    where = cache_path(loaded)
+    key = cache.key_of(loaded.settings) if where is not None else ""
+    if where is not None and (engine := cache.load(where, key)) is not None:
+        return engine
+    engine = _compile(loaded)
+    if where is not None:
+        cache.save(where, key, engine)
+    return engine
+
+
+def _compile(loaded: configmod.LoadedConfig) -> Engine:
     from monitor.match.compiler import compile_rules
     from monitor.match.rules import RuleError
 
-    loaded = configmod.load(path, delivering=delivering)
     try:
-        engine = compile_rules(loaded.settings)
+        return compile_rules(loaded.settings)
     except RuleError as e:
         raise ConfigError(
             configmod.sort_problems([loaded.problem(loc, msg) for loc, msg in e.problems])
         ) from e
-    return loaded, engine
+
+
+def cache_path(loaded: configmod.LoadedConfig) -> Path | None:
+    """Where the compiled rules of this configuration are kept (None: not kept)."""
+    url = loaded.settings.storage.url
+    if url.startswith("sqlite:///"):
+        database = url[len("sqlite:///") :]
+        if database in ("", ":memory:"):
+            return None
+        return Path(database + ".rules")  # kept once the database's folder exists
+    home = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    config = hashlib.sha256(str(loaded.path.resolve()).encode()).hexdigest()[:16]
+    folder = Path(home) / "monitor"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return folder / f"rules-{config}"

@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -26,6 +27,11 @@ import yaml
 #: the shared data (real articles, the development set, feeds and pages from the wild) lives
 #: beside the repository, never copied into it: ``../shared`` (or ``$MONITOR_SHARED``)
 SHARED = Path(os.environ.get("MONITOR_SHARED") or Path(__file__).resolve().parents[2] / "shared")
+
+#: what a command keeps in the user's cache folder (compiled rules of a PostgreSQL desk) stays
+#: in the test session's own, for every process the tests start
+_CACHE = tempfile.TemporaryDirectory(prefix="monitor-test-cache-")
+os.environ["XDG_CACHE_HOME"] = _CACHE.name
 
 
 def need_shared(part: str) -> Path:
