@@ -120,6 +120,13 @@ def write_feed(path: Path, feed: int, first: int, count: int, seed: int, hard: f
     )
 
 
+def compile_package() -> None:
+    """An installed package has its bytecode compiled (pip does it on install); a checkout
+    in an environment with PYTHONDONTWRITEBYTECODE=1 (this machine's) would compile the
+    package's modules from source at every start (~60 ms), which is not what is measured."""
+    compileall.compile_dir(ROOT / "monitor", quiet=1)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -362,10 +369,7 @@ def main() -> None:
     )
     args = ap.parse_args()
     REPEAT = max(1, args.repeat)
-    # an installed package has its bytecode compiled (pip does it on install); a checkout
-    # in an environment with PYTHONDONTWRITEBYTECODE=1 (this machine's) would compile the
-    # package's modules from source at every start (~60 ms), which is not what is measured
-    compileall.compile_dir(ROOT / "monitor", quiet=1)
+    compile_package()
     for n in args.feeds or [1000]:
         farm(n, args.seed)
     if args.postgresql:

@@ -21,7 +21,14 @@ from pathlib import Path
 
 import yaml
 
-from benchmarks.feed_farm import ROOT, _farm_config, _farm_files, run_pass, start_nginx
+from benchmarks.feed_farm import (
+    ROOT,
+    _farm_config,
+    _farm_files,
+    compile_package,
+    run_pass,
+    start_nginx,
+)
 
 FLOOR = ROOT.parent / "shared" / "bench" / "floor.py"
 FLOOR_ENV = ROOT / "benchmarks" / "out" / "floor-venv"
@@ -74,6 +81,7 @@ def main() -> int:
         print(f"no floor at {FLOOR}: nothing to compare with", file=sys.stderr)
         return 0
     python = floor_python()
+    compile_package()
     work, root = _farm_files(f"floor-{a.feeds}", a.feeds, a.seed)
     nginx, port = start_nginx(work, root)
     try:
