@@ -318,6 +318,8 @@ class AlertStatus(StrEnum):
     SENT = "sent"
     FAILED = "failed"
     SHADOW = "shadow"
+    #: kept from being sent by a mute (``monitor.desk``)
+    MUTED = "muted"
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,6 +348,9 @@ class Alert:
     thread_ref: str | None = None
     #: the title of the story's first article
     story_title: str | None = None
+    #: the stored article and match it tells of (what a verdict on it is about)
+    article_id: int | None = None
+    match_id: int | None = None
 
     @property
     def severity(self) -> Severity:

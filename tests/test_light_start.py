@@ -63,7 +63,15 @@ def test_version_and_help_load_no_configuration(command: list[str]):
 
 @pytest.mark.parametrize(
     "command",
-    [["alerts", "--json"], ["alerts"], ["articles", "--json"], ["status"], ["nodes", "--json"]],
+    [
+        ["alerts", "--json"],
+        ["alerts"],
+        ["articles", "--json"],
+        ["status"],
+        ["nodes", "--json"],
+        ["verdicts", "--json"],
+        ["mutes", "--json"],
+    ],
 )
 def test_reading_commands_load_neither_fetcher_nor_daemon_nor_rules(
     tmp_path: Path, command: list[str]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,6 +17,7 @@ import pytest
 
 from monitor.alert.planner import AlertPlanner
 from monitor.alert.stories import StoryPolicy
+from monitor.desk import Mute, Verdict
 from monitor.errors import StorageError
 from monitor.models import ActorMention, AlertStatus, Article, Delivery, Match, Source, Span
 from monitor.store import PollRecord, Store, open_store
@@ -460,3 +461,46 @@ async def test_nodes_reserving_a_channel_s_messages_at_once_never_exceed_its_lim
     finally:
         for s in stores:
             await s.close()
+
+
+# -- what a desk says back -------------------------------------------------------------------
+
+
+async def test_a_verdict_is_kept_with_its_article_s_text_and_the_latest_stands(store: Store):
+    await store.add_articles("desk", [(article("1", "Title", "the text"), [match()])], NOW, TO)
+    [alert] = await store.alerts()
+    said = Verdict(
+        1, "wrong", (), "allies, not foes", 1, "r", "Title", "the text", "u", "desk", NOW
+    )
+    kept = await store.record_verdict(said, NOW)
+    assert kept.id is not None and kept.created == NOW
+    assert [(v.kind, v.alert, v.reason) for v in await store.verdicts()] == [
+        ("wrong", False, "allies, not foes")
+    ]
+    later = NOW + timedelta(hours=1)
+    other = Verdict(1, "wrong", ("Hezbollah", "Iran"), "other actors", alert.id)
+    await store.record_verdict(other, later)
+    [v] = await store.verdicts()  # one word an article: the latest
+    assert (v.actors, v.alert, v.created) == (("Hezbollah", "Iran"), True, later)
+    assert (v.title, v.text) == ("Title", "the text")  # the article as first judged
+    await store.prune(NOW + timedelta(days=1))  # retention drops the article's text …
+    await store.record_verdict(replace(said, title="", text=""), later)
+    [v] = await store.verdicts()
+    assert (v.kind, v.text) == ("wrong", "the text")  # … the verdict keeps it
+
+
+async def test_a_mute_keeps_alerts_from_being_sent_until_it_ends(store: Store):
+    await store.sync_sources([Source("desk", "d", 60), Source("wire", "w", 60)])
+    await store.add_articles("desk", [(article("1"), [match()])], NOW, TO)
+    mute = await store.add_mute(Mute("source", "desk", NOW + timedelta(hours=1), "noisy"), NOW)
+    assert [m.id for m in await store.mutes(NOW)] == [mute.id]
+    assert await store.mutes(NOW + timedelta(hours=2)) == []  # it ran out
+    [due] = await store.due_alerts(NOW)
+    assert mute.covers(due) and not Mute("source", "wire", NOW).covers(due)
+    await store.mark_muted([due.id], mute.describe())
+    assert await store.due_alerts(NOW) == []
+    [muted] = await store.alerts(status="muted")
+    assert muted.status is AlertStatus.MUTED and "muted until" in (muted.last_error or "")
+    assert await store.end_mute(mute.id or 0, NOW) is True
+    assert await store.end_mute(mute.id or 0, NOW) is False  # already ended
+    assert await store.mutes(NOW) == [] and len(await store.mutes(NOW, ended=True)) == 1

@@ -98,9 +98,10 @@ async def dispatch(
         due = [a for a in await store.due_alerts(now(), limit=500) if a.id not in done]
         if not due:
             break
+        done.update(a.id for a in due)
+        due = await _unmuted(store, due, now())
         by_channel: dict[str, list[Alert]] = defaultdict(list)
         for alert in due:
-            done.add(alert.id)
             by_channel[alert.channel].append(alert)
         for name, alerts in by_channel.items():
             await _dispatch_channel(
@@ -109,6 +110,26 @@ async def dispatch(
     await _tell_the_others(store, channels, tally.broken, now())
     await _dispatch_notices(store, channels, settings, now, tally)
     return DispatchResult(tally.sent, tally.retrying, tally.failed)
+
+
+async def _unmuted(store: Store, due: list[Alert], at: datetime) -> list[Alert]:
+    """The due alerts no mute covers; the others are marked muted (stored, listed, never
+    sent), each saying which mute kept it."""
+    mutes = await store.mutes(at) if due else []
+    if not mutes:
+        return due
+    kept: dict[str, list[int]] = defaultdict(list)
+    out = []
+    for alert in due:
+        mute = next((m for m in mutes if m.covers(alert)), None)
+        if mute is None:
+            out.append(alert)
+        else:
+            kept[mute.describe()].append(alert.id)
+    for why, ids in kept.items():
+        await store.mark_muted(ids, why)
+        event(log, logging.INFO, "alerts muted", alerts=len(ids), mute=why)
+    return out
 
 
 async def _tell_the_others(

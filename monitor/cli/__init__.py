@@ -47,6 +47,8 @@ __all__ = ["EXIT_CONFIG", "GC_YOUNG_THRESHOLD", "build_parser", "main", "read_ar
 #: commands that read text with the rules: the compiled rules (and the parser) are theirs;
 #: the others (alerts, articles, status, nodes, migrate) never load the rules engine
 MATCHING = frozenset(["run", "once", "test-rules", "eval", "why", "backtest"])
+#: what a desk says back (``cli.desk``)
+DESK = frozenset(["verdict", "verdicts", "mute", "mutes", "unmute"])
 
 
 def read_article_file(path: str) -> tuple[str, str]:
@@ -188,7 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     al.add_argument("--limit", type=int, default=20, help="how many alerts")
     al.add_argument("--rule", help="only alerts of this rule (shadow rules included)")
     group = al.add_mutually_exclusive_group()
-    group.add_argument("--status", choices=["pending", "sent", "failed", "shadow"])
+    group.add_argument("--status", choices=["pending", "sent", "failed", "shadow", "muted"])
     group.add_argument("--failed", action="store_true", help="same as --status failed")
     group.add_argument(
         "--retry", type=int, metavar="ID", help="make alert ID pending again and deliver it now"
@@ -198,8 +200,14 @@ def build_parser() -> argparse.ArgumentParser:
     nd = sub.add_parser("nodes", help="the daemons on the database: seen when, polling what")
     nd.add_argument("--json", action="store_true")
     ev = sub.add_parser("eval", help="precision and recall of the rules on labelled articles")
-    ev.add_argument("--labels", required=True, help="JSON list of {file, alert, actors}")
-    ev.add_argument("dir", help="folder holding the labelled files")
+    labelled = ev.add_mutually_exclusive_group(required=True)
+    labelled.add_argument(
+        "--labels", help="JSON list of {file, alert, actors} (with title and text, or files in DIR)"
+    )
+    labelled.add_argument(
+        "--verdicts", action="store_true", help="the desk's verdicts on alerts and articles"
+    )
+    ev.add_argument("dir", nargs="?", help="folder holding the labelled files")
     ev.add_argument("--rule", action="append", help="only this rule (shadow rules too); repeatable")
     ev.add_argument("--json", action="store_true")
     ev.add_argument(
@@ -223,6 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
         "migrate", help="copy the configured database into another (postgresql://…)"
     )
     mg.add_argument("--to", required=True, metavar="URL", help="the database to copy into")
+    _desk_commands(sub)
     hp = sub.add_parser("help", help="this help, or a command's: monitor help COMMAND")
     hp.add_argument("topic", nargs="?", metavar="COMMAND")
     sub.add_parser("version", help="print the version")
@@ -349,6 +358,8 @@ def _command(args: argparse.Namespace, path: Path) -> int:
         assert engine is not None
         if args.command == "eval":
             a = args
+            if a.verdicts:
+                return int(rules.eval_verdicts(engine, loaded, a.rule, a.json, a.verbose))
             return int(rules.eval_labels(engine, a.labels, a.dir, a.rule, a.json, a.verbose))
         fetch = loaded.settings.fetch
         return int(rules.test_rules(engine, args.files, args.json, args.verbose, args.date, fetch))
@@ -358,6 +369,44 @@ def _command(args: argparse.Namespace, path: Path) -> int:
     # blocks the event loop longer than that (benchmarks/feed_farm.py uses it)
     slow = os.environ.get("MONITOR_SLOW_CALLBACK_MS")
     return asyncio.run(_async_main(args, module, loaded, engine, slow), debug=bool(slow))
+
+
+def _desk_commands(sub: Any) -> None:
+    """What a desk says back (``cli.desk``): verdicts and mutes."""
+    vd = sub.add_parser("verdict", help="say an alert was right or wrong, or an article missed")
+    target = vd.add_mutually_exclusive_group(required=True)
+    target.add_argument("--alert", type=int, metavar="ID", help="an alert (#ID in `alerts`)")
+    target.add_argument("--article", type=int, metavar="ID", help="an article (`articles`)")
+    kind = vd.add_mutually_exclusive_group(required=True)
+    for word, meaning in (
+        ("right", "it should have alerted (these actors fight)"),
+        ("wrong", "it should not have alerted, or other actors fight (--actors)"),
+        ("missed", "it should have alerted and did not (--actors: who fights)"),
+    ):
+        kind.add_argument(f"--{word}", dest="kind", action="store_const", const=word, help=meaning)
+    vd.add_argument("--actors", nargs="+", metavar="ACTOR", default=[], help="who fights")
+    vd.add_argument("--reason", default="", help="why, in a few words")
+    vd.add_argument("--json", action="store_true")
+    vs = sub.add_parser("verdicts", help="the desk's verdicts, newest first")
+    vs.add_argument("--json", action="store_true", help="one object per verdict")
+    vs.add_argument(
+        "--labels", action="store_true", help="as a labels file for `monitor eval --labels`"
+    )
+    mu = sub.add_parser("mute", help="keep an actor pair's, a source's or a story's alerts unsent")
+    what = mu.add_mutually_exclusive_group(required=True)
+    what.add_argument("--actors", nargs=2, metavar=("ACTOR", "ACTOR"), help="a pair of actors")
+    what.add_argument("--source", metavar="NAME", help="a configured source")
+    what.add_argument("--story", type=int, metavar="ID", help="a story")
+    until = mu.add_mutually_exclusive_group(required=True)
+    until.add_argument("--for", dest="period", metavar="PERIOD", help="30m, 1h, 1d, 1w")
+    until.add_argument("--until", metavar="DATE", help="a date (2026-12-31) or time")
+    mu.add_argument("--reason", default="", help="why, in a few words")
+    mu.add_argument("--json", action="store_true")
+    ms = sub.add_parser("mutes", help="the mutes in force")
+    ms.add_argument("--all", action="store_true", help="ended ones too")
+    ms.add_argument("--json", action="store_true")
+    um = sub.add_parser("unmute", help="end a mute now")
+    um.add_argument("id", type=int, metavar="ID", help="the mute's id (`mutes` lists them)")
 
 
 def _module_of(command: str) -> Any:
@@ -374,6 +423,10 @@ def _module_of(command: str) -> Any:
         from monitor.cli import rules
 
         return rules
+    if command in DESK:
+        from monitor.cli import desk
+
+        return desk
     from monitor.cli import reading
 
     return reading

@@ -157,6 +157,8 @@ def print_alerts(items: list[Any], as_json: bool) -> None:
                 "attempts": alert.attempts,
                 "last_error": alert.last_error,
                 "sent": alert.sent.isoformat() if alert.sent else None,
+                # what `monitor verdict --article` and `monitor why` take
+                "article_id": alert.article_id,
             }
             print(json.dumps(row, ensure_ascii=False))
         return
@@ -184,6 +186,8 @@ def _delivery(alert: Any) -> str:
     state = f"{alert.channel} {alert.status.value} #{alert.id}"
     if alert.status.value in ("sent", "shadow"):
         return state
+    if alert.status.value == "muted":
+        return f"{state} ({alert.last_error})" if alert.last_error else state
     tries = plural(alert.attempts, "attempt")
     return f"{state} ({tries}: {alert.last_error})" if alert.last_error else state
 

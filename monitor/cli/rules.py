@@ -140,36 +140,82 @@ def explain(
 def eval_labels(
     engine: Engine,
     labels_path: str,
-    folder: str,
+    folder: str | None,
     rules: list[str] | None,
     as_json: bool,
     verbose: bool = False,
 ) -> int:
-    from monitor.match.evaluate import Labelled, evaluate, parse_label_date
-
+    """``monitor eval --labels FILE [DIR]``: the rules scored on labelled articles, each in a
+    file of DIR or with its ``title`` and ``text`` in the label itself (as ``monitor verdicts
+    --labels`` exports the desk's verdicts)."""
     try:
-        labels = json.loads(Path(labels_path).read_text(encoding="utf-8"))
-        if not isinstance(labels, list):
-            raise ValueError("expected a JSON list of {file, alert, actors}")
-        items = []
-        for i, entry in enumerate(labels):
-            if not isinstance(entry, dict) or "file" not in entry or "alert" not in entry:
-                raise ValueError(f"entry {i}: expected an object with 'file' and 'alert'")
-            title, body = read_article_file(str(Path(folder) / entry["file"]))
-            items.append(
-                Labelled(
-                    entry["file"],
-                    title,
-                    body,
-                    bool(entry["alert"]),
-                    tuple(Labelled.entry(str(a)) for a in entry.get("actors") or ()),
-                    category=entry.get("category") or None,
-                    published=parse_label_date(entry.get("date")),
-                )
-            )
+        items = read_labels(labels_path, folder)
     except (OSError, ValueError) as e:
         print(f"error: {labels_path}: {e}", file=sys.stderr)
         return EXIT_PROBLEMS
+    return report_eval(engine, items, rules, as_json, verbose)
+
+
+def read_labels(labels_path: str, folder: str | None) -> list[Any]:
+    """The labelled articles of a labels file; ValueError says what is wrong with it."""
+    labels = json.loads(Path(labels_path).read_text(encoding="utf-8"))
+    if not isinstance(labels, list):
+        raise ValueError("expected a JSON list of {file, alert, actors}")
+    return [_labelled(entry, i, folder) for i, entry in enumerate(labels)]
+
+
+def _labelled(entry: Any, i: int, folder: str | None) -> Any:
+    from monitor.match.evaluate import Labelled, parse_label_date
+
+    if not isinstance(entry, dict) or "file" not in entry or "alert" not in entry:
+        raise ValueError(f"entry {i}: expected an object with 'file' and 'alert'")
+    if isinstance(entry.get("text"), str):
+        title, body = str(entry.get("title") or ""), entry["text"]
+    elif folder is None:
+        raise ValueError(f"entry {i}: no 'text' in the label, and no folder of files given")
+    else:
+        title, body = read_article_file(str(Path(folder) / entry["file"]))
+    return Labelled(
+        entry["file"],
+        title,
+        body,
+        bool(entry["alert"]),
+        tuple(Labelled.entry(str(a)) for a in entry.get("actors") or ()),
+        category=entry.get("category") or None,
+        published=parse_label_date(entry.get("date")),
+    )
+
+
+def eval_verdicts(
+    engine: Engine, loaded: Any, rules: list[str] | None, as_json: bool, verbose: bool
+) -> int:
+    """``monitor eval --verdicts``: the rules of now scored on the desk's verdicts."""
+    from monitor.desk import as_label
+
+    verdicts = asyncio.run(_stored_verdicts(loaded.settings.storage))
+    if not verdicts:
+        print("no verdicts yet: mark alerts right or wrong, and missed articles, first")
+        return EXIT_OK
+    items = [_labelled(as_label(v), i, None) for i, v in enumerate(verdicts)]
+    return report_eval(engine, items, rules, as_json, verbose)
+
+
+async def _stored_verdicts(storage: Any) -> list[Any]:
+    from monitor.store import open_store
+
+    store = await open_store(storage.url, storage.pool_size)
+    try:
+        return list(reversed(await store.verdicts()))  # oldest first, as labels are kept
+    finally:
+        await store.close()
+
+
+def report_eval(
+    engine: Engine, items: list[Any], rules: list[str] | None, as_json: bool, verbose: bool
+) -> int:
+    """Score the rules on labelled items and print the report (JSON, or for a reader)."""
+    from monitor.match.evaluate import evaluate
+
     unknown = sorted(set(rules or ()) - {r.name for r in engine.rules})
     if unknown:
         print(f"error: unknown rule {', '.join(unknown)}", file=sys.stderr)

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
+from monitor.desk import Mute, Verdict
 from monitor.errors import StorageError
 from monitor.models import Alert, Article, Delivery, Match, Notice, Source, SourceState, StoryRef
 from monitor.plan import Edit, Plan, Stored
@@ -280,6 +281,23 @@ class Store(Protocol):
         """Give the space of pruned rows back to the file system."""
 
     async def article_count(self) -> int: ...
+
+    async def record_verdict(self, verdict: Verdict, now: datetime) -> Verdict:
+        """Keep the desk's word on an article (``monitor.desk``), replacing an earlier one."""
+
+    async def verdicts(self, limit: int | None = None) -> list[Verdict]:
+        """The desk's verdicts, newest first."""
+
+    async def add_mute(self, mute: Mute, now: datetime) -> Mute: ...
+
+    async def mutes(self, now: datetime, ended: bool = False) -> list[Mute]:
+        """The mutes in force at ``now`` (``ended``: ended ones too), newest first."""
+
+    async def end_mute(self, mute_id: int, now: datetime) -> bool:
+        """End a mute in force now; False if there is none of this id."""
+
+    async def mark_muted(self, alert_ids: Sequence[int], why: str) -> None:
+        """Pending alerts a mute keeps from being sent: marked muted, never sent."""
 
     async def alert_counts(self) -> dict[str, int]:
         """Alerts by status."""

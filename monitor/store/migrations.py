@@ -234,3 +234,36 @@ STORY_MATCHES = """
     """
 
 MIGRATIONS.append(STORY_MATCHES)  # 9
+
+#: what a desk says back (``monitor.desk``): verdicts on articles, kept with the article's text
+#: (retention may prune it; the label must outlive it), and mutes. ``{id}``: the backend's
+#: generated key
+DESK = """
+    CREATE TABLE verdicts (
+        id         {id},
+        article_id BIGINT NOT NULL UNIQUE REFERENCES articles(id),  -- the latest word stands
+        kind       TEXT NOT NULL,                  -- right | wrong | missed
+        actors     TEXT NOT NULL,                  -- JSON list: the actors that really fight
+        reason     TEXT NOT NULL,
+        match_id   BIGINT REFERENCES matches(id),  -- on an alert: its match
+        rule       TEXT,
+        title      TEXT NOT NULL,
+        text       TEXT NOT NULL,
+        url        TEXT NOT NULL,
+        source     TEXT NOT NULL,
+        published  TEXT,
+        created    TEXT NOT NULL
+    );
+    CREATE INDEX verdicts_created ON verdicts (created);
+    CREATE TABLE mutes (
+        id      {id},
+        kind    TEXT NOT NULL,                     -- pair | source | story
+        target  TEXT NOT NULL,
+        until   TEXT NOT NULL,
+        reason  TEXT NOT NULL,
+        created TEXT NOT NULL
+    );
+    CREATE INDEX mutes_until ON mutes (until);
+    """
+
+MIGRATIONS.append(DESK.format(id="INTEGER PRIMARY KEY"))  # 10

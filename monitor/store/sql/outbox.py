@@ -20,7 +20,8 @@ from monitor.store.sql.base import Base, _dt, _ts
 
 class Outbox(Base):
     _ALERT_SELECT = """
-        SELECT al.*, m.explanation, m.story_id, a.title, a.url, a.published, s.name AS source,
+        SELECT al.*, m.explanation, m.story_id, m.article_id, a.title, a.url, a.published,
+          s.name AS source,
           (SELECT p.external_id FROM alerts p JOIN matches pm ON pm.id = p.match_id
             WHERE pm.story_id = m.story_id AND p.channel = al.channel AND p.kind = 'alert'
               AND p.id != al.id ORDER BY p.id LIMIT 1) AS thread_ref,
@@ -309,4 +310,6 @@ def _alert(r: Any) -> Alert:
         note=r["note"],
         thread_ref=r["thread_ref"],
         story_title=r["story_title"],
+        article_id=int(r["article_id"]),
+        match_id=int(r["match_id"]),
     )

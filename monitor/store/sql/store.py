@@ -10,13 +10,14 @@ from monitor.batching import Coalescer
 from monitor.store import PollRecord
 from monitor.store.sql.articles import Articles
 from monitor.store.sql.base import Connection
+from monitor.store.sql.desk import Desk
 from monitor.store.sql.outbox import Outbox
 
 if TYPE_CHECKING:
     from monitor.turns import HostTurns
 
 
-class SQLStore(Articles, Outbox):
+class SQLStore(Articles, Outbox, Desk):
     """What SQLite's and PostgreSQL's stores share: a backend opens its connection (and
     migrates) in ``open``, and adds what is its own."""
 

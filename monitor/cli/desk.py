@@ -1,0 +1,207 @@
+"""What a desk says back, from the command line: ``verdict`` (right, wrong, missed),
+``verdicts`` (listed, or exported as labels), ``mute``, ``mutes`` and ``unmute``
+(``monitor.desk``). None of them loads the rules engine."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from monitor.cli.common import EXIT_CONFIG, EXIT_OK, EXIT_PROBLEMS, iso
+from monitor.desk import Mute, Verdict, as_label, check_verdict, mute_until, pair_target
+
+if TYPE_CHECKING:
+    from monitor.config import LoadedConfig
+    from monitor.store import Store
+
+
+async def show(args: argparse.Namespace, loaded: LoadedConfig, _engine: Any = None) -> int:
+    from monitor.store import open_store
+
+    now = datetime.now(UTC)
+    store = await open_store(loaded.settings.storage.url)
+    try:
+        if args.command == "verdict":
+            return await _verdict(store, loaded, args, now)
+        if args.command == "verdicts":
+            _print_verdicts(await store.verdicts(), args.json, args.labels)
+        elif args.command == "mute":
+            return await _mute(store, loaded, args, now)
+        elif args.command == "mutes":
+            _print_mutes(await store.mutes(now, ended=args.all), args.json, now)
+        elif args.command == "unmute":
+            if not await store.end_mute(args.id, now):
+                print(f"error: no mute {args.id} in force (`monitor mutes`)", file=sys.stderr)
+                return EXIT_PROBLEMS
+            print(f"mute {args.id} ended")
+    finally:
+        await store.close()
+    return EXIT_OK
+
+
+def canonical_actor(loaded: LoadedConfig, name: str) -> str | None:
+    """The configured actor a name means (its own name or an alias, in any case)."""
+    wanted = name.strip().casefold()
+    for actor, settings in loaded.settings.actors.items():
+        names = [actor, *(a if isinstance(a, str) else a.name for a in settings.aliases)]
+        if any(n.casefold() == wanted for n in names):
+            return actor
+    return None
+
+
+def _actors(loaded: LoadedConfig, names: list[str]) -> tuple[str, ...]:
+    """Configured actors by the names given; ValueError names one that is not configured."""
+    out = []
+    for name in names:
+        actor = canonical_actor(loaded, name)
+        if actor is None:
+            raise ValueError(f"{name!r} is not a configured actor (see `actors:` in the config)")
+        out.append(actor)
+    return tuple(dict.fromkeys(out))
+
+
+async def _verdict(store: Store, loaded: LoadedConfig, args: Any, now: datetime) -> int:
+    try:
+        actors = _actors(loaded, args.actors)
+        verdict = await verdict_on(store, args.kind, actors, args.reason, args.alert, args.article)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_CONFIG
+    kept = await store.record_verdict(verdict, now)
+    if args.json:
+        print(json.dumps(_verdict_json(kept), ensure_ascii=False))
+    else:
+        print(f"verdict on article {kept.article_id}: {_describe(kept)}")
+    return EXIT_OK
+
+
+async def verdict_on(
+    store: Store,
+    kind: str,
+    actors: tuple[str, ...],
+    reason: str,
+    alert_id: int | None,
+    article_id: int | None,
+) -> Verdict:
+    """The verdict to keep, with the article as stored; ValueError says what is wrong."""
+    match_id = rule = None
+    if alert_id is not None:
+        alert = await store.get_alert(alert_id)
+        if alert is None or alert.article_id is None:
+            raise ValueError(f"no alert {alert_id} (`monitor alerts` lists them)")
+        article_id, match_id, rule = alert.article_id, alert.match_id, alert.match.rule
+        if kind == "right" and not actors:
+            actors = tuple(dict.fromkeys(alert.match.actor_names))
+    assert article_id is not None
+    stored = await store.article(article_id)
+    if stored is None:
+        raise ValueError(f"no article {article_id} (`monitor articles` lists them)")
+    if kind == "right" and len(actors) < 2:
+        raise ValueError("a right verdict on an article names the actors that fight (--actors)")
+    problem = check_verdict(kind, actors)
+    if problem:
+        raise ValueError(problem)
+    a = stored.article
+    return Verdict(
+        article_id,
+        kind,  # type: ignore[arg-type]  # checked above
+        actors,
+        reason,
+        match_id,
+        rule,
+        a.title,
+        a.text,
+        a.url,
+        a.source,
+        a.published,
+    )
+
+
+def _describe(v: Verdict) -> str:
+    who = f" ({' against '.join(v.actors)})" if v.actors else ""
+    alert = "should alert" if v.alert else "should not alert"
+    return f"{v.kind}{who}: {alert}" + (f" — {v.reason}" if v.reason else "")
+
+
+def _verdict_json(v: Verdict) -> dict[str, Any]:
+    return {
+        "id": v.id,
+        "article_id": v.article_id,
+        "verdict": v.kind,
+        "alert": v.alert,
+        "actors": list(v.actors),
+        "reason": v.reason,
+        "rule": v.rule,
+        "title": v.title,
+        "url": v.url,
+        "source": v.source,
+        "created": iso(v.created),
+    }
+
+
+def _print_verdicts(verdicts: list[Verdict], as_json: bool, labels: bool) -> None:
+    if labels:  # oldest first, as a labels file grows
+        print(json.dumps([as_label(v) for v in reversed(verdicts)], ensure_ascii=False, indent=1))
+        return
+    if as_json:
+        for v in verdicts:
+            print(json.dumps(_verdict_json(v), ensure_ascii=False))
+        return
+    if not verdicts:
+        print("no verdicts yet", file=sys.stderr)
+    for v in verdicts:
+        when = f"{v.created:%Y-%m-%d %H:%M} UTC" if v.created else ""
+        print(f"{when}  article {v.article_id}  {_describe(v)} — {v.title} ({v.source})")
+
+
+async def _mute(store: Store, loaded: LoadedConfig, args: Any, now: datetime) -> int:
+    try:
+        until = mute_until(args.period or args.until, now)
+        if args.actors:
+            pair = _actors(loaded, args.actors)
+            if len(pair) != 2:
+                raise ValueError("a pair is two different actors")
+            mute = Mute("pair", pair_target(*pair), until, args.reason)
+        elif args.source:
+            if args.source not in {s.name for s in loaded.settings.sources}:
+                raise ValueError(f"{args.source!r} is not a configured source")
+            mute = Mute("source", args.source, until, args.reason)
+        else:
+            mute = Mute("story", str(args.story), until, args.reason)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_CONFIG
+    kept = await store.add_mute(mute, now)
+    if args.json:
+        print(json.dumps(_mute_json(kept, now), ensure_ascii=False))
+    else:
+        print(f"mute {kept.id}: {kept.describe()} (`monitor unmute {kept.id}` ends it)")
+    return EXIT_OK
+
+
+def _mute_json(m: Mute, now: datetime) -> dict[str, Any]:
+    return {
+        "id": m.id,
+        "kind": m.kind,
+        "target": m.target,
+        "until": iso(m.until),
+        "reason": m.reason,
+        "created": iso(m.created),
+        "active": m.until > now,
+    }
+
+
+def _print_mutes(mutes: list[Mute], as_json: bool, now: datetime) -> None:
+    if as_json:
+        for m in mutes:
+            print(json.dumps(_mute_json(m, now), ensure_ascii=False))
+        return
+    if not mutes:
+        print("no mutes in force", file=sys.stderr)
+    for m in mutes:
+        ended = "" if m.until > now else " (ended)"
+        why = f" — {m.reason}" if m.reason else ""
+        print(f"#{m.id}  {m.describe()}{ended}{why}")
