@@ -345,10 +345,9 @@ _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
 def _without_unset_secrets(data: dict[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
-    """Channels that name an unset ``${VAR}`` (with no default) replaced by console stand-ins."""
+    """Channels that name an unset ``${VAR}`` (with no default) replaced by console stand-ins;
+    a console token so named left out (the console is then read-only)."""
     channels = data.get("channels")
-    if not isinstance(channels, dict):
-        return data
 
     def unset(value: Any) -> bool:
         if isinstance(value, dict):
@@ -359,8 +358,13 @@ def _without_unset_secrets(data: dict[str, Any], env: Mapping[str, str]) -> dict
             m.group(1) not in env and m.group(2) is None for m in _VAR.finditer(value)
         )
 
-    kept = {k: ({"type": "console"} if unset(v) else v) for k, v in channels.items()}
-    return {**data, "channels": kept}
+    out = dict(data)
+    if isinstance(channels, dict):
+        out["channels"] = {k: ({"type": "console"} if unset(v) else v) for k, v in channels.items()}
+    console = data.get("console")
+    if isinstance(console, dict) and unset(console.get("token")):
+        out["console"] = {k: v for k, v in console.items() if k != "token"}  # read-only
+    return out
 
 
 def _substitute(value: Any, env: Mapping[str, str], loc: tuple[Any, ...], problem: Any) -> Any:

@@ -11,16 +11,24 @@ exported in the labels format ``monitor eval`` reads.
 A **mute** keeps alerts of an actor pair, a source or a story from being sent until a time:
 they are stored and listed, marked muted, never sent. Every node of a shared database reads the
 same mutes.
+
+Besides the records and their rules, the two steps the command line and the console share:
+actors named as a desk writes them (an alias will do), and a verdict made from a stored alert
+or article (``verdict_on``, reading through the store it is given).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from monitor.models import Alert
+from monitor.models import Alert, Article
+
+if TYPE_CHECKING:
+    from monitor.settings import Settings
 
 VerdictKind = Literal["right", "wrong", "missed"]
 VERDICT_KINDS: tuple[VerdictKind, ...] = ("right", "wrong", "missed")
@@ -136,3 +144,59 @@ def mute_until(text: str, now: datetime) -> datetime:
     if when <= now:
         raise ValueError(f"{text!r} is already past")
     return when
+
+
+def canonical_actor(settings: Settings, name: str) -> str | None:
+    """The configured actor a name means (its own name or an alias, in any case)."""
+    wanted = name.strip().casefold()
+    for actor, configured in settings.actors.items():
+        names = [actor, *(a if isinstance(a, str) else a.name for a in configured.aliases)]
+        if any(n.casefold() == wanted for n in names):
+            return actor
+    return None
+
+
+def named_actors(settings: Settings, names: Sequence[str]) -> tuple[str, ...]:
+    """Configured actors by the names given; ValueError names one that is not configured."""
+    out = []
+    for name in names:
+        actor = canonical_actor(settings, name)
+        if actor is None:
+            raise ValueError(f"{name!r} is not a configured actor (see `actors:` in the config)")
+        out.append(actor)
+    return tuple(dict.fromkeys(out))
+
+
+def make_verdict(
+    kind: str,
+    actors: tuple[str, ...],
+    reason: str,
+    article_id: int,
+    article: Article,
+    alert: Alert | None = None,
+) -> Verdict:
+    """The verdict to keep on a stored article (``alert``: the alert it was given on, whose
+    actors a *right* verdict takes when none are named); ValueError says what is wrong."""
+    match_id = rule = None
+    if alert is not None:
+        match_id, rule = alert.match_id, alert.match.rule
+        if kind == "right" and not actors:
+            actors = tuple(dict.fromkeys(alert.match.actor_names))
+    if kind == "right" and len(actors) < 2:
+        raise ValueError("a right verdict on an article names the actors that fight")
+    problem = check_verdict(kind, actors)
+    if problem:
+        raise ValueError(problem)
+    return Verdict(
+        article_id,
+        kind,  # type: ignore[arg-type]  # checked above
+        actors,
+        reason,
+        match_id,
+        rule,
+        article.title,
+        article.text,
+        article.url,
+        article.source,
+        article.published,
+    )

@@ -38,9 +38,11 @@ class Inspection:
         return {"kind": self.kind, "url": self.url, "entries": self.entries, "feeds": self.feeds}
 
 
-async def inspect(target: str, settings: FetchSettings) -> Inspection:
-    """Read ``target`` (a file path or an http(s) URL) as monitor would."""
-    body, url, content_type = await _load(target, settings)
+async def inspect(target: str, settings: FetchSettings, trusted: bool = True) -> Inspection:
+    """Read ``target`` (a file path or an http(s) URL) as monitor would; ``trusted=False``:
+    an address from someone else (the console's rule tester), fetched as a link found in
+    content is (``fetch.allow_private`` decides whether a private address may be reached)."""
+    body, url, content_type = await _load(target, settings, trusted)
     now = datetime.now(UTC)
     kind = detect(body)
     if kind is feed.KIND:
@@ -89,11 +91,15 @@ def _entry(a: Article) -> dict[str, Any]:
     }
 
 
-async def _load(target: str, settings: FetchSettings) -> tuple[bytes, str, str | None]:
+async def _load(
+    target: str, settings: FetchSettings, trusted: bool = True
+) -> tuple[bytes, str, str | None]:
     if target.startswith(("http://", "https://")):
         async with Fetcher(settings) as fetcher:
-            result = await fetcher.fetch(target)
+            result = await fetcher.fetch(target, trusted=trusted)
         return result.body, result.url, result.headers.get("content-type")
+    if not trusted:
+        raise ParseError(f"not an http(s) address: {target!r}")
     try:
         body, uri = await asyncio.to_thread(_read, target)
     except OSError as e:

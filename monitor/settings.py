@@ -15,6 +15,7 @@ from pydantic import (
     AfterValidator,
     Discriminator,
     Field,
+    SecretStr,
     Tag,
     ValidationInfo,
     WrapValidator,
@@ -372,6 +373,20 @@ class DeliverySettings(Strict):
         return ZoneInfo(self.timezone) if self.timezone else None
 
 
+def _host_port(v: str | None) -> str | None:
+    if v is not None:
+        host, _, port = v.rpartition(":")
+        if not host or not port.isdigit() or not 0 <= int(port) < 65536:
+            raise ValueError(f"expected host:port, e.g. 127.0.0.1:9108, got {v!r}")
+    return v
+
+
+def loopback(listen: str) -> bool:
+    """Is ``host:port`` an address of this machine only?"""
+    host = listen.rpartition(":")[0].strip("[]")
+    return host in ("localhost", "::1") or host.startswith("127.")
+
+
 class DaemonSettings(Strict):
     #: after SIGTERM/SIGINT, in-flight polls and deliveries get this long to finish
     grace: Duration = 20.0
@@ -383,14 +398,7 @@ class DaemonSettings(Strict):
     #: a node that dies leaves its sources to the others after this
     lease: Duration | None = None
 
-    @field_validator("listen")
-    @classmethod
-    def _host_port(cls, v: str | None) -> str | None:
-        if v is not None:
-            host, _, port = v.rpartition(":")
-            if not host or not port.isdigit() or not 0 <= int(port) < 65536:
-                raise ValueError(f"expected host:port, e.g. 127.0.0.1:9108, got {v!r}")
-        return v
+    _listen = field_validator("listen")(_host_port)
 
     @property
     def endpoint(self) -> str | None:
@@ -402,6 +410,30 @@ class DaemonSettings(Strict):
         if host in ("0.0.0.0", "::", "[::]"):
             host = "127.0.0.1"
         return f"http://{host}:{port}"
+
+
+class ConsoleSettings(Strict):
+    """The desk's console: alerts, stories, sources, a rule tester and verdicts, in a browser.
+    The daemon serves it on ``daemon.listen`` (beside /healthz); ``monitor console`` serves it
+    from the database alone, on ``listen``."""
+
+    enabled: bool = True
+    #: needed for every write (verdicts, mutes) and, off loopback, for reading too; usually
+    #: ``${MONITOR_CONSOLE_TOKEN}`` (a secret: never logged, never stored)
+    token: SecretStr | None = None
+    #: where ``monitor console`` listens
+    listen: str = "127.0.0.1:9109"
+
+    _listen = field_validator("listen")(_host_port)
+
+    @field_validator("token")
+    @classmethod
+    def _some_token(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is None or not v.get_secret_value():
+            return None  # ``${MONITOR_CONSOLE_TOKEN:-}`` unset: no token
+        if len(v.get_secret_value()) < 16:
+            raise ValueError("a console token has at least 16 characters (openssl rand -hex 16)")
+        return v
 
 
 class HealthSettings(Strict):
@@ -439,6 +471,20 @@ class Settings(Strict):
     nlp: NlpSettings = NlpSettings()
     rules: list[RuleSettings] = []
     channels: dict[str, ChannelSettings] = {}
+    console: ConsoleSettings = ConsoleSettings()
+
+    def console_refusal(self, listen: str | None = None) -> str | None:
+        """Why the console may not be served on ``listen`` (default: the daemon's endpoint):
+        off loopback, only with a token. None: it may (or it is not served)."""
+        listen = listen or self.daemon.listen
+        if not self.console.enabled or listen is None or loopback(listen):
+            return None
+        if self.console.token is not None:
+            return None
+        return (
+            f"the console would answer anyone who reaches {listen}: set console.token "
+            f"(e.g. ${{MONITOR_CONSOLE_TOKEN}}), listen on 127.0.0.1, or console.enabled: false"
+        )
 
     def source_records(self) -> list[Source]:
         return [

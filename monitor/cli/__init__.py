@@ -46,7 +46,7 @@ __all__ = ["EXIT_CONFIG", "GC_YOUNG_THRESHOLD", "build_parser", "main", "read_ar
 
 #: commands that read text with the rules: the compiled rules (and the parser) are theirs;
 #: the others (alerts, articles, status, nodes, migrate) never load the rules engine
-MATCHING = frozenset(["run", "once", "test-rules", "eval", "why", "backtest"])
+MATCHING = frozenset(["run", "once", "test-rules", "eval", "why", "backtest", "console"])
 #: what a desk says back (``cli.desk``)
 DESK = frozenset(["verdict", "verdicts", "mute", "mutes", "unmute"])
 
@@ -232,6 +232,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     mg.add_argument("--to", required=True, metavar="URL", help="the database to copy into")
     _desk_commands(sub)
+    co = sub.add_parser("console", help="serve the desk's console from the database (no polling)")
+    co.add_argument(
+        "--listen", metavar="HOST:PORT", help="default: console.listen (127.0.0.1:9109)"
+    )
     hp = sub.add_parser("help", help="this help, or a command's: monitor help COMMAND")
     hp.add_argument("topic", nargs="?", metavar="COMMAND")
     sub.add_parser("version", help="print the version")
@@ -427,6 +431,10 @@ def _module_of(command: str) -> Any:
         from monitor.cli import desk
 
         return desk
+    if command == "console":
+        from monitor.cli import console
+
+        return console
     from monitor.cli import reading
 
     return reading

@@ -11,7 +11,15 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from monitor.cli.common import EXIT_CONFIG, EXIT_OK, EXIT_PROBLEMS, iso
-from monitor.desk import Mute, Verdict, as_label, check_verdict, mute_until, pair_target
+from monitor.desk import (
+    Mute,
+    Verdict,
+    as_label,
+    make_verdict,
+    mute_until,
+    named_actors,
+    pair_target,
+)
 
 if TYPE_CHECKING:
     from monitor.config import LoadedConfig
@@ -42,31 +50,10 @@ async def show(args: argparse.Namespace, loaded: LoadedConfig, _engine: Any = No
     return EXIT_OK
 
 
-def canonical_actor(loaded: LoadedConfig, name: str) -> str | None:
-    """The configured actor a name means (its own name or an alias, in any case)."""
-    wanted = name.strip().casefold()
-    for actor, settings in loaded.settings.actors.items():
-        names = [actor, *(a if isinstance(a, str) else a.name for a in settings.aliases)]
-        if any(n.casefold() == wanted for n in names):
-            return actor
-    return None
-
-
-def _actors(loaded: LoadedConfig, names: list[str]) -> tuple[str, ...]:
-    """Configured actors by the names given; ValueError names one that is not configured."""
-    out = []
-    for name in names:
-        actor = canonical_actor(loaded, name)
-        if actor is None:
-            raise ValueError(f"{name!r} is not a configured actor (see `actors:` in the config)")
-        out.append(actor)
-    return tuple(dict.fromkeys(out))
-
-
 async def _verdict(store: Store, loaded: LoadedConfig, args: Any, now: datetime) -> int:
     try:
-        actors = _actors(loaded, args.actors)
-        verdict = await verdict_on(store, args.kind, actors, args.reason, args.alert, args.article)
+        actors = named_actors(loaded.settings, args.actors)
+        verdict = await _verdict_on(store, args.kind, actors, args.reason, args.alert, args.article)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_CONFIG
@@ -78,7 +65,7 @@ async def _verdict(store: Store, loaded: LoadedConfig, args: Any, now: datetime)
     return EXIT_OK
 
 
-async def verdict_on(
+async def _verdict_on(
     store: Store,
     kind: str,
     actors: tuple[str, ...],
@@ -86,38 +73,18 @@ async def verdict_on(
     alert_id: int | None,
     article_id: int | None,
 ) -> Verdict:
-    """The verdict to keep, with the article as stored; ValueError says what is wrong."""
-    match_id = rule = None
+    """The verdict on an alert (``--alert``) or an article (``--article``), as stored."""
+    alert = None
     if alert_id is not None:
         alert = await store.get_alert(alert_id)
         if alert is None or alert.article_id is None:
             raise ValueError(f"no alert {alert_id} (`monitor alerts` lists them)")
-        article_id, match_id, rule = alert.article_id, alert.match_id, alert.match.rule
-        if kind == "right" and not actors:
-            actors = tuple(dict.fromkeys(alert.match.actor_names))
+        article_id = alert.article_id
     assert article_id is not None
     stored = await store.article(article_id)
     if stored is None:
         raise ValueError(f"no article {article_id} (`monitor articles` lists them)")
-    if kind == "right" and len(actors) < 2:
-        raise ValueError("a right verdict on an article names the actors that fight (--actors)")
-    problem = check_verdict(kind, actors)
-    if problem:
-        raise ValueError(problem)
-    a = stored.article
-    return Verdict(
-        article_id,
-        kind,  # type: ignore[arg-type]  # checked above
-        actors,
-        reason,
-        match_id,
-        rule,
-        a.title,
-        a.text,
-        a.url,
-        a.source,
-        a.published,
-    )
+    return make_verdict(kind, actors, reason, article_id, stored.article, alert)
 
 
 def _describe(v: Verdict) -> str:
@@ -161,7 +128,7 @@ async def _mute(store: Store, loaded: LoadedConfig, args: Any, now: datetime) ->
     try:
         until = mute_until(args.period or args.until, now)
         if args.actors:
-            pair = _actors(loaded, args.actors)
+            pair = named_actors(loaded.settings, args.actors)
             if len(pair) != 2:
                 raise ValueError("a pair is two different actors")
             mute = Mute("pair", pair_target(*pair), until, args.reason)

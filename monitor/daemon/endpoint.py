@@ -31,10 +31,13 @@ class StatusServer:
         health: HealthCheck,
         metrics: Callable[[], Awaitable[bytes]],
         reload: Reload,
+        extend: Callable[[web.Application], None] | None = None,
     ) -> None:
+        """``extend``: more routes on the same server (the desk's console)."""
         host, _, port = listen.rpartition(":")
         self.host, self.port = host.strip("[]"), int(port)
         self._health, self._metrics, self._reload = health, metrics, reload
+        self._extend = extend
         self._runner: web.AppRunner | None = None
         #: unexpected errors already logged (each once)
         self._said: set[str] = set()
@@ -44,6 +47,8 @@ class StatusServer:
         app.router.add_get("/healthz", self._on_health)
         app.router.add_get("/metrics", self._on_metrics)
         app.router.add_post("/-/reload", self._on_reload)
+        if self._extend is not None:
+            self._extend(app)
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await runner.setup()
         site = web.TCPSite(runner, self.host, self.port)

@@ -235,6 +235,16 @@ class Runtime:
                 self._compacted = now
                 event(log, logging.INFO, "database compacted")
 
+    async def index(self) -> None:
+        """The full-text index caught up with the articles stored since it last was (a
+        transaction a batch: polls and deliveries go on between them)."""
+        with self.tracked():
+            try:
+                while not self.closing and await self.store.index_articles():
+                    pass
+            except StorageError as e:
+                event(log, logging.WARNING, "search index postponed", reason=str(e))
+
     async def say_alive(self, name: str) -> str:
         """This process is alive on the database as ``name``, with its source list: the
         list's fingerprint."""

@@ -17,8 +17,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from aiohttp import web
+
 from monitor import config as configmod
 from monitor.compiled import load_checked
+from monitor.console.app import mount
+from monitor.console.context import Desk
 from monitor.daemon.claims import Claims
 from monitor.daemon.instance import InstanceLock
 from monitor.daemon.runtime import (
@@ -44,6 +48,8 @@ log = logging.getLogger("monitor.daemon")
 
 #: the first maintenance (retention, compaction) this long after the start
 MAINTAIN_FIRST = 60.0
+#: the full-text index catches up with new articles this often (and before every search)
+INDEX_EVERY = 60.0
 
 
 async def run_forever(
@@ -208,6 +214,9 @@ async def _serve(
             supervisor.job("maintain", runtime.maintain),
             MAINTAIN_FIRST,
         )
+        scheduler.add_periodic(
+            "index", INDEX_EVERY, supervisor.job("index", runtime.index), INDEX_EVERY
+        )
         scheduler.add_periodic("logs", REPEAT_WINDOW, supervisor.job("logs", _say_repeats))
         scheduler.start()
         claiming = supervisor.loop("claims", claims.run)
@@ -328,7 +337,17 @@ async def _start_server(
 
     from monitor.daemon.endpoint import StatusServer  # aiohttp's server: only the daemon needs it
 
-    server = StatusServer(listen, health, runtime.render_metrics, reload)
+    refusal = runtime.settings.console_refusal(listen)
+    if refusal:
+        raise StartRefused(f"daemon.listen {listen}: {refusal}")
+    extend = None
+    if runtime.settings.console.enabled:
+        desk = Desk(runtime.store, lambda: runtime.settings, lambda: runtime.engine, runtime.now)
+
+        def extend(app: web.Application) -> None:
+            mount(app, desk, listen)
+
+    server = StatusServer(listen, health, runtime.render_metrics, reload, extend)
     await _listen(server, listen)
     return server
 

@@ -45,6 +45,38 @@ class LinkFailure:
 
 
 @dataclass(frozen=True, slots=True)
+class AlertFilter:
+    """Which alerts a reader wants (``find_alerts``): each field given narrows the list."""
+
+    rule: str | None = None
+    #: a configured actor among the match's (canonical name)
+    actor: str | None = None
+    severity: str | None = None
+    source: str | None = None
+    #: delivery: pending, sent, failed, muted
+    status: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    #: right, wrong, missed, or "none" (not judged yet)
+    verdict: str | None = None
+    story: int | None = None
+    #: older than this alert id (the next page)
+    before: int | None = None
+    #: shadow rules' records too
+    shadow: bool = False
+    #: words the article must hold (full-text search over stored articles)
+    search: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceActivity:
+    """A source's articles and alerts over a period."""
+
+    articles: int
+    alerts: int
+
+
+@dataclass(frozen=True, slots=True)
 class AddResult:
     new_articles: int
     matches: int
@@ -298,6 +330,24 @@ class Store(Protocol):
 
     async def mark_muted(self, alert_ids: Sequence[int], why: str) -> None:
         """Pending alerts a mute keeps from being sent: marked muted, never sent."""
+
+    async def find_alerts(self, f: AlertFilter, limit: int = 50) -> list[Alert]:
+        """Every channel's row of the newest alerts ``f`` lets through, newest first."""
+
+    async def story_alerts(self, story_id: int) -> list[Alert]:
+        """Every row of a story, in the order they were made."""
+
+    async def verdicts_on(self, article_ids: Sequence[int]) -> dict[int, Verdict]: ...
+
+    async def search_articles(self, text: str, limit: int = 20) -> list[StoredArticle]:
+        """The newest stored articles holding every word of ``text``."""
+
+    async def index_articles(self, limit: int = 2000) -> int:
+        """Bring the full-text index up to date with up to ``limit`` articles stored since
+        it last was (``store.sql.search``); how many."""
+
+    async def source_activity(self, since: datetime) -> dict[str, SourceActivity]:
+        """Each source's articles and alerts since ``since``."""
 
     async def alert_counts(self) -> dict[str, int]:
         """Alerts by status."""

@@ -267,3 +267,14 @@ DESK = """
     """
 
 MIGRATIONS.append(DESK.format(id="INTEGER PRIMARY KEY"))  # 10
+
+#: full-text search over stored articles (``store.sql.search``): FTS5, its own copy of the text
+#: (an article pruned or edited is deleted from it by rowid), caught up after articles are
+#: stored, never while
+MIGRATIONS.append(  # 11
+    """
+    CREATE VIRTUAL TABLE articles_fts USING fts5(
+        title, text, tokenize = 'unicode61 remove_diacritics 2'
+    );
+    """
+)

@@ -280,6 +280,18 @@ class PostgresStore(SQLStore):
     _STORY_LOCK = "SELECT pg_advisory_xact_lock(7270001)"  # (see _MIGRATION_LOCK)
     _LOCK_ROWS = " FOR UPDATE"
     _CHANNEL_LOCK = "SELECT pg_advisory_xact_lock(7270002, hashtext(?))"
+    # full-text search (``store.sql.search``): each article's words, in the simple dictionary
+    # (the desk's languages are many; a word is found as written, in any case)
+    _SEARCH_INDEX = """INSERT INTO article_words (article_id, doc)
+        SELECT id, to_tsvector('simple', title || ' ' || text) FROM articles
+        WHERE id > ? AND id <= ?
+        ON CONFLICT (article_id) DO UPDATE SET doc = excluded.doc"""
+    _SEARCH_DROP = "DELETE FROM article_words WHERE article_id IN ({ids})"
+    _SEARCH_IDS = "SELECT article_id FROM article_words WHERE doc @@ plainto_tsquery('simple', ?)"
+
+    @staticmethod
+    def search_words(text: str) -> str | None:
+        return text.strip() or None
 
     def __init__(self, db: _Pool, url: str) -> None:
         super().__init__(db, where(url))

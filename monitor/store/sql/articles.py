@@ -21,10 +21,11 @@ from monitor.plan import Earlier, Edit, Stored
 from monitor.store import AddResult, Planner, PollRecord, StoredArticle
 from monitor.store.sql.base import Connection, _dt, _insert_returning, _ts
 from monitor.store.sql.plans import recent_stories, write_plan
+from monitor.store.sql.search import Search
 from monitor.store.sql.sources import Sources, write_polls
 
 
-class Articles(Sources):
+class Articles(Sources, Search):
     """Articles build on sources: a poll's articles are stored with its record."""
 
     _hashes: Coalescer[tuple[int, list[str]], dict[str, str]]
@@ -172,6 +173,7 @@ class Articles(Sources):
                         article_id,
                     ),
                 )
+                await self._reindex(db, [article_id], again=True)
                 stored = Stored(article_id, article, source, found, now)
                 earlier = await _earlier_matches(db, article_id)
                 edits.append(Edit(stored, old["title"], old["text"], earlier))
@@ -201,6 +203,19 @@ class Articles(Sources):
         ) as cur:
             return [_stored(r) for r in await cur.fetchall()]
 
+    async def search_articles(self, text: str, limit: int = 20) -> list[StoredArticle]:
+        """The newest stored articles that hold every word of ``text`` (the index caught up
+        first: ``store.sql.search``)."""
+        words = self.search_words(text)
+        if words is None:
+            return []
+        await self.index_everything()
+        sql = (
+            f"{self._ARTICLE_SELECT} WHERE a.id IN ({self._SEARCH_IDS}) ORDER BY a.id DESC LIMIT ?"
+        )
+        async with self._db.execute(sql, (words, limit)) as cur:
+            return [_stored(r) for r in await cur.fetchall()]
+
     async def article(self, article_id: int) -> StoredArticle | None:
         """The stored article of this id (None: no such article)."""
         async with self._db.execute(self._ARTICLE_SELECT + " WHERE a.id = ?", (article_id,)) as cur:
@@ -226,6 +241,10 @@ class Articles(Sources):
     async def prune(self, before: datetime) -> int:
         cutoff = _ts(before)
         async with self._transaction() as db:
+            pruned = await db.execute_fetchall(
+                "SELECT id FROM articles WHERE fetched < ? AND pruned = 0", (cutoff,)
+            )
+            await self._reindex(db, [int(r[0]) for r in pruned], again=False)
             cur = await db.execute(
                 """UPDATE articles SET text = '', summary = '', pruned = 1
                    WHERE fetched < ? AND pruned = 0""",

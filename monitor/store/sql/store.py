@@ -10,6 +10,7 @@ from monitor.batching import Coalescer
 from monitor.store import PollRecord
 from monitor.store.sql.articles import Articles
 from monitor.store.sql.base import Connection
+from monitor.store.sql.browse import Browse
 from monitor.store.sql.desk import Desk
 from monitor.store.sql.outbox import Outbox
 
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
     from monitor.turns import HostTurns
 
 
-class SQLStore(Articles, Outbox, Desk):
+class SQLStore(Articles, Outbox, Desk, Browse):
     """What SQLite's and PostgreSQL's stores share: a backend opens its connection (and
     migrates) in ``open``, and adds what is its own."""
 

@@ -1,0 +1,119 @@
+"""What the desk's console reads: alerts found by what they are about, a story's every row,
+the verdicts on a page's articles, and each source's activity."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from monitor.desk import Verdict
+from monitor.models import Alert
+from monitor.store import AlertFilter, SourceActivity
+from monitor.store.sql.base import _ts
+from monitor.store.sql.desk import _verdict
+from monitor.store.sql.outbox import _alert
+from monitor.store.sql.search import Search
+
+
+class Browse(Search):
+    _ALERT_SELECT: str  # (``Outbox``'s)
+
+    async def find_alerts(self, f: AlertFilter, limit: int = 50) -> list[Alert]:
+        """Every channel's row of the ``limit`` newest alerts (one match's message of one
+        kind) that ``f`` lets through, newest first; ``f.before``: older than that alert."""
+        if f.search:
+            await self.index_everything()  # every article stored until now is found
+        where, args = self._filtered(f)
+        cond = " WHERE " + " AND ".join(where) if where else ""
+        having, having_args = "", []
+        if f.before is not None:
+            having, having_args = " HAVING max(al.id) < ?", [f.before]
+        newest = f"""SELECT al.match_id, al.kind FROM alerts al
+            JOIN matches m ON m.id = al.match_id
+            JOIN articles a ON a.id = m.article_id
+            JOIN sources s ON s.id = a.source_id{cond}
+            GROUP BY al.match_id, al.kind{having} ORDER BY max(al.id) DESC LIMIT ?"""
+        sql = f"{self._ALERT_SELECT} WHERE (al.match_id, al.kind) IN ({newest}) ORDER BY al.id DESC"
+        async with self._db.execute(sql, [*args, *having_args, limit]) as cur:
+            return [_alert(r) for r in await cur.fetchall()]
+
+    def _filtered(self, f: AlertFilter) -> tuple[list[str], list[Any]]:
+        where: list[str] = ["al.status != 'shadow'"] if not f.shadow else []
+        args: list[Any] = []
+        for column, value in (("m.rule", f.rule), ("m.severity", f.severity), ("s.name", f.source)):
+            if value:
+                where.append(f"{column} = ?")
+                args.append(value)
+        if f.status:
+            where.append("al.status = ?")
+            args.append(f.status)
+        if f.actor:
+            where.append("m.explanation LIKE ? ESCAPE '\\'")
+            args.append(f"%{_like(json.dumps(f.actor, ensure_ascii=False))}%")
+        if f.since is not None:
+            where.append("al.created >= ?")
+            args.append(_ts(f.since))
+        if f.until is not None:
+            where.append("al.created < ?")
+            args.append(_ts(f.until))
+        if f.verdict == "none":
+            where.append("NOT EXISTS (SELECT 1 FROM verdicts v WHERE v.article_id = m.article_id)")
+        elif f.verdict:
+            where.append(
+                "EXISTS (SELECT 1 FROM verdicts v WHERE v.article_id = m.article_id AND v.kind = ?)"
+            )
+            args.append(f.verdict)
+        if f.search:
+            words = self.search_words(f.search)
+            if words is None:
+                where.append("1 = 0")  # no word to look for: nothing is found
+            else:
+                where.append(f"m.article_id IN ({self._SEARCH_IDS})")
+                args.append(words)
+        if f.story is not None:
+            where.append("m.story_id = ?")
+            args.append(f.story)
+        return where, args
+
+    async def story_alerts(self, story_id: int) -> list[Alert]:
+        """Every row of a story (its alert, follow-ups, escalations, edit notices, on every
+        channel), in the order they were made."""
+        sql = self._ALERT_SELECT + " WHERE m.story_id = ? ORDER BY al.id"
+        async with self._db.execute(sql, (story_id,)) as cur:
+            return [_alert(r) for r in await cur.fetchall()]
+
+    async def verdicts_on(self, article_ids: Sequence[int]) -> dict[int, Verdict]:
+        """The verdicts on these articles, by article."""
+        ids = sorted(set(article_ids))
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        async with self._db.execute(
+            f"SELECT * FROM verdicts WHERE article_id IN ({marks})", ids
+        ) as cur:
+            return {int(r["article_id"]): _verdict(r) for r in await cur.fetchall()}
+
+    async def source_activity(self, since: datetime) -> dict[str, SourceActivity]:
+        """Each source's articles and alerts since ``since``."""
+        out: dict[str, SourceActivity] = {}
+        async with self._db.execute(
+            """SELECT s.name,
+                 (SELECT count(*) FROM articles a WHERE a.source_id = s.id AND a.fetched >= ?)
+                   AS articles,
+                 (SELECT count(*) FROM alerts al JOIN matches m ON m.id = al.match_id
+                   JOIN articles a ON a.id = m.article_id
+                   WHERE a.source_id = s.id AND al.kind = 'alert' AND al.status != 'shadow'
+                     AND al.created >= ?) AS alerts
+               FROM sources s WHERE s.active = 1""",
+            (_ts(since), _ts(since)),
+        ) as cur:
+            for r in await cur.fetchall():
+                out[r["name"]] = SourceActivity(int(r["articles"]), int(r["alerts"]))
+        return out
+
+
+def _like(text: str) -> str:
+    """``text`` for a LIKE pattern, its wildcards taken literally."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
