@@ -30,8 +30,9 @@ run: $(VENV)/.installed
 	$(VENV)/bin/monitor --config $(CONFIG) run
 
 # Debian packages the tests need, installed only when missing: PostgreSQL, whose throwaway
-# clusters (tests/pg.py) run the store contract suite on a real server.
-DEBS := postgresql
+# clusters (tests/pg.py) run the store contract suite on a real server; Chromium and its
+# driver, in which the console's browser tests run (tests/test_console_browser.py).
+DEBS := postgresql chromium chromium-driver
 deps:
 	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

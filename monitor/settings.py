@@ -417,7 +417,9 @@ class ConsoleSettings(Strict):
     The daemon serves it on ``daemon.listen`` (beside /healthz); ``monitor console`` serves it
     from the database alone, on ``listen``."""
 
-    enabled: bool = True
+    #: true: served (off loopback only with a token: else ``check`` and ``run`` refuse);
+    #: auto: served on loopback, and elsewhere when there is a token; false: never
+    enabled: bool | Literal["auto"] = "auto"
     #: needed for every write (verdicts, mutes) and, off loopback, for reading too; usually
     #: ``${MONITOR_CONSOLE_TOKEN}`` (a secret: never logged, never stored)
     token: SecretStr | None = None
@@ -473,17 +475,26 @@ class Settings(Strict):
     channels: dict[str, ChannelSettings] = {}
     console: ConsoleSettings = ConsoleSettings()
 
-    def console_refusal(self, listen: str | None = None) -> str | None:
-        """Why the console may not be served on ``listen`` (default: the daemon's endpoint):
-        off loopback, only with a token. None: it may (or it is not served)."""
+    def console_served(self, listen: str | None = None) -> bool:
+        """Is the console served on ``listen`` (default: the daemon's endpoint)?"""
         listen = listen or self.daemon.listen
-        if not self.console.enabled or listen is None or loopback(listen):
+        if listen is None or self.console.enabled is False:
+            return False
+        return self.console.enabled is True or loopback(listen) or self.console.token is not None
+
+    def console_refusal(self, listen: str | None = None, asked: bool = False) -> str | None:
+        """Why the console may not be served on ``listen`` (default: the daemon's endpoint):
+        off loopback, only with a token. ``asked``: served because a command asks for it
+        (``monitor console``), whatever ``enabled`` says. None: it may (or is not served)."""
+        listen = listen or self.daemon.listen
+        wanted = asked or self.console.enabled is True
+        if not wanted or listen is None or loopback(listen):
             return None
         if self.console.token is not None:
             return None
         return (
             f"the console would answer anyone who reaches {listen}: set console.token "
-            f"(e.g. ${{MONITOR_CONSOLE_TOKEN}}), listen on 127.0.0.1, or console.enabled: false"
+            f"(e.g. ${{MONITOR_CONSOLE_TOKEN}}), listen on 127.0.0.1, or console.enabled: auto"
         )
 
     def source_records(self) -> list[Source]:

@@ -141,7 +141,7 @@ def run_time_checks(loaded: LoadedConfig) -> tuple[list[str], list[str], list[st
             if problem:
                 warnings.append(f"daemon.listen {s.daemon.listen}: {problem}")
             facts.append(f"endpoint: http://{s.daemon.listen}/healthz")
-            if s.console.enabled:
+            if s.console_served():
                 writes = "verdicts and mutes" if s.console.token else "read-only: no console.token"
                 facts.append(f"console: http://{s.daemon.listen}/ ({writes})")
     refusal = s.console_refusal()

@@ -26,7 +26,7 @@ async def show(args: argparse.Namespace, loaded: LoadedConfig, engine: Engine | 
 
     settings = loaded.settings
     listen = args.listen or settings.console.listen
-    refusal = settings.console_refusal(listen)
+    refusal = settings.console_refusal(listen, asked=True)
     if refusal:
         print(f"error: {refusal}", file=sys.stderr)
         return EXIT_CONFIG

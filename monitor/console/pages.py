@@ -223,12 +223,12 @@ async def evaluation(desk: Desk) -> dict[str, Any]:
         elif v.kind == "missed":
             for a in v.actors:
                 missed_by[f"actor {a}"] += 1
-    precision = []
+    precision: list[dict[str, Any]] = []
     for week in sorted(weeks):
         c = weeks[week]
         judged = c["right"] + c["wrong"]
         share = c["right"] / judged if judged else None
-        counts = {k: c[k] for k in VERDICT_KINDS}
+        counts: dict[str, int] = {k: c[k] for k in VERDICT_KINDS}
         precision.append({"week": week, **counts, "precision": share})
     return {
         "verdicts": verdicts[:200],

@@ -27,7 +27,9 @@ HEADERS = {
     ),
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
+    # nothing of the console's addresses leaves for other sites (a link to an article); not
+    # "no-referrer", which makes a browser send "Origin: null" with the console's own forms
+    "Referrer-Policy": "same-origin",
 }
 
 

@@ -341,7 +341,7 @@ async def _start_server(
     if refusal:
         raise StartRefused(f"daemon.listen {listen}: {refusal}")
     extend = None
-    if runtime.settings.console.enabled:
+    if runtime.settings.console_served(listen):
         desk = Desk(runtime.store, lambda: runtime.settings, lambda: runtime.engine, runtime.now)
 
         def extend(app: web.Application) -> None:

@@ -288,6 +288,7 @@ class PostgresStore(SQLStore):
         ON CONFLICT (article_id) DO UPDATE SET doc = excluded.doc"""
     _SEARCH_DROP = "DELETE FROM article_words WHERE article_id IN ({ids})"
     _SEARCH_IDS = "SELECT article_id FROM article_words WHERE doc @@ plainto_tsquery('simple', ?)"
+    _SEARCH_NEWEST = _SEARCH_IDS + " ORDER BY article_id DESC LIMIT ?"
 
     @staticmethod
     def search_words(text: str) -> str | None:

@@ -210,10 +210,13 @@ class Articles(Sources, Search):
         if words is None:
             return []
         await self.index_everything()
-        sql = (
-            f"{self._ARTICLE_SELECT} WHERE a.id IN ({self._SEARCH_IDS}) ORDER BY a.id DESC LIMIT ?"
-        )
-        async with self._db.execute(sql, (words, limit)) as cur:
+        newest = await self._db.execute_fetchall(self._SEARCH_NEWEST, (words, limit))
+        ids = [int(r[0]) for r in newest]
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        sql = f"{self._ARTICLE_SELECT} WHERE a.id IN ({marks}) ORDER BY a.id DESC"
+        async with self._db.execute(sql, ids) as cur:
             return [_stored(r) for r in await cur.fetchall()]
 
     async def article(self, article_id: int) -> StoredArticle | None:

@@ -29,6 +29,8 @@ class Search(Base):
     _SEARCH_DROP = "DELETE FROM articles_fts WHERE rowid IN ({ids})"
     #: the ids of the articles that hold the words (one placeholder: ``search_words``)
     _SEARCH_IDS = "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?"
+    #: the same, newest first, at most ``?``
+    _SEARCH_NEWEST = _SEARCH_IDS + " ORDER BY rowid DESC LIMIT ?"
 
     @staticmethod
     def search_words(text: str) -> str | None:
