@@ -15,6 +15,7 @@ import asyncio
 import http.client
 import os
 import random
+import re
 import statistics
 import subprocess
 import sys
@@ -136,6 +137,10 @@ def main() -> int:
                 f"127.0.0.1:{port}",
             ],
             stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            # asyncio's debug mode reports every callback that holds the loop over 50 ms
+            env={**os.environ, "MONITOR_SLOW_CALLBACK_MS": "50"},
         )
         try:
             deadline = time.monotonic() + 30
@@ -167,7 +172,10 @@ def main() -> int:
                 print(f"  {path:<40} {ms:7.1f} ms  {verdict}")
         finally:
             proc.terminate()
-            proc.wait(timeout=30)
+            _, err = proc.communicate(timeout=30)
+        slow = [float(x) for x in re.findall(r"took (\d+\.\d+) seconds", err)]
+        worst = f"; the longest {max(slow) * 1000:.0f} ms" if slow else ""
+        print(f"  event loop: {len(slow)} callbacks held it over 50 ms{worst} (target: none)")
     return 0
 
 

@@ -152,6 +152,19 @@ def test_reading_pages_filters_search_and_exports(desk: tuple[Client, str]):
     assert "failing" in sources and "http 500" in sources  # the broken one, and why
 
 
+def test_a_source_is_previewed_before_it_is_added_to_the_configuration(
+    desk: tuple[Client, str], server: LocalServer
+):
+    client, _ = desk
+    _, _, page = client.request("POST", "/sources", {"url": server.url("/feed.xml")})
+    assert "A <strong>feed</strong> with 3 entries" in page and QUIET[0] in page
+    assert f"- {{name: source, url: &#34;{server.url('/feed.xml')}&#34;}}" in page
+    _, _, failed = client.request("POST", "/sources", {"url": server.url("/broken.xml")})
+    assert "http 500" in failed
+    _, _, local = client.request("POST", "/sources", {"url": "/etc/passwd"})
+    assert "http:// or https://" in local
+
+
 def test_the_rule_tester_explains_a_pasted_text(desk: tuple[Client, str]):
     client, _ = desk
     status, _, page = client.request(

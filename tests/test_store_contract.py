@@ -20,7 +20,7 @@ from monitor.alert.stories import StoryPolicy
 from monitor.desk import Mute, Verdict
 from monitor.errors import StorageError
 from monitor.models import ActorMention, AlertStatus, Article, Delivery, Match, Source, Span
-from monitor.store import PollRecord, Store, open_store
+from monitor.store import AlertFilter, PollRecord, SourceActivity, Store, open_store
 from monitor.store.migrations import MIGRATIONS
 from tests.conftest import postgres_cluster
 
@@ -504,3 +504,41 @@ async def test_a_mute_keeps_alerts_from_being_sent_until_it_ends(store: Store):
     assert await store.end_mute(mute.id or 0, NOW) is True
     assert await store.end_mute(mute.id or 0, NOW) is False  # already ended
     assert await store.mutes(NOW) == [] and len(await store.mutes(NOW, ended=True)) == 1
+
+
+async def test_alerts_are_found_by_what_they_are_about_and_articles_by_their_words(store: Store):
+    await store.sync_sources([Source("desk", "d", 60), Source("wire", "w", 60)])
+    fight = article("1", "Clash", "fighters clashed near Qusayr")
+    calm = article("2", "Calm", "a convoy reached Homs")
+    await store.add_articles("desk", [(fight, [match()]), (calm, [])], NOW, TO)
+    other = article("3", "Other", "shelling in Idlib", source="wire")
+    await store.add_articles("wire", [(other, [match("r2")])], NOW, TO)
+
+    def titles(alerts: list) -> list[str]:
+        return [a.article_title for a in alerts]
+
+    assert titles(await store.find_alerts(AlertFilter())) == ["Other", "Clash"]  # newest first
+    assert titles(await store.find_alerts(AlertFilter(source="wire"))) == ["Other"]
+    assert titles(await store.find_alerts(AlertFilter(rule="r2"))) == ["Other"]
+    assert titles(await store.find_alerts(AlertFilter(actor="Hezbollah"))) == ["Other", "Clash"]
+    assert await store.find_alerts(AlertFilter(actor="Iran")) == []
+    [newest, oldest] = await store.find_alerts(AlertFilter())
+    assert titles(await store.find_alerts(AlertFilter(before=newest.id))) == ["Clash"]
+    assert titles(await store.find_alerts(AlertFilter(search="QUSAYR"))) == ["Clash"]
+    assert await store.find_alerts(AlertFilter(search="Homs")) == []  # an article, no alert
+    assert [s.article.title for s in await store.search_articles("convoy Homs")] == ["Calm"]
+    assert await store.search_articles("convoy Idlib") == []  # every word, in one article
+    assert await store.search_articles('"; DROP TABLE articles; --') == []
+    await store.record_verdict(Verdict(oldest.article_id or 0, "wrong", ()), NOW)
+    assert titles(await store.find_alerts(AlertFilter(verdict="wrong"))) == ["Clash"]
+    assert titles(await store.find_alerts(AlertFilter(verdict="none"))) == ["Other"]
+    activity = await store.source_activity(NOW - timedelta(days=1))
+    assert activity["desk"] == SourceActivity(2, 1) and activity["wire"] == SourceActivity(1, 1)
+
+    # an edit is found by its new words only; a pruned article by none
+    edited = article("2", "Calm", "a convoy reached Hama")
+    await store.revise_articles("desk", [(edited, [])], NOW, TO)
+    assert await store.search_articles("Homs") == []
+    assert [s.article.title for s in await store.search_articles("Hama")] == ["Calm"]
+    await store.prune(NOW + timedelta(days=1))
+    assert await store.search_articles("Hama") == []

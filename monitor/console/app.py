@@ -13,7 +13,7 @@ import csv
 import io
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 from importlib import resources
 from pathlib import Path
@@ -38,6 +38,8 @@ STATIC = {
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+#: a posted form: each field's values
+Form = Mapping[str, list[Any]]
 
 
 def mount(app: web.Application, desk: Desk, listen: str) -> None:
@@ -70,6 +72,7 @@ def mount(app: web.Application, desk: Desk, listen: str) -> None:
         app.router.add_get(path, handler)
     for path, handler in (
         ("/tester", console.tester),
+        ("/sources", console.sources),
         ("/verdict", console.verdict),
         ("/mute", console.mute),
         ("/unmute", console.unmute),
@@ -126,10 +129,10 @@ class Console:
     def refused(self, request: web.Request, status: int, why: str) -> web.Response:
         return self.page(request, "message.html", status=status, title="Refused", message=why)
 
-    def _readable(self, request: web.Request) -> web.Response | None:
-        if self.gate.may_read(request):
-            return None
-        raise web.HTTPSeeOther("/login")
+    def _readable(self, request: web.Request) -> None:
+        """Reading off loopback needs the token: to the sign-in page first."""
+        if not self.gate.may_read(request):
+            raise web.HTTPSeeOther("/login")
 
     # -- pages -----------------------------------------------------------------------------
 
@@ -174,8 +177,18 @@ class Console:
         return self.page(request, "story.html", **found)
 
     async def sources(self, request: web.Request) -> web.StreamResponse:
+        """Every source's health; posted an address, what ``inspect`` would take from it."""
         self._readable(request)
-        return self.page(request, "sources.html", **await pages.sources(self.desk))
+        preview = None
+        if request.method == "POST":
+            from monitor.console.security import same_origin
+
+            if not same_origin(request):
+                return self.refused(request, 403, "a form posted from another site")
+            posted = await request.post()
+            preview = await pages.preview(self.desk, str(posted.get("url") or ""))
+        found = await pages.sources(self.desk)
+        return self.page(request, "sources.html", preview=preview, **found)
 
     async def tester(self, request: web.Request) -> web.StreamResponse:
         self._readable(request)
@@ -219,37 +232,30 @@ class Console:
 
     # -- writes ----------------------------------------------------------------------------
 
-    async def _form(self, request: web.Request) -> dict[str, Any]:
-        """The posted form, once the gate lets the write through (else HTTPForbidden)."""
+    async def _write(
+        self, request: web.Request, write: Callable[[Desk, Form], Awaitable[str | None]]
+    ) -> web.StreamResponse:
+        """A form that writes: refused (403, nothing written) unless the gate lets it
+        through; then ``write``'s problem (400), or back to the page it came from."""
         posted = await request.post()
         refusal = self.gate.write_refusal(request, _text(posted.get("csrf")))
         if refusal is not None:
             event(log, logging.WARNING, "console write refused", path=request.path, why=refusal)
-            raise web.HTTPForbidden(
-                text=self.refused(request, 403, refusal).text, content_type="text/html"
-            )
-        return {k: posted.getall(k) for k in set(posted.keys())}
+            return self.refused(request, 403, refusal)
+        form: Form = {k: posted.getall(k) for k in set(posted.keys())}
+        problem = await write(self.desk, form)
+        if problem:
+            return self.refused(request, 400, problem)
+        raise web.HTTPSeeOther(_back(form))
 
     async def verdict(self, request: web.Request) -> web.StreamResponse:
-        form = await self._form(request)
-        problem = await pages.give_verdict(self.desk, form)
-        if problem:
-            return self.refused(request, 400, problem)
-        raise web.HTTPSeeOther(_back(form))
+        return await self._write(request, pages.give_verdict)
 
     async def mute(self, request: web.Request) -> web.StreamResponse:
-        form = await self._form(request)
-        problem = await pages.add_mute(self.desk, form)
-        if problem:
-            return self.refused(request, 400, problem)
-        raise web.HTTPSeeOther(_back(form))
+        return await self._write(request, pages.add_mute)
 
     async def unmute(self, request: web.Request) -> web.StreamResponse:
-        form = await self._form(request)
-        mute = _first(form, "id")
-        if not mute.isdigit() or not await self.desk.store.end_mute(int(mute), self.desk.now()):
-            return self.refused(request, 400, "no such mute in force")
-        raise web.HTTPSeeOther(_back(form))
+        return await self._write(request, pages.end_mute)
 
     async def login_form(self, request: web.Request) -> web.StreamResponse:
         return self.page(request, "login.html", failed=False)
@@ -284,12 +290,7 @@ def _text(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _first(form: dict[str, Any], name: str) -> str:
-    values = form.get(name) or [""]
-    return str(values[0]).strip()
-
-
-def _back(form: dict[str, Any]) -> str:
+def _back(form: Form) -> str:
     """Where a form returns to: the page it came from (a path of this console only)."""
-    back = _first(form, "back")
+    back = str((form.get("back") or [""])[0]).strip()
     return back if back.startswith("/") and not back.startswith("//") else "/alerts"

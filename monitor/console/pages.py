@@ -4,8 +4,10 @@ to the store (``app`` turns them into responses)."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import Counter, defaultdict
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -71,8 +73,6 @@ async def find(desk: Desk, query: Mapping[str, str]) -> dict[str, Any]:
 
 
 def _searching(f: AlertFilter, words: str) -> AlertFilter:
-    from dataclasses import replace
-
     return replace(f, search=words) if words else f
 
 
@@ -99,8 +99,6 @@ async def export(desk: Desk, query: Mapping[str, str]) -> list[dict[str, Any]]:
             break
         page = await _cards(desk, rows)
         out += [export_row(c) for c in page]
-        from dataclasses import replace
-
         f = replace(f, before=page[-1].id)
     return out[:EXPORT_LIMIT]
 
@@ -158,6 +156,40 @@ async def sources(desk: Desk) -> dict[str, Any]:
     rows.sort(key=lambda r: (order.get(str(r["health"]), 5), str(r["name"])))
     counts = Counter(r["health"] for r in rows)
     return {"rows": rows, "counts": dict(counts), "now": now}
+
+
+async def preview(desk: Desk, url: str) -> dict[str, Any]:
+    """What ``monitor inspect`` would take from an address, to add it as a source (in the
+    configuration file, which stays the source of truth)."""
+    url = url.strip()
+    if not url.startswith(("http://", "https://")):
+        return {"url": url, "error": "an address starts with http:// or https://"}
+    from urllib.parse import urlsplit
+
+    from monitor.errors import FetchError, ParseError
+    from monitor.inspect import inspect
+
+    try:
+        found = await inspect(url, desk.settings().fetch, trusted=False)
+    except (FetchError, ParseError) as e:
+        return {"url": url, "error": str(e)}
+    name = _source_name(urlsplit(url).hostname or "")
+    return {
+        "url": url,
+        "error": None,
+        "kind": found.kind,
+        "feeds": found.feeds,
+        "entries": found.entries[:20],
+        "line": f"  - {{name: {name}, url: {json.dumps(url)}}}",
+    }
+
+
+def _source_name(host: str) -> str:
+    """A name for a new source from its host: "feeds.bbci.co.uk" → "bbci"."""
+    labels = [x for x in host.split(".") if x and x not in ("www", "feeds", "rss", "news")]
+    if not labels or labels[-1].isdigit():
+        return "source"  # an address, not a name
+    return labels[0] if len(labels) > 1 else labels[-1]
 
 
 async def try_rules(desk: Desk, form: Mapping[str, str]) -> dict[str, Any]:
@@ -324,6 +356,14 @@ async def add_mute(desk: Desk, form: Mapping[str, list[Any]]) -> str | None:
         return str(e)
     mute = Mute(kind, target, until, _one(form, "reason"))  # type: ignore[arg-type]  # checked
     await desk.store.add_mute(mute, desk.now())
+    return None
+
+
+async def end_mute(desk: Desk, form: Mapping[str, list[Any]]) -> str | None:
+    """A mute ended now, from its form."""
+    mute = _one(form, "id")
+    if not mute.isdigit() or not await desk.store.end_mute(int(mute), desk.now()):
+        return "no such mute in force"
     return None
 
 

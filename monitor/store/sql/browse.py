@@ -97,21 +97,27 @@ class Browse(Search):
 
     async def source_activity(self, since: datetime) -> dict[str, SourceActivity]:
         """Each source's articles and alerts since ``since``."""
-        out: dict[str, SourceActivity] = {}
+        articles: dict[str, int] = {}
+        alerts: dict[str, int] = {}
         async with self._db.execute(
-            """SELECT s.name,
-                 (SELECT count(*) FROM articles a WHERE a.source_id = s.id AND a.fetched >= ?)
-                   AS articles,
-                 (SELECT count(*) FROM alerts al JOIN matches m ON m.id = al.match_id
-                   JOIN articles a ON a.id = m.article_id
-                   WHERE a.source_id = s.id AND al.kind = 'alert' AND al.status != 'shadow'
-                     AND al.created >= ?) AS alerts
-               FROM sources s WHERE s.active = 1""",
-            (_ts(since), _ts(since)),
+            """SELECT s.name, count(*) AS n FROM articles a JOIN sources s ON s.id = a.source_id
+               WHERE a.fetched >= ? GROUP BY s.name""",
+            (_ts(since),),
         ) as cur:
-            for r in await cur.fetchall():
-                out[r["name"]] = SourceActivity(int(r["articles"]), int(r["alerts"]))
-        return out
+            articles = {r["name"]: int(r["n"]) for r in await cur.fetchall()}
+        async with self._db.execute(
+            """SELECT s.name, count(DISTINCT al.match_id) AS n FROM alerts al
+               JOIN matches m ON m.id = al.match_id JOIN articles a ON a.id = m.article_id
+               JOIN sources s ON s.id = a.source_id
+               WHERE al.created >= ? AND al.kind = 'alert' AND al.status != 'shadow'
+               GROUP BY s.name""",
+            (_ts(since),),
+        ) as cur:
+            alerts = {r["name"]: int(r["n"]) for r in await cur.fetchall()}
+        return {
+            name: SourceActivity(articles.get(name, 0), alerts.get(name, 0))
+            for name in articles.keys() | alerts.keys()
+        }
 
 
 def _like(text: str) -> str:
