@@ -107,6 +107,7 @@ class _Help(argparse.HelpFormatter):
             and default not in (None, argparse.SUPPRESS)
             and not isinstance(default, bool)
             and "%(default)" not in text
+            and "(default: " not in text  # said in its own words already
         ):
             text += " (default: %(default)s)" if text else "default: %(default)s"
         return text
