@@ -13,8 +13,8 @@ they are stored and listed, marked muted, never sent. Every node of a shared dat
 same mutes.
 
 Besides the records and their rules, the two steps the command line and the console share:
-actors named as a desk writes them (an alias will do), and a verdict made from a stored alert
-or article (``verdict_on``, reading through the store it is given).
+actors named as a desk writes them (an alias will do, ``named_actors``), and a verdict made
+from a stored article and the alert it was given on (``make_verdict``).
 """
 
 from __future__ import annotations

@@ -90,3 +90,10 @@ def test_check_finds_the_model_installed_and_loads_it_only_when_asked():
     shipped = str(Path(__file__).resolve().parents[1] / "config" / "monitor.yaml")
     assert "spacy" not in {m.partition(".")[0] for m in loaded("--config", shipped, "check")}
     assert "spacy" in loaded("--config", shipped, "check", "--model")
+
+
+def test_a_pass_does_not_load_the_console(tmp_path: Path):
+    config = make_config(tmp_path)
+    modules = loaded("--config", str(config), "once")
+    assert among(modules, ("jinja2", "monitor.console")) == []
+    assert "monitor.daemon.once" in modules  # it did run the pass

@@ -419,6 +419,8 @@ def _module_of(command: str) -> Any:
     if command in ("run", "once"):
         from monitor.cli import running
 
+        if command == "run":  # the daemon serves the console on its endpoint
+            import monitor.console.app  # noqa: F401
         return running
     if command == "migrate":
         from monitor.cli import migrate

@@ -17,12 +17,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from aiohttp import web
-
 from monitor import config as configmod
 from monitor.compiled import load_checked
-from monitor.console.app import mount
-from monitor.console.context import Desk
 from monitor.daemon.claims import Claims
 from monitor.daemon.instance import InstanceLock
 from monitor.daemon.runtime import (
@@ -42,6 +38,8 @@ from monitor.schedule import Scheduler
 from monitor.store import Store, open_store, sources_hash
 
 if TYPE_CHECKING:
+    from aiohttp import web
+
     from monitor.daemon.endpoint import StatusServer
 
 log = logging.getLogger("monitor.daemon")
@@ -342,6 +340,10 @@ async def _start_server(
         raise StartRefused(f"daemon.listen {listen}: {refusal}")
     extend = None
     if runtime.settings.console_served(listen):
+        # (loaded before the event loop ran: ``cli._module_of``)
+        from monitor.console.app import mount
+        from monitor.console.context import Desk
+
         desk = Desk(runtime.store, lambda: runtime.settings, lambda: runtime.engine, runtime.now)
 
         def extend(app: web.Application) -> None:
