@@ -192,6 +192,10 @@ async def test_a_copy_in_a_later_poll_joins_the_story_the_first_started(store: S
     assert result.alerts == 1
     kinds = sorted((a.kind, a.story_id) for a in await store.alerts())
     assert [k for k, _ in kinds] == ["alert", "followup"] and kinds[0][1] == kinds[1][1]
+    story = kinds[0][1]
+    assert story is not None
+    assert await store.story_outlets([story]) == {story: ["desk", "wire"]}  # in their order
+    assert [a.kind for a in await store.story_alerts(story)] == ["alert", "followup"]
 
 
 async def test_an_edit_keeps_the_old_version_and_tells_of_a_rule_it_lost(store: Store):

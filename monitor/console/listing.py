@@ -73,6 +73,8 @@ class Card:
     view: AlertView
     rows: tuple[Alert, ...]
     verdict: Verdict | None
+    #: the story's other outlets, in the order they reported it
+    others: tuple[str, ...] = ()
 
     @property
     def first(self) -> Alert:
@@ -83,8 +85,13 @@ class Card:
         return tuple(dict.fromkeys(self.first.match.actor_names))
 
 
-def cards(rows: Sequence[Alert], verdicts: Mapping[int, Verdict]) -> list[Card]:
-    """Rows (newest first, every channel's) gathered per alert, in the order given."""
+def cards(
+    rows: Sequence[Alert],
+    verdicts: Mapping[int, Verdict],
+    outlets: Mapping[int, Sequence[str]] | None = None,
+) -> list[Card]:
+    """Rows (newest first, every channel's) gathered per alert, in the order given;
+    ``outlets``: each story's sources."""
     groups: dict[tuple[int | None, str], list[Alert]] = {}
     for row in rows:
         groups.setdefault((row.match_id, row.kind), []).append(row)
@@ -93,7 +100,9 @@ def cards(rows: Sequence[Alert], verdicts: Mapping[int, Verdict]) -> list[Card]:
         group.sort(key=lambda r: r.id)
         first = group[0]
         verdict = verdicts.get(first.article_id) if first.article_id is not None else None
-        out.append(Card(group[-1].id, view(first), tuple(group), verdict))
+        told = (outlets or {}).get(first.story_id, []) if first.story_id is not None else []
+        others = tuple(o for o in told if o != first.source)
+        out.append(Card(group[-1].id, view(first), tuple(group), verdict, others))
     return out
 
 

@@ -339,6 +339,9 @@ class Store(Protocol):
 
     async def verdicts_on(self, article_ids: Sequence[int]) -> dict[int, Verdict]: ...
 
+    async def story_outlets(self, story_ids: Sequence[int]) -> dict[int, list[str]]:
+        """The sources that reported each story, in the order they did."""
+
     async def search_articles(self, text: str, limit: int = 20) -> list[StoredArticle]:
         """The newest stored articles holding every word of ``text``."""
 

@@ -84,6 +84,23 @@ class Browse(Search):
         async with self._db.execute(sql, (story_id,)) as cur:
             return [_alert(r) for r in await cur.fetchall()]
 
+    async def story_outlets(self, story_ids: Sequence[int]) -> dict[int, list[str]]:
+        """The sources that reported each story, in the order they did."""
+        ids = sorted(set(story_ids))
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        out: dict[int, list[str]] = {}
+        async with self._db.execute(
+            f"""SELECT m.story_id, s.name, min(m.id) AS first FROM matches m
+                JOIN articles a ON a.id = m.article_id JOIN sources s ON s.id = a.source_id
+                WHERE m.story_id IN ({marks}) GROUP BY m.story_id, s.name ORDER BY first""",
+            ids,
+        ) as cur:
+            for r in await cur.fetchall():
+                out.setdefault(int(r["story_id"]), []).append(r["name"])
+        return out
+
     async def verdicts_on(self, article_ids: Sequence[int]) -> dict[int, Verdict]:
         """The verdicts on these articles, by article."""
         ids = sorted(set(article_ids))
