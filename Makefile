@@ -56,6 +56,7 @@ bench: $(VENV)/.installed-test deps
 	@command -v nginx >/dev/null 2>&1 || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $(BENCH_DEBS); }
 	$(PY) benchmarks/start.py
+	$(PY) benchmarks/console.py --postgresql
 	$(PY) benchmarks/rules_bench.py
 	$(PY) benchmarks/frames.py
 	$(PY) benchmarks/restart.py

@@ -30,10 +30,15 @@ class Browse(Search):
         having, having_args = "", []
         if f.before is not None:
             having, having_args = " HAVING max(al.id) < ?", [f.before]
+        # the articles and sources only for a filter on the source (joined, they cost
+        # PostgreSQL a scan of every article)
+        by_source = (
+            " JOIN articles a ON a.id = m.article_id JOIN sources s ON s.id = a.source_id"
+            if f.source
+            else ""
+        )
         newest = f"""SELECT al.match_id, al.kind FROM alerts al
-            JOIN matches m ON m.id = al.match_id
-            JOIN articles a ON a.id = m.article_id
-            JOIN sources s ON s.id = a.source_id{cond}
+            JOIN matches m ON m.id = al.match_id{by_source}{cond}
             GROUP BY al.match_id, al.kind{having} ORDER BY max(al.id) DESC LIMIT ?"""
         sql = f"{self._ALERT_SELECT} WHERE (al.match_id, al.kind) IN ({newest}) ORDER BY al.id DESC"
         async with self._db.execute(sql, [*args, *having_args, limit]) as cur:
