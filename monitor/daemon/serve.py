@@ -304,6 +304,8 @@ def _started(runtime: Runtime, claims: Claims, endpoint: str | None) -> str:
     line += f"; alerts to {', '.join(runtime.channels) or 'no channel'}"
     if endpoint:
         line += f"; health on {endpoint}/healthz"
+        if runtime.settings.console_served():
+            line += f"; the console on {endpoint}/"
     return line
 
 
