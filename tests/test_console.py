@@ -147,6 +147,7 @@ def test_reading_pages_filters_search_and_exports(desk: tuple[Client, str]):
     [clash] = [r for r in exported if r["headline"] == CLASH[0]]
     story = client.get(f"/story/{clash['story_id']}")[1]
     assert CLASH[0] in story and "Reported by wire" in story
+    assert "as fetched when it alerted" in story and CLASH[1] in story  # the evidence kept
     assert client.get("/story/99999")[0] == 404
     sources = client.get("/sources")[1]
     assert "failing" in sources and "http 500" in sources  # the broken one, and why

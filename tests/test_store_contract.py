@@ -546,3 +546,14 @@ async def test_alerts_are_found_by_what_they_are_about_and_articles_by_their_wor
     assert [s.article.title for s in await store.search_articles("Hama")] == ["Calm"]
     await store.prune(NOW + timedelta(days=1))
     assert await store.search_articles("Hama") == []
+
+
+async def test_an_article_s_texts_as_they_were_are_kept(store: Store):
+    await store.add_articles("desk", [(article("1", "T", "first"), [match()])], NOW, TO)
+    later = NOW + timedelta(hours=1)
+    await store.revise_articles("desk", [(article("1", "T2", "second"), [match()])], later, TO)
+    [stored] = await store.articles()
+    versions = (await store.article_versions([stored.id]))[stored.id]
+    assert ("fetched", NOW, "first") == (versions[0].what, versions[0].at, versions[0].text)
+    assert ("replaced", later, "first") in [(v.what, v.at, v.text) for v in versions]
+    assert await store.article_versions([]) == {}

@@ -118,7 +118,9 @@ async def story(desk: Desk, story_id: int) -> dict[str, Any] | None:
         return None
     found = list(reversed(await _cards(desk, list(reversed(rows)))))
     outlets = list(dict.fromkeys(c.view.outlet for c in found))
+    versions = await desk.store.article_versions([r.article_id for r in rows if r.article_id])
     return {
+        "versions": versions,
         "story_id": story_id,
         "title": rows[0].story_title or rows[0].article_title,
         "cards": found,

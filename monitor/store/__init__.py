@@ -69,6 +69,17 @@ class AlertFilter:
 
 
 @dataclass(frozen=True, slots=True)
+class Version:
+    """An article's text as it was: ``fetched`` when it alerted (the evidence kept), or
+    ``replaced`` by an edit at ``at``."""
+
+    what: str
+    at: datetime
+    title: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class SourceActivity:
     """A source's articles and alerts over a period."""
 
@@ -338,6 +349,9 @@ class Store(Protocol):
         """Every row of a story, in the order they were made."""
 
     async def verdicts_on(self, article_ids: Sequence[int]) -> dict[int, Verdict]: ...
+
+    async def article_versions(self, article_ids: Sequence[int]) -> dict[int, list[Version]]:
+        """Each article's texts as they were (evidence when it alerted; before each edit)."""
 
     async def story_outlets(self, story_ids: Sequence[int]) -> dict[int, list[str]]:
         """The sources that reported each story, in the order they did."""

@@ -10,8 +10,8 @@ from typing import Any
 
 from monitor.desk import Verdict
 from monitor.models import Alert
-from monitor.store import AlertFilter, SourceActivity
-from monitor.store.sql.base import _ts
+from monitor.store import AlertFilter, SourceActivity, Version
+from monitor.store.sql.base import _dt, _ts
 from monitor.store.sql.desk import _verdict
 from monitor.store.sql.outbox import _alert
 from monitor.store.sql.search import Search
@@ -104,6 +104,32 @@ class Browse(Search):
         ) as cur:
             for r in await cur.fetchall():
                 out.setdefault(int(r["story_id"]), []).append(r["name"])
+        return out
+
+    async def article_versions(self, article_ids: Sequence[int]) -> dict[int, list[Version]]:
+        """Each article's texts as they were: captured when it alerted (the evidence) and
+        replaced by an edit, oldest first."""
+        ids = sorted(set(article_ids))
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        out: dict[int, list[Version]] = {}
+        for table, what, at in (
+            ("evidence", "fetched", "captured"),
+            ("revisions", "replaced", "replaced"),
+        ):
+            async with self._db.execute(
+                f"SELECT article_id, title, text, {at} AS at FROM {table} "
+                f"WHERE article_id IN ({marks})",
+                ids,
+            ) as cur:
+                for r in await cur.fetchall():
+                    when = _dt(r["at"])
+                    assert when is not None
+                    version = Version(what, when, r["title"], r["text"])
+                    out.setdefault(int(r["article_id"]), []).append(version)
+        for versions in out.values():
+            versions.sort(key=lambda v: v.at)
         return out
 
     async def verdicts_on(self, article_ids: Sequence[int]) -> dict[int, Verdict]:
