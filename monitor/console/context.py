@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from monitor.match.engine import Engine
@@ -26,3 +26,5 @@ class Desk:
     settings: Callable[[], Settings]
     engine: Callable[[], Engine | None]
     now: Callable[[], datetime] = _utcnow
+    #: the rules' last score on the verdicts: (the engine, how many, the newest's time) → it
+    scored: dict[tuple[int, int, Any], dict[str, Any]] = field(default_factory=dict)

@@ -276,10 +276,14 @@ async def evaluation(desk: Desk) -> dict[str, Any]:
 
 
 async def _score(desk: Desk, verdicts: list[Any]) -> dict[str, Any] | None:
-    """The rules of now on the verdicts (at most the 2,000 newest), in a thread."""
+    """The rules of now on the verdicts (at most the 2,000 newest), in a thread; kept until
+    the rules or the verdicts change (a reload of the page does not run them again)."""
     engine = desk.engine()
     if engine is None or not verdicts:
         return None
+    key = (id(engine), len(verdicts), verdicts[0].created)
+    if key in desk.scored:
+        return desk.scored[key]
     from monitor.desk import as_label
     from monitor.match.evaluate import Labelled, evaluate, parse_label_date
 
@@ -298,12 +302,14 @@ async def _score(desk: Desk, verdicts: list[Any]) -> dict[str, Any] | None:
             )
         )
     report = await asyncio.to_thread(evaluate, engine, items, None)
-    return {
+    desk.scored.clear()
+    desk.scored[key] = {
         "items": len(items),
         "precision": report.precision,
         "recall": report.recall,
         "misses": [(j.item.file, j.verdict) for j in report.misses][:50],
     }
+    return desk.scored[key]
 
 
 async def give_verdict(desk: Desk, form: Mapping[str, list[Any]]) -> str | None:
