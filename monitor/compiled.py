@@ -17,6 +17,7 @@ from monitor.errors import ConfigError
 
 if TYPE_CHECKING:
     from monitor.match.engine import Engine
+    from monitor.match.ruleset import RuleSet
 
 
 def load_config(path: str | Path, delivering: bool = True) -> configmod.LoadedConfig:
@@ -32,6 +33,23 @@ def load_checked(
     ``delivering=False``: for a command that sends nothing (``configmod.load``)."""
     loaded = configmod.load(path, delivering=delivering)
     return loaded, compiled_rules(loaded)
+
+
+def load_rules(path: str | Path, delivering: bool = True) -> tuple[configmod.LoadedConfig, RuleSet]:
+    """Load the configuration and its rules for a pass: compiled now when no compilation of
+    them is kept (which checks them: ConfigError lists every problem), else loaded from it
+    only when text is to be read (``match.ruleset``)."""
+    from monitor.match import cache
+    from monitor.match.ruleset import RuleSet
+
+    loaded = configmod.load(path, delivering=delivering)
+    where = cache_path(loaded)
+    if where is not None:
+        key = cache.key_of(loaded.settings)
+        if cache.holds(where, key):
+            return loaded, RuleSet(loaded.settings, kept=(where, key))
+        return loaded, RuleSet(loaded.settings, compiled_rules(loaded), (where, key))
+    return loaded, RuleSet(loaded.settings, compiled_rules(loaded))
 
 
 def compiled_rules(loaded: configmod.LoadedConfig) -> Engine:

@@ -86,7 +86,7 @@ async def test_a_reload_that_adds_a_webhook_channel_delivers_through_it(
 ):
     """A console-only configuration builds no HTTP delivery client; a reload that adds a
     webhook channel gets one, and the next alert goes out through it."""
-    from monitor.compiled import load_checked
+    from monitor.compiled import load_rules
     from monitor.daemon.runtime import Runtime
 
     feed = Feed()
@@ -95,7 +95,7 @@ async def test_a_reload_that_adds_a_webhook_channel_delivers_through_it(
     server.route("/hook", lambda r: (hooks.append(r), Response(204))[1])
     sources = [{"name": "desk", "url": server.url("/feed.xml")}]
     config = make_config(tmp_path, sources=sources)
-    runtime = await Runtime.open(*load_checked(config))
+    runtime = await Runtime.open(*load_rules(config))
     try:
         assert runtime._delivery_client is None
         make_config(
@@ -103,7 +103,7 @@ async def test_a_reload_that_adds_a_webhook_channel_delivers_through_it(
             sources=sources,
             channels={"hook": {"type": "webhook", "url": server.url("/hook")}},
         )
-        await runtime.reload(*load_checked(config))
+        await runtime.reload(*load_rules(config))
         feed.add("Hizbollah and regime forces clash", "Regime forces clashed with Hizbollah.")
         await runtime.poll_all()
         result = await runtime.deliver()

@@ -261,7 +261,7 @@ async def test_each_background_loop_restarts_after_an_exception_and_the_work_goe
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ):
-    from monitor.compiled import load_checked
+    from monitor.compiled import load_rules
     from monitor.daemon import runtime as runtime_module
     from monitor.daemon import serve
     from monitor.daemon.runtime import Runtime
@@ -277,7 +277,7 @@ async def test_each_background_loop_restarts_after_an_exception_and_the_work_goe
     monkeypatch.setattr(serve, "MAINTAIN_EVERY", 1.0)
     monkeypatch.setattr(serve, "MAINTAIN_FIRST", 0.5)
     stop = asyncio.Event()
-    daemon = asyncio.ensure_future(serve.run_forever(*load_checked(config), stop=stop, grace=5))
+    daemon = asyncio.ensure_future(serve.run_forever(*load_rules(config), stop=stop, grace=5))
     health = f"http://127.0.0.1:{port}/healthz"
     said: list[str] = []  # what /healthz answered with 503
 
@@ -333,7 +333,7 @@ async def test_a_wall_clock_stepping_back_and_forward_an_hour_starves_no_source_
 ):
     from datetime import UTC, datetime, timedelta
 
-    from monitor.compiled import load_checked
+    from monitor.compiled import load_rules
     from monitor.daemon.serve import run_forever
 
     caplog.set_level(logging.INFO, logger="monitor")
@@ -362,7 +362,7 @@ async def test_a_wall_clock_stepping_back_and_forward_an_hour_starves_no_source_
         return datetime.now(UTC) + offset
 
     stop = asyncio.Event()
-    daemon = asyncio.ensure_future(run_forever(*load_checked(config), stop=stop, now=clock))
+    daemon = asyncio.ensure_future(run_forever(*load_rules(config), stop=stop, now=clock))
     try:
         await _until(lambda: all(len(t) >= 2 for t in polled.values()), 30, "polled twice")
         steps = {}
@@ -390,7 +390,7 @@ async def test_work_due_without_progress_is_unhealthy_whatever_the_cause(
     """No exception anywhere: a claim that hangs (a lock never released), a channel that
     refuses every alert. Sources due and no poll completed, alerts due and none sent, for
     longer than the daemon allows: /healthz is 503 and says which, until work moves again."""
-    from monitor.compiled import load_checked
+    from monitor.compiled import load_rules
     from monitor.daemon import runtime as runtime_module
     from monitor.daemon.serve import run_forever
     from monitor.store.sql.sources import Sources
@@ -428,7 +428,7 @@ async def test_work_due_without_progress_is_unhealthy_whatever_the_cause(
 
     monkeypatch.setattr(Sources, "claim_sources", claim)
     stop = asyncio.Event()
-    daemon = asyncio.ensure_future(run_forever(*load_checked(config), stop=stop))
+    daemon = asyncio.ensure_future(run_forever(*load_rules(config), stop=stop))
     health = f"http://127.0.0.1:{port}/healthz"
     try:
         await _until(lambda: len(server.seen("/hook")) >= 1, 30, "the alert tried")

@@ -92,8 +92,11 @@ def test_check_finds_the_model_installed_and_loads_it_only_when_asked():
     assert "spacy" in loaded("--config", shipped, "check", "--model")
 
 
-def test_a_pass_does_not_load_the_console(tmp_path: Path):
+def test_a_pass_that_reads_no_text_loads_neither_the_engine_nor_the_console(tmp_path: Path):
     config = make_config(tmp_path)
-    modules = loaded("--config", str(config), "once")
-    assert among(modules, ("jinja2", "monitor.console")) == []
-    assert "monitor.daemon.once" in modules  # it did run the pass
+    first = loaded("--config", str(config), "once")
+    assert "monitor.match.engine" in first  # the rules compiled (and kept), which checks them
+    again = loaded("--config", str(config), "once")
+    assert "monitor.daemon.once" in again  # it did run the pass …
+    # … on the kept compilation, which no text asked for
+    assert among(again, ("monitor.match.engine", "spacy", "jinja2", "monitor.console")) == []

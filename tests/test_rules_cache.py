@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 
 from monitor.match.cache import MAGIC
-from tests.conftest import make_config
+from tests.conftest import Feed, LocalServer, make_config
 
 PROBE = """
 import json, sys
@@ -96,3 +96,34 @@ def test_a_database_in_memory_keeps_no_cache(tmp_path: Path):
     assert tried(config, text) == (True, True)
     assert tried(config, text) == (True, True)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["monitor.yaml", "report.txt"]
+
+
+def test_a_large_pass_on_kept_rules_loads_them_in_its_workers_when_text_comes(
+    tmp_path: Path, server: LocalServer
+):
+    """From 100 sources on, workers read the text. On a kept compilation the pass itself never
+    loads it: each worker does, the first time it is given text, and finds what is new."""
+    feeds = [Feed() for _ in range(120)]
+    for i, feed in enumerate(feeds):
+        feed.add(f"Market day {i}", "Prices of bread rose in the market this week.")
+        server.route(f"/f{i}.xml", feed)
+    config = make_config(
+        tmp_path,
+        sources=[{"name": f"f{i}", "url": server.url(f"/f{i}.xml")} for i in range(120)],
+    )
+
+    def once() -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "monitor", "--config", str(config), "once"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        assert "start=fork" in done.stderr or (os.cpu_count() or 1) < 2, done.stderr
+        return done.stdout
+
+    once()  # compiles the rules and keeps them
+    assert (tmp_path / "monitor.db.rules").exists()
+    feeds[77].add(*("Regime forces and Hizbollah clash", "Regime forces clashed with Hizbollah."))
+    assert "Assad regime ⟷ Hezbollah" in once()

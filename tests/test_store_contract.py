@@ -554,6 +554,6 @@ async def test_an_article_s_texts_as_they_were_are_kept(store: Store):
     await store.revise_articles("desk", [(article("1", "T2", "second"), [match()])], later, TO)
     [stored] = await store.articles()
     versions = (await store.article_versions([stored.id]))[stored.id]
-    assert ("fetched", NOW, "first") == (versions[0].what, versions[0].at, versions[0].text)
+    assert (versions[0].what, versions[0].at, versions[0].text) == ("fetched", NOW, "first")
     assert ("replaced", later, "first") in [(v.what, v.at, v.text) for v in versions]
     assert await store.article_versions([]) == {}

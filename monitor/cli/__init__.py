@@ -41,6 +41,7 @@ from monitor.errors import ConfigError, StartRefused, StorageError
 if TYPE_CHECKING:
     from monitor.config import LoadedConfig
     from monitor.match.engine import Engine
+    from monitor.match.ruleset import RuleSet
 
 __all__ = ["EXIT_CONFIG", "GC_YOUNG_THRESHOLD", "build_parser", "main", "read_article_file"]
 
@@ -331,13 +332,15 @@ def _command(args: argparse.Namespace, path: Path) -> int:
         from monitor.cli import running
 
         return running.ask_daemon(path, args.command)
-    from monitor.compiled import load_checked, load_config
+    from monitor.compiled import load_checked, load_config, load_rules
 
     # a command that delivers nothing does not need delivery secrets
     retry = getattr(args, "retry", None) is not None
     delivering = args.command in ("run", "once") or retry
-    engine: Engine | None = None
-    if args.command in MATCHING or retry:
+    engine: Engine | RuleSet | None = None
+    if args.command in ("run", "once"):  # a pass loads the engine when it reads text
+        loaded, engine = load_rules(path, delivering=delivering)
+    elif args.command in MATCHING or retry:
         loaded, engine = load_checked(path, delivering=delivering)
     else:
         loaded = load_config(path, delivering=delivering)
@@ -447,7 +450,7 @@ async def _async_main(
     args: argparse.Namespace,
     module: Any,
     loaded: LoadedConfig,
-    engine: Engine | None,
+    engine: Engine | RuleSet | None,
     slow_callback_ms: str | None = None,
 ) -> int:
     import asyncio

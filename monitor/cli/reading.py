@@ -78,8 +78,9 @@ async def show(args: argparse.Namespace, loaded: LoadedConfig, engine: Engine | 
 async def retry(loaded: LoadedConfig, engine: Engine, alert_id: int) -> int:
     """Make one alert pending again and run the outbox once."""
     from monitor.daemon import runtime as daemon
+    from monitor.match.ruleset import RuleSet
 
-    runtime = await daemon.Runtime.open(loaded, engine)
+    runtime = await daemon.Runtime.open(loaded, RuleSet(loaded.settings, engine))
     try:
         if not await runtime.store.retry_alert(alert_id, runtime.now()):
             print(f"error: no alert #{alert_id} to retry", file=sys.stderr)

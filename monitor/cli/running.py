@@ -16,21 +16,21 @@ from monitor.cli.common import EXIT_OK, EXIT_PROBLEMS, plural
 # store and the channels: a long import)
 from monitor.daemon.once import run_once
 from monitor.daemon.serve import run_forever
-from monitor.match.engine import Engine
+from monitor.match.ruleset import RuleSet
 from monitor.models import PollOutcome
 from monitor.progress import Progress
 
 
-async def run(args: argparse.Namespace, loaded: configmod.LoadedConfig, engine: Engine) -> int:
+async def run(args: argparse.Namespace, loaded: configmod.LoadedConfig, rules: RuleSet) -> int:
     """``run`` until SIGINT/SIGTERM, or ``once``: every source polled, the outbox drained."""
     if args.command == "run":
-        await run_forever(loaded, engine)
+        await run_forever(loaded, rules)
         return EXIT_OK
     progress = Progress(len(loaded.settings.sources), "sources polled")
     try:
         report = await run_once(
             loaded,
-            engine,
+            rules,
             lambda _o: progress.advance(),
             # with --json, standard output is the report: console alerts go to stderr
             console=sys.stderr if args.json else None,

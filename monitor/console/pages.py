@@ -200,7 +200,7 @@ async def try_rules(desk: Desk, form: Mapping[str, str]) -> dict[str, Any]:
     ``test-rules`` explains them; a text pasted, or an http(s) address fetched."""
     from monitor.match.evaluate import parse_label_date
 
-    engine = desk.engine()
+    engine = await asyncio.to_thread(desk.engine)  # loaded the first time: not on the loop
     if engine is None:
         return {"error": "the rules are not loaded here", "texts": []}
     when = parse_label_date(form.get("date")) or desk.now()
@@ -278,8 +278,10 @@ async def evaluation(desk: Desk) -> dict[str, Any]:
 async def _score(desk: Desk, verdicts: list[Any]) -> dict[str, Any] | None:
     """The rules of now on the verdicts (at most the 2,000 newest), in a thread; kept until
     the rules or the verdicts change (a reload of the page does not run them again)."""
-    engine = desk.engine()
-    if engine is None or not verdicts:
+    if not verdicts:
+        return None
+    engine = await asyncio.to_thread(desk.engine)  # loaded the first time: not on the loop
+    if engine is None:
         return None
     key = (id(engine), len(verdicts), verdicts[0].created)
     if key in desk.scored:

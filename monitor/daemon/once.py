@@ -15,7 +15,7 @@ from monitor.alert.deliver import DispatchResult
 from monitor.daemon.instance import AlreadyRunning, InstanceLock
 from monitor.daemon.runtime import DELIVERY_LEASE, HEARTBEAT, JOIN_SETTLE, Runtime
 from monitor.errors import StorageError, StorageUnavailable
-from monitor.match.engine import Engine
+from monitor.match.ruleset import RuleSet
 from monitor.models import PollOutcome
 
 
@@ -29,7 +29,7 @@ class OnceReport:
 
 async def run_once(
     loaded: configmod.LoadedConfig,
-    engine: Engine,
+    rules: RuleSet,
     on_poll: Callable[[PollOutcome], None] | None = None,
     console: TextIO | None = None,
 ) -> OnceReport:
@@ -41,7 +41,7 @@ async def run_once(
         # beside a running daemon: poll and store (idempotent), leave sending to it, so an
         # alert never goes out from two processes
         lock, left_to = None, e.holder
-    runtime = await Runtime.open(loaded, engine, console=console)
+    runtime = await Runtime.open(loaded, rules, console=console)
     name = f"once:{socket.gethostname()}:{os.getpid()}"
     # deliveries claimed, as the daemons' are: a pass beside them never sends what they send
     runtime.store.claim_as(name, DELIVERY_LEASE)

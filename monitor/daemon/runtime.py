@@ -1,4 +1,4 @@
-"""What a pass needs, opened once: the store, the HTTP clients, the engine and the channels.
+"""What a pass needs, opened once: the store, the HTTP clients, the rules and the channels.
 
 ``monitor once`` (``daemon.once``) and ``monitor run`` (``daemon.serve``) share ``Runtime``:
 it polls a source, polls every source, delivers the outbox, maintains the database, reloads
@@ -29,7 +29,7 @@ from monitor.daemon.supervise import Faults
 from monitor.errors import StorageError, StorageUnavailable
 from monitor.fetch import Fetcher
 from monitor.logs import event
-from monitor.match.engine import Engine
+from monitor.match.ruleset import RuleSet
 from monitor.models import Match, PollOutcome, Source, SourceState
 from monitor.poll.context import PipelineContext
 from monitor.poll.pipeline import poll_source
@@ -87,7 +87,7 @@ class Runtime:
     def __init__(
         self,
         loaded: configmod.LoadedConfig,
-        engine: Engine,
+        rules: RuleSet,
         store: Store,
         fetcher: Fetcher,
         delivery_client: httpx.AsyncClient | None,
@@ -115,10 +115,10 @@ class Runtime:
         self.faults = Faults()
         #: when a poll last completed, an alert was last sent (monotonic): progress
         self.polled_at = self.sent_at = time.monotonic()
-        self._configure(loaded.settings, engine, processor)
+        self._configure(loaded.settings, rules, processor)
 
     def _configure(
-        self, settings: configmod.Settings, engine: Engine, processor: Processor
+        self, settings: configmod.Settings, rules: RuleSet, processor: Processor
     ) -> None:
         """What follows the configuration: the sources, the rules and the processor that
         applies them, the channels, and the policies a poll applies (stories, digests, source
@@ -126,7 +126,7 @@ class Runtime:
         self.settings = settings
         self.sources = settings.source_records()
         self._by_name = {s.name: s for s in self.sources}
-        self.engine = engine
+        self.rules = rules
         self.processor = processor
         self.channels: dict[str, Channel] = build_channels(
             settings.channels, self._delivery_client, self.console, settings.delivery.zone
@@ -137,7 +137,7 @@ class Runtime:
         self.ctx.planner = AlertPlanner(
             self.channels_for,
             StoryPolicy(d.story_window, d.duplicate_threshold, d.max_followups, d.escalate_at),
-            deliver_at(engine.digest_rules),
+            deliver_at(rules.digest_rules),
             self.ctx.outlets.outlet,
             d.late_after or None,
             d.late,
@@ -149,7 +149,7 @@ class Runtime:
     async def open(
         cls,
         loaded: configmod.LoadedConfig,
-        engine: Engine,
+        rules: RuleSet,
         now: Callable[[], datetime] = utcnow,
         console: TextIO | None = None,
         node: str | None = None,
@@ -160,7 +160,7 @@ class Runtime:
         when the caller has opened it already (the daemon, which waited for its server)."""
         records = loaded.settings.source_records()
         # first, while this process has one thread: worker processes fork ready to work
-        processor = Processor(engine, len(records))
+        processor = Processor(rules, len(records))
         # built in a thread, while the store opens: loading the TLS trust store must not
         # happen inside a step of the event loop
         making_fetcher = asyncio.ensure_future(asyncio.to_thread(Fetcher, loaded.settings.fetch))
@@ -184,12 +184,12 @@ class Runtime:
         fetcher = await making_fetcher
         fetcher.turns = turns
         delivery_client = await _delivery_client_for(loaded.settings, None)
-        runtime = cls(loaded, engine, store, fetcher, delivery_client, processor, now, console)
+        runtime = cls(loaded, rules, store, fetcher, delivery_client, processor, now, console)
         for state in await store.source_states():  # what each source resolved to last time
             runtime.ctx.outlets.note(state.name, state.url)
         return runtime
 
-    async def reload(self, loaded: configmod.LoadedConfig, engine: Engine) -> list[str]:
+    async def reload(self, loaded: configmod.LoadedConfig, rules: RuleSet) -> list[str]:
         """Take a new configuration: sources, actors, keywords, rules, channels and delivery
         settings change at once; in-flight polls finish with what they started with. Returns
         what only a restart can change."""
@@ -207,7 +207,7 @@ class Runtime:
         self._retired.add(retire)
         retire.add_done_callback(self._retired.discard)
         self._delivery_client = await _delivery_client_for(settings, self._delivery_client)
-        self._configure(settings, engine, Processor(engine, len(settings.source_records())))
+        self._configure(settings, rules, Processor(rules, len(settings.source_records())))
         return later
 
     async def maintain(self) -> None:
@@ -314,7 +314,7 @@ class Runtime:
         return self._by_name.get(name)
 
     def channels_for(self, match: Match) -> list[str]:
-        chosen = self.engine.channels_for(match.rule)
+        chosen = self.rules.channels_for(match.rule)
         return list(chosen) if chosen else list(self.channels)
 
     @contextlib.contextmanager
@@ -388,7 +388,7 @@ class Runtime:
                         self.channels,
                         self.settings.delivery,
                         self.now,
-                        self.engine.digest_rules,
+                        self.rules.digest_rules,
                     )
                 except StorageUnavailable as e:  # a server away, a full disk: alerts wait
                     self.faults.paused("deliveries", e)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from monitor import config as configmod
-from monitor.compiled import load_checked
+from monitor.compiled import load_rules
 from monitor.daemon.claims import Claims
 from monitor.daemon.instance import InstanceLock
 from monitor.daemon.runtime import (
@@ -33,7 +33,7 @@ from monitor.daemon.runtime import (
 from monitor.daemon.supervise import Supervisor
 from monitor.errors import ConfigError, StartRefused, StorageError, StorageUnavailable
 from monitor.logs import REPEAT_WINDOW, event, flush_repeats
-from monitor.match.engine import Engine
+from monitor.match.ruleset import RuleSet
 from monitor.schedule import Scheduler
 from monitor.store import Store, open_store, sources_hash
 
@@ -52,7 +52,7 @@ INDEX_EVERY = 60.0
 
 async def run_forever(
     loaded: configmod.LoadedConfig,
-    engine: Engine,
+    rules: RuleSet,
     stop: asyncio.Event | None = None,
     grace: float | None = None,
     now: Callable[[], datetime] = utcnow,
@@ -82,7 +82,7 @@ async def run_forever(
             await store.close()
         raise
     try:
-        await _serve(loaded, engine, stop, grace, lock is not None, store, now)
+        await _serve(loaded, rules, stop, grace, lock is not None, store, now)
     finally:
         if lock is not None:
             await lock.release()
@@ -141,7 +141,7 @@ async def _wait_again(e: StorageUnavailable, stop: asyncio.Event, wait: float) -
 
 async def _serve(
     loaded: configmod.LoadedConfig,
-    engine: Engine,
+    rules: RuleSet,
     stop: asyncio.Event,
     grace: float,
     exclusive: bool = False,
@@ -166,7 +166,7 @@ async def _serve(
                 task.cancel()
 
     node = node_name(loaded.settings)
-    runtime = await Runtime.open(loaded, engine, now=now, node=node, store=store)
+    runtime = await Runtime.open(loaded, rules, now=now, node=node, store=store)
     from monitor.daemon.metrics import Metrics  # here: only the daemon has an endpoint
 
     metrics = runtime.metrics = Metrics()
@@ -268,7 +268,7 @@ def _reloader(runtime: Runtime, claims: Claims) -> Callable[..., Awaitable[str |
         another node synced; the file is taken only if it lists the same sources."""
         async with reloading:
             try:
-                new, new_engine = await asyncio.to_thread(load_checked, runtime.path)
+                new, new_rules = await asyncio.to_thread(load_rules, runtime.path)
             except ConfigError as e:
                 problems = "\n".join(str(p) for p in e.problems)
                 event(
@@ -280,7 +280,7 @@ def _reloader(runtime: Runtime, claims: Claims) -> Callable[..., Awaitable[str |
                 return problems
             if follow is not None and sources_hash(new.settings.source_records()) != follow:
                 return "this node's configuration file lists other sources than the database"
-            later = await runtime.reload(new, new_engine)
+            later = await runtime.reload(new, new_rules)
             await claims.plan_first_polls()  # new sources come due in the first minutes
             claims.wake(recheck=True)
             event(log, logging.INFO, "configuration reloaded", sources=len(runtime.sources))
@@ -346,7 +346,9 @@ async def _start_server(
         from monitor.console.app import mount
         from monitor.console.context import Desk
 
-        desk = Desk(runtime.store, lambda: runtime.settings, lambda: runtime.engine, runtime.now)
+        desk = Desk(
+            runtime.store, lambda: runtime.settings, lambda: runtime.rules.engine(), runtime.now
+        )
 
         def extend(app: web.Application) -> None:
             mount(app, desk, listen)

@@ -21,10 +21,12 @@ import pickle
 import stat
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import monitor
-from monitor.match.engine import Engine
+
+if TYPE_CHECKING:
+    from monitor.match.engine import Engine
 
 #: the file's first line: what it is and the layout's version
 MAGIC = b"monitor compiled rules 1\n"
@@ -71,7 +73,22 @@ def load(path: Path, key: str) -> Engine | None:
         engine = pickle.loads(data[head:])
     except Exception:  # truncated, corrupt, or written by code that has since changed
         return None
+    from monitor.match.engine import Engine
+
     return engine if isinstance(engine, Engine) else None
+
+
+def holds(path: Path, key: str) -> bool:
+    """Is a compilation of these rules kept at ``path`` (its head read, not its body: a
+    body that turns out spoiled when it is loaded is compiled again then)?"""
+    try:
+        with open(path, "rb") as f:
+            if not _ours(os.fstat(f.fileno())):
+                return False
+            head = f.read(len(MAGIC) + _KEY_LENGTH + 1)
+    except OSError:
+        return False
+    return head == MAGIC + f"{key}\n".encode()
 
 
 def save(path: Path, key: str, engine: Engine) -> bool:

@@ -6,9 +6,11 @@ the main process keeps fetching and storing, so the event loop is not starved by
 (benchmarks/feed_farm.py measures both the pass and the event loop's longest stall).
 
 Workers are forked when the process has a single thread (at start-up, on Linux): they begin
-with every module loaded and the rules compiled, in a few milliseconds. Otherwise (a reload
-in a running daemon, other systems) they are spawned: a fresh interpreter that imports the
-parsing and matching code and receives the compiled rules pickled (~0.3 s each).
+with every module loaded, in a few milliseconds. Otherwise (a reload in a running daemon,
+other systems) they are spawned: a fresh interpreter that imports the parsing and matching
+code (~0.3 s each). Either way they get the rule set (``match.ruleset``): its engine comes
+with it when it was compiled just now, else each worker loads the kept compilation the first
+time it is given text (a pass where nothing changed never loads it).
 """
 
 from __future__ import annotations
@@ -26,14 +28,17 @@ import traceback
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from monitor.batching import Coalescer
 from monitor.errors import ParseError
 from monitor.logs import event
-from monitor.match.engine import Engine
 from monitor.models import Article, Match
 from monitor.parse.feeds import parse_feed
+
+if TYPE_CHECKING:
+    from monitor.match.engine import Engine
+    from monitor.match.ruleset import RuleSet
 
 #: use worker processes from this many sources on (below it, their start-up is not worth it)
 POOL_FROM_SOURCES = 100
@@ -44,18 +49,18 @@ DOCUMENTS_PER_TASK = 32
 PARENT_CHECK = 1.0
 
 log = logging.getLogger("monitor.workers")
-_engine: Engine | None = None  # in a worker process
+_rules: RuleSet | None = None  # in a worker process
 T = TypeVar("T")
 
 
-def _init_worker(engine: Engine, parent: int) -> None:
-    """The compiled engine arrives (inherited, or pickled with its automaton): a worker
-    neither loads the configuration code nor compiles the rules again. Signals are the
+def _init_worker(rules: RuleSet, parent: int) -> None:
+    """The rules arrive (inherited, or pickled): a worker loads their engine the first time it
+    is given text (``match.ruleset``), and never loads the configuration code. Signals are the
     parent's business: Ctrl-C reaches the whole process group, and the parent stops its
     workers itself (a forked worker must not answer the parent's handlers either). A parent
     that dies without stopping them (SIGKILL, the OOM killer) takes them with it."""
-    global _engine
-    _engine = engine
+    global _rules
+    _rules = rules
     signal.set_wakeup_fd(-1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -78,7 +83,12 @@ def _can_fork() -> bool:
 
 
 def _ready() -> bool:
-    return _engine is not None
+    return _rules is not None
+
+
+def _engine() -> Engine:
+    assert _rules is not None
+    return _rules.engine()
 
 
 def _parse(
@@ -88,16 +98,14 @@ def _parse(
 
 
 def _match(texts: Sequence[tuple[str, str, datetime]]) -> list[list[Match]]:
-    assert _engine is not None
-    return _engine.match_many(texts)
+    return _engine().match_many(texts)
 
 
 def _parse_and_match(
     body: bytes, url: str, source: str, fetched: datetime, headers: Mapping[str, str]
 ) -> list[tuple[Article, list[Match]]]:
-    assert _engine is not None
     articles = parse_feed(body, url=url, source=source, fetched=fetched, headers=headers)
-    matches = _engine.match_many([(a.title, a.text, a.dated) for a in articles])
+    matches = _engine().match_many([(a.title, a.text, a.dated) for a in articles])
     return list(zip(articles, matches, strict=True))
 
 
@@ -109,7 +117,6 @@ def _parse_and_match_each(documents: list[_Document]) -> list[_Outcome]:
     """Several documents in one task; each one's entries, or what went wrong with it (one
     broken feed fails alone). The entries of every document are matched together, so that
     the sentences they need parsed go to the parser in one batch."""
-    assert _engine is not None
     parsed: list[list[Article] | Exception] = []
     for document in documents:
         try:
@@ -121,7 +128,7 @@ def _parse_and_match_each(documents: list[_Document]) -> list[_Outcome]:
             parsed.append(_kept(e))
     articles = [a for p in parsed if isinstance(p, list) for a in p]
     try:
-        found = iter(_engine.match_many([(a.title, a.text, a.dated) for a in articles]))
+        found = iter(_engine().match_many([(a.title, a.text, a.dated) for a in articles]))
     except Exception:  # a bug in matching: find the document it belongs to
         return [_match_alone(p) for p in parsed]
     return [
@@ -139,9 +146,8 @@ def _kept(e: Exception) -> Exception:
 def _match_alone(parsed: list[Article] | Exception) -> _Outcome:
     if isinstance(parsed, Exception):
         return None, parsed
-    assert _engine is not None
     try:
-        found = _engine.match_many([(a.title, a.text, a.dated) for a in parsed])
+        found = _engine().match_many([(a.title, a.text, a.dated) for a in parsed])
     except Exception as e:
         return None, _kept(e)
     return list(zip(parsed, found, strict=True)), None
@@ -154,9 +160,9 @@ class Processor:
     starts it), and requests queue up while the workers are still importing and compiling.
     """
 
-    def __init__(self, engine: Engine, sources: int) -> None:
+    def __init__(self, rules: RuleSet, sources: int) -> None:
         """Call from the event loop; at start-up, before anything starts a thread, to fork."""
-        self._engine = engine
+        self._rules = rules
         self._pool: ProcessPoolExecutor | None = None
         self._started: asyncio.Future[None] | None = None
         workers = min(os.cpu_count() or 1, 4)
@@ -170,7 +176,7 @@ class Processor:
                 max_workers=workers,
                 mp_context=multiprocessing.get_context("fork" if fork else "spawn"),
                 initializer=_init_worker,
-                initargs=(engine, os.getpid()),
+                initargs=(rules, os.getpid()),
             )
             if fork:
                 # now, while there is one thread: the first task forks every worker at once
@@ -247,7 +253,7 @@ class Processor:
         pool = await self._ready_pool()
         if pool is None:
             # in a thread: a sentence may need the parser (its model loads on first use)
-            return await asyncio.to_thread(self._engine.match_many, texts)
+            return await asyncio.to_thread(lambda: self._rules.engine().match_many(texts))
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(pool, _match, texts)
 
