@@ -289,3 +289,21 @@ def _page(client: Client, path: str) -> str:
         return client.get(path)[1]
     except OSError:
         return ""  # not listening yet
+
+
+def test_a_proxied_request_needs_the_token_and_forms_return_only_here(desk: tuple[Client, str]):
+    client, _ = desk
+    # a reverse proxy in front of a loopback console may serve it to anyone: no open reading
+    status, headers, _ = client.request(
+        "GET", "/alerts", headers={"X-Forwarded-For": "203.0.113.9"}
+    )
+    assert status == 303 and headers["location"] == "/login"
+    _sign_in(client)
+    assert client.request("GET", "/alerts", headers={"X-Forwarded-For": "203.0.113.9"})[0] == 200
+    csrf = client.csrf()
+    mute = {"kind": "source", "target": "wire", "period": "1h", "csrf": csrf}
+    for back in ("//evil.example/x", "/\\evil.example/x", "https://evil.example/"):
+        status, headers, _ = client.request("POST", "/mute", {**mute, "back": back})
+        assert status == 303 and headers["location"] == "/alerts", back
+    status, headers, _ = client.request("POST", "/mute", {**mute, "back": "/sources"})
+    assert headers["location"] == "/sources"

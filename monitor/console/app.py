@@ -293,4 +293,6 @@ def _text(value: object) -> str | None:
 def _back(form: Form) -> str:
     """Where a form returns to: the page it came from (a path of this console only)."""
     back = str((form.get("back") or [""])[0]).strip()
-    return back if back.startswith("/") and not back.startswith("//") else "/alerts"
+    # "//host" and "/\host" are other sites to a browser
+    elsewhere = back.startswith(("//", "/\\")) or any(c in back for c in "\r\n")
+    return back if back.startswith("/") and not elsewhere else "/alerts"

@@ -1,6 +1,7 @@
 """Who may read and who may write, and the headers every page carries.
 
-Reading needs nothing on a loopback address; anywhere else it needs the token. Every write
+Reading needs nothing on a loopback address (unless a reverse proxy passed the request on);
+anywhere else it needs the token. Every write
 (verdicts, mutes) needs the token whatever the address: given once at ``/login`` (the browser
 then keeps a session cookie: an HMAC of the token, never the token itself; HttpOnly,
 SameSite=Strict) or on each request as ``Authorization: Bearer <token>`` (scripts). Tokens are
@@ -68,7 +69,11 @@ class Gate:
         return bool(cookie) and hmac.compare_digest(cookie.encode(), self.session.encode())
 
     def may_read(self, request: web.Request) -> bool:
-        return self.open_reading or self.signed_in(request)
+        """Open on loopback, unless the request came through a proxy (which may be serving
+        the console to anyone): then, as off loopback, the token."""
+        if self.open_reading and not proxied(request):
+            return True
+        return self.signed_in(request)
 
     def write_refusal(self, request: web.Request, form_csrf: str | None) -> str | None:
         """Why this write is refused (None: it may go on)."""
@@ -83,6 +88,11 @@ class Gate:
         if form_csrf is None or not hmac.compare_digest(form_csrf.encode(), self.csrf.encode()):
             return "the form is stale or forged: reload the page"
         return None
+
+
+def proxied(request: web.Request) -> bool:
+    """Did a reverse proxy pass this request on (it says so in its headers)?"""
+    return any(h in request.headers for h in ("Forwarded", "X-Forwarded-For", "X-Real-IP"))
 
 
 def same_origin(request: web.Request) -> bool:
