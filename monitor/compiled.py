@@ -43,23 +43,36 @@ def load_rules(path: str | Path, delivering: bool = True) -> tuple[configmod.Loa
     from monitor.match.ruleset import RuleSet
 
     loaded = configmod.load(path, delivering=delivering)
-    where = cache_path(loaded)
-    if where is not None:
-        key = cache.key_of(loaded.settings)
-        if cache.holds(where, key):
-            return loaded, RuleSet(loaded.settings, kept=(where, key))
-        return loaded, RuleSet(loaded.settings, compiled_rules(loaded), (where, key))
-    return loaded, RuleSet(loaded.settings, compiled_rules(loaded))
+    where, key = _kept_at(loaded)
+    if where is None:
+        return loaded, RuleSet(loaded.settings, _compiled(loaded, None, key))
+    if cache.holds(where, key):
+        return loaded, RuleSet(loaded.settings, kept=(where, key))
+    return loaded, RuleSet(loaded.settings, _compiled(loaded, where, key), (where, key))
 
 
 def compiled_rules(loaded: configmod.LoadedConfig) -> Engine:
     """The rules of ``loaded`` compiled, from the cache when it holds these very rules."""
     from monitor.match import cache
 
-    where = cache_path(loaded)
-    key = cache.key_of(loaded.settings) if where is not None else ""
+    where, key = _kept_at(loaded)
     if where is not None and (engine := cache.load(where, key)) is not None:
         return engine
+    return _compiled(loaded, where, key)
+
+
+def _kept_at(loaded: configmod.LoadedConfig) -> tuple[Path | None, str]:
+    """Where these rules' compilation is kept, and its key ("" where none is kept)."""
+    from monitor.match import cache
+
+    where = cache_path(loaded)
+    return where, cache.key_of(loaded.settings) if where is not None else ""
+
+
+def _compiled(loaded: configmod.LoadedConfig, where: Path | None, key: str) -> Engine:
+    """The rules compiled now, and kept at ``where`` (when there is a where)."""
+    from monitor.match import cache
+
     engine = _compile(loaded)
     if where is not None:
         cache.save(where, key, engine)
