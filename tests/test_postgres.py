@@ -357,3 +357,36 @@ async def test_connections_killed_under_transactions_say_unavailable_and_come_ba
         assert await store.due_alerts(datetime.now(UTC), limit=10) == []
     finally:
         await store.close()
+
+
+async def test_an_article_committed_after_a_later_one_was_indexed_is_found_too():
+    """Nodes take article ids before they commit: an id below what the search index has
+    caught up with can arrive late. The catch-up looks back for such articles."""
+    import asyncpg
+
+    from monitor.alert.planner import AlertPlanner
+    from monitor.models import Article, Source
+
+    url = postgres_cluster().database("search_late")
+    store = await open_store(url)
+    now = datetime.now(UTC)
+    await store.sync_sources([Source("desk", "https://x.example/feed", 60)])
+
+    def article(n: int, text: str) -> Article:
+        return Article(
+            "desk", f"a{n}", f"https://x.example/{n}", f"a{n}", f"T{n}", text, now, now, f"h{n}"
+        )
+
+    planner = AlertPlanner(lambda m: [])
+    await store.add_articles("desk", [(article(1, "a quiet market"), [])], now, planner)
+    await store.add_articles("desk", [(article(2, "a busy harbour"), [])], now, planner)
+    await store.index_articles()
+    conn = await asyncpg.connect(url)  # article 1 as if its transaction committed after 2's
+    await conn.execute(
+        "DELETE FROM article_words WHERE article_id = (SELECT min(id) FROM articles)"
+    )
+    await conn.close()
+    await store.add_articles("desk", [(article(3, "a new bridge"), [])], now, planner)
+    assert [a.article.title for a in await store.search_articles("market")] == ["T1"]
+    assert [a.article.title for a in await store.search_articles("bridge")] == ["T3"]
+    await store.close()

@@ -283,9 +283,12 @@ class PostgresStore(SQLStore):
     # full-text search (``store.sql.search``): each article's words, in the simple dictionary
     # (the desk's languages are many; a word is found as written, in any case)
     _SEARCH_INDEX = """INSERT INTO article_words (article_id, doc)
-        SELECT id, to_tsvector('simple', title || ' ' || text) FROM articles
-        WHERE id > ? AND id <= ?
-        ON CONFLICT (article_id) DO UPDATE SET doc = excluded.doc"""
+        SELECT a.id, to_tsvector('simple', a.title || ' ' || a.text) FROM articles a
+        WHERE a.id > ? AND a.id <= ?
+          AND NOT EXISTS (SELECT 1 FROM article_words w WHERE w.article_id = a.id)
+        ON CONFLICT (article_id) DO NOTHING"""
+    # another node's article may commit after a later id was indexed: looked for again
+    _SEARCH_LOOKBACK = 10_000
     _SEARCH_DROP = "DELETE FROM article_words WHERE article_id IN ({ids})"
     _SEARCH_IDS = "SELECT article_id FROM article_words WHERE doc @@ plainto_tsquery('simple', ?)"
     _SEARCH_NEWEST = _SEARCH_IDS + " ORDER BY article_id DESC LIMIT ?"

@@ -25,6 +25,9 @@ class Search(Base):
     #: index the articles whose ids are in (?, ?]
     _SEARCH_INDEX = """INSERT INTO articles_fts (rowid, title, text)
                        SELECT id, title, text FROM articles WHERE id > ? AND id <= ?"""
+    #: ids to look back over at each catch-up: where an article's id can be taken before an
+    #: earlier id's transaction commits (PostgreSQL's nodes), those ids come in late
+    _SEARCH_LOOKBACK = 0
     #: drop articles from the index: ``{ids}``, a list of placeholders
     _SEARCH_DROP = "DELETE FROM articles_fts WHERE rowid IN ({ids})"
     #: the ids of the articles that hold the words (one placeholder: ``search_words``)
@@ -51,7 +54,7 @@ class Search(Base):
             count, upto = next(iter(rows))
             if not count:
                 return 0
-            await db.execute(self._SEARCH_INDEX, (done, upto))
+            await db.execute(self._SEARCH_INDEX, (max(0, done - self._SEARCH_LOOKBACK), upto))
             await db.execute(
                 """INSERT INTO state (key, value) VALUES (?, ?)
                    ON CONFLICT (key) DO UPDATE SET value = excluded.value""",
