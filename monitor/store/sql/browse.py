@@ -1,5 +1,6 @@
-"""What the desk's console reads: alerts found by what they are about, a story's every row,
-the verdicts on a page's articles, and each source's activity."""
+"""What a desk reads: the alert lists (``monitor alerts``, the console's alerts found by what
+they are about), a story's every row and its texts as they were, the verdicts on a page's
+articles, and each source's activity."""
 
 from __future__ import annotations
 
@@ -19,6 +20,30 @@ from monitor.store.sql.search import Search
 
 class Browse(Search):
     _ALERT_SELECT: str  # (``Outbox``'s)
+
+    async def alerts(
+        self,
+        limit: int = 20,
+        status: str | None = None,
+        rule: str | None = None,
+        by_alert: bool = False,
+    ) -> list[Alert]:
+        """The newest alert rows (one per channel), ``limit`` of them; ``by_alert``: every
+        channel's row of the ``limit`` newest alerts (an alert: one match's message of one
+        kind, on whichever channels it went to). Shadow rules' records included."""
+        if by_alert:
+            return await self.find_alerts(AlertFilter(rule=rule, status=status, shadow=True), limit)
+        where, args = [], []
+        if status:
+            where.append("al.status = ?")
+            args.append(status)
+        if rule:
+            where.append("m.rule = ?")
+            args.append(rule)
+        cond = " WHERE " + " AND ".join(where) if where else ""
+        sql = self._ALERT_SELECT + cond + " ORDER BY al.id DESC LIMIT ?"
+        async with self._db.execute(sql, [*args, limit]) as cur:
+            return [_alert(r) for r in await cur.fetchall()]
 
     async def find_alerts(self, f: AlertFilter, limit: int = 50) -> list[Alert]:
         """Every channel's row of the ``limit`` newest alerts (one match's message of one

@@ -1,5 +1,5 @@
-"""Alerts and notices waiting to go out (the outbox), their deliveries, and the lists that
-read them back."""
+"""Alerts and notices waiting to go out (the outbox) and their deliveries (the lists that read
+them back are ``browse``'s)."""
 
 from __future__ import annotations
 
@@ -121,39 +121,6 @@ class Outbox(Base):
                 (_ts(now), alert_id),
             )
             return bool(cur.rowcount == 1)
-
-    async def alerts(
-        self,
-        limit: int = 20,
-        status: str | None = None,
-        rule: str | None = None,
-        by_alert: bool = False,
-    ) -> list[Alert]:
-        """The newest alert rows (one per channel), ``limit`` of them; ``by_alert``: every
-        channel's row of the ``limit`` newest alerts (an alert: one match's message of one
-        kind, on whichever channels it went to)."""
-        where, args = [], []
-        if status:
-            where.append("al.status = ?")
-            args.append(status)
-        if rule:
-            where.append("m.rule = ?")
-            args.append(rule)
-        cond = " WHERE " + " AND ".join(where) if where else ""
-        if not by_alert:
-            sql, params = self._ALERT_SELECT + cond + " ORDER BY al.id DESC LIMIT ?", [*args, limit]
-        else:
-            newest = f"""SELECT al.match_id, al.kind FROM alerts al
-                JOIN matches m ON m.id = al.match_id{cond}
-                GROUP BY al.match_id, al.kind ORDER BY max(al.id) DESC LIMIT ?"""
-            sql = (
-                self._ALERT_SELECT
-                + (cond + " AND" if cond else " WHERE")
-                + f" (al.match_id, al.kind) IN ({newest}) ORDER BY al.id DESC"
-            )
-            params = [*args, *args, limit]
-        async with self._db.execute(sql, params) as cur:
-            return [_alert(r) for r in await cur.fetchall()]
 
     async def due_notices(self, now: datetime, limit: int = 100) -> list[Notice]:
         """Pending source-health notices due now (claimed, as alerts are, by a claiming
