@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from monitor.alert.view import AlertView, view
 from monitor.desk import Verdict
@@ -89,9 +90,10 @@ def cards(
     rows: Sequence[Alert],
     verdicts: Mapping[int, Verdict],
     outlets: Mapping[int, Sequence[str]] | None = None,
+    tz: ZoneInfo | None = None,
 ) -> list[Card]:
     """Rows (newest first, every channel's) gathered per alert, in the order given;
-    ``outlets``: each story's sources."""
+    ``outlets``: each story's sources; ``tz``: the desk's timezone, shown beside UTC."""
     groups: dict[tuple[int | None, str], list[Alert]] = {}
     for row in rows:
         groups.setdefault((row.match_id, row.kind), []).append(row)
@@ -102,7 +104,7 @@ def cards(
         verdict = verdicts.get(first.article_id) if first.article_id is not None else None
         told = (outlets or {}).get(first.story_id, []) if first.story_id is not None else []
         others = tuple(o for o in told if o != first.source)
-        out.append(Card(group[-1].id, view(first), tuple(group), verdict, others))
+        out.append(Card(group[-1].id, view(first, tz), tuple(group), verdict, others))
     return out
 
 

@@ -79,7 +79,7 @@ def _searching(f: AlertFilter, words: str) -> AlertFilter:
 async def _cards(desk: Desk, rows: list[Any]) -> list[Any]:
     verdicts = await desk.store.verdicts_on([r.article_id for r in rows if r.article_id])
     outlets = await desk.store.story_outlets([r.story_id for r in rows if r.story_id])
-    return cards(rows, verdicts, outlets)
+    return cards(rows, verdicts, outlets, desk.settings().delivery.zone)
 
 
 def _next_page(query: Mapping[str, str], last: int) -> str:
