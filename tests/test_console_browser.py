@@ -26,7 +26,7 @@ SHOTS = Path(__file__).resolve().parents[1] / "test-output" / "console"
 
 
 @pytest.fixture
-def browser() -> Iterator[Any]:
+def browser(tmp_path: Path) -> Iterator[Any]:
     if not (os.path.exists(CHROMIUM) and os.path.exists(DRIVER)):
         why = "needs chromium and chromium-driver (Debian packages; `make test` installs them)"
         if os.environ.get("MONITOR_REQUIRE_SHARED") == "1":
@@ -38,9 +38,22 @@ def browser() -> Iterator[Any]:
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage"):
+    # headless as root; and nothing of Chromium's own reaching out (updates, sync, Google's
+    # hosts): on a closed network its attempts are refused, many at a time, at every start
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'chromium'}",
+        "--window-size=1280,1400",
+    ):
         options.add_argument(arg)
-    options.add_argument("--window-size=1280,1400")
     driver = webdriver.Chrome(service=Service(DRIVER), options=options)
     driver.implicitly_wait(5)
     try:
