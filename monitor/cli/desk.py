@@ -20,10 +20,10 @@ from monitor.desk import (
     named_actors,
     pair_target,
 )
+from monitor.store import NotStored, Store, judged
 
 if TYPE_CHECKING:
     from monitor.config import LoadedConfig
-    from monitor.store import Store
 
 
 async def show(args: argparse.Namespace, loaded: LoadedConfig, _engine: Any = None) -> int:
@@ -53,9 +53,11 @@ async def show(args: argparse.Namespace, loaded: LoadedConfig, _engine: Any = No
 async def _verdict(store: Store, loaded: LoadedConfig, args: Any, now: datetime) -> int:
     try:
         actors = named_actors(loaded.settings, args.actors)
-        verdict = await _verdict_on(store, args.kind, actors, args.reason, args.alert, args.article)
+        article_id, article, alert = await judged(store, args.alert, args.article)
+        verdict = make_verdict(args.kind, actors, args.reason, article_id, article, alert)
     except ValueError as e:
-        print(f"error: {e}", file=sys.stderr)
+        hint = f" (`monitor {e.what}s` lists them)" if isinstance(e, NotStored) else ""
+        print(f"error: {e}{hint}", file=sys.stderr)
         return EXIT_CONFIG
     kept = await store.record_verdict(verdict, now)
     if args.json:
@@ -63,28 +65,6 @@ async def _verdict(store: Store, loaded: LoadedConfig, args: Any, now: datetime)
     else:
         print(f"verdict on article {kept.article_id}: {_describe(kept)}")
     return EXIT_OK
-
-
-async def _verdict_on(
-    store: Store,
-    kind: str,
-    actors: tuple[str, ...],
-    reason: str,
-    alert_id: int | None,
-    article_id: int | None,
-) -> Verdict:
-    """The verdict on an alert (``--alert``) or an article (``--article``), as stored."""
-    alert = None
-    if alert_id is not None:
-        alert = await store.get_alert(alert_id)
-        if alert is None or alert.article_id is None:
-            raise ValueError(f"no alert {alert_id} (`monitor alerts` lists them)")
-        article_id = alert.article_id
-    assert article_id is not None
-    stored = await store.article(article_id)
-    if stored is None:
-        raise ValueError(f"no article {article_id} (`monitor articles` lists them)")
-    return make_verdict(kind, actors, reason, article_id, stored.article, alert)
 
 
 def _describe(v: Verdict) -> str:

@@ -31,7 +31,7 @@ from monitor.desk import (
     pair_target,
 )
 from monitor.models import SEVERITIES
-from monitor.store import AlertFilter
+from monitor.store import AlertFilter, NotStored, judged
 
 if TYPE_CHECKING:
     from monitor.console.context import Desk
@@ -320,22 +320,13 @@ async def give_verdict(desk: Desk, form: Mapping[str, list[Any]]) -> str | None:
     kind = _one(form, "kind")
     try:
         actors = named_actors(settings, [a for a in form.get("actors", []) if str(a).strip()])
-        alert = None
-        if _one(form, "alert").isdigit():
-            alert = await desk.store.get_alert(int(_one(form, "alert")))
-            if alert is None or alert.article_id is None:
-                return "no such alert"
-            article_id = alert.article_id
-        elif _one(form, "article").isdigit():
-            article_id = int(_one(form, "article"))
-        else:
-            return "a verdict is on an alert or an article"
-        stored = await desk.store.article(article_id)
-        if stored is None:
-            return "no such article"
-        verdict = make_verdict(
-            kind, actors, _one(form, "reason"), article_id, stored.article, alert
+        alert_id, article_id = (
+            int(v) if v.isdigit() else None for v in (_one(form, "alert"), _one(form, "article"))
         )
+        article_id, article, alert = await judged(desk.store, alert_id, article_id)
+        verdict = make_verdict(kind, actors, _one(form, "reason"), article_id, article, alert)
+    except NotStored as e:
+        return f"no such {e.what}"
     except ValueError as e:
         return str(e)
     await desk.store.record_verdict(verdict, desk.now())

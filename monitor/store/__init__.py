@@ -424,6 +424,33 @@ async def shared_turns(store: Store, node: str | None) -> HostTurns | None:
     return turns
 
 
+class NotStored(ValueError):
+    """No stored alert or article of this id."""
+
+    def __init__(self, what: str, ident: int) -> None:
+        super().__init__(f"no {what} {ident}")
+        self.what = what
+
+
+async def judged(
+    store: Store, alert_id: int | None, article_id: int | None
+) -> tuple[int, Article, Alert | None]:
+    """What a verdict is given on: an alert (its article) or an article, as stored; NotStored
+    when there is none of that id."""
+    alert = None
+    if alert_id is not None:
+        alert = await store.get_alert(alert_id)
+        if alert is None or alert.article_id is None:
+            raise NotStored("alert", alert_id)
+        article_id = alert.article_id
+    if article_id is None:
+        raise ValueError("a verdict is on an alert or an article")
+    stored = await store.article(article_id)
+    if stored is None:
+        raise NotStored("article", article_id)
+    return article_id, stored.article, alert
+
+
 async def alive_nodes(store: Store) -> dict[str, tuple[str, datetime]]:
     """The nodes that said they were alive lately: name → (source list hash, when)."""
     return await store.nodes(datetime.now(UTC) - timedelta(seconds=NODE_ALIVE))
